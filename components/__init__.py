@@ -1,0 +1,1 @@
+"""ComponentResources, config models and rendered files of the codenvy-infra program."""

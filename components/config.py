@@ -1,0 +1,263 @@
+"""The site's configuration: pydantic models behind every key of a stack file."""
+
+from __future__ import annotations
+
+import re
+from ipaddress import ip_address
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+# Internal ports of the seeds' port tables plus Swarm's; none may carry a site's
+# public traffic, so they are refused as HAProxy or registry ports.
+INTERNAL_PORTS = frozenset({2181, 2375, 2376, 2377, 4789, 5432, 7946})
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
+_SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$")
+_DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+
+
+def _dns_label(value: str) -> str:
+    if not _DNS_LABEL.match(value):
+        raise ValueError("must be a DNS label: lower-case letters, digits and '-', at most 63 characters")
+    return value
+
+
+def _host_address(value: str) -> str:
+    try:
+        ip_address(value)
+    except ValueError:
+        if not _HOSTNAME.match(value):
+            raise ValueError("must be an IP address or a DNS host name") from None
+    return value
+
+
+def _semver(value: str) -> str:
+    if not _SEMVER.match(value):
+        raise ValueError("must be a semantic version such as 5.22.0 or 5.0.0-M8")
+    return value
+
+
+def _public_port(value: int) -> int:
+    if value in INTERNAL_PORTS:
+        raise ValueError(f"{value} is an internal port (one of {sorted(INTERNAL_PORTS)}); pick another")
+    return value
+
+
+def _pinned_image(value: str) -> str:
+    """An image reference with an explicit tag other than latest, or a digest."""
+    if _DIGEST.search(value):
+        return value
+    name, _, tag = value.rpartition(":")
+    if not name or "/" in tag:
+        raise ValueError("must name a tag (repository:tag) or a digest (repository@sha256:...)")
+    if tag == "latest":
+        raise ValueError("'latest' is not a pin: name a version tag or a digest")
+    return value
+
+
+DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+HostAddress = Annotated[str, AfterValidator(_host_address)]
+SemVer = Annotated[str, AfterValidator(_semver)]
+PinnedImage = Annotated[str, AfterValidator(_pinned_image)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+PublicPort = Annotated[Port, AfterValidator(_public_port)]
+
+
+class Model(BaseModel):
+    """Stack-file keys are camelCase; unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class SshAccess(Model):
+    user: str = Field("root", description="SSH user; scripts write /etc/docker, so root or equivalent.")
+    port: Port = Field(22, description="SSH port of the host.")
+    options: tuple[str, ...] = Field(
+        (), description="Extra ssh(1) options for the docker provider, e.g. ['-o', 'StrictHostKeyChecking=accept-new']."
+    )
+
+
+class HostConfig(Model):
+    name: DnsLabel = Field(description="Host name used in resource names and node labels.")
+    address: HostAddress = Field(description="Address other cluster members and browsers reach this host at.")
+    ssh: SshAccess | None = Field(
+        None, description="How to reach the host over SSH; absent means this machine (local commands)."
+    )
+    docker_host: str | None = Field(
+        None,
+        description="Docker API endpoint: unix://, ssh:// or tcp://host:2376 with dockerCertPath. "
+        "Default: the local socket, or ssh://user@address:port when ssh is set.",
+    )
+    docker_cert_path: str | None = Field(
+        None, description="Directory with ca.pem, cert.pem, key.pem for a tcp:// docker host."
+    )
+    manage_docker: bool | None = Field(
+        None,
+        description="Let the program write /etc/docker (daemon.json, registry CA) and restart Docker here. "
+        "Default: on for SSH hosts, off for this machine.",
+    )
+    docker_restart_command: str = Field(
+        "systemctl restart docker", description="Command that restarts the Docker daemon on this host."
+    )
+    ram_gb: float = Field(4, gt=0, description="RAM the host offers to workspaces, in GiB.")
+    cpus: int = Field(2, gt=0, description="CPUs the host offers to workspaces.")
+
+    @field_validator("docker_host")
+    @classmethod
+    def _known_scheme(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        scheme = value.split("://", 1)[0]
+        if "://" not in value or scheme not in ("unix", "ssh", "tcp"):
+            raise ValueError("must start with unix://, ssh:// or tcp://")
+        if scheme == "tcp" and value.rstrip("/").endswith(":2375"):
+            raise ValueError("port 2375 is the plaintext Docker API; use ssh:// or tcp://host:2376 with TLS")
+        return value
+
+    @model_validator(mode="after")
+    def _tcp_needs_tls(self) -> HostConfig:
+        if self.docker_host and self.docker_host.startswith("tcp://") and not self.docker_cert_path:
+            raise ValueError("dockerHost: tcp:// needs dockerCertPath (TLS); plaintext Docker APIs are refused")
+        return self
+
+    @property
+    def is_local(self) -> bool:
+        return self.ssh is None
+
+    @property
+    def manages_docker(self) -> bool:
+        return (not self.is_local) if self.manage_docker is None else self.manage_docker
+
+    @property
+    def docker_endpoint(self) -> str:
+        if self.docker_host:
+            return self.docker_host
+        if self.ssh is None:
+            return "unix:///var/run/docker.sock"
+        return f"ssh://{self.ssh.user}@{self.address}:{self.ssh.port}"
+
+
+class MasterConfig(HostConfig):
+    name: DnsLabel = Field("master", description="Host name of the master node.")
+    address: HostAddress = Field("127.0.0.1", description="Address of the master node.")
+    host_workspaces: bool = Field(True, description="Also run workspaces on the master (the seed allows it).")
+    http_port: PublicPort = Field(80, description="Host port HAProxy publishes for HTTP.")
+    https_port: PublicPort = Field(443, description="Host port HAProxy publishes for HTTPS.")
+
+
+class NetworkConfig(Model):
+    mode: Literal["bridge", "overlay"] = Field(
+        "bridge", description="bridge: one host; overlay: a Swarm-mode overlay network across nodes."
+    )
+    encrypted: bool = Field(False, description="Encrypt overlay data-plane traffic (IPsec); overlay mode only.")
+
+
+class RegistryConfig(Model):
+    port: PublicPort = Field(5000, description="Host port of the private registry on the master.")
+    tls: bool = Field(True, description="Serve the registry over TLS from the site CA; off is allowed only in dev.")
+    auth: Literal["htpasswd", "none"] = Field("htpasswd", description="Registry authentication.")
+
+
+class ImagesConfig(Model):
+    server: str = Field("codenvy/codenvy", description="Repository of the application server; its tag is `version`.")
+    postgres: PinnedImage = Field("postgres:15.8", description="PostgreSQL image, pinned.")
+    haproxy: PinnedImage = Field("haproxy:2.8.5", description="HAProxy image, pinned.")
+    registry: PinnedImage = Field("registry:2.8.3", description="Docker registry image, pinned.")
+
+    @field_validator("server")
+    @classmethod
+    def _repository_only(cls, value: str) -> str:
+        if ":" in value.rsplit("/", 1)[-1] or "@" in value:
+            raise ValueError("name the repository only; the tag is taken from `version`")
+        return value
+
+
+class MemoryConfig(Model):
+    postgres_mb: int = Field(1024, ge=64, description="Memory limit of PostgreSQL, MiB.")
+    server_mb: int = Field(2048, ge=256, description="Memory limit of the application server, MiB.")
+    haproxy_mb: int = Field(256, ge=32, description="Memory limit of HAProxy, MiB.")
+    registry_mb: int = Field(512, ge=64, description="Memory limit of the registry, MiB.")
+
+
+class LogConfig(Model):
+    max_size: str = Field("10m", pattern=r"^[1-9]\d*[kmg]$", description="json-file log rotation size.")
+    max_file: int = Field(3, ge=1, le=100, description="json-file rotated files kept.")
+
+
+class ProxyConfig(Model):
+    http_proxy: str | None = Field(None, description="HTTP proxy mirrored from the master to every node's daemon.")
+    https_proxy: str | None = Field(None, description="HTTPS proxy mirrored to every node's daemon.")
+    no_proxy: str | None = Field(None, description="Hosts that bypass the proxy.")
+
+
+class SiteConfig(Model):
+    site_name: DnsLabel = Field("codenvy", description="Prefix of container, volume and network names.")
+    environment: DnsLabel = Field("dev", description="Environment name; only dev may relax TLS.")
+    role: Literal["primary", "standby"] = Field("primary", description="primary serves users; standby mirrors one.")
+    version: SemVer = Field("5.22.0", description="Codenvy version deployed (the server image tag).")
+    hostname: HostAddress = Field("localhost", description="Public DNS name of the site (CODENVY_HOST).")
+    network: NetworkConfig = Field(default_factory=NetworkConfig, description="Workspace network.")
+    master: MasterConfig = Field(default_factory=MasterConfig, description="The master node.")
+    nodes: tuple[HostConfig, ...] = Field((), description="Workspace nodes (overlay mode).")
+    registry: RegistryConfig = Field(default_factory=RegistryConfig, description="Private registry.")
+    images: ImagesConfig = Field(default_factory=ImagesConfig, description="Container images.")
+    memory: MemoryConfig = Field(default_factory=MemoryConfig, description="Container memory limits.")
+    logs: LogConfig = Field(default_factory=LogConfig, description="Container and daemon log limits.")
+    proxy: ProxyConfig = Field(default_factory=ProxyConfig, description="Proxy for the Docker daemons.")
+    https: bool = Field(True, description="Serve the site over HTTPS (HTTP redirects to it).")
+    ssh_private_key: SecretStr | None = Field(
+        None, description="Secret PEM key for SSH commands; absent means the ssh-agent (SSH_AUTH_SOCK)."
+    )
+
+    @model_validator(mode="after")
+    def _topology(self) -> SiteConfig:
+        if self.network.mode == "bridge" and self.nodes:
+            raise ValueError("nodes: bridge mode runs on one host; list workspace nodes only with network.mode overlay")
+        if self.network.mode == "bridge" and self.network.encrypted:
+            raise ValueError("network.encrypted: applies to overlay mode only")
+        if not self.workspace_hosts:
+            raise ValueError("nodes: no host runs workspaces; add nodes or set master.hostWorkspaces true")
+        names = [host.name for host in self.hosts]
+        addresses = [host.address for host in self.hosts]
+        for label, values in (("name", names), ("address", addresses)):
+            repeated = sorted({value for value in values if values.count(value) > 1})
+            if repeated:
+                raise ValueError(f"nodes: every host needs its own {label}; repeated: {', '.join(repeated)}")
+        if self.master.http_port == self.master.https_port:
+            raise ValueError("master.httpsPort: must differ from master.httpPort")
+        return self
+
+    @model_validator(mode="after")
+    def _tls_outside_dev(self) -> SiteConfig:
+        if not self.registry.tls and self.environment != "dev":
+            raise ValueError("registry.tls: a registry without TLS is allowed only in environment dev")
+        return self
+
+    @property
+    def hosts(self) -> tuple[HostConfig, ...]:
+        return (self.master, *self.nodes)
+
+    @property
+    def workspace_hosts(self) -> tuple[HostConfig, ...]:
+        return (self.master, *self.nodes) if self.master.host_workspaces else self.nodes
+
+    @property
+    def registry_address(self) -> str:
+        return f"{self.master.address}:{self.registry.port}"
+
+    @property
+    def server_image(self) -> str:
+        return f"{self.images.server}:{self.version}"

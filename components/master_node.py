@@ -1,0 +1,184 @@
+"""The master node: PostgreSQL, the application server and HAProxy, with the seed's data locations."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_docker as docker
+import pulumi_random as random
+
+from components.certificate_authority import CertificateAuthority
+from components.config import SiteConfig
+from components.containers import pull_image, site_container
+from components.host_access import HostAccess
+from components.registry import Registry
+from components.rendering import (
+    DATABASE,
+    DATABASE_USER,
+    HAPROXY_CERT_PATH,
+    POSTGRES_ALIAS,
+    SERVER_ALIAS,
+    SERVER_PORT,
+    render_codenvy_env,
+    render_haproxy_cfg,
+)
+
+# The seed's data-storage table: project data in fs/, the copies mounted into running workspaces in
+# che-machines/, and the server's instance folder (codenvy.env, codenvy.ver).
+DATA_ROOT = "/home/codenvy/codenvy-data"
+INSTANCE_DIR = "/instance"
+
+
+class MasterNode(pulumi.ComponentResource):
+    """The services users talk to. Data volumes are retained when the stack is destroyed."""
+
+    url: str
+    version: str
+
+    def __init__(
+        self,
+        name: str,
+        site: SiteConfig,
+        host: HostAccess,
+        workspace_network: docker.Network,
+        registry: Registry,
+        ca: CertificateAuthority,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("codenvy:infra:MasterNode", name, None, opts)
+        self._site = site
+        self._host = host
+        self.version = site.version
+        scheme, port = ("https", site.master.https_port) if site.https else ("http", site.master.http_port)
+        default_port = 443 if site.https else 80
+        self.url = f"{scheme}://{site.hostname}" + ("" if port == default_port else f":{port}")
+
+        self.internal_network = docker.Network(
+            f"{name}-internal",
+            name=f"{site.site_name}-internal",
+            driver="bridge",
+            labels=[docker.NetworkLabelArgs(label="codenvy.site", value=site.site_name)],
+            opts=self._on_host(),
+        )
+        volumes = {
+            purpose: docker.Volume(
+                f"{name}-{purpose}",
+                name=f"{site.site_name}-{purpose}",
+                opts=self._on_host(retain_on_delete=True),
+            )
+            for purpose in ("pgdata", "fs", "che-machines", "instance")
+        }
+        db_password = random.RandomPassword(
+            f"{name}-db-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)
+        )
+        # Secret by construction, not only by the provider's schema, so no engine can leak it.
+        password = pulumi.Output.secret(db_password.result)
+        self.postgres = self._postgres(name, volumes["pgdata"], password)
+        self.server = self._server(name, volumes, password, workspace_network, registry)
+        self.haproxy = self._haproxy(name, ca)
+        self.register_outputs({"url": self.url, "version": self.version})
+
+    def _on_host(self, **options) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, provider=self._host.provider, **options)
+
+    def _internal(self, alias: str) -> docker.ContainerNetworksAdvancedArgs:
+        return docker.ContainerNetworksAdvancedArgs(name=self.internal_network.name, aliases=[alias])
+
+    def _postgres(self, name: str, data: docker.Volume, password: pulumi.Output[str]) -> docker.Container:
+        site = self._site
+        return site_container(
+            f"{name}-postgres",
+            site=site,
+            image=pull_image(f"{name}-postgres-image", site.images.postgres, self._host.provider, self),
+            container_name=f"{site.site_name}-postgres",
+            memory_mb=site.memory.postgres_mb,
+            healthcheck=f"pg_isready -U {DATABASE_USER} -d {DATABASE}",
+            provider=self._host.provider,
+            parent=self,
+            envs=[
+                f"POSTGRES_DB={DATABASE}",
+                f"POSTGRES_USER={DATABASE_USER}",
+                pulumi.Output.concat("POSTGRES_PASSWORD=", password),
+            ],
+            volumes=[docker.ContainerVolumeArgs(volume_name=data.name, container_path="/var/lib/postgresql/data")],
+            networks_advanced=[self._internal(POSTGRES_ALIAS)],
+        )
+
+    def _server(
+        self,
+        name: str,
+        volumes: dict[str, docker.Volume],
+        db_password: pulumi.Output[str],
+        workspace_network: docker.Network,
+        registry: Registry,
+    ) -> docker.Container:
+        site = self._site
+        codenvy_env = render_codenvy_env(site)
+        secrets: list[pulumi.Input[str]] = [pulumi.Output.concat("CODENVY_PGSQL_PASSWORD=", db_password)]
+        if registry.password is not None:
+            secrets += [
+                f"CODENVY_DOCKER_REGISTRY_USERNAME={registry.username}",
+                pulumi.Output.concat("CODENVY_DOCKER_REGISTRY_PASSWORD=", registry.password),
+            ]
+        return site_container(
+            f"{name}-server",
+            site=site,
+            image=pull_image(f"{name}-server-image", site.server_image, self._host.provider, self),
+            container_name=f"{site.site_name}-server",
+            memory_mb=site.memory.server_mb,
+            healthcheck=f"curl -fsS -o /dev/null http://localhost:{SERVER_PORT}/api/",
+            provider=self._host.provider,
+            parent=self,
+            depends_on=[self.postgres, registry],
+            envs=[*codenvy_env.splitlines(), *secrets],
+            uploads=[
+                docker.ContainerUploadArgs(file=f"{INSTANCE_DIR}/codenvy.env", content=codenvy_env),
+                docker.ContainerUploadArgs(file=f"{INSTANCE_DIR}/codenvy.ver", content=f"{site.version}\n"),
+            ],
+            volumes=[
+                docker.ContainerVolumeArgs(volume_name=volumes["fs"].name, container_path=f"{DATA_ROOT}/fs"),
+                docker.ContainerVolumeArgs(
+                    volume_name=volumes["che-machines"].name, container_path=f"{DATA_ROOT}/che-machines"
+                ),
+                docker.ContainerVolumeArgs(volume_name=volumes["instance"].name, container_path=INSTANCE_DIR),
+            ],
+            networks_advanced=[
+                self._internal(SERVER_ALIAS),
+                docker.ContainerNetworksAdvancedArgs(name=workspace_network.name, aliases=[SERVER_ALIAS]),
+            ],
+        )
+
+    def _haproxy(self, name: str, ca: CertificateAuthority) -> docker.Container:
+        site = self._site
+        uploads = [
+            docker.ContainerUploadArgs(file="/usr/local/etc/haproxy/haproxy.cfg", content=render_haproxy_cfg(site))
+        ]
+        ports = [docker.ContainerPortArgs(internal=80, external=site.master.http_port)]
+        if site.https:
+            cert = ca.issue(
+                f"{name}-https",
+                common_name=site.hostname,
+                subject_names=[site.hostname, site.master.address],
+                parent=self,
+            )
+            uploads.append(
+                docker.ContainerUploadArgs(
+                    file=HAPROXY_CERT_PATH,
+                    content=pulumi.Output.concat(cert.cert_pem, cert.private_key_pem),
+                    permissions="0600",
+                )
+            )
+            ports.append(docker.ContainerPortArgs(internal=443, external=site.master.https_port))
+        return site_container(
+            f"{name}-haproxy",
+            site=site,
+            image=pull_image(f"{name}-haproxy-image", site.images.haproxy, self._host.provider, self),
+            container_name=f"{site.site_name}-haproxy",
+            memory_mb=site.memory.haproxy_mb,
+            healthcheck="haproxy -c -q -f /usr/local/etc/haproxy/haproxy.cfg",
+            provider=self._host.provider,
+            parent=self,
+            depends_on=[self.server],
+            uploads=uploads,
+            ports=ports,
+            networks_advanced=[self._internal("haproxy")],
+        )

@@ -1,0 +1,100 @@
+"""The site's private Docker registry on the master: TLS from the site CA, data on a volume."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_docker as docker
+import pulumi_random as random
+
+from components.certificate_authority import CertificateAuthority
+from components.config import SiteConfig
+from components.containers import pull_image, site_container
+from components.host_access import HostAccess
+
+REGISTRY_USER = "codenvy"
+CERT_DIR = "/certs"
+HTPASSWD_FILE = "/auth/htpasswd"
+# The registry's debug listener stays on loopback inside the container; the healthcheck reads it.
+HEALTH_ADDR = "127.0.0.1:5001"
+
+
+class Registry(pulumi.ComponentResource):
+    """Where workspace snapshots live; reachable at `address` by every node that trusts `ca_cert_pem`."""
+
+    address: str
+    ca_cert_pem: pulumi.Output[str]
+    username: str
+    password: pulumi.Output[str] | None
+
+    def __init__(
+        self,
+        name: str,
+        site: SiteConfig,
+        master: HostAccess,
+        ca: CertificateAuthority,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("codenvy:infra:Registry", name, None, opts)
+        self.address = site.registry_address
+        self.ca_cert_pem = ca.cert_pem
+        self.username = REGISTRY_USER
+        self.password = None
+        env = [
+            "REGISTRY_STORAGE_DELETE_ENABLED=true",
+            f"REGISTRY_HTTP_DEBUG_ADDR={HEALTH_ADDR}",
+        ]
+        uploads: list[docker.ContainerUploadArgs] = []
+        if site.registry.tls:
+            cert = ca.issue(
+                f"{name}-tls",
+                common_name=self.address,
+                subject_names=[site.master.address, site.master.name, site.hostname],
+                parent=self,
+            )
+            env += [
+                f"REGISTRY_HTTP_TLS_CERTIFICATE={CERT_DIR}/tls.crt",
+                f"REGISTRY_HTTP_TLS_KEY={CERT_DIR}/tls.key",
+            ]
+            uploads += [
+                docker.ContainerUploadArgs(file=f"{CERT_DIR}/tls.crt", content=cert.cert_pem),
+                docker.ContainerUploadArgs(
+                    file=f"{CERT_DIR}/tls.key", content=cert.private_key_pem, permissions="0600"
+                ),
+            ]
+        if site.registry.auth == "htpasswd":
+            credentials = random.RandomPassword(
+                f"{name}-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)
+            )
+            self.password = pulumi.Output.secret(credentials.result)
+            env += [
+                "REGISTRY_AUTH=htpasswd",
+                f"REGISTRY_AUTH_HTPASSWD_REALM={site.site_name} registry",
+                f"REGISTRY_AUTH_HTPASSWD_PATH={HTPASSWD_FILE}",
+            ]
+            uploads.append(
+                docker.ContainerUploadArgs(
+                    file=HTPASSWD_FILE,
+                    content=pulumi.Output.secret(pulumi.Output.concat(REGISTRY_USER, ":", credentials.bcrypt_hash)),
+                )
+            )
+        self.data = docker.Volume(
+            f"{name}-data",
+            name=f"{site.site_name}-registry-data",
+            opts=pulumi.ResourceOptions(parent=self, provider=master.provider, retain_on_delete=True),
+        )
+        image = pull_image(f"{name}-image", site.images.registry, master.provider, self)
+        self.container = site_container(
+            f"{name}-container",
+            site=site,
+            image=image,
+            container_name=f"{site.site_name}-registry",
+            memory_mb=site.memory.registry_mb,
+            healthcheck=f"wget -q -O /dev/null http://{HEALTH_ADDR}/debug/health",
+            provider=master.provider,
+            parent=self,
+            envs=env,
+            uploads=uploads,
+            ports=[docker.ContainerPortArgs(internal=5000, external=site.registry.port)],
+            volumes=[docker.ContainerVolumeArgs(volume_name=self.data.name, container_path="/var/lib/registry")],
+        )
+        self.register_outputs({"address": self.address, "ca_cert_pem": self.ca_cert_pem, "username": self.username})

@@ -1,0 +1,147 @@
+"""Pure functions that render every file and script the program ships to a host or container."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shlex
+from pathlib import Path
+
+from components.config import HostConfig, SiteConfig
+
+SCRIPTS_DIR = Path(__file__).parent / "scripts"
+SERVER_ALIAS = "codenvy-server"
+POSTGRES_ALIAS = "codenvy-postgres"
+SERVER_PORT = 8080
+DATABASE = "codenvy"
+DATABASE_USER = "codenvy"
+HAPROXY_CERT_PATH = "/usr/local/etc/haproxy/site.pem"
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def script_params(name: str) -> tuple[str, ...]:
+    """The parameters a script template declares on its `# params:` line."""
+    for line in (SCRIPTS_DIR / f"{name}.sh").read_text().splitlines():
+        if line.startswith("# params:"):
+            return tuple(line.removeprefix("# params:").split())
+    return ()
+
+
+def render_script(name: str, **params: str) -> str:
+    """The template `components/scripts/<name>.sh` with its parameters assigned after `set -euo pipefail`."""
+    declared = set(script_params(name))
+    given = {key.upper() for key in params}
+    if declared != given:
+        raise ValueError(f"script {name} takes {sorted(declared)}, got {sorted(given)}")
+    lines = (SCRIPTS_DIR / f"{name}.sh").read_text().splitlines()
+    assignments = [f"{key.upper()}={shlex.quote(str(value))}" for key, value in sorted(params.items())]
+    at = lines.index("set -euo pipefail") + 1
+    return "\n".join([*lines[:at], *assignments, *lines[at:]]) + "\n"
+
+
+def as_command(script: str) -> str:
+    """One command line that runs `script` with bash, whatever the login shell of the host is."""
+    return f"bash -c {shlex.quote(script)}"
+
+
+def render_daemon_json(site: SiteConfig, host: HostConfig) -> str:
+    """daemon.json for a workspace host: labels, log limits and the master's proxy; never insecure registries."""
+    document: dict[str, object] = {
+        "labels": [
+            f"codenvy.site={site.site_name}",
+            f"codenvy.node={host.name}",
+            f"codenvy.ram-gb={host.ram_gb:g}",
+            f"codenvy.cpus={host.cpus}",
+        ],
+        "log-driver": "json-file",
+        "log-opts": {"max-size": site.logs.max_size, "max-file": str(site.logs.max_file)},
+    }
+    proxies = {
+        key: value
+        for key, value in (
+            ("http-proxy", site.proxy.http_proxy),
+            ("https-proxy", site.proxy.https_proxy),
+            ("no-proxy", site.proxy.no_proxy),
+        )
+        if value
+    }
+    if proxies:
+        # daemon.json "proxies" needs Docker 23 or newer; older daemons refuse the file.
+        document["proxies"] = proxies
+    return json.dumps(document, indent=2, sort_keys=True)
+
+
+def render_codenvy_env(site: SiteConfig) -> str:
+    """The server's codenvy.env, as in the seed: host name, network mode, workspace nodes. No secrets."""
+    driver = "overlay" if site.network.mode == "overlay" else "bridge"
+    settings = {
+        "CODENVY_HOST": site.hostname,
+        "CODENVY_VERSION": site.version,
+        "CODENVY_MACHINE_DOCKER_NETWORK_DRIVER": driver,
+        "CODENVY_MACHINE_DOCKER_NETWORK": workspace_network_name(site),
+        "CODENVY_SWARM_NODES": ",".join(host.address for host in site.workspace_hosts),
+        "CODENVY_DOCKER_REGISTRY": site.registry_address,
+        "CODENVY_PGSQL_HOST": POSTGRES_ALIAS,
+        "CODENVY_PGSQL_DATABASE": DATABASE,
+        "CODENVY_PGSQL_USERNAME": DATABASE_USER,
+        "CODENVY_HTTPS": str(site.https).lower(),
+    }
+    return "".join(f"{key}={value}\n" for key, value in settings.items())
+
+
+def workspace_network_name(site: SiteConfig) -> str:
+    return f"{site.site_name}-workspaces"
+
+
+def render_haproxy_cfg(site: SiteConfig) -> str:
+    """HAProxy in front of the server; long tunnel timeouts because the IDE lives on websockets."""
+    backend = "\n".join(
+        [
+            "backend codenvy",
+            "    option httpchk GET /api/",
+            f"    server {SERVER_ALIAS} {SERVER_ALIAS}:{SERVER_PORT} check resolvers docker init-addr none",
+        ]
+    )
+    http_front = ["frontend http", "    bind :80"]
+    if site.https:
+        http_front.append("    http-request redirect scheme https code 301")
+    else:
+        http_front.append("    default_backend codenvy")
+    sections = [
+        "\n".join(
+            [
+                "global",
+                "    log stdout format raw local0",
+                "    maxconn 4096",
+                "",
+                "defaults",
+                "    mode http",
+                "    log global",
+                "    option httplog",
+                "    timeout connect 5s",
+                "    timeout client 60s",
+                "    timeout server 60s",
+                "    timeout tunnel 1h",
+                "",
+                "resolvers docker",
+                "    nameserver dns 127.0.0.11:53",
+            ]
+        ),
+        "\n".join(http_front),
+    ]
+    if site.https:
+        sections.append(
+            "\n".join(
+                [
+                    "frontend https",
+                    f"    bind :443 ssl crt {HAPROXY_CERT_PATH}",
+                    "    http-request set-header X-Forwarded-Proto https",
+                    "    default_backend codenvy",
+                ]
+            )
+        )
+    sections.append(backend)
+    return "\n\n".join(sections) + "\n"

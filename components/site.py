@@ -1,0 +1,82 @@
+"""A whole Codenvy site composed from one validated SiteConfig."""
+
+from __future__ import annotations
+
+import pulumi
+
+from components.certificate_authority import CertificateAuthority
+from components.config import SiteConfig
+from components.host_access import HostAccess, connect_host
+from components.master_node import MasterNode
+from components.overlay_network import OverlayNetwork
+from components.registry import Registry
+from components.workspace_node import WorkspaceNode
+
+
+class Site(pulumi.ComponentResource):
+    """Master, registry, workspace network and nodes; `exports` is what users and a DR stack read."""
+
+    exports: dict[str, pulumi.Input[object]]
+
+    def __init__(self, name: str, site: SiteConfig, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("codenvy:infra:Site", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        hosts = {host.name: connect_host(name, host, site.ssh_private_key, self) for host in site.hosts}
+        master = hosts[site.master.name]
+
+        ca = CertificateAuthority(f"{name}-ca", site.site_name, child)
+        registry = Registry(f"{name}-registry", site, master, ca, child)
+
+        # The master's daemon is configured before the swarm starts, so its restart never hits a manager.
+        master_node = None
+        if site.master.host_workspaces and site.master.manages_docker:
+            master_node = self._workspace_node(name, site, master, master, ca, None, [])
+        network = OverlayNetwork(
+            f"{name}-network", site, master, depends_on=[master_node] if master_node else [], opts=child
+        )
+        self.master = MasterNode(f"{name}-master", site, master, network.network, registry, ca, child)
+        self.nodes = [
+            self._workspace_node(name, site, hosts[node.name], master, ca, network.join_token, [network.network])
+            for node in site.nodes
+        ]
+
+        self.exports = {
+            "siteName": site.site_name,
+            "environment": site.environment,
+            "role": site.role,
+            "version": site.version,
+            "url": self.master.url,
+            "hostname": site.hostname,
+            "networkMode": site.network.mode,
+            "managerAddress": network.manager_address,
+            "registry": registry.address,
+            "registryCaCert": registry.ca_cert_pem,
+            "registryUsername": registry.username,
+            "registryPassword": registry.password,
+            "nodes": [
+                {"name": host.name, "address": host.address, "ramGb": host.ram_gb, "cpus": host.cpus}
+                for host in site.workspace_hosts
+            ],
+        }
+        self.register_outputs(self.exports)
+
+    def _workspace_node(
+        self,
+        name: str,
+        site: SiteConfig,
+        host: HostAccess,
+        manager: HostAccess,
+        ca: CertificateAuthority,
+        join_token: pulumi.Output[str] | None,
+        after: list[pulumi.Resource],
+    ) -> WorkspaceNode:
+        return WorkspaceNode(
+            f"{name}-ws-{host.name}",
+            site,
+            host,
+            manager,
+            registry_ca_pem=ca.cert_pem,
+            join_token=join_token,
+            depends_on=after,
+            opts=pulumi.ResourceOptions(parent=self),
+        )

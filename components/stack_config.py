@@ -1,0 +1,94 @@
+"""The one seam where stack configuration is read and validated, before any resource exists."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from pulumi.runtime import config as runtime_config
+from pydantic import BaseModel, ValidationError
+
+from components.config import SiteConfig
+
+PROJECT = "codenvy-infra"
+
+
+class ConfigError(Exception):
+    """Stack configuration that cannot describe a site; the message names each bad key."""
+
+
+def load_site_config(raw: Mapping[str, str]) -> SiteConfig:
+    """Validate `{"codenvy-infra:key": "value"}` (values as Pulumi hands them over) into a SiteConfig."""
+    values: dict[str, Any] = {}
+    for full_key, text in sorted(raw.items()):
+        namespace, _, key = full_key.partition(":")
+        if namespace == PROJECT:
+            values[key] = _decode(text)
+    try:
+        return SiteConfig.model_validate(values)
+    except ValidationError as error:
+        raise ConfigError(_describe(error)) from None
+
+
+def read_stack_config() -> SiteConfig:
+    """The running stack's configuration, validated; raises ConfigError naming every bad key."""
+    keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    return load_site_config({key: runtime_config.get_config(key) for key in keys})
+
+
+def _decode(text: Any) -> Any:
+    """Pulumi passes structured values as JSON text and scalars as plain text."""
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _describe(error: ValidationError) -> str:
+    lines = [f"invalid stack configuration ({error.error_count()} problem(s)):"]
+    for problem in error.errors():
+        location = list(problem["loc"])
+        message = problem["msg"].removeprefix("Value error, ")
+        named_key, sep, rest = message.partition(": ")
+        if sep and _looks_like_key(named_key):
+            location += named_key.split(".")
+            message = rest
+        if problem["type"] == "extra_forbidden":
+            allowed = _allowed_keys(SiteConfig, location[:-1])
+            message = f"unknown key; allowed here: {', '.join(allowed)}"
+        lines.append(f"  {_key_path(location)}: {message}")
+    return "\n".join(lines)
+
+
+def _looks_like_key(text: str) -> bool:
+    return bool(text) and all(part.isidentifier() for part in text.split("."))
+
+
+def _key_path(location: list[str | int]) -> str:
+    path = PROJECT
+    for index, part in enumerate(location):
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += (":" if index == 0 else ".") + part
+    return path
+
+
+def _allowed_keys(model: type[BaseModel], location: list[str | int]) -> list[str]:
+    """The camelCase keys a stack file may use at `location` inside `model`."""
+    for part in location:
+        if isinstance(part, int):
+            continue
+        field = next(f for name, f in model.model_fields.items() if part in (name, f.alias))
+        model = next(_models_in(field.annotation))
+    return sorted(field.alias or name for name, field in model.model_fields.items())
+
+
+def _models_in(annotation: Any):
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        yield annotation
+    for argument in getattr(annotation, "__args__", ()):
+        yield from _models_in(argument)

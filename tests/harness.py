@@ -1,0 +1,194 @@
+"""Evaluate the real program (__main__.py) for a stack file under Pulumi mocks and record what it registers."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import runpy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pulumi
+import yaml
+from google.protobuf import json_format
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, Mocks
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+PROJECT = "codenvy-infra"
+STACKS = sorted(path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in PROJECT_DIR.glob("Pulumi.*.yaml"))
+
+
+@dataclass(frozen=True)
+class Registration:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    provider: str
+    dependencies: tuple[str, ...]
+    inputs: dict[str, Any]
+    secret_inputs: frozenset[str]
+
+    @property
+    def parent_type(self) -> str:
+        return self.parent.split("::")[2].split("$")[-1] if self.parent else ""
+
+
+@dataclass
+class Evaluation:
+    resources: list[Registration] = field(default_factory=list)
+    exports: dict[str, Any] = field(default_factory=dict)
+    secret_exports: set[str] = field(default_factory=set)
+
+    def of_type(self, type_token: str) -> list[Registration]:
+        return [r for r in self.resources if r.type == type_token]
+
+    def named(self, name: str) -> Registration:
+        matches = [r for r in self.resources if r.name == name]
+        assert len(matches) == 1, f"expected one resource named {name}, found {len(matches)}"
+        return matches[0]
+
+    def by_urn(self, urn: str) -> Registration:
+        return next(r for r in self.resources if r.urn == urn)
+
+
+def _fake(kind: str, name: str) -> str:
+    return f"{kind}-{hashlib.sha256(name.encode()).hexdigest()[:16]}"
+
+
+class FabricatingMocks(Mocks):
+    """Echo inputs and make up only the computed outputs the program reads, by exact type token."""
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str, dict]:
+        outputs = dict(args.inputs)
+        if args.typ == "docker:index/remoteImage:RemoteImage":
+            outputs["imageId"] = "sha256:" + hashlib.sha256(args.inputs["name"].encode()).hexdigest()
+        elif args.typ in ("command:local:Command", "command:remote:Command"):
+            if args.name.endswith("-swarm-init"):
+                outputs["stdout"] = _fake("SWMTKN-1", args.name) + "\n"
+            elif args.name.endswith("-swarm-join"):
+                outputs["stdout"] = _fake("node", args.name) + "\n"
+            else:
+                outputs["stdout"] = ""
+        elif args.typ == "tls:index/privateKey:PrivateKey":
+            outputs["privateKeyPem"] = _fake("KEY", args.name)
+        elif args.typ in ("tls:index/selfSignedCert:SelfSignedCert", "tls:index/locallySignedCert:LocallySignedCert"):
+            outputs["certPem"] = _fake("CERT", args.name)
+        elif args.typ == "tls:index/certRequest:CertRequest":
+            outputs["certRequestPem"] = _fake("CSR", args.name)
+        elif args.typ == "random:index/randomPassword:RandomPassword":
+            outputs["result"] = _fake("password", args.name)
+            outputs["bcryptHash"] = _fake("$2a$10$", args.name)
+        return f"{args.name}-id", outputs
+
+    def call(self, args):
+        return {}
+
+
+class RecordingMonitor(MockMonitor):
+    """The SDK's mock monitor, keeping each registration's parent, provider and dependencies too."""
+
+    def __init__(self, mocks: Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            inputs = rpc.deserialize_properties(request.object)
+            wire = json_format.MessageToDict(request.object)
+            self.registrations.append(
+                Registration(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    parent=request.parent,
+                    provider=request.provider,
+                    dependencies=tuple(request.dependencies),
+                    inputs={key: _plain(value) for key, value in inputs.items()},
+                    secret_inputs=frozenset(key for key, value in wire.items() if _holds_secret(value)),
+                )
+            )
+        return response
+
+
+def _is_secret_envelope(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(rpc._special_sig_key) == rpc._special_secret_sig
+
+
+def _holds_secret(value: Any) -> bool:
+    if _is_secret_envelope(value):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_secret(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_holds_secret(item) for item in value)
+    return False
+
+
+def _plain(value: Any) -> Any:
+    """The value with every secret envelope opened, so tests can read what the program sent."""
+    if _is_secret_envelope(value):
+        return _plain(value["value"])
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def stack_file_config(stack: str) -> dict[str, Any]:
+    document = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text()) or {}
+    return dict(document.get("config") or {})
+
+
+def _as_pulumi_value(value: Any) -> str:
+    """Pulumi hands structured config to programs as JSON text and scalars as text."""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def evaluate(
+    stack: str = "dev",
+    overrides: dict[str, Any] | None = None,
+    *,
+    without: tuple[str, ...] = (),
+    secret_keys: tuple[str, ...] = (),
+    preview: bool = False,
+) -> Evaluation:
+    """Run __main__.py for `stack`'s file (plus `overrides`, less the keys in `without`); raise what it raises."""
+    config = {**stack_file_config(stack), **(overrides or {})}
+    for key in without:
+        config.pop(key, None)
+    mocks = FabricatingMocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+    pulumi.runtime.set_all_config({k: _as_pulumi_value(v) for k, v in config.items()}, list(secret_keys))
+    evaluation = Evaluation(resources=monitor.registrations)
+    exported: dict[str, Any] = {}
+
+    @pulumi.runtime.test
+    def run_program():
+        with mock.patch.object(pulumi, "export", exported.__setitem__):
+            runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
+        outputs = {key: pulumi.Output.from_input(value) for key, value in exported.items()}
+        secrets = pulumi.Output.all(*[pulumi.Output.from_input(output.is_secret()) for output in outputs.values()])
+        return pulumi.Output.all(pulumi.Output.all(**outputs), secrets).apply(_record(evaluation, list(outputs)))
+
+    run_program()
+    return evaluation
+
+
+def _record(evaluation: Evaluation, keys: list[str]):
+    def record(resolved):
+        values, secret_flags = resolved
+        evaluation.exports.update(values)
+        evaluation.secret_exports.update(key for key, secret in zip(keys, secret_flags, strict=True) if secret)
+
+    return record
