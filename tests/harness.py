@@ -16,6 +16,9 @@ from google.protobuf import json_format
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, Mocks
 
+from components.config import SiteConfig
+from components.stack_config import load_site_config
+
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 PROJECT = "codenvy-infra"
 STACKS = sorted(path.name.removeprefix("Pulumi.").removesuffix(".yaml") for path in PROJECT_DIR.glob("Pulumi.*.yaml"))
@@ -55,6 +58,10 @@ class Evaluation:
         return next(r for r in self.resources if r.urn == urn)
 
 
+def fake_image_id(image: str) -> str:
+    return "sha256:" + hashlib.sha256(image.encode()).hexdigest()
+
+
 def _fake(kind: str, name: str) -> str:
     return f"{kind}-{hashlib.sha256(name.encode()).hexdigest()[:16]}"
 
@@ -65,7 +72,7 @@ class FabricatingMocks(Mocks):
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict]:
         outputs = dict(args.inputs)
         if args.typ == "docker:index/remoteImage:RemoteImage":
-            outputs["imageId"] = "sha256:" + hashlib.sha256(args.inputs["name"].encode()).hexdigest()
+            outputs["imageId"] = fake_image_id(args.inputs["name"])
         elif args.typ in ("command:local:Command", "command:remote:Command"):
             if args.name.endswith("-swarm-init"):
                 outputs["stdout"] = _fake("SWMTKN-1", args.name) + "\n"
@@ -91,9 +98,9 @@ class FabricatingMocks(Mocks):
 class RecordingMonitor(MockMonitor):
     """The SDK's mock monitor, keeping each registration's parent, provider and dependencies too."""
 
-    def __init__(self, mocks: Mocks) -> None:
+    def __init__(self, mocks: Mocks, registrations: list[Registration]) -> None:
         super().__init__(mocks)
-        self.registrations: list[Registration] = []
+        self.registrations = registrations
 
     def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
         response = super().RegisterResource(request)
@@ -145,13 +152,18 @@ def stack_file_config(stack: str) -> dict[str, Any]:
     return dict(document.get("config") or {})
 
 
-def _as_pulumi_value(value: Any) -> str:
+def as_pulumi_value(value: Any) -> str:
     """Pulumi hands structured config to programs as JSON text and scalars as text."""
     if isinstance(value, (dict, list)):
         return json.dumps(value)
     if isinstance(value, bool):
         return str(value).lower()
     return str(value)
+
+
+def site_config(stack: str) -> SiteConfig:
+    """The validated config of a shipped stack file, as the program sees it."""
+    return load_site_config({key: as_pulumi_value(value) for key, value in stack_file_config(stack).items()})
 
 
 def evaluate(
@@ -161,16 +173,18 @@ def evaluate(
     without: tuple[str, ...] = (),
     secret_keys: tuple[str, ...] = (),
     preview: bool = False,
+    into: Evaluation | None = None,
 ) -> Evaluation:
-    """Run __main__.py for `stack`'s file (plus `overrides`, less the keys in `without`); raise what it raises."""
+    """Run __main__.py for `stack`'s file (plus `overrides`, less the keys in `without`), recording into
+    `into` (a fresh Evaluation by default) so a caller still sees what was registered when it raises."""
     config = {**stack_file_config(stack), **(overrides or {})}
     for key in without:
         config.pop(key, None)
+    evaluation = Evaluation() if into is None else into
     mocks = FabricatingMocks()
-    monitor = RecordingMonitor(mocks)
+    monitor = RecordingMonitor(mocks, evaluation.resources)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
-    pulumi.runtime.set_all_config({k: _as_pulumi_value(v) for k, v in config.items()}, list(secret_keys))
-    evaluation = Evaluation(resources=monitor.registrations)
+    pulumi.runtime.set_all_config({k: as_pulumi_value(v) for k, v in config.items()}, list(secret_keys))
     exported: dict[str, Any] = {}
 
     @pulumi.runtime.test

@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Print the README's configuration reference (Markdown) from the config models' own descriptions."""
+
+from __future__ import annotations
+
+import sys
+import types
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel, SecretStr
+from pydantic_core import PydanticUndefined
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from components.config import SiteConfig
+from components.stack_config import PROJECT
+
+
+def type_name(annotation: Any) -> str:
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return " \\| ".join(f"`{value}`" for value in get_args(annotation))
+    if origin in (Union, types.UnionType):
+        return " or ".join(type_name(arg) for arg in get_args(annotation) if arg is not type(None)) + " (optional)"
+    if origin is tuple:
+        return f"list of {type_name(get_args(annotation)[0])}"
+    if getattr(annotation, "__metadata__", None):
+        return type_name(get_args(annotation)[0])
+    if annotation is SecretStr:
+        return "secret string"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "object"
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def nested_model(annotation: Any) -> type[BaseModel] | None:
+    for candidate in (annotation, *get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def default_text(field) -> str:
+    if field.default is PydanticUndefined:
+        return "required" if field.default_factory is None else "see below"
+    if field.default in (None, ()):
+        return "—"
+    value = str(field.default).lower() if isinstance(field.default, bool) else field.default
+    return f"`{value}`"
+
+
+def rows(model: type[BaseModel], prefix: str):
+    for name, field in model.model_fields.items():
+        key = f"{prefix}{field.alias or name}"
+        yield f"| `{key}` | {type_name(field.annotation)} | {default_text(field)} | {field.description} |"
+        inner = nested_model(field.annotation)
+        if inner is not None:
+            yield from rows(inner, f"{key}[]." if get_origin(field.annotation) is tuple else f"{key}.")
+
+
+def reference() -> str:
+    header = ["| key | type | default | meaning |", "| --- | --- | --- | --- |"]
+    return "\n".join([*header, *rows(SiteConfig, f"{PROJECT}:")]) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(reference())
