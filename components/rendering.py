@@ -53,6 +53,7 @@ def render_daemon_json(site: SiteConfig, host: HostConfig) -> str:
         "labels": [
             f"codenvy.site={site.site_name}",
             f"codenvy.node={host.name}",
+            f"codenvy.workspaces={str(host in site.workspace_hosts).lower()}",
             f"codenvy.ram-gb={host.ram_gb:g}",
             f"codenvy.cpus={host.cpus}",
         ],

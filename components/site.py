@@ -27,9 +27,10 @@ class Site(pulumi.ComponentResource):
         ca = CertificateAuthority(f"{name}-ca", site.site_name, child)
         registry = Registry(f"{name}-registry", site, master, ca, child)
 
-        # The master's daemon is configured before the swarm starts, so its restart never hits a manager.
+        # A managed master gets daemon.json and the registry CA too (it pushes to its own registry), before
+        # the swarm starts so a daemon restart never hits a running manager.
         master_node = None
-        if site.master.host_workspaces and site.master.manages_docker:
+        if site.master.manages_docker:
             master_node = self._workspace_node(name, site, master, master, ca, None, [])
         network = OverlayNetwork(
             f"{name}-network", site, master, depends_on=[master_node] if master_node else [], opts=child

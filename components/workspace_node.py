@@ -10,7 +10,8 @@ from components.rendering import render_daemon_json, render_script, sha256
 
 
 class WorkspaceNode(pulumi.ComponentResource):
-    """Converges one node: daemon.json (Docker restarted only when it changed), the registry CA, then, in
+    """Converges one Docker host of the site (every worker, and the master when the program manages its
+    daemon): daemon.json (Docker restarted only when it changed), the registry CA, then, in
     overlay mode on a worker, a join that is a no-op for members and a Ready check from the manager.
     Removing the node from config drains it on the manager, removes it, and makes it leave."""
 

@@ -115,7 +115,7 @@ class RecordingMonitor(MockMonitor):
                     parent=request.parent,
                     provider=request.provider,
                     dependencies=tuple(request.dependencies),
-                    inputs={key: _plain(value) for key, value in inputs.items()},
+                    inputs={key: plain(value) for key, value in inputs.items()},
                     secret_inputs=frozenset(key for key, value in wire.items() if _holds_secret(value)),
                 )
             )
@@ -136,14 +136,14 @@ def _holds_secret(value: Any) -> bool:
     return False
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """The value with every secret envelope opened, so tests can read what the program sent."""
     if _is_secret_envelope(value):
-        return _plain(value["value"])
+        return plain(value["value"])
     if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
+        return {key: plain(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [_plain(item) for item in value]
+        return [plain(item) for item in value]
     return value
 
 
@@ -174,14 +174,16 @@ def evaluate(
     secret_keys: tuple[str, ...] = (),
     preview: bool = False,
     into: Evaluation | None = None,
+    mocks: Mocks | None = None,
 ) -> Evaluation:
-    """Run __main__.py for `stack`'s file (plus `overrides`, less the keys in `without`), recording into
-    `into` (a fresh Evaluation by default) so a caller still sees what was registered when it raises."""
+    """Run __main__.py for `stack`'s file (plus `overrides`, less the keys in `without`) against `mocks`
+    (made-up outputs by default), recording into `into` (a fresh Evaluation by default) so a caller
+    still sees what was registered when it raises."""
     config = {**stack_file_config(stack), **(overrides or {})}
     for key in without:
         config.pop(key, None)
     evaluation = Evaluation() if into is None else into
-    mocks = FabricatingMocks()
+    mocks = mocks or FabricatingMocks()
     monitor = RecordingMonitor(mocks, evaluation.resources)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config({k: as_pulumi_value(v) for k, v in config.items()}, list(secret_keys))
