@@ -49,22 +49,30 @@ def sim_cluster(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(SIM_CLUSTER), *args], capture_output=True, text=True, timeout=300)
 
 
-@pytest.fixture(scope="session")
-def cluster(tmp_path_factory) -> list[Node]:
-    """Three simulated hosts, as the sim stack expects them; torn down even when tests fail."""
-    if sim_cluster("status").stdout.strip() != "sim-cluster: nothing runs":
+NOTHING_RUNS = "sim-cluster: nothing runs"
+
+
+def start_cluster(count: int, spec: Path) -> list[dict]:
+    if sim_cluster("status").stdout.strip() != NOTHING_RUNS:
         pytest.fail("a simulated cluster is already running; stop it with `scripts/sim-cluster down`", pytrace=False)
-    spec = tmp_path_factory.mktemp("sim") / "cluster.json"
+    started = sim_cluster("up", "--nodes", str(count), "--json", str(spec))
+    assert started.returncode == 0, started.stderr
+    return json.loads(spec.read_text())["nodes"]
+
+
+def stop_cluster() -> None:
+    stopped = sim_cluster("down")
+    assert stopped.returncode == 0, stopped.stderr
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path) -> list[Node]:
+    """Three simulated hosts, as the sim stack expects them, with local images; always torn down."""
     try:
-        started = sim_cluster("up", "--nodes", "3", "--json", str(spec))
-        assert started.returncode == 0, started.stderr
-        nodes = [
-            Node(n["name"], n["address"], n["docker_host"], n["ssh"]["key_file"])
-            for n in json.loads(spec.read_text())["nodes"]
-        ]
+        described = start_cluster(3, tmp_path / "cluster.json")
+        nodes = [Node(n["name"], n["address"], n["docker_host"], n["ssh"]["key_file"]) for n in described]
         for node in nodes:
             import_images(node.docker_host)
         yield nodes
     finally:
-        stopped = sim_cluster("down")
-        assert stopped.returncode == 0, stopped.stderr
+        stop_cluster()

@@ -1,0 +1,42 @@
+"""scripts/sim-cluster itself: `up` gives answering engines with their own identity, `down` leaves nothing."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from tests.cluster.conftest import NOTHING_RUNS, sim_cluster, start_cluster, stop_cluster
+from tests.cluster.live import Node
+
+
+def leftovers() -> list[str]:
+    found = []
+    namespaces = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
+    found += [f"netns {line.split()[0]}" for line in namespaces.splitlines() if line.startswith("csim-")]
+    daemons = subprocess.run(["pgrep", "-af", "dockerd"], capture_output=True, text=True).stdout
+    found += [f"process {line}" for line in daemons.splitlines() if "codenvy-sim" in line]
+    if subprocess.run(["ip", "link", "show", "csim0"], capture_output=True).returncode == 0:
+        found.append("bridge csim0")
+    if Path("/var/lib/codenvy-sim").exists():
+        found.append("state /var/lib/codenvy-sim")
+    return found
+
+
+def test_up_gives_answering_engines_and_down_leaves_nothing(tmp_path):
+    try:
+        described = start_cluster(2, tmp_path / "nodes.json")
+        nodes = [Node(n["name"], n["address"], n["docker_host"], n["ssh"]["key_file"]) for n in described]
+        assert [node.name for node in nodes] == ["node1", "node2"]
+        assert len({node.address for node in nodes}) == 2
+        for node in nodes:
+            assert node.docker("info", "--format", "{{.Name}}").stdout.strip() == node.name
+            assert node.ssh("hostname").stdout.strip() == node.name
+            assert node.ssh("docker info --format '{{.Name}}'").stdout.strip() == node.name
+        nodes[0].ssh("touch /etc/docker/written-on-node1")
+        assert "written-on-node1" not in nodes[1].ssh("ls /etc/docker").stdout, "each node has its own /etc/docker"
+        assert sim_cluster("up", "--nodes", "2").returncode == 0, "up on a running cluster reports it"
+    finally:
+        stop_cluster()
+    assert leftovers() == []
+    assert sim_cluster("status").stdout.strip() == NOTHING_RUNS
+    assert sim_cluster("down").returncode == 0, "down is safe to repeat"
