@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import runpy
@@ -197,8 +198,21 @@ def evaluate(
         secrets = pulumi.Output.all(*[pulumi.Output.from_input(output.is_secret()) for output in outputs.values()])
         return pulumi.Output.all(pulumi.Output.all(**outputs), secrets).apply(_record(evaluation, list(outputs)))
 
+    _quiet_abandoned_failures()
     run_program()
     return evaluation
+
+
+def _quiet_abandoned_failures() -> None:
+    """When a resource fails, the Outputs that waited on it are dropped unread and asyncio would log each
+    one at garbage collection; the failure itself is raised to the caller, so that log is only noise."""
+    loop = asyncio.get_event_loop()
+
+    def handle(loop, context):
+        if "exception was never retrieved" not in context.get("message", ""):
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handle)
 
 
 def _record(evaluation: Evaluation, keys: list[str]):

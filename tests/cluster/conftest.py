@@ -66,10 +66,10 @@ def stop_cluster() -> None:
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path) -> list[Node]:
+def cluster(tmp_path_factory) -> list[Node]:
     """Three simulated hosts, as the sim stack expects them, with local images; always torn down."""
     try:
-        described = start_cluster(3, tmp_path / "cluster.json")
+        described = start_cluster(3, tmp_path_factory.mktemp("sim") / "cluster.json")
         nodes = [Node(n["name"], n["address"], n["docker_host"], n["ssh"]["key_file"]) for n in described]
         for node in nodes:
             import_images(node.docker_host)
