@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from ipaddress import ip_address
 
 import pulumi
 import pulumi_tls as tls
+
+from components.config import is_ip_address
 
 CA_VALIDITY_HOURS = 10 * 365 * 24
 SERVER_VALIDITY_HOURS = 365 * 24
@@ -50,8 +51,8 @@ class CertificateAuthority(pulumi.ComponentResource):
         parent: pulumi.Resource,
     ) -> ServerCertificate:
         """A TLS server certificate for host names and IP addresses, its resources children of `parent`."""
-        ip_addresses = sorted({name for name in subject_names if _is_ip(name)})
-        dns_names = sorted({name for name in subject_names if not _is_ip(name)})
+        ip_addresses = sorted({name for name in subject_names if is_ip_address(name)})
+        dns_names = sorted({name for name in subject_names if not is_ip_address(name)})
         key = tls.PrivateKey(
             f"{name}-key", algorithm="ECDSA", ecdsa_curve="P256", opts=pulumi.ResourceOptions(parent=parent)
         )
@@ -74,11 +75,3 @@ class CertificateAuthority(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=parent),
         )
         return ServerCertificate(cert_pem=cert.cert_pem, private_key_pem=pulumi.Output.secret(key.private_key_pem))
-
-
-def _is_ip(name: str) -> bool:
-    try:
-        ip_address(name)
-    except ValueError:
-        return False
-    return True

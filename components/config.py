@@ -17,6 +17,11 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+
+class ConfigError(Exception):
+    """Stack configuration that cannot describe or change a site; the message names each bad key."""
+
+
 # Internal ports of the seeds' port tables plus Swarm's; none may carry a site's
 # public traffic, so they are refused as HAProxy or registry ports.
 INTERNAL_PORTS = frozenset({2181, 2375, 2376, 2377, 4789, 5432, 7946})
@@ -27,6 +32,8 @@ _HOSTNAME = re.compile(
 )
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$")
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+_CRON_FIELD = re.compile(r"^[0-9*/,-]+$")
+_STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
 def _dns_label(value: str) -> str:
@@ -35,18 +42,36 @@ def _dns_label(value: str) -> str:
     return value
 
 
-def _host_address(value: str) -> str:
+def is_ip_address(value: str) -> bool:
     try:
         ip_address(value)
     except ValueError:
-        if not _HOSTNAME.match(value):
-            raise ValueError("must be an IP address or a DNS host name") from None
+        return False
+    return True
+
+
+def _host_address(value: str) -> str:
+    if not is_ip_address(value) and not _HOSTNAME.match(value):
+        raise ValueError("must be an IP address or a DNS host name")
     return value
 
 
 def _semver(value: str) -> str:
     if not _SEMVER.match(value):
         raise ValueError("must be a semantic version such as 5.22.0 or 5.0.0-M8")
+    return value
+
+
+def _cron(value: str) -> str:
+    fields = value.split()
+    if len(fields) != 5 or not all(_CRON_FIELD.match(field) for field in fields):
+        raise ValueError("must be a 5-field cron schedule such as '0 2 * * *'")
+    return value
+
+
+def _stack_name(value: str) -> str:
+    if not _STACK_NAME.match(value):
+        raise ValueError("must be a fully qualified stack name: organization/project/stack")
     return value
 
 
@@ -72,6 +97,8 @@ DnsLabel = Annotated[str, AfterValidator(_dns_label)]
 HostAddress = Annotated[str, AfterValidator(_host_address)]
 SemVer = Annotated[str, AfterValidator(_semver)]
 PinnedImage = Annotated[str, AfterValidator(_pinned_image)]
+CronSchedule = Annotated[str, AfterValidator(_cron)]
+StackName = Annotated[str, AfterValidator(_stack_name)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 PublicPort = Annotated[Port, AfterValidator(_public_port)]
 
@@ -203,6 +230,39 @@ class ProxyConfig(Model):
     no_proxy: str | None = Field(None, description="Hosts that bypass the proxy.")
 
 
+class UpgradeConfig(Model):
+    skip_backup: bool = Field(False, description="Skip the pre-upgrade backup (the seed's --skip-backup); warns.")
+    allow_major: bool = Field(False, description="Allow a jump to a new major version (after a migration).")
+
+
+class BackupConfig(Model):
+    directory: str = Field(
+        "/var/backups/codenvy", description="Where archives are kept on the master (relative: to the SSH home)."
+    )
+    tools_directory: str = Field(
+        "/usr/local/lib/codenvy", description="Where the backup, restore and transfer scripts are installed."
+    )
+    schedule: CronSchedule | None = Field(
+        "0 2 * * *", description="Cron schedule of backups on the master; may be null only in dev."
+    )
+    keep: int = Field(7, ge=1, le=365, description="Archives kept; older ones are deleted after each backup.")
+
+
+class DrConfig(Model):
+    primary_stack: StackName = Field(description="The primary site's stack, as organization/project/stack.")
+    standby: Literal["hot", "cold"] = Field(
+        "hot", description="hot: services run idle and backups are restored; cold: containers exist, stopped."
+    )
+    promote: bool = Field(False, description="Fail over: this standby becomes the active site.")
+    transfer_schedule: CronSchedule | None = Field(
+        "30 2 * * *", description="Cron schedule of the nightly transfer from the primary; null: on demand only."
+    )
+    primary_ssh: SshAccess = Field(default_factory=SshAccess, description="How the standby master reaches the primary.")
+    ssh_key_file: str = Field(
+        "/root/.ssh/id_ed25519", description="Key on the standby master that the primary master accepts."
+    )
+
+
 class SiteConfig(Model):
     site_name: DnsLabel = Field("codenvy", description="Prefix of container, volume and network names.")
     environment: DnsLabel = Field("dev", description="Environment name; only dev may relax TLS.")
@@ -221,6 +281,10 @@ class SiteConfig(Model):
     ssh_private_key: SecretStr | None = Field(
         None, description="Secret PEM key for SSH commands; absent means the ssh-agent (SSH_AUTH_SOCK)."
     )
+    license: SecretStr | None = Field(None, description="Codenvy licence key (secret); both DR sites need one.")
+    upgrade: UpgradeConfig = Field(default_factory=UpgradeConfig, description="Upgrade behaviour.")
+    backup: BackupConfig = Field(default_factory=BackupConfig, description="Backups of the master's data.")
+    dr: DrConfig | None = Field(None, description="Disaster recovery; required when role is standby.")
 
     @model_validator(mode="after")
     def _topology(self) -> SiteConfig:
@@ -245,6 +309,25 @@ class SiteConfig(Model):
         if not self.registry.tls and self.environment != "dev":
             raise ValueError("registry.tls: a registry without TLS is allowed only in environment dev")
         return self
+
+    @model_validator(mode="after")
+    def _backups_and_roles(self) -> SiteConfig:
+        if self.backup.schedule is None and self.environment != "dev":
+            raise ValueError("backup.schedule: backups must be scheduled outside environment dev")
+        if self.role == "standby" and self.dr is None:
+            raise ValueError("dr: a standby site needs dr.primaryStack (and optionally standby, promote)")
+        if self.role == "primary" and self.dr is not None:
+            raise ValueError("dr: only a standby site has a dr section; set role: standby")
+        return self
+
+    @property
+    def is_active(self) -> bool:
+        """Serves users: a primary, or a standby that has been promoted."""
+        return self.dr is None or self.dr.promote
+
+    @property
+    def runs_services(self) -> bool:
+        return self.is_active or (self.dr is not None and self.dr.standby == "hot")
 
     @property
     def hosts(self) -> tuple[HostConfig, ...]:

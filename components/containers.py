@@ -49,6 +49,8 @@ def site_container(
             tests=["CMD-SHELL", healthcheck], interval="30s", timeout="5s", retries=3, start_period="30s"
         ),
         labels=[docker.ContainerLabelArgs(label="codenvy.site", value=site.site_name)],
+        # A cold standby keeps its containers created but stopped until it is promoted.
+        start=site.runs_services,
         opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=depends_on or []),
         **settings,
     )

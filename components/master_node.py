@@ -18,9 +18,11 @@ from components.rendering import (
     POSTGRES_ALIAS,
     SERVER_ALIAS,
     SERVER_PORT,
+    render_backup,
     render_codenvy_env,
     render_haproxy_cfg,
 )
+from components.versioning import UpgradePlan
 
 # The seed's data-storage table: project data in fs/, the copies mounted into running workspaces in
 # che-machines/, and the server's instance folder (codenvy.env, codenvy.ver).
@@ -42,6 +44,7 @@ class MasterNode(pulumi.ComponentResource):
         workspace_network: docker.Network,
         registry: Registry,
         ca: CertificateAuthority,
+        upgrade: UpgradePlan,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("codenvy:infra:MasterNode", name, None, opts)
@@ -73,12 +76,30 @@ class MasterNode(pulumi.ComponentResource):
         # Secret by construction, not only by the provider's schema, so no engine can leak it.
         password = pulumi.Output.secret(db_password.result)
         self.postgres = self._postgres(name, volumes["pgdata"], password)
+        self.pre_upgrade_backup = self._pre_upgrade_backup(name, upgrade)
         self.server = self._server(name, volumes, password, workspace_network, registry)
         self.haproxy = self._haproxy(name, ca)
         self.register_outputs({"url": self.url, "version": self.version})
 
     def _on_host(self, **options) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, provider=self._host.provider, **options)
+
+    def _pre_upgrade_backup(self, name: str, upgrade: UpgradePlan) -> pulumi.Resource | None:
+        """Backs up before the server of a new version replaces the old one; re-run on every version change."""
+        site = self._site
+        if site.upgrade.skip_backup:
+            if upgrade.kind == "upgrade":
+                pulumi.log.warn(
+                    f"upgrading {upgrade.deployed} -> {upgrade.target} without a backup (upgrade.skipBackup)", self
+                )
+            return None
+        return self._host.run(
+            f"{name}-pre-upgrade-backup",
+            render_backup(site, "pre-upgrade"),
+            triggers=[site.version],
+            parent=self,
+            depends_on=[self.postgres],
+        )
 
     def _internal(self, alias: str) -> docker.ContainerNetworksAdvancedArgs:
         return docker.ContainerNetworksAdvancedArgs(name=self.internal_network.name, aliases=[alias])
@@ -128,7 +149,7 @@ class MasterNode(pulumi.ComponentResource):
             healthcheck=f"curl -fsS -o /dev/null http://localhost:{SERVER_PORT}/api/",
             provider=self._host.provider,
             parent=self,
-            depends_on=[self.postgres, registry],
+            depends_on=[self.postgres, registry, *([self.pre_upgrade_backup] if self.pre_upgrade_backup else [])],
             envs=[*codenvy_env.splitlines(), *secrets],
             uploads=[
                 docker.ContainerUploadArgs(file=f"{INSTANCE_DIR}/codenvy.env", content=codenvy_env),

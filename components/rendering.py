@@ -8,6 +8,7 @@ import shlex
 from pathlib import Path
 
 from components.config import HostConfig, SiteConfig
+from components.deployment import PrimarySite
 
 SCRIPTS_DIR = Path(__file__).parent / "scripts"
 SERVER_ALIAS = "codenvy-server"
@@ -146,3 +147,60 @@ def render_haproxy_cfg(site: SiteConfig) -> str:
         )
     sections.append(backend)
     return "\n\n".join(sections) + "\n"
+
+
+def render_install_file(target: str, content: str, what: str, node_name: str, mode: str = "0644") -> str:
+    """A script that puts `content` at `target` only when it differs (trailing newlines are not content)."""
+    return render_script(
+        "install_file", content=content.rstrip("\n"), file_mode=mode, node_name=node_name, target=target, what=what
+    )
+
+
+def render_schedule(marker: str, node_name: str, entry: str = "") -> str:
+    """A script that keeps one crontab line tagged `marker`: `entry`, or none when it is empty."""
+    return render_script("schedule", entry=entry, marker=marker, node_name=node_name)
+
+
+def tool_path(site: SiteConfig, tool: str) -> str:
+    return f"{site.backup.tools_directory}/codenvy-{tool}-{site.site_name}"
+
+
+def render_backup(site: SiteConfig, reason: str) -> str:
+    """The backup script; reason `pre-upgrade` backs up only when another version is deployed."""
+    return render_script(
+        "backup",
+        backup_dir=site.backup.directory,
+        keep=str(site.backup.keep),
+        reason=reason,
+        site_name=site.site_name,
+        target_version=site.version,
+    )
+
+
+def render_restore(site: SiteConfig) -> str:
+    return render_script("restore", site_name=site.site_name, site_version=site.version)
+
+
+def incoming_directory(site: SiteConfig) -> str:
+    return f"{site.backup.directory}/incoming"
+
+
+def render_transfer(site: SiteConfig, primary: PrimarySite) -> str:
+    """The standby's transfer job: fetch the primary's newest archive, then restore (hot) or stage (cold)."""
+    assert site.dr is not None, "only a standby transfers"
+    return render_script(
+        "transfer",
+        incoming_dir=incoming_directory(site),
+        key_file=site.dr.ssh_key_file,
+        mode=site.dr.standby,
+        primary_addr=primary.manager_address,
+        primary_backup_dir=primary.backup_directory,
+        primary_port=str(site.dr.primary_ssh.port),
+        primary_site=primary.site_name,
+        primary_user=site.dr.primary_ssh.user,
+        restore_tool=tool_path(site, "restore"),
+    )
+
+
+def cron_entry(schedule: str, command: str, log_file: str) -> str:
+    return f"{schedule} {command} >> {log_file} 2>&1"

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pulumi
 
+from components.backups import Backups
 from components.certificate_authority import CertificateAuthority
-from components.config import SiteConfig
+from components.config import SiteConfig, is_ip_address
+from components.deployment import Deployment
+from components.disaster_recovery import DisasterRecovery
 from components.host_access import HostAccess, connect_host
 from components.master_node import MasterNode
 from components.overlay_network import OverlayNetwork
@@ -18,8 +21,9 @@ class Site(pulumi.ComponentResource):
 
     exports: dict[str, pulumi.Input[object]]
 
-    def __init__(self, name: str, site: SiteConfig, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, deployment: Deployment, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("codenvy:infra:Site", name, None, opts)
+        site = deployment.site
         child = pulumi.ResourceOptions(parent=self)
         hosts = {host.name: connect_host(name, host, site.ssh_private_key, self) for host in site.hosts}
         master = hosts[site.master.name]
@@ -35,7 +39,12 @@ class Site(pulumi.ComponentResource):
         network = OverlayNetwork(
             f"{name}-network", site, master, depends_on=[master_node] if master_node else [], opts=child
         )
-        self.master = MasterNode(f"{name}-master", site, master, network.network, registry, ca, child)
+        self.master = MasterNode(
+            f"{name}-master", site, master, network.network, registry, ca, deployment.upgrade, child
+        )
+        Backups(f"{name}-backups", site, master, depends_on=[self.master], opts=child)
+        if deployment.primary is not None:
+            DisasterRecovery(f"{name}-dr", site, deployment.primary, master, depends_on=[self.master], opts=child)
         self.nodes = [
             self._workspace_node(name, site, hosts[node.name], master, ca, network.join_token, [network.network])
             for node in site.nodes
@@ -58,6 +67,12 @@ class Site(pulumi.ComponentResource):
                 {"name": host.name, "address": host.address, "ramGb": host.ram_gb, "cpus": host.cpus}
                 for host in site.workspace_hosts
             ],
+            "licensePresent": site.license is not None,
+            "backupDirectory": site.backup.directory,
+            "active": site.is_active,
+            "standby": site.dr.standby if site.dr and not site.dr.promote else None,
+            # Where the site's DNS name must point; only the active site claims it (failover re-points it).
+            "dnsRecord": _dns_record(site) if site.is_active else None,
         }
         self.register_outputs(self.exports)
 
@@ -81,3 +96,8 @@ class Site(pulumi.ComponentResource):
             depends_on=after,
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+
+def _dns_record(site: SiteConfig) -> dict[str, str]:
+    kind = "A" if is_ip_address(site.master.address) else "CNAME"
+    return {"name": site.hostname, "type": kind, "value": site.master.address}

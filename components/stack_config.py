@@ -9,13 +9,11 @@ from typing import Any
 from pulumi.runtime import config as runtime_config
 from pydantic import BaseModel, ValidationError
 
-from components.config import SiteConfig
+from components.config import ConfigError, SiteConfig
+from components.deployment import Deployment, establish
 
 PROJECT = "codenvy-infra"
-
-
-class ConfigError(Exception):
-    """Stack configuration that cannot describe a site; the message names each bad key."""
+__all__ = ["PROJECT", "ConfigError", "load_site_config", "read_stack_config"]
 
 
 def load_site_config(raw: Mapping[str, str]) -> SiteConfig:
@@ -31,10 +29,11 @@ def load_site_config(raw: Mapping[str, str]) -> SiteConfig:
         raise ConfigError(_describe(error)) from None
 
 
-def read_stack_config() -> SiteConfig:
-    """The running stack's configuration, validated; raises ConfigError naming every bad key."""
+def read_stack_config() -> Deployment:
+    """The running stack's configuration, validated and past its gates (version, DR parity); raises
+    ConfigError naming every bad key before any resource exists."""
     keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
-    return load_site_config({key: runtime_config.get_config(key) for key in keys})
+    return establish(load_site_config({key: runtime_config.get_config(key) for key in keys}))
 
 
 def _decode(text: Any) -> Any:

@@ -6,7 +6,7 @@ import pulumi
 
 from components.config import SiteConfig
 from components.host_access import HostAccess
-from components.rendering import render_daemon_json, render_script, sha256
+from components.rendering import render_daemon_json, render_install_file, render_script, sha256
 
 
 class WorkspaceNode(pulumi.ComponentResource):
@@ -67,8 +67,8 @@ class WorkspaceNode(pulumi.ComponentResource):
         after: list[pulumi.Resource],
     ) -> pulumi.Resource:
         script = pulumi.Output.from_input(ca_pem).apply(
-            lambda pem: render_script(
-                "trust_registry_ca", ca_pem=pem.strip(), node_name=host.name, registry=site.registry_address
+            lambda pem: render_install_file(
+                f"/etc/docker/certs.d/{site.registry_address}/ca.crt", pem, "registry CA", host.name
             )
         )
         return host.run(f"{name}-registry-ca", script, parent=self, depends_on=after)

@@ -1,5 +1,9 @@
 #!/usr/bin/env python3
-"""Print the README's configuration reference (Markdown) from the config models' own descriptions."""
+"""The README's configuration reference, generated from the config models' own descriptions.
+
+python scripts/config_reference.py           print it
+python scripts/config_reference.py --write   replace it in README.md, between its markers
+"""
 
 from __future__ import annotations
 
@@ -64,5 +68,18 @@ def reference() -> str:
     return "\n".join([*header, *rows(SiteConfig, f"{PROJECT}:")]) + "\n"
 
 
+README = Path(__file__).resolve().parents[1] / "README.md"
+START, END = "<!-- config-reference:start -->\n", "<!-- config-reference:end -->"
+
+
+def with_reference(readme: str) -> str:
+    before, _, rest = readme.partition(START)
+    _, _, after = rest.partition(END)
+    return f"{before}{START}{reference()}{END}{after}"
+
+
 if __name__ == "__main__":
-    sys.stdout.write(reference())
+    if sys.argv[1:] == ["--write"]:
+        README.write_text(with_reference(README.read_text()))
+    else:
+        sys.stdout.write(reference())

@@ -6,6 +6,8 @@ import asyncio
 import hashlib
 import json
 import runpy
+import shlex
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, Mocks
 
 from components.config import SiteConfig
+from components.deployment import READ_STACK_OUTPUTS
 from components.stack_config import load_site_config
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -59,6 +62,13 @@ class Evaluation:
         return next(r for r in self.resources if r.urn == urn)
 
 
+def script_of(registration: Registration, key: str = "create") -> str:
+    """The script a Command runs, out of its `bash -c '…'` wrapper."""
+    argv = shlex.split(registration.inputs[key])
+    assert argv[:2] == ["bash", "-c"], argv[:2]
+    return argv[2]
+
+
 def fake_image_id(image: str) -> str:
     return "sha256:" + hashlib.sha256(image.encode()).hexdigest()
 
@@ -68,7 +78,12 @@ def _fake(kind: str, name: str) -> str:
 
 
 class FabricatingMocks(Mocks):
-    """Echo inputs and make up only the computed outputs the program reads, by exact type token."""
+    """Echo inputs and make up only the computed outputs the program reads, by exact type token.
+    `stack_outputs` answers the engine's readStackOutputs by stack name; other stacks have no outputs
+    yet, as a stack that was never deployed."""
+
+    def __init__(self, stack_outputs: Mapping[str, Mapping[str, Any]] | None = None) -> None:
+        self.stack_outputs = dict(stack_outputs or {})
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str, dict]:
         outputs = dict(args.inputs)
@@ -93,6 +108,9 @@ class FabricatingMocks(Mocks):
         return f"{args.name}-id", outputs
 
     def call(self, args):
+        if args.token == READ_STACK_OUTPUTS:
+            name = args.args["name"]
+            return {"name": name, "outputs": dict(self.stack_outputs.get(name, {})), "secretOutputNames": []}
         return {}
 
 
@@ -176,15 +194,20 @@ def evaluate(
     preview: bool = False,
     into: Evaluation | None = None,
     mocks: Mocks | None = None,
+    stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Evaluation:
     """Run __main__.py for `stack`'s file (plus `overrides`, less the keys in `without`) against `mocks`
     (made-up outputs by default), recording into `into` (a fresh Evaluation by default) so a caller
-    still sees what was registered when it raises."""
+    still sees what was registered when it raises. `stack_outputs` are the other stacks' last outputs
+    (this stack's own under its full name); by default a standby's primary, when it is a shipped
+    stack, is evaluated first and its real exports are used."""
     config = {**stack_file_config(stack), **(overrides or {})}
     for key in without:
         config.pop(key, None)
+    if stack_outputs is None:
+        stack_outputs = _shipped_primary_outputs(config)
     evaluation = Evaluation() if into is None else into
-    mocks = mocks or FabricatingMocks()
+    mocks = mocks or FabricatingMocks(stack_outputs)
     monitor = RecordingMonitor(mocks, evaluation.resources)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config({k: as_pulumi_value(v) for k, v in config.items()}, list(secret_keys))
@@ -201,6 +224,19 @@ def evaluate(
     _quiet_abandoned_failures()
     run_program()
     return evaluation
+
+
+def full_stack_name(stack: str) -> str:
+    return f"organization/{PROJECT}/{stack}"
+
+
+def _shipped_primary_outputs(config: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    dr = config.get(f"{PROJECT}:dr")
+    primary = dr.get("primaryStack") if isinstance(dr, dict) else None
+    for stack in STACKS:
+        if primary == full_stack_name(stack):
+            return {primary: evaluate(stack).exports}
+    return {}
 
 
 def _quiet_abandoned_failures() -> None:

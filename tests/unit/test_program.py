@@ -21,6 +21,8 @@ COMPONENTS = {
     "OverlayNetwork",
     "WorkspaceNode",
     "CertificateAuthority",
+    "Backups",
+    "DisasterRecovery",
 }
 
 
@@ -200,7 +202,11 @@ def test_dev_is_bridge_mode_on_the_local_engine_without_touching_its_daemon():
     networks = evaluation.of_type("docker:index/network:Network")
     assert {n.inputs["driver"] for n in networks} == {"bridge"}
     assert [p.inputs["host"] for p in evaluation.of_type(PROVIDER)] == ["unix:///var/run/docker.sock"]
-    assert commands(evaluation) == [], "no daemon.json, swarm or SSH on a developer's own engine"
+    local = [c.name for c in commands(evaluation)]
+    assert {c.type for c in commands(evaluation)} == {"command:local:Command"}, "no SSH in dev"
+    assert not [name for name in local if "daemon-config" in name or "swarm" in name or "registry-ca" in name], (
+        "a developer's own engine is not reconfigured"
+    )
 
 
 def overlay_evaluation(node_names: list[str]) -> Evaluation:
@@ -263,7 +269,7 @@ def test_daemon_config_is_replaced_only_when_its_content_changes():
 def test_nodes_trust_the_registry_ca_at_the_registry_address():
     evaluation = overlay_evaluation(["ws1"])
     trust = evaluation.named("codenvy-ws-ws1-registry-ca")
-    assert "REGISTRY=10.8.0.1:5000" in trust.inputs["create"]
+    assert "TARGET=/etc/docker/certs.d/10.8.0.1:5000/ca.crt" in trust.inputs["create"]
     assert "insecure" not in trust.inputs["create"]
 
 

@@ -1,0 +1,115 @@
+"""What a deployment must agree with before anything changes: the version this stack last deployed, and,
+for a standby, the primary it mirrors. Both are read from stack outputs, synchronously, before any
+resource is registered."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from components.config import ConfigError, SiteConfig
+from components.versioning import UpgradePlan, UpgradeRefusedError, plan_upgrade
+
+# The engine's builtin provider answers this invoke with a stack's last outputs; the Node SDK's
+# synchronous StackReference uses the same call.
+READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
+
+OutputsReader = Callable[[str], Mapping[str, Any]]
+
+
+class GateError(ConfigError):
+    """A deployment gate refused the change; the message names the stack-file key to look at."""
+
+
+@dataclass(frozen=True)
+class PrimarySite:
+    """The outputs of the primary that a standby mirrors."""
+
+    stack: str
+    site_name: str
+    version: str
+    manager_address: str
+    registry: str
+    backup_directory: str
+    nodes: tuple[tuple[float, int], ...]
+    license_present: bool
+
+    @classmethod
+    def from_outputs(cls, stack: str, outputs: Mapping[str, Any]) -> PrimarySite:
+        missing = [key for key in ("siteName", "version", "managerAddress", "registry", "nodes") if key not in outputs]
+        if missing:
+            raise GateError(
+                f"codenvy-infra:dr.primaryStack: {stack} has no output {', '.join(missing)}; "
+                "run `pulumi up` on the primary first"
+            )
+        return cls(
+            stack=stack,
+            site_name=outputs["siteName"],
+            version=outputs["version"],
+            manager_address=outputs["managerAddress"],
+            registry=outputs["registry"],
+            backup_directory=outputs.get("backupDirectory", "/var/backups/codenvy"),
+            nodes=capacities(outputs["nodes"]),
+            license_present=bool(outputs.get("licensePresent", False)),
+        )
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """A validated site plus what its gates established."""
+
+    site: SiteConfig
+    upgrade: UpgradePlan
+    primary: PrimarySite | None
+
+
+def capacities(nodes: list[Mapping[str, Any]]) -> tuple[tuple[float, int], ...]:
+    return tuple(sorted((float(node["ramGb"]), int(node["cpus"])) for node in nodes))
+
+
+def read_stack_outputs(stack: str) -> Mapping[str, Any]:
+    # A stack the engine cannot find fails the whole program with the engine's own message.
+    result = pulumi.runtime.invoke(READ_STACK_OUTPUTS, {"name": stack})
+    return (result.value or {}).get("outputs") or {}
+
+
+def this_stack() -> str:
+    # The file backend's organization is "organization", the name `pulumi stack ls` shows there too.
+    return f"{pulumi.get_organization() or 'organization'}/{pulumi.get_project()}/{pulumi.get_stack()}"
+
+
+def parity_problems(site: SiteConfig, primary: PrimarySite) -> list[str]:
+    """How the standby differs from its primary in what the seed says must match."""
+    problems = []
+    if site.version != primary.version:
+        problems.append(f"version: standby {site.version}, primary {primary.version}")
+    standby_nodes = capacities([{"ramGb": h.ram_gb, "cpus": h.cpus} for h in site.workspace_hosts])
+    if len(standby_nodes) != len(primary.nodes):
+        problems.append(f"workspace nodes: standby has {len(standby_nodes)}, primary has {len(primary.nodes)}")
+    elif standby_nodes != primary.nodes:
+        problems.append(f"node capacity (RAM GiB, CPUs): standby {list(standby_nodes)}, primary {list(primary.nodes)}")
+    if primary.license_present and site.license is None:
+        problems.append("licence: the primary has one, the standby has none (set codenvy-infra:license)")
+    return problems
+
+
+def establish(site: SiteConfig, read_outputs: OutputsReader = read_stack_outputs) -> Deployment:
+    """Run the gates for `site`; raises GateError, naming the key, when the change must not happen."""
+    previous = read_outputs(this_stack())  # empty before the first deployment
+    try:
+        upgrade = plan_upgrade(previous.get("version"), site.version, site.upgrade.allow_major)
+    except UpgradeRefusedError as refused:
+        raise GateError(f"codenvy-infra:version: {refused}") from None
+    primary = None
+    if site.dr is not None:
+        primary = PrimarySite.from_outputs(site.dr.primary_stack, read_outputs(site.dr.primary_stack))
+        problems = parity_problems(site, primary)
+        if problems:
+            details = "\n".join(f"  - {problem}" for problem in problems)
+            raise GateError(
+                f"codenvy-infra:dr.primaryStack: this standby does not match the primary {primary.stack}:\n{details}"
+            )
+    return Deployment(site=site, upgrade=upgrade, primary=primary)

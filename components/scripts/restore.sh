@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Restore a backup archive into this site: checks first (members, checksums, version), then the
+# database in one transaction, then project data, then ANALYZE. A bad archive changes nothing.
+set -euo pipefail
+# params: SITE_NAME SITE_VERSION
+archive=${1:?usage: restore ARCHIVE}
+server="$SITE_NAME-server"
+postgres="$SITE_NAME-postgres"
+refuse() {
+  echo "restore into $SITE_NAME refused: $*; nothing was changed" >&2
+  exit 1
+}
+[ -f "$archive" ] || refuse "no archive at $archive"
+fingerprint=$(sha256sum "$archive" | cut -d' ' -f1)
+marker="$archive.restored-into-$SITE_NAME"
+if [ -f "$marker" ] && [ "$(cat "$marker")" = "$fingerprint" ]; then
+  echo "restore into $SITE_NAME: $(basename "$archive") already restored; nothing to do"
+  exit 0
+fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+tar -xf "$archive" -C "$work" 2> /dev/null || refuse "$archive is corrupt or truncated"
+for member in manifest.json SHA256SUMS database.dump fs.tar instance.tar; do
+  [ -f "$work/$member" ] || refuse "$archive has no $member"
+done
+(cd "$work" && sha256sum --quiet --check SHA256SUMS > /dev/null 2>&1) || refuse "checksums of $archive do not match"
+backup_version=$(sed -n 's/^ *"version": "\(.*\)",$/\1/p' "$work/manifest.json")
+[ -n "$backup_version" ] || refuse "the manifest of $archive names no version"
+# Tildes sort before releases in GNU version order, as prereleases do in semver.
+newest=$(printf '%s\n%s\n' "${backup_version//-/\~}" "${SITE_VERSION//-/\~}" | sort -V | tail -n 1)
+if [ "$newest" != "${SITE_VERSION//-/\~}" ]; then
+  refuse "the backup is from $backup_version, newer than this site's $SITE_VERSION; upgrade the site first"
+fi
+docker exec -i "$postgres" pg_restore --single-transaction --clean --if-exists --no-owner \
+  -U codenvy -d codenvy < "$work/database.dump"
+docker cp - "$server:/home/codenvy/codenvy-data/" < "$work/fs.tar"
+docker exec "$postgres" psql -q -U codenvy -d codenvy -c ANALYZE
+printf '%s\n' "$fingerprint" > "$marker"
+echo "restore into $SITE_NAME: $(basename "$archive") (version $backup_version) restored"
