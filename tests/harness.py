@@ -197,10 +197,10 @@ def evaluate(
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Evaluation:
     """Run __main__.py for `stack`'s file (plus `overrides`, less the keys in `without`) against `mocks`
-    (made-up outputs by default), recording into `into` (a fresh Evaluation by default) so a caller
-    still sees what was registered when it raises. `stack_outputs` are the other stacks' last outputs
-    (this stack's own under its full name); by default a standby's primary, when it is a shipped
-    stack, is evaluated first and its real exports are used."""
+    (made-up outputs by default; a caller's mocks bring their own stack outputs), recording into `into`
+    (a fresh Evaluation by default) so a caller still sees what was registered when it raises.
+    `stack_outputs` are the other stacks' last outputs (this stack's own under its full name); by
+    default a standby's primary, when it is a shipped stack, is evaluated first for its real exports."""
     config = {**stack_file_config(stack), **(overrides or {})}
     for key in without:
         config.pop(key, None)

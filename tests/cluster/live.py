@@ -3,12 +3,16 @@ cluster over SSH, in the order its dependencies give; TLS material and passwords
 
 from __future__ import annotations
 
+import io
 import secrets
 import subprocess
+import tarfile
 import tempfile
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pulumi.runtime.mocks import MockResourceArgs
 
@@ -67,7 +71,10 @@ class LiveMocks(FabricatingMocks):
     so a second converge re-runs every script. Keys, certificates and passwords live in `state`, as in a
     stack's state, and are made once per resource name."""
 
-    def __init__(self, nodes: list[Node], state: dict[str, dict]) -> None:
+    def __init__(
+        self, nodes: list[Node], state: dict[str, dict], stack_outputs: Mapping[str, Mapping[str, Any]] | None = None
+    ) -> None:
+        super().__init__(stack_outputs)
         self.nodes = {node.address: node for node in nodes}
         self.state = state
         self.runs: list[CommandRun] = []
@@ -103,6 +110,36 @@ class LiveMocks(FabricatingMocks):
         matches = [run for run in self.runs if run.resource.endswith(resource_suffix)]
         assert len(matches) == 1, f"expected one run of *{resource_suffix}, got {len(matches)}"
         return matches[0]
+
+
+def apply_container(node: Node, registration: Registration, image: str, command: tuple[str, ...] = ()) -> None:
+    """Create and start a container the program registered, as the docker provider would, on `image`
+    (a local stand-in for the pinned public image no registry here can serve): name, env, ports,
+    volumes, memory, restart policy and uploaded files as registered."""
+    inputs = registration.inputs
+    args = ["create", "--name", inputs["name"], "--memory", f"{int(inputs['memory'])}m"]
+    args += ["--restart", f"{inputs['restart']}:{int(inputs['maxRetryCount'])}"]
+    for env in inputs.get("envs", []):
+        args += ["-e", env]
+    for port in inputs.get("ports", []):
+        args += ["-p", f"{int(port['external'])}:{int(port['internal'])}"]
+    for volume in inputs.get("volumes", []):
+        args += ["-v", f"{volume['volumeName']}:{volume['containerPath']}"]
+    node.docker(*args, image, *command)
+    for upload in inputs.get("uploads", []):
+        node.docker("cp", "-", f"{inputs['name']}:/", stdin=_tar_of(upload["file"], upload["content"]))
+    if inputs.get("start", True):
+        node.docker("start", inputs["name"])
+
+
+def _tar_of(path: str, content: str) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        data = content.encode()
+        info = tarfile.TarInfo(path.lstrip("/"))
+        info.size, info.mode = len(data), 0o644
+        archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
 
 
 def run_delete(registration: Registration, nodes: list[Node]) -> subprocess.CompletedProcess:

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from tests.cluster.images import BUSYBOX_IMAGE, REGISTRY_IMAGE
-from tests.cluster.live import CommandError, LiveMocks, Node, run_delete
+from tests.cluster.live import CommandError, LiveMocks, Node, apply_container, run_delete
 from tests.harness import Evaluation, evaluate, site_config
 
 SITE = site_config("sim")
@@ -137,33 +137,9 @@ def test_overlay_carries_traffic_between_workers_by_container_name(cluster, over
 def start_registry(cluster: list[Node], evaluation: Evaluation) -> None:
     """Apply the program's registry container on the master with the locally built registry image."""
     container = next(
-        c for c in evaluation.of_type("docker:index/container:Container") if c.name.endswith("registry-container")
+        r for r in evaluation.of_type("docker:index/container:Container") if r.name.endswith("registry-container")
     )
-    inputs = container.inputs
-    args = ["create", "--name", inputs["name"], "--memory", f"{int(inputs['memory'])}m"]
-    for env in inputs["envs"]:
-        args += ["-e", env]
-    for port in inputs["ports"]:
-        args += ["-p", f"{int(port['external'])}:{int(port['internal'])}"]
-    master = manager(cluster)
-    master.docker(*args, REGISTRY_IMAGE)
-    for upload in inputs["uploads"]:
-        payload = _tar_of(upload["file"], upload["content"])
-        master.docker("cp", "-", f"{inputs['name']}:/", stdin=payload)
-    master.docker("start", inputs["name"])
-
-
-def _tar_of(path: str, content: str) -> bytes:
-    import io
-    import tarfile
-
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as archive:
-        data = content.encode()
-        info = tarfile.TarInfo(path.lstrip("/"))
-        info.size, info.mode = len(data), 0o644
-        archive.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
+    apply_container(manager(cluster), container, REGISTRY_IMAGE)
 
 
 @pytest.fixture(scope="module")
