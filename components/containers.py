@@ -33,6 +33,7 @@ def site_container(
     provider: docker.Provider,
     parent: pulumi.Resource,
     depends_on: list[pulumi.Resource] | None = None,
+    extra_labels: dict[str, str] | None = None,
     **settings,
 ) -> docker.Container:
     """A container with the site's shared hardening; `settings` adds the service's own arguments."""
@@ -48,7 +49,10 @@ def site_container(
         healthcheck=docker.ContainerHealthcheckArgs(
             tests=["CMD-SHELL", healthcheck], interval="30s", timeout="5s", retries=3, start_period="30s"
         ),
-        labels=[docker.ContainerLabelArgs(label="codenvy.site", value=site.site_name)],
+        labels=[
+            docker.ContainerLabelArgs(label=label, value=value)
+            for label, value in sorted({"codenvy.site": site.site_name, **(extra_labels or {})}.items())
+        ],
         # A cold standby keeps its containers created but stopped until it is promoted.
         start=site.runs_services,
         opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=depends_on or []),

@@ -34,6 +34,11 @@ class DisasterRecovery(pulumi.ComponentResource):
     ) -> None:
         super().__init__("codenvy:infra:DisasterRecovery", name, None, opts)
         assert site.dr is not None, "DisasterRecovery is for a standby site"
+        # The gate already compared the primary's outputs before anything was registered; the reference
+        # records the relation in the stack, where previews and policies see it.
+        self.primary = pulumi.StackReference(
+            f"{name}-primary", stack_name=primary.stack, opts=pulumi.ResourceOptions(parent=self)
+        )
         master.run(
             f"{name}-primary-registry",
             render_script("registry_reachable", node_name=master.name, registry=primary.registry),

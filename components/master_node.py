@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
@@ -28,6 +30,17 @@ from components.versioning import UpgradePlan
 # che-machines/, and the server's instance folder (codenvy.env, codenvy.ver).
 DATA_ROOT = "/home/codenvy/codenvy-data"
 INSTANCE_DIR = "/instance"
+
+
+def server_labels(site: SiteConfig) -> dict[str, str]:
+    """What the site declares about itself, on the server container where policies can read it."""
+    nodes = [{"ramGb": host.ram_gb, "cpus": host.cpus} for host in site.workspace_hosts]
+    return {
+        "codenvy.environment": site.environment,
+        "codenvy.role": site.role,
+        "codenvy.version": site.version,
+        "codenvy.nodes": json.dumps(nodes, sort_keys=True),
+    }
 
 
 class MasterNode(pulumi.ComponentResource):
@@ -166,6 +179,7 @@ class MasterNode(pulumi.ComponentResource):
                 self._internal(SERVER_ALIAS),
                 docker.ContainerNetworksAdvancedArgs(name=workspace_network.name, aliases=[SERVER_ALIAS]),
             ],
+            extra_labels=server_labels(site),
         )
 
     def _haproxy(self, name: str, ca: CertificateAuthority) -> docker.Container:

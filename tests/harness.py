@@ -38,6 +38,8 @@ class Registration:
     dependencies: tuple[str, ...]
     inputs: dict[str, Any]
     secret_inputs: frozenset[str]
+    # The state the engine would hold after the step (the mocks echo inputs plus computed outputs).
+    outputs: dict[str, Any] = field(default_factory=dict)
 
     @property
     def parent_type(self) -> str:
@@ -102,6 +104,9 @@ class FabricatingMocks(Mocks):
             outputs["certPem"] = _fake("CERT", args.name)
         elif args.typ == "tls:index/certRequest:CertRequest":
             outputs["certRequestPem"] = _fake("CSR", args.name)
+        elif args.typ == "pulumi:pulumi:StackReference":
+            name = args.inputs["name"]
+            outputs.update(name=name, outputs=dict(self.stack_outputs.get(name, {})), secretOutputNames=[])
         elif args.typ == "random:index/randomPassword:RandomPassword":
             outputs["result"] = _fake("password", args.name)
             outputs["bcryptHash"] = _fake("$2a$10$", args.name)
@@ -124,21 +129,30 @@ class RecordingMonitor(MockMonitor):
     def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
-            inputs = rpc.deserialize_properties(request.object)
-            wire = json_format.MessageToDict(request.object)
-            self.registrations.append(
-                Registration(
-                    urn=response.urn,
-                    type=request.type,
-                    name=request.name,
-                    parent=request.parent,
-                    provider=request.provider,
-                    dependencies=tuple(request.dependencies),
-                    inputs={key: plain(value) for key, value in inputs.items()},
-                    secret_inputs=frozenset(key for key, value in wire.items() if _holds_secret(value)),
-                )
-            )
+            self._record(response.urn, request, request.object, response.object)
         return response
+
+    def ReadResource(self, request):  # noqa: N802 - the gRPC method name (StackReference is a read)
+        response = super().ReadResource(request)
+        self._record(response.urn, request, request.properties, response.properties)
+        return response
+
+    def _record(self, urn: str, request, properties, state) -> None:
+        inputs = rpc.deserialize_properties(properties)
+        wire = json_format.MessageToDict(properties)
+        self.registrations.append(
+            Registration(
+                urn=urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent,
+                provider=request.provider,
+                dependencies=tuple(request.dependencies),
+                inputs={key: plain(value) for key, value in inputs.items()},
+                secret_inputs=frozenset(key for key, value in wire.items() if _holds_secret(value)),
+                outputs={key: plain(value) for key, value in rpc.deserialize_properties(state).items()},
+            )
+        )
 
 
 def _is_secret_envelope(value: Any) -> bool:

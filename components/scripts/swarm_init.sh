@@ -2,6 +2,7 @@
 # Make this host a Swarm manager (once) and print the worker join token on stdout, nothing else.
 set -euo pipefail
 # params: ADVERTISE_ADDR NODE_NAME
+# swarm role: manager
 state=$(docker info --format "{{.Swarm.LocalNodeState}}")
 case "$state" in
   active)

@@ -2,6 +2,7 @@
 # Join this host to the site's swarm as a worker (a no-op when it is a member) and print its node ID.
 set -euo pipefail
 # params: ADVERTISE_ADDR JOIN_TOKEN MANAGER_ADDR NODE_NAME
+# swarm role: worker
 state=$(docker info --format "{{.Swarm.LocalNodeState}}")
 if [ "$state" = active ]; then
   managers=$(docker info --format "{{range .Swarm.RemoteManagers}}{{.Addr}} {{end}}")

@@ -1,0 +1,69 @@
+"""Calling the pack's validators the way the engine does, on the harness's recorded resources."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from codenvy_policies import POLICIES
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from tests.harness import Evaluation, Registration
+
+BY_NAME = {policy.name: policy for policy in POLICIES}
+
+
+def _options(parent: str | None = None) -> PolicyResourceOptions:
+    return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], parent)
+
+
+def resource_args(
+    resource_type: str, props: Mapping[str, Any], name: str = "subject", config: Mapping[str, Any] | None = None
+) -> ResourceValidationArgs:
+    urn = f"urn:pulumi:test::codenvy-infra::{resource_type}::{name}"
+    return ResourceValidationArgs(resource_type, dict(props), urn, name, _options(), None, config or {})
+
+
+def of(registration: Registration, **prop_changes: Any) -> ResourceValidationArgs:
+    """The engine's view of a registered resource (its inputs), with some props changed."""
+    return resource_args(registration.type, {**registration.inputs, **prop_changes}, registration.name)
+
+
+def stack_args(evaluation: Evaluation) -> StackValidationArgs:
+    resources = [
+        PolicyResource(r.type, r.outputs or r.inputs, r.urn, r.name, _options(r.parent), None, None, [], {})
+        for r in evaluation.resources
+    ]
+    return StackValidationArgs(resources)
+
+
+def violations(args: ResourceValidationArgs | StackValidationArgs, only: str | None = None) -> dict[str, list[str]]:
+    """Policy name -> messages, for every policy of the pack (or only one) that the args trip."""
+    found: dict[str, list[str]] = {}
+    for policy in POLICIES if only is None else [BY_NAME[only]]:
+        wanted = ResourceValidationPolicy if isinstance(args, ResourceValidationArgs) else StackValidationPolicy
+        if isinstance(policy, wanted):
+            messages: list[str] = []
+            policy.validate(args, lambda message, urn=None, sink=messages: sink.append(message))
+            if messages:
+                found[policy.name] = messages
+    return found
+
+
+def all_violations(evaluation: Evaluation) -> dict[str, list[str]]:
+    """Every resource policy over every registered resource, then every stack policy."""
+    found: dict[str, list[str]] = {}
+    for registration in evaluation.resources:
+        for name, messages in violations(of(registration)).items():
+            found.setdefault(name, []).extend(messages)
+    for name, messages in violations(stack_args(evaluation)).items():
+        found.setdefault(name, []).extend(messages)
+    return found
