@@ -2,9 +2,11 @@
 
 import pulumi
 
+from components.gc_tuning import tune_garbage_collector
 from components.site import Site
 from components.stack_config import read_stack_config
 
+tune_garbage_collector()
 deployment = read_stack_config()
 site = Site(deployment.site.site_name, deployment)
 for key, value in site.exports.items():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from ipaddress import ip_address
 from typing import Annotated, Literal
 
@@ -294,10 +295,10 @@ class SiteConfig(Model):
             raise ValueError("network.encrypted: applies to overlay mode only")
         if not self.workspace_hosts:
             raise ValueError("nodes: no host runs workspaces; add nodes or set master.hostWorkspaces true")
-        names = [host.name for host in self.hosts]
-        addresses = [host.address for host in self.hosts]
-        for label, values in (("name", names), ("address", addresses)):
-            repeated = sorted({value for value in values if values.count(value) > 1})
+        names = Counter(host.name for host in self.hosts)
+        addresses = Counter(host.address for host in self.hosts)
+        for label, counts in (("name", names), ("address", addresses)):
+            repeated = sorted(value for value, count in counts.items() if count > 1)
             if repeated:
                 raise ValueError(f"nodes: every host needs its own {label}; repeated: {', '.join(repeated)}")
         if self.master.http_port == self.master.https_port:

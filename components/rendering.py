@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import shlex
@@ -23,9 +24,15 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+@functools.cache
+def _template(name: str) -> tuple[str, ...]:
+    """A script template's lines, read once per process (a site with many nodes renders each many times)."""
+    return tuple((SCRIPTS_DIR / f"{name}.sh").read_text().splitlines())
+
+
 def script_params(name: str) -> tuple[str, ...]:
     """The parameters a script template declares on its `# params:` line."""
-    for line in (SCRIPTS_DIR / f"{name}.sh").read_text().splitlines():
+    for line in _template(name):
         if line.startswith("# params:"):
             return tuple(line.removeprefix("# params:").split())
     return ()
@@ -37,7 +44,7 @@ def render_script(name: str, **params: str) -> str:
     given = {key.upper() for key in params}
     if declared != given:
         raise ValueError(f"script {name} takes {sorted(declared)}, got {sorted(given)}")
-    lines = (SCRIPTS_DIR / f"{name}.sh").read_text().splitlines()
+    lines = _template(name)
     assignments = [f"{key.upper()}={shlex.quote(str(value))}" for key, value in sorted(params.items())]
     at = lines.index("set -euo pipefail") + 1
     return "\n".join([*lines[:at], *assignments, *lines[at:]]) + "\n"
@@ -48,13 +55,13 @@ def as_command(script: str) -> str:
     return f"bash -c {shlex.quote(script)}"
 
 
-def render_daemon_json(site: SiteConfig, host: HostConfig) -> str:
-    """daemon.json for a workspace host: labels, log limits and the master's proxy; never insecure registries."""
+def render_daemon_json(site: SiteConfig, host: HostConfig, runs_workspaces: bool) -> str:
+    """daemon.json for a site host: labels, log limits and the master's proxy; never insecure registries."""
     document: dict[str, object] = {
         "labels": [
             f"codenvy.site={site.site_name}",
             f"codenvy.node={host.name}",
-            f"codenvy.workspaces={str(host in site.workspace_hosts).lower()}",
+            f"codenvy.workspaces={str(runs_workspaces).lower()}",
             f"codenvy.ram-gb={host.ram_gb:g}",
             f"codenvy.cpus={host.cpus}",
         ],

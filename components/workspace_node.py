@@ -34,7 +34,9 @@ class WorkspaceNode(pulumi.ComponentResource):
         if host.config.manages_docker:
             prepared = [
                 *prepared,
-                self._apply_daemon_config(name, site, host, prepared),
+                self._apply_daemon_config(
+                    name, site, host, host is not manager or site.master.host_workspaces, prepared
+                ),
                 self._trust_registry(name, site, host, registry_ca_pem, prepared),
             ]
         if join_token is not None and host is not manager:
@@ -42,9 +44,9 @@ class WorkspaceNode(pulumi.ComponentResource):
         self.register_outputs({"node_id": self.node_id})
 
     def _apply_daemon_config(
-        self, name: str, site: SiteConfig, host: HostAccess, after: list[pulumi.Resource]
+        self, name: str, site: SiteConfig, host: HostAccess, runs_workspaces: bool, after: list[pulumi.Resource]
     ) -> pulumi.Resource:
-        daemon_json = render_daemon_json(site, host.config)
+        daemon_json = render_daemon_json(site, host.config, runs_workspaces)
         return host.run(
             f"{name}-daemon-config",
             render_script(

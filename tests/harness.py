@@ -7,7 +7,7 @@ import hashlib
 import json
 import runpy
 import shlex
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -220,8 +220,35 @@ def evaluate(
         config.pop(key, None)
     if stack_outputs is None:
         stack_outputs = _shipped_primary_outputs(config)
+
+    def run_main() -> None:
+        runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
+
+    return run_under_mocks(
+        run_main,
+        stack=stack,
+        config=config,
+        secret_keys=secret_keys,
+        preview=preview,
+        mocks=mocks or FabricatingMocks(stack_outputs),
+        into=into,
+    )
+
+
+def run_under_mocks(
+    program: Callable[[], None],
+    *,
+    stack: str,
+    config: Mapping[str, Any],
+    secret_keys: tuple[str, ...] = (),
+    preview: bool = False,
+    mocks: Mocks | None = None,
+    into: Evaluation | None = None,
+) -> Evaluation:
+    """Run `program` as a Pulumi program of this project under mocks, recording what it registers and
+    exports."""
     evaluation = Evaluation() if into is None else into
-    mocks = mocks or FabricatingMocks(stack_outputs)
+    mocks = mocks or FabricatingMocks()
     monitor = RecordingMonitor(mocks, evaluation.resources)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config({k: as_pulumi_value(v) for k, v in config.items()}, list(secret_keys))
@@ -230,7 +257,7 @@ def evaluate(
     @pulumi.runtime.test
     def run_program():
         with mock.patch.object(pulumi, "export", exported.__setitem__):
-            runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
+            program()
         outputs = {key: pulumi.Output.from_input(value) for key, value in exported.items()}
         secrets = pulumi.Output.all(*[pulumi.Output.from_input(output.is_secret()) for output in outputs.values()])
         return pulumi.Output.all(pulumi.Output.all(**outputs), secrets).apply(_record(evaluation, list(outputs)))
@@ -238,6 +265,11 @@ def evaluate(
     _quiet_abandoned_failures()
     run_program()
     return evaluation
+
+
+def evaluate_function(program: Callable[[], None]) -> int:
+    """Run a bare program under the same mocks as `evaluate`; returns how many resources it registered."""
+    return len(run_under_mocks(program, stack="sim", config={}).resources)
 
 
 def full_stack_name(stack: str) -> str:

@@ -64,7 +64,7 @@ def test_as_command_runs_the_script_through_bash():
 
 def test_daemon_json_labels_capacity_and_limits_logs_without_insecure_registries():
     site = overlay_site()
-    document = json.loads(rendering.render_daemon_json(site, site.nodes[0]))
+    document = json.loads(rendering.render_daemon_json(site, site.nodes[0], True))
     assert "codenvy.node=ws1" in document["labels"]
     assert "codenvy.ram-gb=6" in document["labels"] and "codenvy.cpus=3" in document["labels"]
     assert document["log-opts"] == {"max-size": "7m", "max-file": "4"}
@@ -76,13 +76,15 @@ def test_daemon_json_mirrors_the_proxy():
     site = overlay_site(
         **{"codenvy-infra:proxy": json.dumps({"httpsProxy": "http://proxy:3128", "noProxy": "10.0.0.0/8"})}
     )
-    document = json.loads(rendering.render_daemon_json(site, site.nodes[0]))
+    document = json.loads(rendering.render_daemon_json(site, site.nodes[0], True))
     assert document["proxies"] == {"https-proxy": "http://proxy:3128", "no-proxy": "10.0.0.0/8"}
 
 
 def test_daemon_json_is_stable_text():
     site = overlay_site()
-    assert rendering.render_daemon_json(site, site.nodes[0]) == rendering.render_daemon_json(site, site.nodes[0])
+    assert rendering.render_daemon_json(site, site.nodes[0], True) == rendering.render_daemon_json(
+        site, site.nodes[0], True
+    )
 
 
 def env_of(text: str) -> dict[str, str]:
