@@ -37,8 +37,8 @@ class HostAccess:
         secret_stdout: bool = False,
     ) -> command.local.Command | command.remote.Command:
         """A Command running `script` on this host (locally or over SSH), `delete_script` when it is removed."""
-        create = pulumi.Output.from_input(script).apply(as_command)
-        delete = None if delete_script is None else pulumi.Output.from_input(delete_script).apply(as_command)
+        create = _as_command(script)
+        delete = None if delete_script is None else _as_command(delete_script)
         opts = pulumi.ResourceOptions(
             parent=parent,
             depends_on=depends_on or [],
@@ -54,6 +54,13 @@ class HostAccess:
             triggers=triggers,
             opts=opts,
         )
+
+
+def _as_command(script: pulumi.Input[str]) -> pulumi.Input[str]:
+    # Most scripts are plain text; only those holding secrets or computed values need an Output.
+    if isinstance(script, str):
+        return as_command(script)
+    return pulumi.Output.from_input(script).apply(as_command)
 
 
 def connect_host(

@@ -101,16 +101,12 @@ class WorkspaceNode(pulumi.ComponentResource):
             depends_on=after,
         )
         self.node_id = join.stdout.apply(str.strip)
-        membership_scripts = self.node_id.apply(
-            lambda node_id: (
-                render_script("node_ready", node_id=node_id, node_name=host.name),
-                render_script("node_remove", node_id=node_id, node_name=host.name),
-            )
-        )
         manager.run(
             f"{name}-membership",
-            membership_scripts[0],
-            delete_script=membership_scripts[1],
+            self.node_id.apply(lambda node_id: render_script("node_ready", node_id=node_id, node_name=host.name)),
+            delete_script=self.node_id.apply(
+                lambda node_id: render_script("node_remove", node_id=node_id, node_name=host.name)
+            ),
             parent=self,
             depends_on=[join],
         )

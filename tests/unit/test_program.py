@@ -325,3 +325,23 @@ def test_ssh_private_key_from_secret_config_reaches_connections_as_a_secret():
     for command in commands(evaluation):
         assert command.inputs["connection"]["privateKey"] == "-----BEGIN KEY-----"
         assert "connection" in command.secret_inputs
+
+
+def critical_path(evaluation: Evaluation) -> int:
+    """The longest chain of resources each waiting on the one before (explicit and input dependencies)."""
+    by_urn = {r.urn: r for r in evaluation.resources}
+    depth: dict[str, int] = {}
+
+    def chain(urn: str) -> int:
+        if urn not in depth:
+            waits_on = [d for d in by_urn[urn].dependencies if d in by_urn]
+            depth[urn] = 1 + max((chain(d) for d in waits_on), default=0)
+        return depth[urn]
+
+    return max(chain(urn) for urn in by_urn)
+
+
+def test_converge_critical_path_does_not_grow_with_the_number_of_nodes():
+    assert critical_path(overlay_evaluation(["ws1", "ws2"])) == critical_path(
+        overlay_evaluation([f"ws{i}" for i in range(1, 9)])
+    )
