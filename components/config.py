@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from ipaddress import ip_address
+from ipaddress import IPv4Network, ip_address
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -231,6 +231,80 @@ class ProxyConfig(Model):
     no_proxy: str | None = Field(None, description="Hosts that bypass the proxy.")
 
 
+# The seed's Resource API table: resource type -> the units it accepts, the first being its default.
+LIMIT_UNITS: dict[str, tuple[str, ...]] = {
+    "RAM": ("mb",),
+    "workspace": ("item",),
+    "runtime": ("item",),
+    "timeout": ("minute",),
+}
+_USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
+
+
+class ResourceLimit(Model):
+    type: Literal["RAM", "workspace", "runtime", "timeout"] = Field(description="Resource type (seed's table).")
+    amount: int = Field(ge=0, description="Amount, in the unit.")
+    unit: str | None = Field(None, description="mb for RAM, item for workspace/runtime, minute for timeout.")
+
+    @model_validator(mode="after")
+    def _unit_of_type(self) -> ResourceLimit:
+        allowed = LIMIT_UNITS[self.type]
+        if self.unit is not None and self.unit not in allowed:
+            raise ValueError(f"unit: '{self.unit}' is not a unit of {self.type}; allowed: {', '.join(allowed)}")
+        return self
+
+    @property
+    def megabytes(self) -> int | None:
+        return self.amount if self.type == "RAM" else None
+
+
+class UserLimits(Model):
+    user_id: str = Field(description="Codenvy user ID whose default limits are overridden.")
+    resources: tuple[ResourceLimit, ...] = Field(min_length=1, description="The overrides; others stay default.")
+
+    @field_validator("user_id")
+    @classmethod
+    def _user_id(cls, value: str) -> str:
+        if not _USER_ID.match(value):
+            raise ValueError("must be a user ID: letters, digits and . _ @ -, at most 128 characters")
+        return value
+
+    @model_validator(mode="after")
+    def _one_per_type(self) -> UserLimits:
+        types = [limit.type for limit in self.resources]
+        repeated = sorted({t for t in types if types.count(t) > 1})
+        if repeated:
+            raise ValueError(f"resources: each type once; repeated: {', '.join(repeated)}")
+        return self
+
+
+class DefaultLimits(Model):
+    ram_mb: int = Field(4096, ge=256, description="RAM a user's running workspaces may use in total, MiB.")
+    workspaces: int = Field(30, ge=1, description="Workspaces a user may create.")
+    runtimes: int = Field(1, ge=1, description="Workspaces a user may run at once.")
+    idle_timeout_minutes: int = Field(240, ge=1, description="Idle time before a workspace is stopped.")
+
+
+class LimitsConfig(Model):
+    defaults: DefaultLimits = Field(default_factory=DefaultLimits, description="System-wide defaults (codenvy.env).")
+    users: tuple[UserLimits, ...] = Field((), description="Per-user overrides, applied through the Resource API.")
+    api_url: str | None = Field(None, description="Base URL of the REST API; default: the site URL + /api.")
+    admin_user: str = Field("admin", description="Admin account that calls the API (password: adminPassword).")
+
+
+class AuditConfig(Model):
+    enabled: bool = Field(False, description="Fetch /api/audit after install and each upgrade.")
+    directory: str = Field("audit-reports", description="Where report_<datetime>.txt files are saved locally.")
+
+
+class FirewallConfig(Model):
+    enabled: bool | None = Field(None, description="nftables rules on every managed host; default: on outside dev.")
+    public_cidrs: tuple[IPv4Network, ...] = Field(
+        (IPv4Network("0.0.0.0/0"),), description="Who may reach HTTP(S) and workspace ports."
+    )
+    ssh_cidrs: tuple[IPv4Network, ...] = Field((IPv4Network("0.0.0.0/0"),), description="Who may reach SSH (22).")
+
+
 class UpgradeConfig(Model):
     skip_backup: bool = Field(False, description="Skip the pre-upgrade backup (the seed's --skip-backup); warns.")
     allow_major: bool = Field(False, description="Allow a jump to a new major version (after a migration).")
@@ -286,6 +360,12 @@ class SiteConfig(Model):
     upgrade: UpgradeConfig = Field(default_factory=UpgradeConfig, description="Upgrade behaviour.")
     backup: BackupConfig = Field(default_factory=BackupConfig, description="Backups of the master's data.")
     dr: DrConfig | None = Field(None, description="Disaster recovery; required when role is standby.")
+    limits: LimitsConfig = Field(default_factory=LimitsConfig, description="Account limits per user.")
+    admin_password: SecretStr | None = Field(
+        None, description="Secret password of limits.adminUser; needed for limits.users and audit."
+    )
+    audit: AuditConfig = Field(default_factory=AuditConfig, description="The audit report (seed: audit service).")
+    firewall: FirewallConfig = Field(default_factory=FirewallConfig, description="Host firewall per role.")
 
     @model_validator(mode="after")
     def _topology(self) -> SiteConfig:
@@ -320,6 +400,26 @@ class SiteConfig(Model):
         if self.role == "primary" and self.dr is not None:
             raise ValueError("dr: only a standby site has a dr section; set role: standby")
         return self
+
+    @model_validator(mode="after")
+    def _limits_fit(self) -> SiteConfig:
+        largest_mb = int(max(host.ram_gb for host in self.workspace_hosts) * 1024)
+        for index, user in enumerate(self.limits.users):
+            for limit in user.resources:
+                if limit.megabytes is not None and limit.megabytes > largest_mb:
+                    raise ValueError(
+                        f"limits.users[{index}].resources: RAM {limit.megabytes} mb for {user.user_id} can never be "
+                        f"used: the largest workspace host has {largest_mb} mb"
+                    )
+        if (self.limits.users or self.audit.enabled) and self.admin_password is None:
+            raise ValueError(
+                "adminPassword: limits.users and audit call the API; set it with `pulumi config set --secret`"
+            )
+        return self
+
+    @property
+    def firewall_enabled(self) -> bool:
+        return self.environment != "dev" if self.firewall.enabled is None else self.firewall.enabled
 
     @property
     def is_active(self) -> bool:

@@ -23,6 +23,7 @@ from components.rendering import (
     render_backup,
     render_codenvy_env,
     render_haproxy_cfg,
+    site_url,
 )
 from components.versioning import UpgradePlan
 
@@ -64,9 +65,7 @@ class MasterNode(pulumi.ComponentResource):
         self._site = site
         self._host = host
         self.version = site.version
-        scheme, port = ("https", site.master.https_port) if site.https else ("http", site.master.http_port)
-        default_port = 443 if site.https else 80
-        self.url = f"{scheme}://{site.hostname}" + ("" if port == default_port else f":{port}")
+        self.url = site_url(site)
 
         self.internal_network = docker.Network(
             f"{name}-internal",

@@ -8,7 +8,7 @@ import json
 import shlex
 from pathlib import Path
 
-from components.config import HostConfig, SiteConfig
+from components.config import HostConfig, SiteConfig, is_ip_address
 from components.deployment import PrimarySite
 
 SCRIPTS_DIR = Path(__file__).parent / "scripts"
@@ -97,6 +97,10 @@ def render_codenvy_env(site: SiteConfig) -> str:
         "CODENVY_PGSQL_DATABASE": DATABASE,
         "CODENVY_PGSQL_USERNAME": DATABASE_USER,
         "CODENVY_HTTPS": str(site.https).lower(),
+        "CODENVY_LIMITS_USER_WORKSPACES_RAM": f"{site.limits.defaults.ram_mb}mb",
+        "CODENVY_LIMITS_USER_WORKSPACES_COUNT": str(site.limits.defaults.workspaces),
+        "CODENVY_LIMITS_USER_WORKSPACES_RUN_COUNT": str(site.limits.defaults.runtimes),
+        "CODENVY_LIMITS_WORKSPACE_IDLE_TIMEOUT_MINUTES": str(site.limits.defaults.idle_timeout_minutes),
     }
     return "".join(f"{key}={value}\n" for key, value in settings.items())
 
@@ -211,3 +215,74 @@ def render_transfer(site: SiteConfig, primary: PrimarySite) -> str:
 
 def cron_entry(schedule: str, command: str, log_file: str) -> str:
     return f"{schedule} {command} >> {log_file} 2>&1"
+
+
+def site_url(site: SiteConfig) -> str:
+    """Where users reach the site: HTTPS unless it is turned off, the port only when not the default."""
+    scheme, port, default = (
+        ("https", site.master.https_port, 443) if site.https else ("http", site.master.http_port, 80)
+    )
+    return f"{scheme}://{site.hostname}" + ("" if port == default else f":{port}")
+
+
+def api_url(site: SiteConfig) -> str:
+    return site.limits.api_url or f"{site_url(site)}/api"
+
+
+# Swarm mode's ports (replacing the seeds' ZooKeeper 2181 and Docker 2375/23750): cluster members only.
+SWARM_TCP_PORTS = (7946,)
+SWARM_MANAGER_PORT = 2377
+SWARM_UDP_PORTS = (4789, 7946)
+# The seeds' port table: Docker publishes workspace ports from the host's ephemeral range.
+WORKSPACE_PORTS = "32768-65535"
+
+
+def _elements(values) -> str:
+    return ", ".join(str(value) for value in values)
+
+
+def render_nftables(site: SiteConfig, is_master: bool, runs_workspaces: bool) -> str:
+    """The host's nftables table for its role. Input: SSH from firewall.sshCidrs, Swarm from cluster
+    members only. Forward (ports Docker publishes): HTTP(S) from firewall.publicCidrs and the registry
+    from members on the master, workspace ports from publicCidrs on workspace hosts; every other
+    published port is dropped, so PostgreSQL or a Docker API is never reachable even if published."""
+    members = sorted({h.address for h in site.hosts if is_ip_address(h.address)})
+    tcp_ports = (*SWARM_TCP_PORTS, SWARM_MANAGER_PORT) if is_master else SWARM_TCP_PORTS
+    published = []
+    if is_master:
+        published += [
+            f"ct original proto-dst {{ {site.master.http_port}, {site.master.https_port} }} "
+            "ip saddr @public_sources accept",
+            f"ct original proto-dst {site.registry.port} ip saddr @members accept",
+        ]
+    if runs_workspaces:
+        published.append(f"ct original proto-dst {WORKSPACE_PORTS} ip saddr @public_sources accept")
+    forward_rules = [f"ct status dnat meta l4proto tcp {rule}" for rule in published]
+    lines = [
+        "table inet codenvy",
+        "delete table inet codenvy",
+        "table inet codenvy {",
+        f"  set members {{ type ipv4_addr; elements = {{ {_elements(members)} }} }}",
+        "  set ssh_sources { type ipv4_addr; flags interval; "
+        f"elements = {{ {_elements(site.firewall.ssh_cidrs)} }} }}",
+        "  set public_sources { type ipv4_addr; flags interval; "
+        f"elements = {{ {_elements(site.firewall.public_cidrs)} }} }}",
+        "  chain input {",
+        "    type filter hook input priority filter; policy drop;",
+        "    ct state established,related accept",
+        "    ct state invalid drop",
+        '    iif "lo" accept',
+        "    meta l4proto { icmp, ipv6-icmp } accept",
+        "    tcp dport 22 ip saddr @ssh_sources accept",
+        f"    tcp dport {{ {_elements(tcp_ports)} }} ip saddr @members accept",
+        f"    udp dport {{ {_elements(SWARM_UDP_PORTS)} }} ip saddr @members accept",
+        "  }",
+        "  chain forward {",
+        "    type filter hook forward priority filter - 10; policy accept;",
+        "    ct state established,related accept",
+        *(f"    {rule}" for rule in forward_rules),
+        "    ct status dnat drop",
+        "  }",
+        "}",
+    ]
+    return "\n".join(lines) + "\n"

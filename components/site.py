@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pulumi
 
+from components.account_limits import AccountLimits, AuditReport
 from components.backups import Backups
 from components.certificate_authority import CertificateAuthority
 from components.config import SiteConfig, is_ip_address
@@ -43,6 +44,11 @@ class Site(pulumi.ComponentResource):
             f"{name}-master", site, master, network.network, registry, ca, deployment.upgrade, child
         )
         Backups(f"{name}-backups", site, master, depends_on=[self.master], opts=child)
+        site_ca = ca.cert_pem if site.https else None
+        if site.limits.users:
+            AccountLimits(f"{name}-limits", site, site_ca, depends_on=[self.master], opts=child)
+        if site.audit.enabled:
+            AuditReport(f"{name}-audit", site, site_ca, depends_on=[self.master], opts=child)
         if deployment.primary is not None:
             DisasterRecovery(f"{name}-dr", site, deployment.primary, master, depends_on=[self.master], opts=child)
         self.nodes = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -47,13 +48,14 @@ def _decode(text: Any) -> Any:
 
 
 def _describe(error: ValidationError) -> str:
-    lines = [f"invalid stack configuration ({error.error_count()} problem(s)):"]
-    for problem in error.errors():
+    problems = [p for p in error.errors() if not _echoes_a_child(p, error.errors())]
+    lines = [f"invalid stack configuration ({len(problems)} problem(s)):"]
+    for problem in problems:
         location = list(problem["loc"])
         message = problem["msg"].removeprefix("Value error, ")
         named_key, sep, rest = message.partition(": ")
-        if sep and _looks_like_key(named_key):
-            location += named_key.split(".")
+        if sep and _KEY.match(named_key):
+            location += _key_parts(named_key)
             message = rest
         if problem["type"] == "extra_forbidden":
             allowed = _allowed_keys(SiteConfig, location[:-1])
@@ -62,8 +64,20 @@ def _describe(error: ValidationError) -> str:
     return "\n".join(lines)
 
 
-def _looks_like_key(text: str) -> bool:
-    return bool(text) and all(part.isidentifier() for part in text.split("."))
+def _echoes_a_child(problem, problems) -> bool:
+    """A too-short list whose item already failed: the item's error says it all."""
+    location = tuple(problem["loc"])
+    return problem["type"] == "too_short" and any(
+        tuple(other["loc"])[: len(location)] == location and len(other["loc"]) > len(location) for other in problems
+    )
+
+
+_KEY = re.compile(r"^[A-Za-z_]\w*(\[\d+\])*(\.[A-Za-z_]\w*(\[\d+\])*)*$")
+
+
+def _key_parts(key: str) -> list[str | int]:
+    """`limits.users[2].resources` -> ["limits", "users", 2, "resources"]."""
+    return [int(part) if part.isdigit() else part for part in re.findall(r"[A-Za-z_]\w*|\d+", key)]
 
 
 def _key_path(location: list[str | int]) -> str:

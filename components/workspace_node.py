@@ -6,12 +6,13 @@ import pulumi
 
 from components.config import SiteConfig
 from components.host_access import HostAccess
-from components.rendering import render_daemon_json, render_install_file, render_script, sha256
+from components.rendering import render_daemon_json, render_install_file, render_nftables, render_script, sha256
 
 
 class WorkspaceNode(pulumi.ComponentResource):
     """Converges one Docker host of the site (every worker, and the master when the program manages its
-    daemon): daemon.json (Docker restarted only when it changed), the registry CA, then, in
+    daemon): daemon.json (Docker restarted only when it changed), the registry CA, the host firewall for
+    its role (outside dev), then, in
     overlay mode on a worker, a join that is a no-op for members and a Ready check from the manager.
     Removing the node from config drains it on the manager, removes it, and makes it leave."""
 
@@ -31,15 +32,17 @@ class WorkspaceNode(pulumi.ComponentResource):
         super().__init__("codenvy:infra:WorkspaceNode", name, None, opts)
         self.node_id = None
         prepared: list[pulumi.Resource] = list(depends_on or [])
+        is_manager = host is manager
+        runs_workspaces = not is_manager or site.master.host_workspaces
         if host.config.manages_docker:
             prepared = [
                 *prepared,
-                self._apply_daemon_config(
-                    name, site, host, host is not manager or site.master.host_workspaces, prepared
-                ),
+                self._apply_daemon_config(name, site, host, runs_workspaces, prepared),
                 self._trust_registry(name, site, host, registry_ca_pem, prepared),
             ]
-        if join_token is not None and host is not manager:
+            if site.firewall_enabled:
+                prepared.append(self._apply_firewall(name, site, host, is_manager, runs_workspaces, prepared))
+        if join_token is not None and not is_manager:
             self._join_swarm(name, site, host, manager, join_token, prepared)
         self.register_outputs({"node_id": self.node_id})
 
@@ -56,6 +59,24 @@ class WorkspaceNode(pulumi.ComponentResource):
                 restart_command=host.config.docker_restart_command,
             ),
             triggers=[sha256(daemon_json)],
+            parent=self,
+            depends_on=after,
+        )
+
+    def _apply_firewall(
+        self,
+        name: str,
+        site: SiteConfig,
+        host: HostAccess,
+        is_manager: bool,
+        runs_workspaces: bool,
+        after: list[pulumi.Resource],
+    ) -> pulumi.Resource:
+        ruleset = render_nftables(site, is_master=is_manager, runs_workspaces=runs_workspaces)
+        return host.run(
+            f"{name}-firewall",
+            render_script("firewall", node_name=host.name, ruleset=ruleset),
+            delete_script=render_script("firewall_remove", node_name=host.name),
             parent=self,
             depends_on=after,
         )

@@ -1,0 +1,83 @@
+"""Per-user account limits through the Resource API, and the opt-in audit report."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shlex
+
+import pulumi
+import pulumi_command as command
+
+from components.config import SiteConfig
+from components.rendering import api_url
+
+CLIENT = "components/resource_api.py"  # local commands run in the project directory
+
+
+def _resource_suffix(user_id: str) -> str:
+    """A stable, readable resource name for any user ID."""
+    slug = re.sub(r"[^a-z0-9]+", "-", user_id.lower()).strip("-")[:40]
+    return f"{slug}-{hashlib.sha256(user_id.encode()).hexdigest()[:6]}"
+
+
+def _api_environment(site: SiteConfig, ca_pem: pulumi.Input[str] | None) -> dict[str, pulumi.Input[str]]:
+    assert site.admin_password is not None, "validated: API calls need adminPassword"
+    environment: dict[str, pulumi.Input[str]] = {
+        "CODENVY_API_URL": api_url(site),
+        "CODENVY_ADMIN_USER": site.limits.admin_user,
+        "CODENVY_ADMIN_PASSWORD": pulumi.Output.secret(site.admin_password.get_secret_value()),
+    }
+    if ca_pem is not None:
+        environment["CODENVY_CA_PEM"] = ca_pem
+    return environment
+
+
+class AccountLimits(pulumi.ComponentResource):
+    """One resource per user override: create and update store the user's limits (POST /resource/free,
+    a no-op when the server has them already); delete resets the user to the defaults."""
+
+    def __init__(
+        self,
+        name: str,
+        site: SiteConfig,
+        ca_pem: pulumi.Input[str] | None,
+        depends_on: list[pulumi.Resource],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("codenvy:infra:AccountLimits", name, None, opts)
+        for user in site.limits.users:
+            limits = [limit.model_dump(exclude_none=True) for limit in user.resources]
+            user_arg = shlex.quote(user.user_id)
+            command.local.Command(
+                f"{name}-{_resource_suffix(user.user_id)}",
+                create=f"python3 {CLIENT} limits apply {user_arg}",
+                delete=f"python3 {CLIENT} limits reset {user_arg}",
+                environment={**_api_environment(site, ca_pem), "CODENVY_LIMITS": json.dumps(limits, sort_keys=True)},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+            )
+        self.register_outputs({"users": [user.user_id for user in site.limits.users]})
+
+
+class AuditReport(pulumi.ComponentResource):
+    """Saves the audit report (GET /api/audit) locally after the first install and after each upgrade;
+    `make audit` fetches one on demand."""
+
+    def __init__(
+        self,
+        name: str,
+        site: SiteConfig,
+        ca_pem: pulumi.Input[str] | None,
+        depends_on: list[pulumi.Resource],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("codenvy:infra:AuditReport", name, None, opts)
+        command.local.Command(
+            f"{name}-fetch",
+            create=f"python3 {CLIENT} audit {shlex.quote(site.audit.directory)}",
+            environment=_api_environment(site, ca_pem),
+            triggers=[site.version],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+        )
+        self.register_outputs({"directory": site.audit.directory})

@@ -1,0 +1,146 @@
+"""Client of the Codenvy REST API for account limits (seed: "Configure Account Limits") and the audit
+report (seed: "Audit service"). Standard library only: the limit and audit Commands run it with the
+Python that runs Pulumi.
+
+    python3 components/resource_api.py limits apply USER_ID   store USER_ID's overrides (CODENVY_LIMITS)
+    python3 components/resource_api.py limits reset USER_ID   back to the system defaults
+    python3 components/resource_api.py audit DIRECTORY        save report_<datetime>.txt there
+
+The API and credentials come from the environment: CODENVY_API_URL, CODENVY_ADMIN_USER,
+CODENVY_ADMIN_PASSWORD, and CODENVY_CA_PEM (the site CA, for an HTTPS site).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import json
+import os
+import re
+import ssl
+import sys
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+# The seed's table of resource types and their default units.
+DEFAULT_UNITS = {"RAM": "mb", "workspace": "item", "runtime": "item", "timeout": "minute"}
+
+
+class ApiError(Exception):
+    """The API refused or failed a call; the message says which call and what to check."""
+
+
+def limits_body(user_id: str, resources: list[dict[str, Any]]) -> dict[str, Any]:
+    """The body of POST /resource/free, in the seed's format: unit only where one was given."""
+    return {
+        "userId": user_id,
+        "resources": [
+            {"type": r["type"], "amount": r["amount"], **({"unit": r["unit"]} if r.get("unit") else {})}
+            for r in resources
+        ],
+    }
+
+
+def _normalised(resources: list[dict[str, Any]]) -> list[tuple[str, int, str]]:
+    return sorted((r["type"], int(r["amount"]), r.get("unit") or DEFAULT_UNITS[r["type"]]) for r in resources)
+
+
+@dataclass(frozen=True)
+class ResourceApi:
+    base_url: str
+    admin_user: str
+    admin_password: str
+    ca_pem: str | None = None
+
+    def _request(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes, dict[str, str]]:
+        token = base64.b64encode(f"{self.admin_user}:{self.admin_password}".encode()).decode()
+        request = urllib.request.Request(  # noqa: S310 - the URL is the site's own API from config
+            self.base_url.rstrip("/") + path,
+            method=method,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"Basic {token}", "Content-Type": "application/json", "Accept": "*/*"},
+        )
+        context = ssl.create_default_context(cadata=self.ca_pem) if self.ca_pem else None
+        try:
+            with urllib.request.urlopen(request, timeout=30, context=context) as response:  # noqa: S310
+                return response.status, response.read(), dict(response.headers)
+        except urllib.error.HTTPError as error:
+            if error.code in (401, 403):
+                raise ApiError(
+                    f"{method} {path}: the API refused the admin credentials (HTTP {error.code}); "
+                    "check codenvy-infra:limits.adminUser and codenvy-infra:adminPassword"
+                ) from None
+            if error.code == 404 and method == "GET":
+                return 404, b"", {}
+            detail = error.read().decode(errors="replace")[:200]
+            raise ApiError(f"{method} {path}: HTTP {error.code}: {detail}") from None
+        except urllib.error.URLError as error:
+            raise ApiError(f"{method} {path}: cannot reach {self.base_url}: {error.reason}") from None
+
+    def current_limits(self, user_id: str) -> list[dict[str, Any]]:
+        status, payload, _ = self._request("GET", f"/resource/{user_id}")
+        if status == 404 or not payload:
+            return []
+        document = json.loads(payload)
+        return document.get("resources", []) if isinstance(document, dict) else document
+
+    def apply_limits(self, user_id: str, resources: list[dict[str, Any]]) -> str:
+        """Store the overrides unless the server already has exactly them."""
+        if _normalised(self.current_limits(user_id)) == _normalised(resources):
+            return f"limits of {user_id}: unchanged"
+        self._request("POST", "/resource/free", limits_body(user_id, resources))
+        summary = ", ".join(f"{t}={a} {u}" for t, a, u in _normalised(resources))
+        return f"limits of {user_id}: set {summary}"
+
+    def reset_limits(self, user_id: str) -> str:
+        if not self.current_limits(user_id):
+            return f"limits of {user_id}: already the defaults"
+        # The seed names DELETE /resource/free; the user it applies to is the last path segment.
+        self._request("DELETE", f"/resource/free/{user_id}")
+        return f"limits of {user_id}: reset to the defaults"
+
+    def save_audit_report(self, directory: Path) -> Path:
+        _, payload, headers = self._request("GET", "/audit")
+        match = re.search(r'filename="?(report_[^"/;]+\.txt)"?', headers.get("Content-Disposition", ""))
+        stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+        target = directory / (match.group(1) if match else f"report_{stamp}.txt")
+        directory.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(payload)
+        return target
+
+
+def api_from_environment() -> ResourceApi:
+    missing = [key for key in ("CODENVY_API_URL", "CODENVY_ADMIN_PASSWORD") if not os.environ.get(key)]
+    if missing:
+        raise ApiError(f"missing environment: {', '.join(missing)}")
+    return ResourceApi(
+        base_url=os.environ["CODENVY_API_URL"],
+        admin_user=os.environ.get("CODENVY_ADMIN_USER", "admin"),
+        admin_password=os.environ["CODENVY_ADMIN_PASSWORD"],
+        ca_pem=os.environ.get("CODENVY_CA_PEM") or None,
+    )
+
+
+def main(argv: list[str]) -> int:
+    try:
+        api = api_from_environment()
+        if argv[:2] == ["limits", "apply"] and len(argv) == 3:
+            print(api.apply_limits(argv[2], json.loads(os.environ.get("CODENVY_LIMITS", "[]"))))
+        elif argv[:2] == ["limits", "reset"] and len(argv) == 3:
+            print(api.reset_limits(argv[2]))
+        elif argv[:1] == ["audit"] and len(argv) == 2:
+            print(f"audit report saved: {api.save_audit_report(Path(argv[1]))}")
+        else:
+            print(__doc__, file=sys.stderr)
+            return 2
+    except ApiError as error:
+        print(f"resource_api: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
