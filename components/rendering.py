@@ -162,9 +162,7 @@ def render_haproxy_cfg(site: SiteConfig) -> str:
 
 def render_install_file(target: str, content: str, what: str, node_name: str, mode: str = "0644") -> str:
     """A script that puts `content` at `target` only when it differs (trailing newlines are not content)."""
-    return render_script(
-        "install_file", content=content.rstrip("\n"), file_mode=mode, node_name=node_name, target=target, what=what
-    )
+    return render_script("install_file", content=content, file_mode=mode, node_name=node_name, target=target, what=what)
 
 
 def render_schedule(marker: str, node_name: str, entry: str = "") -> str:

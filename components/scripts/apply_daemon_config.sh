@@ -3,7 +3,7 @@
 set -euo pipefail
 # params: DAEMON_JSON NODE_NAME RESTART_COMMAND
 target=/etc/docker/daemon.json
-if [ -f "$target" ] && [ "$(cat "$target")" = "$DAEMON_JSON" ]; then
+if [ -f "$target" ] && [ "$(cat "$target")" = "$(printf '%s' "$DAEMON_JSON")" ]; then
   echo "daemon.json on $NODE_NAME: unchanged"
   exit 0
 fi

@@ -8,7 +8,9 @@ if ! command -v nft > /dev/null; then
   echo "firewall on $NODE_NAME: nft is missing; install nftables there" >&2
   exit 1
 fi
-if [ -f "$target" ] && [ "$(cat "$target")" = "$RULESET" ] && nft list table inet codenvy > /dev/null 2>&1; then
+# Command substitution drops trailing newlines on both sides, so the comparison is of the rules alone.
+if [ -f "$target" ] && [ "$(cat "$target")" = "$(printf '%s' "$RULESET")" ] &&
+  nft list table inet codenvy > /dev/null 2>&1; then
   echo "firewall on $NODE_NAME: unchanged"
   exit 0
 fi

@@ -32,8 +32,9 @@ def test_up_gives_answering_engines_and_down_leaves_nothing(tmp_path):
             assert node.docker("info", "--format", "{{.Name}}").stdout.strip() == node.name
             assert node.ssh("hostname").stdout.strip() == node.name
             assert node.ssh("docker info --format '{{.Name}}'").stdout.strip() == node.name
-        nodes[0].ssh("touch /etc/docker/written-on-node1")
-        assert "written-on-node1" not in nodes[1].ssh("ls /etc/docker").stdout, "each node has its own /etc/docker"
+        for own_dir in ("/etc/docker", "/etc/codenvy", "/var/backups", "/usr/local/lib/codenvy"):
+            nodes[0].ssh(f"touch {own_dir}/written-on-node1")
+            assert "written-on-node1" not in nodes[1].ssh(f"ls {own_dir}").stdout, f"each node has its own {own_dir}"
         assert sim_cluster("up", "--nodes", "2").returncode == 0, "up on a running cluster reports it"
     finally:
         stop_cluster()

@@ -1,10 +1,12 @@
 """The sim stack's program converging real Docker engines: every script it emits runs over SSH on the
-simulated hosts, in the order its dependencies give. Tests run in file order, each from the state the
-previous one left."""
+simulated hosts, in the order its dependencies give. The sim stack is not dev, so its firewall is on
+from the first converge: every test here runs with it. Tests run in file order, each from the state
+the previous one left."""
 
 from __future__ import annotations
 
 import json
+import socket
 import time
 
 import pytest
@@ -80,6 +82,7 @@ def test_second_converge_changes_nothing(cluster, first):
     for host in (SITE.master.name, *WORKERS):
         assert "unchanged" in again.output_of(f"-ws-{host}-daemon-config").stdout
         assert "unchanged" in again.output_of(f"-ws-{host}-registry-ca").stdout
+        assert "unchanged" in again.output_of(f"-ws-{host}-firewall").stdout
     assert "already initialised" in again.output_of("-swarm-init").stderr
     for worker in WORKERS:
         assert "already a member" in again.output_of(f"-ws-{worker}-swarm-join").stderr
@@ -187,6 +190,32 @@ def test_registry_refuses_plain_http_and_untrusted_clients(cluster, registry):
         f"curl -s -o /dev/null -w '%{{http_code}}' --cacert /etc/docker/certs.d/{address}/ca.crt https://{address}/v2/"
     )
     assert trusted.stdout == "401", "trusted TLS, and credentials still required"
+
+
+def reachable(source: Node | None, address: str, port: int) -> bool:
+    """A TCP connection from `source` (None: this machine, which is no cluster member) within 3 s."""
+    if source is None:
+        try:
+            socket.create_connection((address, port), timeout=3).close()
+        except OSError:
+            return False
+        return True
+    return source.ssh(f"timeout 3 bash -c '</dev/tcp/{address}/{port}'", check=False).returncode == 0
+
+
+def test_firewall_lets_members_in_and_keeps_others_out(cluster, registry):
+    master, worker = manager(cluster), by_name(cluster, WORKERS[0])
+    for node in cluster:
+        assert "policy drop" in node.ssh("nft list table inet codenvy").stdout
+    # Swarm's manager port and the registry answer cluster members ...
+    assert reachable(worker, master.address, 2377)
+    assert reachable(worker, master.address, SITE.registry.port)
+    # ... and not this machine, which is outside the cluster (both services listen: only the firewall stops it).
+    assert not reachable(None, master.address, 2377)
+    assert not reachable(None, master.address, SITE.registry.port)
+    # SSH stays open to firewall.sshCidrs; workers take no swarm joins.
+    assert reachable(None, worker.address, 22)
+    assert not reachable(master, worker.address, 2377)
 
 
 def test_worker_stays_a_member_after_its_dockerd_restarts(cluster, overlay):
