@@ -9,7 +9,7 @@ STATE_DIR := $(CURDIR)/.pulumi-state
 export PULUMI_BACKEND_URL ?= file://$(STATE_DIR)
 export PULUMI_CONFIG_PASSPHRASE_FILE ?= $(STATE_DIR)/passphrase
 
-.PHONY: stack up preview destroy test unit policies cluster cluster-deps
+.PHONY: stack up preview destroy audit test unit policies cluster cluster-deps
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,13 @@ preview: stack
 
 destroy: stack
 	pulumi destroy --stack $(STACK) $(ARGS)
+
+## audit: save the site's audit report now (seed: audit service) into audit-reports/
+audit: stack
+	CODENVY_API_URL="$$(pulumi stack output url --stack $(STACK))/api" \
+	CODENVY_ADMIN_PASSWORD="$$(pulumi config get adminPassword --stack $(STACK))" \
+	CODENVY_CA_PEM="$$(pulumi stack output registryCaCert --stack $(STACK))" \
+	$(VENV)/bin/python components/resource_api.py audit audit-reports
 
 ## test: lint, then every lane (unit, policies, cluster); the cluster lane needs root
 test: $(VENV)/.installed cluster-deps
