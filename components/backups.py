@@ -6,14 +6,8 @@ import pulumi
 
 from components.config import SiteConfig
 from components.host_access import HostAccess
-from components.rendering import (
-    cron_entry,
-    render_backup,
-    render_install_file,
-    render_restore,
-    render_schedule,
-    tool_path,
-)
+from components.host_tools import install_tool, schedule_tool
+from components.rendering import render_backup, render_restore
 
 
 class Backups(pulumi.ComponentResource):
@@ -29,24 +23,11 @@ class Backups(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("codenvy:infra:Backups", name, None, opts)
-        tools = [("backup", render_backup(site, "scheduled")), ("restore", render_restore(site))]
         installed = [
-            master.run(
-                f"{name}-{tool}-tool",
-                render_install_file(tool_path(site, tool), script, f"{tool} tool", master.name, mode="0755"),
-                parent=self,
-                depends_on=depends_on,
-            )
-            for tool, script in tools
+            install_tool(master, f"{name}-{tool}-tool", site, tool, script, self, depends_on)
+            for tool, script in (("backup", render_backup(site, "scheduled")), ("restore", render_restore(site)))
         ]
         if site.backup.schedule is not None:
-            marker = f"codenvy-backup-{site.site_name}"
-            entry = cron_entry(site.backup.schedule, tool_path(site, "backup"), f"{site.backup.directory}/backup.log")
-            master.run(
-                f"{name}-schedule",
-                render_schedule(marker, master.name, entry),
-                delete_script=render_schedule(marker, master.name),
-                parent=self,
-                depends_on=installed,
-            )
+            log_file = f"{site.backup.directory}/backup.log"
+            schedule_tool(master, f"{name}-schedule", site, "backup", site.backup.schedule, log_file, self, installed)
         self.register_outputs({"directory": site.backup.directory})

@@ -303,6 +303,9 @@ class FirewallConfig(Model):
         (IPv4Network("0.0.0.0/0"),), description="Who may reach HTTP(S) and workspace ports."
     )
     ssh_cidrs: tuple[IPv4Network, ...] = Field((IPv4Network("0.0.0.0/0"),), description="Who may reach SSH (22).")
+    peer_cidrs: tuple[IPv4Network, ...] = Field(
+        (), description="Other sites' hosts (e.g. the DR standby) that may pull from the registry."
+    )
 
 
 class UpgradeConfig(Model):

@@ -7,15 +7,8 @@ import pulumi
 from components.config import SiteConfig
 from components.deployment import PrimarySite
 from components.host_access import HostAccess
-from components.rendering import (
-    cron_entry,
-    incoming_directory,
-    render_install_file,
-    render_schedule,
-    render_script,
-    render_transfer,
-    tool_path,
-)
+from components.host_tools import install_tool, schedule_tool
+from components.rendering import incoming_directory, render_script, render_transfer
 
 
 class DisasterRecovery(pulumi.ComponentResource):
@@ -45,26 +38,11 @@ class DisasterRecovery(pulumi.ComponentResource):
             parent=self,
         )
         if not site.dr.promote:
-            tool = master.run(
-                f"{name}-transfer-tool",
-                render_install_file(
-                    tool_path(site, "transfer"), render_transfer(site, primary), "transfer tool", master.name, "0755"
-                ),
-                parent=self,
-                depends_on=depends_on,
+            tool = install_tool(
+                master, f"{name}-transfer-tool", site, "transfer", render_transfer(site, primary), self, depends_on
             )
             if site.dr.transfer_schedule is not None:
-                marker = f"codenvy-transfer-{site.site_name}"
-                entry = cron_entry(
-                    site.dr.transfer_schedule,
-                    tool_path(site, "transfer"),
-                    f"{incoming_directory(site)}.log",
-                )
-                master.run(
-                    f"{name}-transfer-schedule",
-                    render_schedule(marker, master.name, entry),
-                    delete_script=render_schedule(marker, master.name),
-                    parent=self,
-                    depends_on=[tool],
-                )
+                log_file = f"{incoming_directory(site)}.log"
+                schedule = site.dr.transfer_schedule
+                schedule_tool(master, f"{name}-transfer-schedule", site, "transfer", schedule, log_file, self, [tool])
         self.register_outputs({"primary": primary.stack, "promoted": site.dr.promote})

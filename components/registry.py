@@ -23,7 +23,7 @@ class Registry(pulumi.ComponentResource):
 
     address: str
     ca_cert_pem: pulumi.Output[str]
-    username: str
+    username: str | None
     password: pulumi.Output[str] | None
 
     def __init__(
@@ -37,7 +37,7 @@ class Registry(pulumi.ComponentResource):
         super().__init__("codenvy:infra:Registry", name, None, opts)
         self.address = site.registry_address
         self.ca_cert_pem = ca.cert_pem
-        self.username = REGISTRY_USER
+        self.username = None
         self.password = None
         env = [
             "REGISTRY_STORAGE_DELETE_ENABLED=true",
@@ -65,6 +65,7 @@ class Registry(pulumi.ComponentResource):
             credentials = random.RandomPassword(
                 f"{name}-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)
             )
+            self.username = REGISTRY_USER
             self.password = pulumi.Output.secret(credentials.result)
             env += [
                 "REGISTRY_AUTH=htpasswd",

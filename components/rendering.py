@@ -239,11 +239,16 @@ def _elements(values) -> str:
     return ", ".join(str(value) for value in values)
 
 
+def _address_set(name: str, networks) -> str:
+    return f"  set {name} {{ type ipv4_addr; flags interval; elements = {{ {_elements(networks)} }} }}"
+
+
 def render_nftables(site: SiteConfig, is_master: bool, runs_workspaces: bool) -> str:
     """The host's nftables table for its role. Input: SSH from firewall.sshCidrs, Swarm from cluster
     members only. Forward (ports Docker publishes): HTTP(S) from firewall.publicCidrs and the registry
     from members on the master, workspace ports from publicCidrs on workspace hosts; every other
-    published port is dropped, so PostgreSQL or a Docker API is never reachable even if published."""
+    published port is dropped, so PostgreSQL or a Docker API is never reachable even if published.
+    firewall.peerCidrs (a DR standby, say) may pull from the registry too."""
     members = sorted({h.address for h in site.hosts if is_ip_address(h.address)})
     tcp_ports = (*SWARM_TCP_PORTS, SWARM_MANAGER_PORT) if is_master else SWARM_TCP_PORTS
     published = []
@@ -253,6 +258,8 @@ def render_nftables(site: SiteConfig, is_master: bool, runs_workspaces: bool) ->
             "ip saddr @public_sources accept",
             f"ct original proto-dst {site.registry.port} ip saddr @members accept",
         ]
+        if site.firewall.peer_cidrs:
+            published.append(f"ct original proto-dst {site.registry.port} ip saddr @peers accept")
     if runs_workspaces:
         published.append(f"ct original proto-dst {WORKSPACE_PORTS} ip saddr @public_sources accept")
     forward_rules = [f"ct status dnat meta l4proto tcp {rule}" for rule in published]
@@ -261,10 +268,9 @@ def render_nftables(site: SiteConfig, is_master: bool, runs_workspaces: bool) ->
         "delete table inet codenvy",
         "table inet codenvy {",
         f"  set members {{ type ipv4_addr; elements = {{ {_elements(members)} }} }}",
-        "  set ssh_sources { type ipv4_addr; flags interval; "
-        f"elements = {{ {_elements(site.firewall.ssh_cidrs)} }} }}",
-        "  set public_sources { type ipv4_addr; flags interval; "
-        f"elements = {{ {_elements(site.firewall.public_cidrs)} }} }}",
+        _address_set("ssh_sources", site.firewall.ssh_cidrs),
+        _address_set("public_sources", site.firewall.public_cidrs),
+        *([_address_set("peers", site.firewall.peer_cidrs)] if site.firewall.peer_cidrs else []),
         "  chain input {",
         "    type filter hook input priority filter; policy drop;",
         "    ct state established,related accept",

@@ -1,4 +1,4 @@
-"""A host that runs workspaces: its daemon settings, registry trust and Swarm membership."""
+"""One Docker host of the site: its daemon settings, registry trust, firewall and Swarm membership."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from components.rendering import render_daemon_json, render_install_file, render
 
 class WorkspaceNode(pulumi.ComponentResource):
     """Converges one Docker host of the site (every worker, and the master when the program manages its
-    daemon): daemon.json (Docker restarted only when it changed), the registry CA, the host firewall for
-    its role (outside dev), then, in
-    overlay mode on a worker, a join that is a no-op for members and a Ready check from the manager.
-    Removing the node from config drains it on the manager, removes it, and makes it leave."""
+    daemon): daemon.json (Docker restarted only when it changed), the registry CA, the firewall for its
+    role (outside dev), then, on a worker in overlay mode, a join that is a no-op for members and a Ready
+    check from the manager. Removing the node from config drains it on the manager, removes it from the
+    swarm, and makes it leave."""
 
     node_id: pulumi.Output[str] | None
 

@@ -108,7 +108,9 @@ def seed(node: Node) -> None:
 @pytest.fixture(scope="module")
 def sites(cluster):
     primary_node, standby_node = cluster[0], cluster[1]
-    primary, _ = converge(cluster, primary_config(primary_node), {})
+    # The primary lets its standby pull from its registry, as a DR pair must be set up.
+    peers = {"codenvy-infra:firewall": {"peerCidrs": [f"{standby_node.address}/32"]}}
+    primary, _ = converge(cluster, primary_config(primary_node, **peers), {})
     for node in (primary_node, standby_node):
         import_images(node.docker_host, (BUSYBOX_IMAGE, REGISTRY_IMAGE, POSTGRES_IMAGE))
     start_services(primary_node, primary, PRIMARY_NAME, with_registry=True)

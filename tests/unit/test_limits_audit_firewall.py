@@ -159,3 +159,12 @@ def test_removing_the_firewall_unloads_its_table():
     assert "nft delete table inet codenvy" in script_of(sim.named("codenvy-ws-node2-firewall"), "delete")
     off = evaluate("sim", {"codenvy-infra:firewall": {"enabled": False}})
     assert not [r for r in off.resources if r.name.endswith("-firewall")]
+
+
+def test_peer_sites_may_pull_from_the_registry_only_when_listed():
+    site = site_config("sim")
+    assert "@peers" not in render_nftables(site, is_master=True, runs_workspaces=False)
+    with_peer = site.model_copy(update={"firewall": site.firewall.model_copy(update={"peer_cidrs": ("10.99.0.7/32",)})})
+    rules = render_nftables(with_peer, is_master=True, runs_workspaces=False)
+    assert "elements = { 10.99.0.7/32 }" in rules
+    assert f"ct original proto-dst {site.registry.port} ip saddr @peers accept" in rules
