@@ -110,14 +110,15 @@ def sites(cluster):
     primary_node, standby_node = cluster[0], cluster[1]
     # The primary lets its standby pull from its registry, as a DR pair must be set up.
     peers = {"codenvy-infra:firewall": {"peerCidrs": [f"{standby_node.address}/32"]}}
-    primary, _ = converge(cluster, primary_config(primary_node, **peers), {})
+    config = primary_config(primary_node, **peers)
+    primary, _ = converge(cluster, config, {})
     for node in (primary_node, standby_node):
         import_images(node.docker_host, (BUSYBOX_IMAGE, REGISTRY_IMAGE, POSTGRES_IMAGE))
     start_services(primary_node, primary, PRIMARY_NAME, with_registry=True)
     seed(primary_node)
     standby, standby_mocks = converge(cluster, standby_config(standby_node), {full_stack_name("sim"): primary.exports})
     start_services(standby_node, standby, STANDBY_NAME, with_registry=False)
-    return {"primary": primary_node, "standby": standby_node, "standby_mocks": standby_mocks}
+    return {"primary": primary_node, "standby": standby_node, "standby_mocks": standby_mocks, "config": config}
 
 
 def tool(site_name: str, name: str) -> str:
@@ -209,8 +210,13 @@ def test_pre_upgrade_backup_saves_the_deployed_version_before_the_new_one(cluste
     primary = sites["primary"]
     target = "5.23.0"
     previous = {full_stack_name("sim"): {"version": SIM.version}}
-    _, mocks = converge(cluster, primary_config(primary, **{"codenvy-infra:version": target}), previous)
+    _, mocks = converge(cluster, {**sites["config"], "codenvy-infra:version": target}, previous)
     saved = mocks.output_of("-master-pre-upgrade-backup").stdout.strip().splitlines()[-1]
     assert saved.endswith(f"-{SIM.version}.tar"), "the archive holds the version being replaced"
     manifest = json.loads(primary.ssh(f"tar -xOf {saved} manifest.json").stdout)
     assert manifest["reason"] == "pre-upgrade" and manifest["version"] == SIM.version
+    # The second converge on this host: what the version does not touch changes nothing.
+    for unchanged in ("-backups-schedule", f"-ws-{primary.name}-firewall", f"-ws-{primary.name}-daemon-config"):
+        assert "unchanged" in mocks.output_of(unchanged).stdout, unchanged
+    crontab = primary.ssh("crontab -l").stdout.splitlines()
+    assert len([line for line in crontab if line.endswith("# codenvy-backup-codenvy")]) == 1
