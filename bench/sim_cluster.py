@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark (not a test): seconds to bring up a simulated cluster and converge it with the sim stack's
-program (daemon.json, swarm init, joins, Ready checks), then prove the overlay with a cross-node ping.
+program (daemon.json, registry CA, firewall, swarm init, joins, Ready checks, backup tools), then prove
+the overlay with a cross-node ping.
 
     sudo .venv/bin/python bench/sim_cluster.py [--nodes 3 6]
 """
