@@ -442,6 +442,14 @@ class SiteConfig(Model):
         return (self.master, *self.nodes) if self.master.host_workspaces else self.nodes
 
     @property
+    def node_set(self) -> list[dict[str, object]]:
+        """The workspace hosts and their capacity, as exported to users, the server and a DR standby."""
+        return [
+            {"name": host.name, "address": host.address, "ramGb": host.ram_gb, "cpus": host.cpus}
+            for host in self.workspace_hosts
+        ]
+
+    @property
     def registry_address(self) -> str:
         return f"{self.master.address}:{self.registry.port}"
 

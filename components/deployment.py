@@ -86,7 +86,7 @@ def parity_problems(site: SiteConfig, primary: PrimarySite) -> list[str]:
     problems = []
     if site.version != primary.version:
         problems.append(f"version: standby {site.version}, primary {primary.version}")
-    standby_nodes = capacities([{"ramGb": h.ram_gb, "cpus": h.cpus} for h in site.workspace_hosts])
+    standby_nodes = capacities(site.node_set)
     if len(standby_nodes) != len(primary.nodes):
         problems.append(f"workspace nodes: standby has {len(standby_nodes)}, primary has {len(primary.nodes)}")
     elif standby_nodes != primary.nodes:

@@ -35,12 +35,11 @@ INSTANCE_DIR = "/instance"
 
 def server_labels(site: SiteConfig) -> dict[str, str]:
     """What the site declares about itself, on the server container where policies can read it."""
-    nodes = [{"ramGb": host.ram_gb, "cpus": host.cpus} for host in site.workspace_hosts]
     return {
         "codenvy.environment": site.environment,
         "codenvy.role": site.role,
         "codenvy.version": site.version,
-        "codenvy.nodes": json.dumps(nodes, sort_keys=True),
+        "codenvy.nodes": json.dumps(site.node_set, sort_keys=True),
     }
 
 

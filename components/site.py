@@ -69,10 +69,7 @@ class Site(pulumi.ComponentResource):
             "registryCaCert": registry.ca_cert_pem,
             "registryUsername": registry.username,
             "registryPassword": registry.password,
-            "nodes": [
-                {"name": host.name, "address": host.address, "ramGb": host.ram_gb, "cpus": host.cpus}
-                for host in site.workspace_hosts
-            ],
+            "nodes": site.node_set,
             "licensePresent": site.license is not None,
             "backupDirectory": site.backup.directory,
             "active": site.is_active,
