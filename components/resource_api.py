@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-# The seed's table of resource types and their default units.
+# The seed's table of resource types and their default units. A copy of components.config.LIMIT_UNITS'
+# first units, because this client runs on a bare python3 without pydantic; a test keeps them equal.
 DEFAULT_UNITS = {"RAM": "mb", "workspace": "item", "runtime": "item", "timeout": "minute"}
 
 

@@ -26,6 +26,8 @@ DOCKER_PROVIDER = "pulumi:providers:docker"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
 COMMANDS = ("command:local:Command", "command:remote:Command")
 # The seeds' internal ports plus Swarm's: reachable by cluster members only, never published to the world.
+# The same set as components.config.INTERNAL_PORTS; the pack imports nothing of the program (a test
+# keeps the two equal).
 INTERNAL_PORTS = frozenset({2181, 2375, 2376, 2377, 4789, 5432, 7946})
 ALL_INTERFACES = (None, "", "0.0.0.0", "::")  # noqa: S104 - the values this rule looks for
 DOCKER_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")

@@ -201,6 +201,14 @@ def test_every_message_says_how_to_fix_it(postgres):
         assert all(any(verb in m for verb in ("set", "use", "name", "drop", "add")) for m in messages), messages
 
 
+def test_pack_and_program_agree_on_internal_ports():
+    import codenvy_policies
+
+    from components import config
+
+    assert codenvy_policies.INTERNAL_PORTS == config.INTERNAL_PORTS
+
+
 def test_policy_names_are_kebab_case_and_unique():
     names = list(BY_NAME)
     assert len(names) == len(set(names))

@@ -99,6 +99,13 @@ RAM = {"type": "RAM", "amount": 2048, "unit": "mb"}
 WORKSPACES = {"type": "workspace", "amount": 10}
 
 
+def test_client_and_config_agree_on_default_units():
+    from components.config import LIMIT_UNITS
+    from components.resource_api import DEFAULT_UNITS
+
+    assert {kind: units[0] for kind, units in LIMIT_UNITS.items()} == DEFAULT_UNITS
+
+
 def test_limits_create_posts_the_seed_body(server):
     api = ResourceApi(server, "admin", PASSWORD)
     assert api.apply_limits("alice", [RAM, WORKSPACES]) == "limits of alice: set RAM=2048 mb, workspace=10 item"
