@@ -36,7 +36,9 @@ def _api_environment(site: SiteConfig, ca_pem: pulumi.Input[str] | None) -> dict
 
 class AccountLimits(pulumi.ComponentResource):
     """One resource per user override: create and update store the user's limits (POST /resource/free,
-    a no-op when the server has them already); delete resets the user to the defaults."""
+    a no-op when the server has them already); delete resets the user to the defaults. The client waits
+    for a server that is still starting (components/resource_api.py). The admin password travels in the
+    local process's environment, never in its command line or output."""
 
     def __init__(
         self,
@@ -55,6 +57,7 @@ class AccountLimits(pulumi.ComponentResource):
                 create=f"python3 {CLIENT} limits apply {user_arg}",
                 delete=f"python3 {CLIENT} limits reset {user_arg}",
                 environment={**_api_environment(site, ca_pem), "CODENVY_LIMITS": json.dumps(limits, sort_keys=True)},
+                add_previous_output_in_env=False,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
             )
         self.register_outputs({"users": [user.user_id for user in site.limits.users]})
@@ -77,6 +80,7 @@ class AuditReport(pulumi.ComponentResource):
             f"{name}-fetch",
             create=f"python3 {CLIENT} audit {shlex.quote(site.audit.directory)}",
             environment=_api_environment(site, ca_pem),
+            add_previous_output_in_env=False,
             triggers=[site.version],
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
         )

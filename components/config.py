@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from ipaddress import IPv4Network, ip_address
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -110,12 +111,64 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
 
 
-class SshAccess(Model):
+class SshEndpoint(Model):
     user: str = Field("root", description="SSH user; scripts write /etc/docker, so root or equivalent.")
     port: Port = Field(22, description="SSH port of the host.")
-    options: tuple[str, ...] = Field(
-        (), description="Extra ssh(1) options for the docker provider, e.g. ['-o', 'StrictHostKeyChecking=accept-new']."
+
+
+# ssh(1) options that would make the Docker provider's ssh and the Commands' SSH client (pulumi-command's
+# own, which reads no ssh option, ~/.ssh/config or default identity) reach the host differently. Each
+# has a key of its own that both use.
+_SSH_OPTION_KEYS = {"identityfile": "keyFile", "port": "port", "user": "user"}
+_SSH_FLAG_KEYS = {"-i": "keyFile", "-p": "port", "-l": "user"}
+
+
+class SshAccess(SshEndpoint):
+    key_file: str | None = Field(
+        None,
+        description="Private key file where Pulumi runs, used by the Commands and the Docker provider's ssh. "
+        "Absent: sshPrivateKey, else the ssh-agent.",
     )
+    host_key: str | None = Field(
+        None,
+        description="The host's public key ('ssh-ed25519 AAAA…'); the Commands verify it. Absent: the Commands "
+        "accept any host key (pulumi-command checks none unless given one).",
+    )
+    options: tuple[str, ...] = Field(
+        (),
+        description="Extra ssh(1) options for the Docker provider's ssh only (the Commands ignore them), e.g. "
+        "['-o', 'StrictHostKeyChecking=accept-new']; keys, port and user have keys of their own.",
+    )
+
+    @field_validator("host_key")
+    @classmethod
+    def _authorized_key_line(cls, value: str | None) -> str | None:
+        if value is not None and len(value.split()) < 2:
+            raise ValueError("must be a public key line as in known_hosts without the host: 'ssh-ed25519 AAAA…'")
+        return value
+
+    @field_validator("options")
+    @classmethod
+    def _no_competing_options(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for option in _ssh_option_names(value):
+            if option in _SSH_FLAG_KEYS or option in _SSH_OPTION_KEYS:
+                key = _SSH_FLAG_KEYS.get(option) or _SSH_OPTION_KEYS[option]
+                raise ValueError(f"'{option}': set ssh.{key} instead; the Commands' SSH client reads no ssh option")
+        return value
+
+
+def _ssh_option_names(arguments: tuple[str, ...]):
+    """The flags (`-i`) and lower-cased `-o` option names (`identityfile`) in ssh(1) arguments."""
+    pending_o = False
+    for argument in arguments:
+        if pending_o or (argument.startswith("-o") and argument != "-o"):
+            text = argument if pending_o else argument[2:]
+            pending_o = False
+            yield text.strip().replace("=", " ").split()[0].lower() if text.strip() else ""
+        elif argument == "-o":
+            pending_o = True
+        elif argument.startswith("-"):
+            yield argument[:2]
 
 
 class HostConfig(Model):
@@ -142,6 +195,11 @@ class HostConfig(Model):
     )
     ram_gb: float = Field(4, gt=0, description="RAM the host offers to workspaces, in GiB.")
     cpus: int = Field(2, gt=0, description="CPUs the host offers to workspaces.")
+    lost: bool = Field(
+        False,
+        description="The host is gone for good: once the manager confirms it is down, the program forgets its "
+        "resources without contacting it and removes it from the swarm; then delete the node from nodes.",
+    )
 
     @field_validator("docker_host")
     @classmethod
@@ -159,6 +217,12 @@ class HostConfig(Model):
     def _tcp_needs_tls(self) -> HostConfig:
         if self.docker_host and self.docker_host.startswith("tcp://") and not self.docker_cert_path:
             raise ValueError("dockerHost: tcp:// needs dockerCertPath (TLS); plaintext Docker APIs are refused")
+        return self
+
+    @model_validator(mode="after")
+    def _lost_hosts_are_remote(self) -> HostConfig:
+        if self.lost and self.ssh is None:
+            raise ValueError("lost: only a host reached over SSH can be lost; this machine is here")
         return self
 
     @property
@@ -184,6 +248,13 @@ class MasterConfig(HostConfig):
     host_workspaces: bool = Field(True, description="Also run workspaces on the master (the seed allows it).")
     http_port: PublicPort = Field(80, description="Host port HAProxy publishes for HTTP.")
     https_port: PublicPort = Field(443, description="Host port HAProxy publishes for HTTPS.")
+
+    @field_validator("lost")
+    @classmethod
+    def _master_is_never_lost(cls, value: bool) -> bool:
+        if value:
+            raise ValueError("the master cannot be marked lost; rebuild it and restore the newest backup (README)")
+        return value
 
 
 class NetworkConfig(Model):
@@ -306,6 +377,11 @@ class FirewallConfig(Model):
     peer_cidrs: tuple[IPv4Network, ...] = Field(
         (), description="Other sites' hosts (e.g. the DR standby) that may pull from the registry."
     )
+    persist_file: str = Field(
+        "/etc/nftables.conf",
+        description="The ruleset the host's nftables service loads at boot (RHEL: /etc/sysconfig/nftables.conf); "
+        "the site's table is included from it so it survives a reboot.",
+    )
 
 
 class UpgradeConfig(Model):
@@ -335,7 +411,9 @@ class DrConfig(Model):
     transfer_schedule: CronSchedule | None = Field(
         "30 2 * * *", description="Cron schedule of the nightly transfer from the primary; null: on demand only."
     )
-    primary_ssh: SshAccess = Field(default_factory=SshAccess, description="How the standby master reaches the primary.")
+    primary_ssh: SshEndpoint = Field(
+        default_factory=SshEndpoint, description="How the standby master reaches the primary."
+    )
     ssh_key_file: str = Field(
         "/root/.ssh/id_ed25519", description="Key on the standby master that the primary master accepts."
     )
@@ -389,6 +467,14 @@ class SiteConfig(Model):
         return self
 
     @model_validator(mode="after")
+    def _key_files_exist(self) -> SiteConfig:
+        for key, host in (("master", self.master), *((f"nodes[{i}]", node) for i, node in enumerate(self.nodes))):
+            key_file = host.ssh.key_file if host.ssh else None
+            if key_file is not None and not Path(key_file).expanduser().is_file():
+                raise ValueError(f"{key}.ssh.keyFile: no file at {key_file} on this machine (where Pulumi runs)")
+        return self
+
+    @model_validator(mode="after")
     def _tls_outside_dev(self) -> SiteConfig:
         if not self.registry.tls and self.environment != "dev":
             raise ValueError("registry.tls: a registry without TLS is allowed only in environment dev")
@@ -435,11 +521,18 @@ class SiteConfig(Model):
 
     @property
     def hosts(self) -> tuple[HostConfig, ...]:
+        """Every host in the stack file, lost ones included (their resources are still in the state)."""
         return (self.master, *self.nodes)
 
     @property
+    def members(self) -> tuple[HostConfig, ...]:
+        """The hosts that are part of the site: every host but the lost ones."""
+        return tuple(host for host in self.hosts if not host.lost)
+
+    @property
     def workspace_hosts(self) -> tuple[HostConfig, ...]:
-        return (self.master, *self.nodes) if self.master.host_workspaces else self.nodes
+        live_nodes = tuple(node for node in self.nodes if not node.lost)
+        return (self.master, *live_nodes) if self.master.host_workspaces else live_nodes
 
     @property
     def node_set(self) -> list[dict[str, object]]:

@@ -1,4 +1,9 @@
-"""Settings every site container shares: pinned image, memory cap, bounded restarts, log limits."""
+"""Settings every site container shares: pinned image, memory cap, bounded restarts, log limits, graceful stops.
+
+The docker provider (pulumi-docker 5.x, bridging kreuzwerker/terraform-provider-docker v4.5) reads every
+container back right after creating it and diffs the next `up` against what it read, so the inputs here
+are chosen to read back unchanged (internal/provider/resource_docker_container_funcs.go,
+resourceDockerContainerRead)."""
 
 from __future__ import annotations
 
@@ -12,13 +17,19 @@ RESTART_POLICY = "on-failure"
 MAX_RESTARTS = 5
 
 
-def pull_image(name: str, image: str, provider: docker.Provider, parent: pulumi.Resource) -> docker.RemoteImage:
+def pull_image(
+    name: str,
+    image: str,
+    provider: docker.Provider,
+    parent: pulumi.Resource,
+    depends_on: list[pulumi.Resource] | None = None,
+) -> docker.RemoteImage:
     """The pinned image on the host; kept there when the resource goes so running containers keep it."""
     return docker.RemoteImage(
         name,
         name=image,
         keep_locally=True,
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider),
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=depends_on or []),
     )
 
 
@@ -29,21 +40,32 @@ def site_container(
     image: docker.RemoteImage,
     container_name: str,
     memory_mb: int,
+    stop_grace_seconds: int,
     healthcheck: str,
     provider: docker.Provider,
     parent: pulumi.Resource,
     depends_on: list[pulumi.Resource] | None = None,
     extra_labels: dict[str, str] | None = None,
+    ports: list[docker.ContainerPortArgs] | None = None,
     **settings,
 ) -> docker.Container:
-    """A container with the site's shared hardening; `settings` adds the service's own arguments."""
+    """A container with the site's shared hardening; `settings` adds the service's own arguments.
+
+    `stop_grace_seconds`: without destroy_grace_seconds the provider stops a container it deletes or
+    replaces with a timeout of 0, i.e. kills it (resourceDockerContainerDelete)."""
+    runs = site.runs_services
     return docker.Container(
         name,
         name=container_name,
         image=image.image_id,
         memory=memory_mb,
+        # No swap (swap = memory). Left unset, the daemon stores twice the memory (moby
+        # daemon/daemon_unix.go adaptContainerSettings), the provider reads that back, and every later
+        # `up` shows a difference (memory_swap is Optional, not Computed).
+        memory_swap=memory_mb,
         restart=RESTART_POLICY,
         max_retry_count=MAX_RESTARTS,
+        destroy_grace_seconds=stop_grace_seconds,
         log_driver="json-file",
         log_opts={"max-size": site.logs.max_size, "max-file": str(site.logs.max_file)},
         healthcheck=docker.ContainerHealthcheckArgs(
@@ -53,8 +75,15 @@ def site_container(
             docker.ContainerLabelArgs(label=label, value=value)
             for label, value in sorted({"codenvy.site": site.site_name, **(extra_labels or {})}.items())
         ],
-        # A cold standby keeps its containers created but stopped until it is promoted.
-        start=site.runs_services,
+        # A cold standby keeps its containers created but stopped until it is promoted. The provider
+        # stores a stopped container with must_run false and, while must_run is true, with the ports it
+        # reads from the daemon (none for a container that is not running), so a cold container says
+        # must_run false and publishes nothing: what it reads back is what it was given. Promotion sets
+        # both: must_run false -> true starts a container in place (resourceDockerContainerUpdate), new
+        # ports replace it with one that starts.
+        start=runs,
+        must_run=runs,
+        ports=(ports or None) if runs else None,
         opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=depends_on or []),
         **settings,
     )

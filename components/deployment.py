@@ -13,8 +13,12 @@ import pulumi
 from components.config import ConfigError, SiteConfig
 from components.versioning import UpgradePlan, UpgradeRefusedError, plan_upgrade
 
-# The engine's builtin provider answers this invoke with a stack's last outputs; the Node SDK's
-# synchronous StackReference uses the same call.
+# The engine's builtin provider answers this invoke with a stack's last outputs, `{name, outputs,
+# secretOutputNames}` (pulumi/pulumi pkg/resource/deploy/builtins.go). It is synchronous here, before any
+# resource exists; StackReference (in every SDK) is a read of pulumi:pulumi:StackReference instead.
+# A stack whose checkpoint does not exist fails the invoke ('unknown stack "NAME"'); a stack that exists
+# but was never deployed gives no outputs. Outputs that were None in the program are not there at all: the
+# SDK drops None values when it registers them (sdk/python/lib/pulumi/runtime/rpc.py serialize_properties).
 READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 
 OutputsReader = Callable[[str], Mapping[str, Any]]
@@ -39,6 +43,8 @@ class PrimarySite:
 
     @classmethod
     def from_outputs(cls, stack: str, outputs: Mapping[str, Any]) -> PrimarySite:
+        """Only outputs that every deployed primary has are required; the rest have defaults, since an
+        output that was None is absent rather than None."""
         missing = [key for key in ("siteName", "version", "managerAddress", "registry", "nodes") if key not in outputs]
         if missing:
             raise GateError(
@@ -71,7 +77,7 @@ def capacities(nodes: list[Mapping[str, Any]]) -> tuple[tuple[float, int], ...]:
 
 
 def read_stack_outputs(stack: str) -> Mapping[str, Any]:
-    # A stack the engine cannot find fails the whole program with the engine's own message.
+    """The last outputs of `stack`; raises (the engine's message) when the backend has no such stack."""
     result = pulumi.runtime.invoke(READ_STACK_OUTPUTS, {"name": stack})
     return (result.value or {}).get("outputs") or {}
 
@@ -96,16 +102,35 @@ def parity_problems(site: SiteConfig, primary: PrimarySite) -> list[str]:
     return problems
 
 
+def _primary_outputs(stack: str, read_outputs: OutputsReader) -> Mapping[str, Any]:
+    try:
+        return read_outputs(stack)
+    except Exception as error:  # the engine's invoke error: unknown stack, a name it cannot parse, no access
+        raise GateError(
+            f"codenvy-infra:dr.primaryStack: cannot read the outputs of {stack} ({error}); name the primary as "
+            "organization/project/stack, as `pulumi stack ls` shows it in this backend, and deploy it first"
+        ) from None
+
+
 def establish(site: SiteConfig, read_outputs: OutputsReader = read_stack_outputs) -> Deployment:
     """Run the gates for `site`; raises GateError, naming the key, when the change must not happen."""
     previous = read_outputs(this_stack())  # empty before the first deployment
+    deployed_name = previous.get("siteName")
+    if deployed_name is not None and deployed_name != site.site_name:
+        # Every container, volume and network is named after the site: a new name would start an empty
+        # site beside the old one, whose data volumes are retained but no longer used.
+        raise GateError(
+            f"codenvy-infra:siteName: this stack runs the site {deployed_name!r}; a site is not renamed in place. "
+            f"Keep {deployed_name!r}, or stand up {site.site_name!r} as a new stack and move the data with "
+            "backup and restore"
+        )
     try:
         upgrade = plan_upgrade(previous.get("version"), site.version, site.upgrade.allow_major)
     except UpgradeRefusedError as refused:
         raise GateError(f"codenvy-infra:version: {refused}") from None
     primary = None
     if site.dr is not None:
-        primary = PrimarySite.from_outputs(site.dr.primary_stack, read_outputs(site.dr.primary_stack))
+        primary = PrimarySite.from_outputs(site.dr.primary_stack, _primary_outputs(site.dr.primary_stack, read_outputs))
         problems = parity_problems(site, primary)
         if problems:
             details = "\n".join(f"  - {problem}" for problem in problems)

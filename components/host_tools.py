@@ -6,7 +6,7 @@ import pulumi
 
 from components.config import SiteConfig
 from components.host_access import HostAccess
-from components.rendering import cron_entry, render_install_file, render_schedule, tool_path
+from components.rendering import cron_entry, render_install_file, render_remove_file, render_schedule, tool_path
 
 
 def install_tool(
@@ -18,10 +18,13 @@ def install_tool(
     parent: pulumi.Resource,
     depends_on: list[pulumi.Resource],
 ) -> pulumi.Resource:
-    """`codenvy-<tool>-<site>` in the site's tools directory, rewritten only when the script changes."""
+    """`codenvy-<tool>-<site>` in the site's tools directory, rewritten only when the script changes, and
+    removed with the resource (a promoted standby's transfer tool, say) while it is still this script."""
+    target, what = tool_path(site, tool), f"{tool} tool"
     return host.run(
         resource_name,
-        render_install_file(tool_path(site, tool), script, f"{tool} tool", host.name, mode="0755"),
+        render_install_file(target, script, what, host.name, mode="0755"),
+        delete_script=render_remove_file(target, script, what, host.name),
         parent=parent,
         depends_on=depends_on,
     )

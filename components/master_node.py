@@ -17,12 +17,14 @@ from components.rendering import (
     DATABASE,
     DATABASE_USER,
     HAPROXY_CERT_PATH,
+    HAPROXY_CFG_PATH,
     POSTGRES_ALIAS,
     SERVER_ALIAS,
     SERVER_PORT,
     render_backup,
     render_codenvy_env,
     render_haproxy_cfg,
+    render_script,
     site_url,
 )
 from components.versioning import UpgradePlan
@@ -31,23 +33,43 @@ from components.versioning import UpgradePlan
 # che-machines/, and the server's instance folder (codenvy.env, codenvy.ver).
 DATA_ROOT = "/home/codenvy/codenvy-data"
 INSTANCE_DIR = "/instance"
+# The workspace nodes, in the instance folder where the seed listed them (CODENVY_SWARM_NODES).
+NODES_FILE = f"{INSTANCE_DIR}/workspace-nodes.json"
+VERSION_LABEL = "codenvy.version"
+
+# How long each service may take to stop before the provider removes or replaces its container (it kills
+# at once otherwise). PostgreSQL writes a shutdown checkpoint, which on a busy database takes a while; a
+# killed one only recovers by replaying WAL on the next start. The server stops its workspaces' agents
+# and flushes project data; the registry finishes uploads in flight; HAProxy has nothing to save.
+POSTGRES_STOP_GRACE_SECONDS = 120
+SERVER_STOP_GRACE_SECONDS = 60
+HAPROXY_STOP_GRACE_SECONDS = 10
 
 
 def server_labels(site: SiteConfig) -> dict[str, str]:
-    """What the site declares about itself, on the server container where policies can read it."""
+    """What the site declares about itself, on the server container where policies can read it. Only
+    what replaces the server anyway when it changes: labels force a new container."""
     return {
         "codenvy.environment": site.environment,
         "codenvy.role": site.role,
-        "codenvy.version": site.version,
-        "codenvy.nodes": json.dumps(site.node_set, sort_keys=True),
+        VERSION_LABEL: site.version,
     }
+
+
+def server_container_name(site: SiteConfig) -> str:
+    return f"{site.site_name}-server"
+
+
+def node_set_json(site: SiteConfig) -> str:
+    """The workspace nodes as one line of JSON: the nodes file's content and the declared NODE_SET."""
+    return json.dumps(site.node_set, sort_keys=True)
 
 
 class MasterNode(pulumi.ComponentResource):
     """The services users talk to. Data volumes are retained when the stack is destroyed."""
 
     url: str
-    version: str
+    version: pulumi.Output[str]
 
     def __init__(
         self,
@@ -59,11 +81,13 @@ class MasterNode(pulumi.ComponentResource):
         ca: CertificateAuthority,
         upgrade: UpgradePlan,
         opts: pulumi.ResourceOptions | None = None,
+        host_ready: list[pulumi.Resource] | None = None,
     ) -> None:
+        """`host_ready`: what must finish on the master first (its daemon restarts while it is configured)."""
         super().__init__("codenvy:infra:MasterNode", name, None, opts)
         self._site = site
         self._host = host
-        self.version = site.version
+        self._host_ready = host_ready or []
         self.url = site_url(site)
 
         self.internal_network = docker.Network(
@@ -89,11 +113,16 @@ class MasterNode(pulumi.ComponentResource):
         self.postgres = self._postgres(name, volumes["pgdata"], password)
         self.pre_upgrade_backup = self._pre_upgrade_backup(name, upgrade)
         self.server = self._server(name, volumes, password, workspace_network, registry)
+        self.workspace_nodes = self._workspace_nodes(name)
         self.haproxy = self._haproxy(name, ca)
+        # The version the server that exists declares: it resolves only once that server has been created,
+        # so a failed upgrade leaves the stack's previous `version` output (the engine keeps outputs that
+        # were not registered again), and the upgrade gate still allows going back.
+        self.version = self.server.labels.apply(_declared_version)
         self.register_outputs({"url": self.url, "version": self.version})
 
     def _on_host(self, **options) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self, provider=self._host.provider, **options)
+        return pulumi.ResourceOptions(parent=self, provider=self._host.provider, depends_on=self._host_ready, **options)
 
     def _pre_upgrade_backup(self, name: str, upgrade: UpgradePlan) -> pulumi.Resource | None:
         """Backs up before the server of a new version replaces the old one; re-run on every version change."""
@@ -120,12 +149,16 @@ class MasterNode(pulumi.ComponentResource):
         return site_container(
             f"{name}-postgres",
             site=site,
-            image=pull_image(f"{name}-postgres-image", site.images.postgres, self._host.provider, self),
+            image=pull_image(
+                f"{name}-postgres-image", site.images.postgres, self._host.provider, self, self._host_ready
+            ),
             container_name=f"{site.site_name}-postgres",
             memory_mb=site.memory.postgres_mb,
+            stop_grace_seconds=POSTGRES_STOP_GRACE_SECONDS,
             healthcheck=f"pg_isready -U {DATABASE_USER} -d {DATABASE}",
             provider=self._host.provider,
             parent=self,
+            depends_on=self._host_ready,
             envs=[
                 f"POSTGRES_DB={DATABASE}",
                 f"POSTGRES_USER={DATABASE_USER}",
@@ -154,9 +187,10 @@ class MasterNode(pulumi.ComponentResource):
         return site_container(
             f"{name}-server",
             site=site,
-            image=pull_image(f"{name}-server-image", site.server_image, self._host.provider, self),
-            container_name=f"{site.site_name}-server",
+            image=pull_image(f"{name}-server-image", site.server_image, self._host.provider, self, self._host_ready),
+            container_name=server_container_name(site),
             memory_mb=site.memory.server_mb,
+            stop_grace_seconds=SERVER_STOP_GRACE_SECONDS,
             healthcheck=f"curl -fsS -o /dev/null http://localhost:{SERVER_PORT}/api/",
             provider=self._host.provider,
             parent=self,
@@ -180,11 +214,23 @@ class MasterNode(pulumi.ComponentResource):
             extra_labels=server_labels(site),
         )
 
+    def _workspace_nodes(self, name: str) -> pulumi.Resource:
+        """Writes the node list into the server's instance folder; a node change re-runs only this."""
+        return self._host.run(
+            f"{name}-workspace-nodes",
+            render_script(
+                "workspace_nodes",
+                container=server_container_name(self._site),
+                node_set=node_set_json(self._site),
+                target=NODES_FILE,
+            ),
+            parent=self,
+            depends_on=[self.server],
+        )
+
     def _haproxy(self, name: str, ca: CertificateAuthority) -> docker.Container:
         site = self._site
-        uploads = [
-            docker.ContainerUploadArgs(file="/usr/local/etc/haproxy/haproxy.cfg", content=render_haproxy_cfg(site))
-        ]
+        uploads = [docker.ContainerUploadArgs(file=HAPROXY_CFG_PATH, content=render_haproxy_cfg(site))]
         ports = [docker.ContainerPortArgs(internal=80, external=site.master.http_port)]
         if site.https:
             cert = ca.issue(
@@ -204,10 +250,14 @@ class MasterNode(pulumi.ComponentResource):
         return site_container(
             f"{name}-haproxy",
             site=site,
-            image=pull_image(f"{name}-haproxy-image", site.images.haproxy, self._host.provider, self),
+            image=pull_image(f"{name}-haproxy-image", site.images.haproxy, self._host.provider, self, self._host_ready),
             container_name=f"{site.site_name}-haproxy",
             memory_mb=site.memory.haproxy_mb,
-            healthcheck="haproxy -c -q -f /usr/local/etc/haproxy/haproxy.cfg",
+            stop_grace_seconds=HAPROXY_STOP_GRACE_SECONDS,
+            healthcheck=f"haproxy -c -q -f {HAPROXY_CFG_PATH}",
+            # The image runs as an unprivileged user, who cannot read the root-owned 0600 key the provider
+            # uploads; HAProxy starts as root, loads it, and drops to haproxy.cfg's `user`/`group`.
+            user="root",
             provider=self._host.provider,
             parent=self,
             depends_on=[self.server],
@@ -215,3 +265,7 @@ class MasterNode(pulumi.ComponentResource):
             ports=ports,
             networks_advanced=[self._internal("haproxy")],
         )
+
+
+def _declared_version(labels: list[docker.outputs.ContainerLabel] | None) -> str:
+    return next(item.value for item in labels or [] if item.label == VERSION_LABEL)

@@ -16,6 +16,8 @@ CERT_DIR = "/certs"
 HTPASSWD_FILE = "/auth/htpasswd"
 # The registry's debug listener stays on loopback inside the container; the healthcheck reads it.
 HEALTH_ADDR = "127.0.0.1:5001"
+# Time to finish pushes in flight before the provider removes or replaces the container (it kills otherwise).
+STOP_GRACE_SECONDS = 30
 
 
 class Registry(pulumi.ComponentResource):
@@ -33,7 +35,9 @@ class Registry(pulumi.ComponentResource):
         master: HostAccess,
         ca: CertificateAuthority,
         opts: pulumi.ResourceOptions | None = None,
+        host_ready: list[pulumi.Resource] | None = None,
     ) -> None:
+        """`host_ready`: what must finish on the master first (its daemon restarts while it is configured)."""
         super().__init__("codenvy:infra:Registry", name, None, opts)
         self.address = site.registry_address
         self.ca_cert_pem = ca.cert_pem
@@ -81,18 +85,22 @@ class Registry(pulumi.ComponentResource):
         self.data = docker.Volume(
             f"{name}-data",
             name=f"{site.site_name}-registry-data",
-            opts=pulumi.ResourceOptions(parent=self, provider=master.provider, retain_on_delete=True),
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=master.provider, retain_on_delete=True, depends_on=host_ready or []
+            ),
         )
-        image = pull_image(f"{name}-image", site.images.registry, master.provider, self)
+        image = pull_image(f"{name}-image", site.images.registry, master.provider, self, host_ready)
         self.container = site_container(
             f"{name}-container",
             site=site,
             image=image,
             container_name=f"{site.site_name}-registry",
             memory_mb=site.memory.registry_mb,
+            stop_grace_seconds=STOP_GRACE_SECONDS,
             healthcheck=f"wget -q -O /dev/null http://{HEALTH_ADDR}/debug/health",
             provider=master.provider,
             parent=self,
+            depends_on=host_ready,
             envs=env,
             uploads=uploads,
             ports=[docker.ContainerPortArgs(internal=5000, external=site.registry.port)],

@@ -17,7 +17,11 @@ POSTGRES_ALIAS = "codenvy-postgres"
 SERVER_PORT = 8080
 DATABASE = "codenvy"
 DATABASE_USER = "codenvy"
+HAPROXY_CFG_PATH = "/usr/local/etc/haproxy/haproxy.cfg"
 HAPROXY_CERT_PATH = "/usr/local/etc/haproxy/site.pem"
+# The official image's unprivileged account (uid/gid 99) that HAProxy drops to after loading its key.
+HAPROXY_USER = "haproxy"
+HAPROXY_GROUP = "haproxy"
 
 
 def sha256(text: str) -> str:
@@ -84,14 +88,17 @@ def render_daemon_json(site: SiteConfig, host: HostConfig, runs_workspaces: bool
 
 
 def render_codenvy_env(site: SiteConfig) -> str:
-    """The server's codenvy.env, as in the seed: host name, network mode, workspace nodes. No secrets."""
+    """The server's codenvy.env, as in the seed: host name, network mode, registry, limits. No secrets.
+
+    Not the workspace nodes (the seed's CODENVY_SWARM_NODES): in Swarm mode the manager schedules onto
+    them, and this text is the server's environment and an upload, which replace the server when they
+    change. The node list is written beside it (MasterNode's workspace-nodes command)."""
     driver = "overlay" if site.network.mode == "overlay" else "bridge"
     settings = {
         "CODENVY_HOST": site.hostname,
         "CODENVY_VERSION": site.version,
         "CODENVY_MACHINE_DOCKER_NETWORK_DRIVER": driver,
         "CODENVY_MACHINE_DOCKER_NETWORK": workspace_network_name(site),
-        "CODENVY_SWARM_NODES": ",".join(host.address for host in site.workspace_hosts),
         "CODENVY_DOCKER_REGISTRY": site.registry_address,
         "CODENVY_PGSQL_HOST": POSTGRES_ALIAS,
         "CODENVY_PGSQL_DATABASE": DATABASE,
@@ -106,7 +113,8 @@ def render_codenvy_env(site: SiteConfig) -> str:
 
 
 def workspace_network_name(site: SiteConfig) -> str:
-    return f"{site.site_name}-workspaces"
+    """The workspace network's Docker name; an encrypted one is another network (see OverlayNetwork)."""
+    return f"{site.site_name}-workspaces" + ("-encrypted" if site.network.encrypted else "")
 
 
 def render_haproxy_cfg(site: SiteConfig) -> str:
@@ -129,6 +137,9 @@ def render_haproxy_cfg(site: SiteConfig) -> str:
                 "global",
                 "    log stdout format raw local0",
                 "    maxconn 4096",
+                # Started as root to read the root-only key; serves as the image's unprivileged user.
+                f"    user {HAPROXY_USER}",
+                f"    group {HAPROXY_GROUP}",
                 "",
                 "defaults",
                 "    mode http",
@@ -163,6 +174,11 @@ def render_haproxy_cfg(site: SiteConfig) -> str:
 def render_install_file(target: str, content: str, what: str, node_name: str, mode: str = "0644") -> str:
     """A script that puts `content` at `target` only when it differs (trailing newlines are not content)."""
     return render_script("install_file", content=content, file_mode=mode, node_name=node_name, target=target, what=what)
+
+
+def render_remove_file(target: str, content: str, what: str, node_name: str) -> str:
+    """A script that removes `target` only while it holds `content` (what the matching install put there)."""
+    return render_script("remove_file", content=content, node_name=node_name, target=target, what=what)
 
 
 def render_schedule(marker: str, node_name: str, entry: str = "") -> str:
@@ -249,7 +265,7 @@ def render_nftables(site: SiteConfig, is_master: bool, runs_workspaces: bool) ->
     from members on the master, workspace ports from publicCidrs on workspace hosts; every other
     published port is dropped, so PostgreSQL or a Docker API is never reachable even if published.
     firewall.peerCidrs (a DR standby, say) may pull from the registry too."""
-    members = sorted({h.address for h in site.hosts if is_ip_address(h.address)})
+    members = sorted({h.address for h in site.members if is_ip_address(h.address)})
     tcp_ports = (*SWARM_TCP_PORTS, SWARM_MANAGER_PORT) if is_master else SWARM_TCP_PORTS
     published = []
     if is_master:

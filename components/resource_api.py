@@ -7,7 +7,9 @@ Python that runs Pulumi.
     python3 components/resource_api.py audit DIRECTORY        save report_<datetime>.txt there
 
 The API and credentials come from the environment: CODENVY_API_URL, CODENVY_ADMIN_USER,
-CODENVY_ADMIN_PASSWORD, and CODENVY_CA_PEM (the site CA, for an HTTPS site).
+CODENVY_ADMIN_PASSWORD, and CODENVY_CA_PEM (the site CA, for an HTTPS site). The server may still be
+starting when `pulumi up` gets here (its container is created, not healthy): unanswered calls and 502/503/504
+are retried for CODENVY_API_WAIT_SECONDS (default 600), then the call fails saying what did not answer.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import os
 import re
 import ssl
 import sys
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -28,10 +31,21 @@ from typing import Any
 # The seed's table of resource types and their default units. A copy of components.config.LIMIT_UNITS'
 # first units, because this client runs on a bare python3 without pydantic; a test keeps them equal.
 DEFAULT_UNITS = {"RAM": "mb", "workspace": "item", "runtime": "item", "timeout": "minute"}
+# How long the command-line client waits for a server that is still starting (a first `up` creates the
+# server and calls it at once); the server's healthcheck allows it minutes to come up.
+DEFAULT_WAIT_SECONDS = 600.0
+# What a starting server (or HAProxy in front of one) answers: a gateway without a backend yet.
+RETRIED_STATUSES = frozenset({502, 503, 504})
+FIRST_RETRY_DELAY = 0.5
+MAX_RETRY_DELAY = 10.0
 
 
 class ApiError(Exception):
     """The API refused or failed a call; the message says which call and what to check."""
+
+
+class _NotReadyError(Exception):
+    """The server did not answer the call, or answered as a gateway without a backend: worth retrying."""
 
 
 def limits_body(user_id: str, resources: list[dict[str, Any]]) -> dict[str, Any]:
@@ -55,8 +69,29 @@ class ResourceApi:
     admin_user: str
     admin_password: str
     ca_pem: str | None = None
+    # Seconds to keep retrying a call the server does not answer yet; 0 fails at the first try.
+    wait_seconds: float = 0.0
 
     def _request(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes, dict[str, str]]:
+        """One API call, retried with growing pauses while the server is unreachable or answers 502/503/504,
+        for `wait_seconds` in all; then an ApiError naming the call, the URL and the last answer."""
+        deadline = time.monotonic() + self.wait_seconds
+        delay = FIRST_RETRY_DELAY
+        while True:
+            try:
+                return self._request_once(method, path, body)
+            except _NotReadyError as not_ready:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    waited = f" within {self.wait_seconds:g} s" if self.wait_seconds else ""
+                    raise ApiError(
+                        f"{method} {path}: cannot reach {self.base_url}{waited} ({not_ready}); check that the "
+                        "server container runs and codenvy-infra:limits.apiUrl"
+                    ) from None
+                time.sleep(min(delay, remaining))
+                delay = min(delay * 1.5, MAX_RETRY_DELAY)
+
+    def _request_once(self, method: str, path: str, body: dict | None) -> tuple[int, bytes, dict[str, str]]:
         token = base64.b64encode(f"{self.admin_user}:{self.admin_password}".encode()).decode()
         request = urllib.request.Request(  # noqa: S310 - the URL is the site's own API from config
             self.base_url.rstrip("/") + path,
@@ -69,6 +104,8 @@ class ResourceApi:
             with urllib.request.urlopen(request, timeout=30, context=context) as response:  # noqa: S310
                 return response.status, response.read(), dict(response.headers)
         except urllib.error.HTTPError as error:
+            if error.code in RETRIED_STATUSES:
+                raise _NotReadyError(f"last answer: HTTP {error.code}") from None
             if error.code in (401, 403):
                 raise ApiError(
                     f"{method} {path}: the API refused the admin credentials (HTTP {error.code}); "
@@ -79,7 +116,9 @@ class ResourceApi:
             detail = error.read().decode(errors="replace")[:200]
             raise ApiError(f"{method} {path}: HTTP {error.code}: {detail}") from None
         except urllib.error.URLError as error:
-            raise ApiError(f"{method} {path}: cannot reach {self.base_url}: {error.reason}") from None
+            raise _NotReadyError(str(error.reason)) from None
+        except OSError as error:  # a connection reset or closed while the server starts, a read timeout
+            raise _NotReadyError(str(error)) from None
 
     def current_limits(self, user_id: str) -> list[dict[str, Any]]:
         status, payload, _ = self._request("GET", f"/resource/{user_id}")
@@ -122,6 +161,7 @@ def api_from_environment() -> ResourceApi:
         admin_user=os.environ.get("CODENVY_ADMIN_USER", "admin"),
         admin_password=os.environ["CODENVY_ADMIN_PASSWORD"],
         ca_pem=os.environ.get("CODENVY_CA_PEM") or None,
+        wait_seconds=float(os.environ.get("CODENVY_API_WAIT_SECONDS") or DEFAULT_WAIT_SECONDS),
     )
 
 

@@ -30,27 +30,27 @@ class Site(pulumi.ComponentResource):
         master = hosts[site.master.name]
 
         ca = CertificateAuthority(f"{name}-ca", site.site_name, child)
-        registry = Registry(f"{name}-registry", site, master, ca, child)
-
-        # A managed master gets daemon.json and the registry CA too (it pushes to its own registry), before
-        # the swarm starts so a daemon restart never hits a running manager.
-        master_node = None
+        # A managed master gets daemon.json and the registry CA too (it pushes to its own registry) before
+        # the swarm starts and before any container is created on it: a daemon restart hits nothing running.
+        master_ready: list[pulumi.Resource] = []
         if site.master.manages_docker:
-            master_node = self._workspace_node(name, site, master, master, ca, None, [])
-        network = OverlayNetwork(
-            f"{name}-network", site, master, depends_on=[master_node] if master_node else [], opts=child
-        )
+            master_ready = [self._workspace_node(name, site, master, master, ca, None, [])]
+        registry = Registry(f"{name}-registry", site, master, ca, child, host_ready=master_ready)
+        network = OverlayNetwork(f"{name}-network", site, master, depends_on=master_ready, opts=child)
         self.master = MasterNode(
-            f"{name}-master", site, master, network.network, registry, ca, deployment.upgrade, child
+            f"{name}-master", site, master, network.network, registry, ca, deployment.upgrade, child, master_ready
         )
-        Backups(f"{name}-backups", site, master, depends_on=[self.master], opts=child)
+        backups = Backups(f"{name}-backups", site, master, depends_on=[self.master], opts=child)
         site_ca = ca.cert_pem if site.https else None
         if site.limits.users:
             AccountLimits(f"{name}-limits", site, site_ca, depends_on=[self.master], opts=child)
         if site.audit.enabled:
             AuditReport(f"{name}-audit", site, site_ca, depends_on=[self.master], opts=child)
         if deployment.primary is not None:
-            DisasterRecovery(f"{name}-dr", site, deployment.primary, master, depends_on=[self.master], opts=child)
+            # After the backups: a promotion runs the restore tool they install.
+            DisasterRecovery(
+                f"{name}-dr", site, deployment.primary, master, depends_on=[self.master, backups], opts=child
+            )
         self.nodes = [
             self._workspace_node(name, site, hosts[node.name], master, ca, network.join_token, [network.network])
             for node in site.nodes
@@ -60,7 +60,8 @@ class Site(pulumi.ComponentResource):
             "siteName": site.site_name,
             "environment": site.environment,
             "role": site.role,
-            "version": site.version,
+            # Resolves with the server of this version (MasterNode.version): a failed upgrade keeps the old one.
+            "version": self.master.version,
             "url": self.master.url,
             "hostname": site.hostname,
             "networkMode": site.network.mode,

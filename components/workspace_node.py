@@ -5,16 +5,21 @@ from __future__ import annotations
 import pulumi
 
 from components.config import SiteConfig
-from components.host_access import HostAccess
+from components.host_access import STATE_DIR, HostAccess, owner
 from components.rendering import render_daemon_json, render_install_file, render_nftables, render_script, sha256
+
+# The swarm node label naming the membership resource that may remove the node.
+OWNER_LABEL = "codenvy.owner"
 
 
 class WorkspaceNode(pulumi.ComponentResource):
     """Converges one Docker host of the site (every worker, and the master when the program manages its
     daemon): daemon.json (Docker restarted only when it changed), the registry CA, the firewall for its
-    role (outside dev), then, on a worker in overlay mode, a join that is a no-op for members and a Ready
-    check from the manager. Removing the node from config drains it on the manager, removes it from the
-    swarm, and makes it leave."""
+    role (outside dev, persisted for the host's boot), then, on a worker in overlay mode, a join with the
+    manager's current token that is a no-op for members, and Ready checks from the manager (again after
+    each daemon.json change). Removing the node from config drains it on the manager, removes it from
+    the swarm, and makes it leave. A node marked `lost` is removed from the swarm and forgotten without
+    contacting it, once the manager confirms it is not Ready."""
 
     node_id: pulumi.Output[str] | None
 
@@ -29,27 +34,35 @@ class WorkspaceNode(pulumi.ComponentResource):
         depends_on: list[pulumi.Resource] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """`join_token` is the swarm-init output, present in overlay mode; its value is not used: each node
+        reads the current join token from the manager when it is added."""
         super().__init__("codenvy:infra:WorkspaceNode", name, None, opts)
         self.node_id = None
         prepared: list[pulumi.Resource] = list(depends_on or [])
         is_manager = host is manager
+        joins = join_token is not None and not is_manager
+        if host.config.lost:
+            self._forget(name, site, host, manager, joins, prepared)
+            self.register_outputs({"node_id": self.node_id})
+            return
         runs_workspaces = not is_manager or site.master.host_workspaces
+        daemon_json = None
         if host.config.manages_docker:
+            daemon_json = render_daemon_json(site, host.config, runs_workspaces)
             prepared = [
                 *prepared,
-                self._apply_daemon_config(name, site, host, runs_workspaces, prepared),
+                self._apply_daemon_config(name, host, daemon_json, prepared),
                 self._trust_registry(name, site, host, registry_ca_pem, prepared),
             ]
             if site.firewall_enabled:
                 prepared.append(self._apply_firewall(name, site, host, is_manager, runs_workspaces, prepared))
-        if join_token is not None and not is_manager:
-            self._join_swarm(name, site, host, manager, join_token, prepared)
+        if joins:
+            self._join_swarm(name, host, manager, daemon_json, prepared)
         self.register_outputs({"node_id": self.node_id})
 
     def _apply_daemon_config(
-        self, name: str, site: SiteConfig, host: HostAccess, runs_workspaces: bool, after: list[pulumi.Resource]
+        self, name: str, host: HostAccess, daemon_json: str, after: list[pulumi.Resource]
     ) -> pulumi.Resource:
-        daemon_json = render_daemon_json(site, host.config, runs_workspaces)
         return host.run(
             f"{name}-daemon-config",
             render_script(
@@ -72,11 +85,18 @@ class WorkspaceNode(pulumi.ComponentResource):
         runs_workspaces: bool,
         after: list[pulumi.Resource],
     ) -> pulumi.Resource:
+        resource_name = f"{name}-firewall"
+        common = {
+            "nftables_conf": site.firewall.persist_file,
+            "node_name": host.name,
+            "owner": owner(resource_name),
+            "state_dir": STATE_DIR,
+        }
         ruleset = render_nftables(site, is_master=is_manager, runs_workspaces=runs_workspaces)
         return host.run(
-            f"{name}-firewall",
-            render_script("firewall", node_name=host.name, ruleset=ruleset),
-            delete_script=render_script("firewall_remove", node_name=host.name),
+            resource_name,
+            render_script("firewall", ruleset=ruleset, **common),
+            delete_script=render_script("firewall_remove", **common),
             parent=self,
             depends_on=after,
         )
@@ -99,35 +119,85 @@ class WorkspaceNode(pulumi.ComponentResource):
     def _join_swarm(
         self,
         name: str,
-        site: SiteConfig,
         host: HostAccess,
         manager: HostAccess,
-        join_token: pulumi.Output[str],
+        daemon_json: str | None,
         after: list[pulumi.Resource],
     ) -> None:
-        join_script = join_token.apply(
-            lambda token: render_script(
+        # Read when this node is added, so a token rotated on the manager since the swarm began is the one used.
+        token = manager.run(
+            f"{name}-join-token",
+            render_script("swarm_join_token", node_name=manager.name),
+            parent=self,
+            depends_on=after,
+            secret_stdout=True,
+        )
+        join_name = f"{name}-swarm-join"
+        join = host.run(
+            join_name,
+            render_script(
                 "swarm_join",
                 advertise_addr=host.config.address,
-                join_token=token.strip(),
                 manager_addr=manager.config.address,
                 node_name=host.name,
-            )
-        )
-        join = host.run(
-            f"{name}-swarm-join",
-            join_script,
-            delete_script=render_script("swarm_leave", node_name=host.name),
+                owner=owner(join_name),
+                state_dir=STATE_DIR,
+            ),
+            delete_script=render_script(
+                "swarm_leave", node_name=host.name, owner=owner(join_name), state_dir=STATE_DIR
+            ),
+            stdin=pulumi.Output.secret(token.stdout),
             parent=self,
             depends_on=after,
         )
-        self.node_id = join.stdout.apply(str.strip)
-        manager.run(
-            f"{name}-membership",
-            self.node_id.apply(lambda node_id: render_script("node_ready", node_id=node_id, node_name=host.name)),
-            delete_script=self.node_id.apply(
-                lambda node_id: render_script("node_remove", node_id=node_id, node_name=host.name)
-            ),
+        self.node_id = node_id = join.stdout.apply(str.strip)
+        membership_name = f"{name}-membership"
+        claim = {"node_name": host.name, "owner": owner(membership_name), "owner_label": OWNER_LABEL}
+        membership = manager.run(
+            membership_name,
+            node_id.apply(lambda node: render_script("node_ready", node_id=node, **claim)),
+            delete_script=node_id.apply(lambda node: render_script("node_remove", node_id=node, **claim)),
             parent=self,
             depends_on=[join],
         )
+        if daemon_json is not None:
+            # The node's Docker restarts when its daemon.json changes; the node must be Ready again after it.
+            manager.run(
+                f"{name}-ready",
+                node_id.apply(
+                    lambda node: render_script(
+                        "node_ready", node_id=node, node_name=host.name, owner="", owner_label=OWNER_LABEL
+                    )
+                ),
+                triggers=[sha256(daemon_json)],
+                parent=self,
+                depends_on=[membership],
+            )
+
+    def _forget(
+        self,
+        name: str,
+        site: SiteConfig,
+        host: HostAccess,
+        manager: HostAccess,
+        joined: bool,
+        after: list[pulumi.Resource],
+    ) -> None:
+        """A lost host's resources, once the manager confirms it is not Ready: kept in the program with their
+        old inputs and dropped from the state without contacting the host when the node leaves the stack
+        file. Its membership is not registered, so the manager drains it and removes it from the swarm."""
+        confirmed = manager.run(
+            f"{name}-lost",
+            render_script("node_lost", node_addr=host.config.address, node_name=host.name),
+            parent=self,
+            depends_on=after,
+        )
+        forgotten = []
+        if host.config.manages_docker:
+            forgotten += [f"{name}-daemon-config", f"{name}-registry-ca"]
+            if site.firewall_enabled:
+                forgotten.append(f"{name}-firewall")
+        if joined:
+            forgotten.append(f"{name}-swarm-join")
+        for resource_name in forgotten:
+            host.forget(resource_name, parent=self, depends_on=[confirmed])

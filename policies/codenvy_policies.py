@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -33,6 +34,10 @@ ALL_INTERFACES = (None, "", "0.0.0.0", "::")  # noqa: S104 - the values this rul
 DOCKER_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
 PLAINTEXT_DOCKER_API = re.compile(r"tcp://[^\s\"']+:2375\b")
 MANAGER_MARKER = "# swarm role: manager"
+# The parameters of the master's workspace-nodes command (components/scripts/workspace_nodes.sh) that
+# declare a site's workspace nodes and the server container they belong to (a test keeps them equal).
+NODE_SET_PARAM = "NODE_SET"
+CONTAINER_PARAM = "CONTAINER"
 
 
 def _resource_policy(
@@ -181,14 +186,51 @@ def _check_daemon_config(args: ResourceValidationArgs) -> str | None:
 # --- stack policies --------------------------------------------------------------------------------
 
 
-def _server_labels(args: StackValidationArgs) -> list[tuple[str, dict[str, str]]]:
+def _servers(args: StackValidationArgs) -> list[tuple[str, dict[str, str], str]]:
+    """(URN, labels, container name) of each site's server: the container that declares a version."""
     servers = []
     for resource in args.resources:
         if resource.resource_type == CONTAINER:
             labels = {item["label"]: item["value"] for item in resource.props.get("labels") or []}
             if "codenvy.version" in labels:
-                servers.append((resource.urn, labels))
+                servers.append((resource.urn, labels, str(resource.props.get("name") or "")))
     return servers
+
+
+def _script_params(props: Mapping[str, Any]) -> dict[str, str]:
+    """The one-line parameters a rendered script assigns (`KEY='value'`) in a Command's `bash -c` create."""
+    try:
+        argv = shlex.split(str(props.get("create") or ""))
+    except ValueError:
+        return {}
+    if len(argv) < 3 or argv[:2] != ["bash", "-c"]:
+        return {}
+    params = {}
+    for line in argv[2].splitlines():
+        key, assigns, value = line.partition("=")
+        if not (assigns and key.isupper() and key.replace("_", "").isalnum()):
+            continue
+        try:
+            words = shlex.split(value)
+        except ValueError:
+            continue  # a value spanning lines; not one of the parameters read here
+        if len(words) <= 1:
+            params[key] = words[0] if words else ""
+    return params
+
+
+def _declared_node_sets(args: StackValidationArgs) -> dict[str, list[Mapping[str, Any]]]:
+    """Server container name -> the workspace nodes its site declares."""
+    declared = {}
+    for resource in args.resources:
+        if resource.resource_type in COMMANDS:
+            params = _script_params(resource.props)
+            if NODE_SET_PARAM in params and CONTAINER_PARAM in params:
+                try:
+                    declared[params[CONTAINER_PARAM]] = json.loads(params[NODE_SET_PARAM])
+                except ValueError:
+                    declared[params[CONTAINER_PARAM]] = []  # unreadable: reported as declaring no nodes
+    return declared
 
 
 def _validate_odd_managers(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -205,7 +247,8 @@ def _capacities(nodes: Iterable[Mapping[str, Any]]) -> list[tuple[float, int]]:
 
 def _validate_standby_matches_primary(args: StackValidationArgs, report: ReportViolation) -> None:
     references = [r for r in args.resources if r.resource_type == STACK_REFERENCE]
-    for urn, labels in _server_labels(args):
+    node_sets = _declared_node_sets(args)
+    for urn, labels, name in _servers(args):
         if labels.get("codenvy.role") != "standby":
             continue
         if not references:
@@ -218,7 +261,7 @@ def _validate_standby_matches_primary(args: StackValidationArgs, report: ReportV
                 "upgrade both to the same version",
                 urn,
             )
-        standby_nodes = _capacities(json.loads(labels.get("codenvy.nodes", "[]")))
+        standby_nodes = _capacities(node_sets.get(name, []))
         if standby_nodes != _capacities(primary.get("nodes") or []):
             report(
                 f"standby nodes {standby_nodes} differ from the primary's {_capacities(primary.get('nodes') or [])}"
@@ -228,7 +271,7 @@ def _validate_standby_matches_primary(args: StackValidationArgs, report: ReportV
 
 
 def _validate_backups_scheduled(args: StackValidationArgs, report: ReportViolation) -> None:
-    for urn, labels in _server_labels(args):
+    for urn, labels, _ in _servers(args):
         if labels.get("codenvy.environment") == "dev":
             continue
         site = labels.get("codenvy.site", "")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Make this host a Swarm manager (once) and print the worker join token on stdout, nothing else.
+# Make this host a Swarm manager (once) and print the swarm's cluster ID, never the join token; a swarm
+# OWNER initialised is marked as its own (its delete leaves it), one it found is left alone.
 set -euo pipefail
-# params: ADVERTISE_ADDR NODE_NAME
+# params: ADVERTISE_ADDR NODE_NAME OWNER STATE_DIR
 # swarm role: manager
 state=$(docker info --format "{{.Swarm.LocalNodeState}}")
 case "$state" in
@@ -14,6 +15,8 @@ case "$state" in
     ;;
   inactive)
     docker swarm init --advertise-addr "$ADVERTISE_ADDR" > /dev/null
+    mkdir -p "$STATE_DIR"
+    printf '%s\n' "$OWNER" > "$STATE_DIR/swarm.owner"
     echo "swarm on $NODE_NAME: initialised, advertising $ADVERTISE_ADDR" >&2
     ;;
   *)
@@ -21,4 +24,4 @@ case "$state" in
     exit 1
     ;;
 esac
-docker swarm join-token --quiet worker
+docker info --format "{{.Swarm.Cluster.ID}}"

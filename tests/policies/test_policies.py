@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import shlex
 import subprocess
 import sys
+from dataclasses import replace
+from typing import Any
 
 import pytest
 
-from tests.harness import PROJECT_DIR, STACKS, evaluate, full_stack_name
+from tests.harness import PROJECT_DIR, STACKS, evaluate, full_stack_name, script_of
 from tests.policies.pack import BY_NAME, all_violations, of, resource_args, stack_args, violations
 
 CONTAINER = "docker:index/container:Container"
@@ -186,6 +190,53 @@ def test_standby_matching_its_primary_passes_and_a_drifted_one_is_caught():
     messages = violations(stack_args(standby), only="standby-matches-primary")["standby-matches-primary"]
     assert any("standby runs 5.22.0, its primary 5.23.0" in m for m in messages)
     assert any("differ from the primary's [(16.0, 4)]" in m for m in messages)
+
+
+def declared(resource) -> dict[str, str]:
+    """The parameters a command's script assigns, unquoted as bash would."""
+    assignments = [line.partition("=") for line in script_of(resource).splitlines()]
+    return {key: shlex.split(value)[0] for key, _, value in assignments if key in ("CONTAINER", "NODE_SET", "TARGET")}
+
+
+def with_declared_nodes(evaluation, nodes: list[dict]) -> Any:
+    """The evaluation with the master's workspace-nodes command declaring `nodes` instead."""
+    from components.rendering import as_command, render_script
+
+    def redeclared(resource):
+        if not resource.name.endswith("-master-workspace-nodes"):
+            return resource
+        params = {key.lower(): value for key, value in declared(resource).items()}
+        create = as_command(render_script("workspace_nodes", **{**params, "node_set": json.dumps(nodes)}))
+        return replace(
+            resource, inputs={**resource.inputs, "create": create}, outputs={**resource.outputs, "create": create}
+        )
+
+    return type(evaluation)(resources=[redeclared(r) for r in evaluation.resources])
+
+
+def test_standby_nodes_are_read_from_the_nodes_it_declares():
+    standby = dr_with_primary()
+    nodes = json.loads(declared(standby.named("codenvy-dr-master-workspace-nodes"))["NODE_SET"])
+    assert violations(stack_args(standby), only="standby-matches-primary") == {}
+    resized = with_declared_nodes(standby, [{**nodes[0], "ramGb": 16}])
+    (message,) = violations(stack_args(resized), only="standby-matches-primary")["standby-matches-primary"]
+    assert "standby nodes [(16.0, 2)] differ from the primary's [(8.0, 2)]" in message
+
+
+def test_a_standby_that_declares_no_nodes_is_caught():
+    standby = dr_with_primary()
+    without = type(standby)(resources=[r for r in standby.resources if not r.name.endswith("-workspace-nodes")])
+    (message,) = violations(stack_args(without), only="standby-matches-primary")["standby-matches-primary"]
+    assert "standby nodes [] differ" in message
+
+
+def test_pack_and_program_agree_on_the_node_set_parameters():
+    import codenvy_policies
+
+    from components.rendering import script_params
+
+    declared = set(script_params("workspace_nodes"))
+    assert {codenvy_policies.NODE_SET_PARAM, codenvy_policies.CONTAINER_PARAM} <= declared
 
 
 def test_non_dev_site_without_backup_schedule_is_caught(sim):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 
 import pytest
 
 from components.config import INTERNAL_PORTS
 from components.stack_config import ConfigError
-from tests.harness import STACKS, Evaluation, evaluate, fake_image_id, site_config
+from tests.harness import STACKS, Evaluation, evaluate, fake_image_id, script_of, site_config
 
 CONTAINER = "docker:index/container:Container"
 REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
@@ -29,6 +31,15 @@ COMPONENTS = {
 @pytest.fixture(scope="module", params=STACKS)
 def stack(request) -> tuple[str, Evaluation]:
     return request.param, evaluate(request.param)
+
+
+def script_params(script: str) -> dict[str, str]:
+    """The values a rendered script assigns to its declared parameters, as bash sees them."""
+    head, _, declared = script.partition("# params:")
+    names = declared.splitlines()[0].split()
+    probe = head + "".join(f'printf "%s\\0" "${name}"\n' for name in names)
+    printed = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True).stdout
+    return dict(zip(names, printed.split("\0")[:-1], strict=True))
 
 
 def commands(evaluation: Evaluation):
@@ -139,10 +150,20 @@ def test_server_environment_and_version_file_follow_config(stack):
     env = dict(item.split("=", 1) for item in server.inputs["envs"])
     assert env["CODENVY_HOST"] == site.hostname
     assert env["CODENVY_MACHINE_DOCKER_NETWORK_DRIVER"] == site.network.mode
-    assert env["CODENVY_SWARM_NODES"].split(",") == [h.address for h in site.workspace_hosts]
     assert "envs" in server.secret_inputs, "the database password makes the environment secret"
     uploads = {u["file"]: u["content"] for u in server.inputs["uploads"]}
     assert uploads["/instance/codenvy.ver"].strip() == site.version
+
+
+def test_the_workspace_nodes_are_written_into_the_servers_instance_folder(stack):
+    name, evaluation = stack
+    site = site_config(name)
+    command = evaluation.named(f"{site.site_name}-master-workspace-nodes")
+    params = script_params(script_of(command))
+    assert json.loads(params["NODE_SET"]) == site.node_set
+    assert params["CONTAINER"] == evaluation.named(f"{site.site_name}-master-server").inputs["name"]
+    assert params["TARGET"].startswith("/instance/")
+    assert evaluation.named(f"{site.site_name}-master-server").urn in command.dependencies
 
 
 def test_secrets_stay_secret(stack):
@@ -153,7 +174,8 @@ def test_secrets_stay_secret(stack):
     assert "uploads" in evaluation.named(f"{site.site_name}-registry-container").secret_inputs
     assert "uploads" in evaluation.named(f"{site.site_name}-master-haproxy").secret_inputs
     for join in (c for c in commands(evaluation) if c.name.endswith("-swarm-join")):
-        assert "create" in join.secret_inputs, "the join token is inside the join script"
+        assert "stdin" in join.secret_inputs, "the join token reaches the join on stdin"
+        assert "create" not in join.secret_inputs, "the join script itself holds no secret"
 
 
 def test_registry_serves_tls_from_the_site_ca(stack):
@@ -240,7 +262,7 @@ def test_each_overlay_node_joins_through_its_own_connection_and_is_checked_from_
     for node, address in (("ws1", "10.8.0.2"), ("ws2", "10.8.0.3")):
         join = evaluation.named(f"codenvy-ws-{node}-swarm-join")
         assert join.inputs["connection"]["host"] == address
-        assert "10.8.0.1" in join.inputs["create"] and "swarm join" in join.inputs["create"]
+        assert "MANAGER_ADDR=10.8.0.1" in join.inputs["create"] and "/swarm/join" in join.inputs["create"]
         assert "swarm leave" in join.inputs["delete"]
         membership = evaluation.named(f"codenvy-ws-{node}-membership")
         assert membership.inputs["connection"]["host"] == "10.8.0.1"
@@ -280,7 +302,7 @@ def test_adding_a_node_adds_only_that_nodes_resources():
     assert set(before) <= set(after)
     assert added and all("codenvy-ws-ws3" in urn or "-ws3-docker" in urn for urn in added)
     changed = {urn for urn in before if before[urn] != after[urn]}
-    assert changed <= {u for u in before if u.endswith("::codenvy-master-server") or u.endswith("::codenvy-ws-ws3")}
+    assert changed == {u for u in before if u.endswith("::codenvy-master-workspace-nodes")}, "not the server"
 
 
 def test_removing_a_node_removes_only_that_nodes_resources():

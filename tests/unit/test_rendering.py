@@ -57,7 +57,7 @@ def test_script_refuses_missing_or_unknown_parameters():
 
 
 def test_as_command_runs_the_script_through_bash():
-    script = rendering.render_script("swarm_leave", node_name="it's")
+    script = rendering.render_script("swarm_join_token", node_name="it's")
     command = rendering.as_command(script)
     assert shlex.split(command) == ["bash", "-c", script]
 
@@ -91,12 +91,19 @@ def env_of(text: str) -> dict[str, str]:
     return dict(line.split("=", 1) for line in text.splitlines())
 
 
-def test_codenvy_env_in_overlay_mode_lists_the_workspace_nodes():
+def test_codenvy_env_in_overlay_mode_names_the_overlay_and_the_registry():
     site = overlay_site()
     env = env_of(rendering.render_codenvy_env(site))
     assert env["CODENVY_MACHINE_DOCKER_NETWORK_DRIVER"] == "overlay"
-    assert env["CODENVY_SWARM_NODES"].split(",") == [host.address for host in site.workspace_hosts]
+    assert env["CODENVY_MACHINE_DOCKER_NETWORK"] == rendering.workspace_network_name(site)
     assert env["CODENVY_DOCKER_REGISTRY"] == f"{site.master.address}:{site.registry.port}"
+
+
+def test_codenvy_env_leaves_the_workspace_nodes_out():
+    """The text is the server's environment and an upload, both of which replace the server when they
+    change; the nodes are written beside it by the master's workspace-nodes command."""
+    env = env_of(rendering.render_codenvy_env(overlay_site()))
+    assert not [value for value in env.values() if "10.9.0.2" in value]
 
 
 def test_codenvy_env_in_bridge_mode_and_without_secrets():
@@ -105,7 +112,7 @@ def test_codenvy_env_in_bridge_mode_and_without_secrets():
     env = env_of(text)
     assert env["CODENVY_HOST"] == "ide.example.org"
     assert env["CODENVY_MACHINE_DOCKER_NETWORK_DRIVER"] == "bridge"
-    assert env["CODENVY_SWARM_NODES"] == site.master.address
+    assert env["CODENVY_DOCKER_REGISTRY"] == site.registry_address
     assert "PASSWORD" not in text
 
 

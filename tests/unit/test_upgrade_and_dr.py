@@ -63,6 +63,16 @@ def test_downgrade_of_the_dev_stack_registers_nothing():
     assert attempt.resources == []
 
 
+def test_renaming_a_deployed_site_is_refused_naming_the_key():
+    message, attempt = refused("dev", {"codenvy-infra:siteName": "renamed"}, {DEV: {"siteName": "codenvy"}})
+    assert message.startswith("codenvy-infra:siteName:") and "'codenvy'" in message
+    assert attempt.resources == []
+
+
+def test_a_site_keeps_its_deployed_name_without_complaint():
+    assert evaluate("dev", stack_outputs={DEV: {"siteName": "codenvy", "version": "5.22.0"}}).resources
+
+
 def test_downgrade_between_milestones_is_refused():
     message, _ = refused("dev", {"codenvy-infra:version": "5.0.0-M2"}, {DEV: {"version": "5.0.0-M8"}})
     assert "downgrade from 5.0.0-M8 (deployed) to 5.0.0-M2" in message
@@ -206,6 +216,26 @@ def test_promote_starts_services_stops_the_transfer_and_claims_dns():
     site = site_config("dr")
     assert promoted.exports["active"] is True and promoted.exports["standby"] is None
     assert promoted.exports["dnsRecord"] == {"name": site.hostname, "type": "A", "value": site.master.address}
+
+
+def promotion_restore(evaluation: Evaluation) -> list[str]:
+    return [script_of(r) for r in evaluation.resources if r.name.endswith("-promotion-restore")]
+
+
+def test_promoting_a_cold_standby_restores_its_newest_staged_archive():
+    promoted = evaluate("dr", {"codenvy-infra:dr": {"primaryStack": DEV, "standby": "cold", "promote": True}})
+    (script,) = promotion_restore(promoted)
+    site = site_config("dr")
+    assert f"INCOMING_DIR={site.backup.directory}/incoming" in script.splitlines()
+    assert f"RESTORE_TOOL={site.backup.tools_directory}/codenvy-restore-{site.site_name}" in script.splitlines()
+
+
+@pytest.mark.parametrize(
+    "dr", [{"standby": "cold"}, {"standby": "hot", "promote": True}], ids=["cold-not-promoted", "hot-promoted"]
+)
+def test_only_a_promoted_cold_standby_restores_at_promotion(dr):
+    # A hot standby restored every transfer already; an unpromoted one keeps its archives staged.
+    assert promotion_restore(evaluate("dr", {"codenvy-infra:dr": {"primaryStack": DEV, **dr}})) == []
 
 
 def test_primary_claims_dns_and_a_primary_cannot_have_a_dr_section():

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# On a cold standby being promoted: once its PostgreSQL answers, restore the newest archive the nightly
+# transfer staged. The restore tool's marker makes a second run a no-op; nothing staged is said, not an error.
+set -euo pipefail
+# params: INCOMING_DIR POSTGRES RESTORE_TOOL SITE_NAME
+shopt -s nullglob
+staged=("$INCOMING_DIR"/*.tar)
+if [ ${#staged[@]} -eq 0 ]; then
+  echo "promotion of $SITE_NAME: no staged archive in $INCOMING_DIR; the site starts with the data it has"
+  exit 0
+fi
+latest=$(ls -1t -- "${staged[@]}" | head -n 1)
+for _ in $(seq 1 90); do
+  if docker exec "$POSTGRES" pg_isready -q > /dev/null 2>&1; then
+    exec "$RESTORE_TOOL" "$latest"
+  fi
+  sleep 1
+done
+echo "promotion of $SITE_NAME: $POSTGRES did not answer within 90 s; restore $latest with $RESTORE_TOOL" >&2
+exit 1

@@ -1,0 +1,803 @@
+"""What the program's Commands do under the real engine and pulumi-command 1.2.1, not only under mocks: they
+run once (so what must last survives a reboot, and checks re-run through triggers), old deletes run after
+new creates, the engine logs what they print and puts their text in errors, dead hosts cannot be dialled,
+and the Resource API is called while the server boots. Scripts run here with fake host binaries on PATH."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import json
+import os
+import shlex
+import shutil
+import stat
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pulumi_command
+import pytest
+import yaml
+
+from components import rendering
+from components.config import ConfigError
+from components.deployment import READ_STACK_OUTPUTS
+from components.resource_api import ApiError, ResourceApi, api_from_environment
+from tests.harness import (
+    PROJECT_DIR,
+    STACKS,
+    Evaluation,
+    FabricatingMocks,
+    RecordingMonitor,
+    Registration,
+    evaluate,
+    full_stack_name,
+    script_of,
+    site_config,
+)
+
+COMMANDS = ("command:local:Command", "command:remote:Command")
+DEV = full_stack_name("dev")
+
+
+# --- evaluating with the options the engine receives -----------------------------------------------
+
+
+@dataclass
+class Options:
+    """The resource options of one registration, as the engine receives them."""
+
+    delete_before_replace: bool
+    ignore_changes: tuple[str, ...]
+    retain_on_delete: bool
+    additional_secret_outputs: tuple[str, ...]
+    aliases: tuple[str, ...]
+
+
+@dataclass
+class Run:
+    evaluation: Evaluation
+    options: dict[str, Options] = field(default_factory=dict)
+
+    def of(self, name: str) -> tuple[Registration, Options]:
+        registration = self.evaluation.named(name)
+        return registration, self.options[registration.urn]
+
+    def commands(self) -> list[Registration]:
+        return [r for r in self.evaluation.resources if r.type in COMMANDS]
+
+
+def token_of(name: str) -> str:
+    return "SWMTKN-1-" + hashlib.sha256(name.encode()).hexdigest()[:40]
+
+
+class TokenMocks(FabricatingMocks):
+    """The harness's mocks, plus each manager-side join-token reader printing a token of its own."""
+
+    def new_resource(self, args):
+        resource_id, outputs = super().new_resource(args)
+        if args.typ in COMMANDS and args.name.endswith("-join-token"):
+            outputs["stdout"] = token_of(args.name)
+        return resource_id, outputs
+
+
+def run(stack: str, overrides: dict | None = None, *, mocks=None, **kwargs) -> Run:
+    result = Run(Evaluation())
+
+    class OptionsMonitor(RecordingMonitor):
+        def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
+            response = super().RegisterResource(request)
+            aliases = [*request.aliasURNs, *(_alias_urn(request, spec) for spec in request.aliases)]
+            result.options[response.urn] = Options(
+                delete_before_replace=request.deleteBeforeReplace,
+                ignore_changes=tuple(request.ignoreChanges),
+                retain_on_delete=request.retainOnDelete,
+                additional_secret_outputs=tuple(request.additionalSecretOutputs),
+                aliases=tuple(aliases),
+            )
+            return response
+
+    if mocks is None and "stack_outputs" not in kwargs:
+        evaluate(stack, overrides, into=result.evaluation, monitor_class=OptionsMonitor, mocks=_token_mocks(stack))
+    else:
+        evaluate(stack, overrides, into=result.evaluation, monitor_class=OptionsMonitor, mocks=mocks, **kwargs)
+    return result
+
+
+@functools.cache
+def shipped(stack: str) -> Run:
+    """A shipped stack file as it is, evaluated once for the tests that only read it."""
+    return run(stack)
+
+
+def _token_mocks(stack: str) -> TokenMocks:
+    dr = stack_file(stack).get("codenvy-infra:dr")
+    outputs = {dr["primaryStack"]: evaluate("dev").exports} if dr else {}
+    return TokenMocks(outputs)
+
+
+def _alias_urn(request, alias) -> str:
+    """An alias as `types::name`, the tail of the URN it names (spec fields default to the resource's own)."""
+    if alias.urn:
+        return alias.urn.split("::", 2)[-1]
+    spec = alias.spec
+    parent = spec.parentUrn or request.parent
+    parent_types = "" if spec.noParent or not parent else parent.split("::")[2] + "$"
+    return f"{parent_types}{spec.type or request.type}::{spec.name or request.name}"
+
+
+def stack_file(stack: str) -> dict[str, Any]:
+    return yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())["config"]
+
+
+def params_of(script: str) -> dict[str, str]:
+    """The values a rendered script assigns to its declared parameters, as bash sees them."""
+    head, _, declared = script.partition("# params:")
+    names = declared.splitlines()[0].split()
+    probe = head + "".join(f'printf "%s\\0" "${name}"\n' for name in names)
+    printed = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True).stdout
+    return dict(zip(names, printed.split("\0")[:-1], strict=True))
+
+
+def template_of(script: str) -> str:
+    """The name of the template a rendered script came from (its text after the parameter block)."""
+    for path in sorted(rendering.SCRIPTS_DIR.glob("*.sh")):
+        body = path.read_text().split("# params:", 1)[1].split("\n", 1)[1]
+        if script.endswith(body):
+            return path.stem
+    raise AssertionError("not a rendered template")
+
+
+def rerender(registration: Registration, key: str = "create", **changes: str) -> str:
+    """The script a Command runs, with some parameters pointed somewhere harmless (a temporary directory)."""
+    script = script_of(registration, key)
+    values = {name.lower(): value for name, value in params_of(script).items()}
+    return rendering.render_script(template_of(script), **{**values, **changes})
+
+
+# --- a host of fake binaries -------------------------------------------------------------------------
+
+
+class FakeHost:
+    """A PATH of fakes for docker, nft, curl and systemctl, and logging wrappers around the rest, so a script
+    runs here for real and every process it starts (with its arguments) is recorded."""
+
+    WRAPPED = ("cat", "cut", "grep", "mkdir", "mktemp", "mv", "rm", "sed", "seq", "sleep", "tr", "chmod", "dirname")
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.bin = root / "bin"
+        self.bin.mkdir()
+        self.log = root / "argv.log"
+        self.log.touch()
+        for name in self.WRAPPED:
+            real = shutil.which(name)
+            assert real, name
+            self._tool(name, f'exec {real} "$@"')
+
+    def _tool(self, name: str, body: str) -> None:
+        path = self.bin / name
+        path.write_text(f'#!/bin/bash\nprintf "%s\\0" {name} "$@" >> {self.log}; printf "\\n" >> {self.log}\n{body}\n')
+        path.chmod(path.stat().st_mode | stat.S_IEXEC)
+
+    def fake(self, name: str, body: str) -> None:
+        self._tool(name, body)
+
+    def run(self, script: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess:
+        env = {**env, "PATH": f"{self.bin}:/usr/bin:/bin", "FAKE": str(self.root), "HOME": str(self.root)}
+        return subprocess.run(
+            ["bash", "-c", script], input=stdin, env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+
+    def argv_lists(self) -> list[list[str]]:
+        lines = self.log.read_text().split("\n")
+        return [line.split("\0")[:-1] for line in lines if line]
+
+    def ran(self, *prefix: str) -> bool:
+        return any(argv[: len(prefix)] == list(prefix) for argv in self.argv_lists())
+
+
+@pytest.fixture
+def host(tmp_path) -> FakeHost:
+    return FakeHost(tmp_path)
+
+
+FAKE_NFT = """
+case "$*" in
+  "-c -f "*) exit 0 ;;
+  "-f "*) cp "$2" "$FAKE/loaded.nft" ;;
+  "list table inet codenvy") [ -f "$FAKE/loaded.nft" ] ;;
+  "delete table inet codenvy") rm -f "$FAKE/loaded.nft" ;;
+  *) echo "fake nft: $*" >&2; exit 2 ;;
+esac
+"""
+
+
+def firewall_on(host: FakeHost, stack_run: Run, node: str) -> tuple[str, str]:
+    """The program's firewall create and delete for `node`, with its state and boot ruleset under `host`."""
+    firewall = stack_run.evaluation.named(f"codenvy-ws-{node}-firewall")
+    paths = {"state_dir": str(host.root / "etc-codenvy"), "nftables_conf": str(host.root / "nftables.conf")}
+    host.fake("nft", FAKE_NFT)
+    host.fake("systemctl", 'echo "$*" >> "$FAKE/systemctl.log"')
+    return rerender(firewall, **paths), rerender(firewall, "delete", **paths)
+
+
+# --- 4: Commands run once ------------------------------------------------------------------------------
+
+
+def test_firewall_is_included_from_the_ruleset_the_hosts_nftables_service_loads_at_boot(host):
+    create, _ = firewall_on(host, shipped("sim"), "node2")
+    result = host.run(create)
+    assert result.returncode == 0, result.stderr
+    rules = (host.root / "etc-codenvy" / "firewall.nft").read_text()
+    boot = (host.root / "nftables.conf").read_text().splitlines()
+    assert f'include "{host.root / "etc-codenvy" / "firewall.nft"}"' in boot
+    assert rules == (host.root / "loaded.nft").read_text(), "the boot file includes the rules that are loaded"
+
+
+def test_a_second_firewall_run_on_a_persisted_host_changes_nothing(host):
+    create, _ = firewall_on(host, shipped("sim"), "node2")
+    host.run(create)
+    before = (host.root / "nftables.conf").read_text()
+    again = host.run(create)
+    assert again.returncode == 0 and "unchanged" in again.stdout
+    assert (host.root / "nftables.conf").read_text() == before
+
+
+def test_removing_the_firewall_takes_it_out_of_the_boot_ruleset(host):
+    create, delete = firewall_on(host, shipped("sim"), "node2")
+    host.run(create)
+    result = host.run(delete)
+    assert result.returncode == 0, result.stderr
+    assert "include" not in (host.root / "nftables.conf").read_text()
+    assert not (host.root / "loaded.nft").exists()
+
+
+def test_firewall_persists_into_the_file_named_in_config():
+    sim = run("sim", {"codenvy-infra:firewall": {"persistFile": "/etc/sysconfig/nftables.conf"}})
+    params = params_of(script_of(sim.evaluation.named("codenvy-ws-node2-firewall")))
+    assert params["NFTABLES_CONF"] == "/etc/sysconfig/nftables.conf"
+
+
+def test_each_node_joins_with_the_token_the_manager_gives_when_the_node_is_added():
+    sim = shipped("sim")
+    site = site_config("sim")
+    for node in ("node2", "node3"):
+        reader = sim.evaluation.named(f"codenvy-ws-{node}-join-token")
+        assert reader.inputs["connection"]["host"] == site.master.address
+        assert "join-token --quiet worker" in script_of(reader)
+        assert "triggers" not in reader.inputs, "a node added later gets a reader of its own, run when it is added"
+        join = sim.evaluation.named(f"codenvy-ws-{node}-swarm-join")
+        assert join.inputs["stdin"] == token_of(reader.name)
+        assert reader.urn in join.dependencies
+
+
+def test_the_ready_check_runs_again_when_the_nodes_daemon_config_changes():
+    before, _ = shipped("sim").of("codenvy-ws-node2-ready")
+    after, _ = run("sim", {"codenvy-infra:logs": {"maxSize": "20m"}}).of("codenvy-ws-node2-ready")
+    assert before.inputs["triggers"] != after.inputs["triggers"]
+    assert "delete" not in before.inputs, "replacing a check undoes nothing"
+
+
+def test_the_primary_registry_is_checked_again_when_the_version_changes():
+    check = shipped("dr").evaluation.named("codenvy-dr-dr-primary-registry")
+    assert check.inputs["triggers"] == [site_config("dr").version]
+
+
+# --- 5: URN changes ------------------------------------------------------------------------------------
+
+# Commands whose delete undoes something on a host, under their URNs as the engine forms them (every
+# ancestor's type). A refactor that moves or renames one must alias the old URN, or the next `up` runs the
+# old delete after the new create.
+URNS_WITH_A_DELETE = {
+    "sim": [
+        f"codenvy:infra:Site$codenvy:infra:WorkspaceNode$command:remote:Command::codenvy-ws-{name}"
+        for name in (
+            "node1-firewall",
+            "node2-firewall",
+            "node3-firewall",
+            "node2-swarm-join",
+            "node3-swarm-join",
+            "node2-membership",
+            "node3-membership",
+        )
+    ]
+    + [
+        "codenvy:infra:Site$codenvy:infra:Backups$command:remote:Command::codenvy-backups-schedule",
+        "codenvy:infra:Site$codenvy:infra:Backups$command:remote:Command::codenvy-backups-backup-tool",
+        "codenvy:infra:Site$codenvy:infra:Backups$command:remote:Command::codenvy-backups-restore-tool",
+    ],
+    "dr": [
+        "codenvy:infra:Site$codenvy:infra:DisasterRecovery$command:local:Command::codenvy-dr-dr-transfer-tool",
+        "codenvy:infra:Site$codenvy:infra:Backups$command:local:Command::codenvy-dr-backups-backup-tool",
+    ],
+}
+
+
+def engine_urn(evaluation: Evaluation, registration: Registration) -> str:
+    """The URN the engine gives: the types of every ancestor below the stack (the mocks keep only the parent's)."""
+    chain = [registration.type]
+    parent = registration.parent
+    while parent and "::pulumi:pulumi:Stack::" not in parent:
+        ancestor = evaluation.by_urn(parent)
+        chain.insert(0, ancestor.type)
+        parent = ancestor.parent
+    return "$".join(chain) + "::" + registration.name
+
+
+@pytest.mark.parametrize("stack", sorted(URNS_WITH_A_DELETE))
+def test_commands_with_a_delete_keep_their_urns_or_alias_them(stack):
+    stack_run = shipped(stack)
+    registered = {engine_urn(stack_run.evaluation, r) for r in stack_run.evaluation.resources}
+    aliased = {alias for options in stack_run.options.values() for alias in options.aliases}
+    missing = [urn for urn in URNS_WITH_A_DELETE[stack] if urn not in registered | aliased]
+    assert not missing, f"moved without an alias: {missing}"
+
+
+def test_a_command_with_a_delete_is_deleted_before_it_is_replaced():
+    sim = shipped("sim")
+    for command in sim.commands():
+        if command.inputs.get("delete"):
+            assert sim.options[command.urn].delete_before_replace, command.name
+
+
+@functools.cache
+def renamed_node_run() -> Run:
+    nodes = stack_file("sim")["codenvy-infra:nodes"]
+    return run("sim", {"codenvy-infra:nodes": [{**nodes[0], "name": "worker2"}, nodes[1]]})
+
+
+@pytest.mark.parametrize("kind", ["firewall", "swarm-join", "membership"])
+def test_a_renamed_nodes_resources_claim_the_host_under_their_own_names(kind):
+    old = shipped("sim").evaluation.named(f"codenvy-ws-node2-{kind}")
+    new = renamed_node_run().evaluation.named(f"codenvy-ws-worker2-{kind}")
+    old_owner = params_of(script_of(old, "delete"))["OWNER"]
+    assert params_of(script_of(new))["OWNER"] != old_owner
+    assert params_of(script_of(old))["OWNER"] == old_owner, "a delete acts only for its own create"
+
+
+def test_an_old_firewall_delete_after_a_renamed_nodes_create_leaves_the_firewall(host):
+    _, old_delete = firewall_on(host, shipped("sim"), "node2")
+    new_create, _ = firewall_on(host, renamed_node_run(), "worker2")
+    host.run(new_create)
+    result = host.run(old_delete)
+    assert result.returncode == 0 and "left as it is" in result.stdout
+    assert (host.root / "loaded.nft").exists()
+    assert "include" in (host.root / "nftables.conf").read_text()
+
+
+FAKE_DOCKER = """
+case "$*" in
+  "info --format {{.Swarm.LocalNodeState}}") cat "$FAKE/swarm-state" 2> /dev/null || echo inactive ;;
+  "info --format {{.Swarm.NodeID}}") echo node-xyz ;;
+  "info --format {{range .Swarm.RemoteManagers}}{{.Addr}} {{end}}") echo "$MANAGER:2377 " ;;
+  "swarm leave --force") echo inactive > "$FAKE/swarm-state" ;;
+  "node inspect "*"--format {{with index .Spec.Labels"*) cat "$FAKE/owner-label" 2> /dev/null || true ;;
+  "node inspect "*"--format {{.Status.State}}") echo ready ;;
+  "node inspect node-"*) [ ! -f "$FAKE/removed" ] ;;
+  "node update --label-add "*) echo "${4#*=}" > "$FAKE/owner-label" ;;
+  "node update --availability drain "*) : ;;
+  "node ps "*) : ;;
+  "node rm --force "*) touch "$FAKE/removed" ;;
+  "node ls --quiet") cat "$FAKE/node-ids" ;;
+  "node inspect "*"--format {{.Status.Addr}} {{.Status.State}}") grep "^$3 " "$FAKE/nodes" | cut -d' ' -f2- ;;
+  *) echo "fake docker: $*" >&2; exit 2 ;;
+esac
+"""
+
+
+def test_an_old_leave_after_a_renamed_nodes_join_keeps_the_host_in_the_swarm(host):
+    host.fake("docker", FAKE_DOCKER)
+    old = shipped("sim").evaluation.named("codenvy-ws-node2-swarm-join")
+    new = renamed_node_run().evaluation.named("codenvy-ws-worker2-swarm-join")
+    state = {"state_dir": str(host.root / "etc-codenvy")}
+    (host.root / "swarm-state").write_text("active\n")
+    joined = host.run(rerender(new, **state), MANAGER=site_config("sim").master.address)
+    assert joined.returncode == 0, joined.stderr
+    result = host.run(rerender(old, "delete", **state))
+    assert result.returncode == 0 and "left as it is" in result.stdout
+    assert not host.ran("docker", "swarm", "leave")
+
+
+def test_an_old_membership_delete_after_a_renamed_nodes_claim_leaves_the_node_in_the_swarm(host):
+    host.fake("docker", FAKE_DOCKER)
+    old = shipped("sim").evaluation.named("codenvy-ws-node2-membership")
+    new = renamed_node_run().evaluation.named("codenvy-ws-worker2-membership")
+    assert host.run(script_of(new)).returncode == 0
+    result = host.run(script_of(old, "delete"))
+    assert result.returncode == 0 and "left in the swarm" in result.stdout
+    assert not host.ran("docker", "node", "rm")
+
+
+def test_a_membership_delete_removes_the_node_it_claimed(host):
+    host.fake("docker", FAKE_DOCKER)
+    membership = shipped("sim").evaluation.named("codenvy-ws-node2-membership")
+    host.run(script_of(membership))
+    result = host.run(script_of(membership, "delete"))
+    assert result.returncode == 0 and "drained and removed" in result.stdout
+    assert host.ran("docker", "node", "update", "--availability", "drain")
+
+
+# --- 6: secrets in logs ----------------------------------------------------------------------------------
+
+SECRET_CONFIG = {
+    "codenvy-infra:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY----- k3y",
+    "codenvy-infra:adminPassword": "adm1n-pa55",
+    "codenvy-infra:limits": {"users": [{"userId": "alice", "resources": [{"type": "workspace", "amount": 3}]}]},
+    "codenvy-infra:audit": {"enabled": True},
+}
+
+
+@functools.cache
+def secret_run() -> tuple[Run, list[str]]:
+    secrets = ("codenvy-infra:sshPrivateKey", "codenvy-infra:adminPassword")
+    sim = run("sim", SECRET_CONFIG, mocks=TokenMocks(), secret_keys=secrets)
+    values = [SECRET_CONFIG[key] for key in secrets]
+    values += [
+        c.outputs["stdout"].strip() for c in sim.commands() if "stdout" in sim.options[c.urn].additional_secret_outputs
+    ]
+    values += [r.outputs["result"] for r in sim.evaluation.of_type("random:index/randomPassword:RandomPassword")]
+    values += [r.outputs["privateKeyPem"] for r in sim.evaluation.of_type("tls:index/privateKey:PrivateKey")]
+    assert all(values), "every secret is known"
+    return sim, values
+
+
+def test_no_secret_is_in_the_text_of_any_command():
+    """A failed command's error quotes its whole text, and the text is a process argument on the host."""
+    sim, secrets = secret_run()
+    assert len(secrets) > 4
+    for command in sim.commands():
+        text = json.dumps({key: command.inputs.get(key) for key in ("create", "update", "delete", "triggers")})
+        leaked = [secret for secret in secrets if secret in text]
+        assert not leaked, f"{command.name} carries a secret in its command text"
+
+
+def test_a_command_whose_stdout_is_secret_does_not_log_it():
+    sim, _ = secret_run()
+    secret_stdout = [c for c in sim.commands() if "stdout" in sim.options[c.urn].additional_secret_outputs]
+    assert {c.name for c in secret_stdout} >= {"codenvy-ws-node2-join-token", "codenvy-ws-node3-join-token"}
+    for command in secret_stdout:
+        assert command.inputs.get("logging") == "stderr", command.name
+
+
+def test_the_join_token_travels_as_a_secret_on_stdin():
+    sim, _ = secret_run()
+    join = sim.evaluation.named("codenvy-ws-node2-swarm-join")
+    assert "stdin" in join.secret_inputs
+    assert join.inputs["stdin"] == token_of("codenvy-ws-node2-join-token")
+
+
+FAKE_CURL = """
+out=""; prev=""
+for argument in "$@"; do [ "$prev" = -o ] && out=$argument; prev=$argument; done
+cat > "$FAKE/curl-stdin"
+printf '%s' "${CURL_BODY:-}" > "$out"
+printf '%s' "${CURL_CODE:-200}"
+"""
+
+
+def join_on(host: FakeHost) -> tuple[str, str]:
+    host.fake("docker", FAKE_DOCKER)
+    host.fake("curl", FAKE_CURL)
+    join = shipped("sim").evaluation.named("codenvy-ws-node2-swarm-join")
+    return rerender(join, state_dir=str(host.root / "etc-codenvy")), "SWMTKN-1-0123456789abcdef-secret"
+
+
+def test_the_join_gives_the_token_to_the_docker_api(host):
+    script, token = join_on(host)
+    result = host.run(script, stdin=token + "\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "node-xyz", "stdout is the node ID alone"
+    assert json.loads((host.root / "curl-stdin").read_text())["JoinToken"] == token
+
+
+def test_no_process_of_the_join_gets_the_token_as_an_argument(host):
+    script, token = join_on(host)
+    assert host.run(script, stdin=token + "\n").returncode == 0
+    assert host.ran("curl"), "the join went to the API"
+    assert not [argv for argv in host.argv_lists() if any(token in part for part in argv)]
+
+
+def test_the_join_prints_no_token(host):
+    script, token = join_on(host)
+    result = host.run(script, stdin=token + "\n")
+    assert token not in result.stdout + result.stderr
+
+
+def test_a_failed_join_does_not_print_the_token(host):
+    script, token = join_on(host)
+    body = json.dumps({"message": f"invalid join token {token}"})
+    result = host.run(script, stdin=token + "\n", CURL_CODE="500", CURL_BODY=body)
+    assert result.returncode == 1
+    assert "could not join" in result.stderr and token not in result.stdout + result.stderr
+
+
+# --- 8: a dead node ------------------------------------------------------------------------------------
+
+
+@functools.cache
+def lost_node_run() -> Run:
+    nodes = stack_file("sim")["codenvy-infra:nodes"]
+    return run("sim", {"codenvy-infra:nodes": [{**nodes[0], "lost": True}, nodes[1]]})
+
+
+@pytest.mark.parametrize("kind", ["daemon-config", "registry-ca", "firewall", "swarm-join"])
+def test_a_lost_nodes_resources_leave_the_state_without_contacting_it(kind):
+    lost = lost_node_run()
+    command, options = lost.of(f"codenvy-ws-node2-{kind}")
+    assert options.retain_on_delete, "removed from the program later, it is dropped without a provider delete"
+    assert set(options.ignore_changes) >= {"create", "update", "delete", "connection", "triggers", "stdin"}
+    assert "create" not in command.inputs, "one that never existed is created without running anything"
+    assert lost.evaluation.named("codenvy-ws-node2-lost").urn in command.dependencies
+
+
+def test_command_inputs_the_lost_nodes_resources_ignore_are_all_of_them():
+    from components.host_access import COMMAND_INPUTS
+
+    declared = set(inspect.signature(pulumi_command.remote.CommandArgs.__init__).parameters) - {"__self__"}
+    camel = {"".join(part.title() if i else part for i, part in enumerate(name.split("_"))) for name in declared}
+    assert camel == set(COMMAND_INPUTS)
+
+
+def test_the_manager_confirms_a_lost_node_before_it_is_forgotten():
+    lost = lost_node_run()
+    check = lost.evaluation.named("codenvy-ws-node2-lost")
+    assert check.inputs["connection"]["host"] == site_config("sim").master.address
+    assert params_of(script_of(check))["NODE_ADDR"] == stack_file("sim")["codenvy-infra:nodes"][0]["address"]
+
+
+def test_a_lost_node_is_removed_from_the_swarm_by_the_manager():
+    names = {r.name for r in lost_node_run().evaluation.resources}
+    assert "codenvy-ws-node2-membership" not in names, "its delete drains and removes the node on the manager"
+    assert "codenvy-ws-node3-membership" in names
+
+
+LOST_ADDRESS = stack_file("sim")["codenvy-infra:nodes"][0]["address"]
+
+
+def test_a_lost_node_is_no_member_in_the_other_hosts_firewalls():
+    rules = params_of(script_of(lost_node_run().evaluation.named("codenvy-ws-node1-firewall")))["RULESET"]
+    assert LOST_ADDRESS not in rules
+
+
+def test_a_lost_node_leaves_the_node_set():
+    assert LOST_ADDRESS not in [node["address"] for node in lost_node_run().evaluation.exports["nodes"]]
+
+
+@pytest.mark.parametrize(("state", "refused"), [("ready", True), ("down", False)])
+def test_the_lost_check_refuses_a_node_that_is_ready(host, state, refused):
+    host.fake("docker", FAKE_DOCKER)
+    (host.root / "node-ids").write_text("id1\nid2\n")
+    (host.root / "nodes").write_text(f"id1 10.77.0.11 ready\nid2 10.77.0.12 {state}\n")
+    check = lost_node_run().evaluation.named("codenvy-ws-node2-lost")
+    result = host.run(script_of(check))
+    assert (result.returncode == 1) is refused, result.stderr
+    if refused:
+        assert "unset nodes[].lost" in result.stderr
+
+
+def test_the_master_cannot_be_lost():
+    master = stack_file("sim")["codenvy-infra:master"]
+    with pytest.raises(ConfigError, match=r"codenvy-infra:master\.lost: the master cannot be marked lost"):
+        evaluate("sim", {"codenvy-infra:master": {**master, "lost": True}})
+
+
+# --- 10: the Resource API while the server boots ------------------------------------------------------
+
+
+class BootingServer(BaseHTTPRequestHandler):
+    """Answers 503 (HAProxy without a backend) to the first `failures` calls, then as the server does."""
+
+    failures: ClassVar[int] = 0
+    calls: ClassVar[int] = 0
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        type(self).calls += 1
+        status = 503 if type(self).calls <= type(self).failures else 404
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(204)
+        self.end_headers()
+
+
+@pytest.fixture
+def booting() -> Iterator[str]:
+    BootingServer.calls = 0
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), BootingServer)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/api"
+    httpd.shutdown()
+
+
+def test_the_limits_client_waits_for_a_server_that_is_still_starting(booting):
+    BootingServer.failures = 2
+    api = ResourceApi(booting, "admin", "pw", wait_seconds=10)
+    assert api.apply_limits("alice", [{"type": "workspace", "amount": 3}]).startswith("limits of alice: set")
+    assert BootingServer.calls == 3
+
+
+def test_the_limits_client_gives_up_after_its_wait_with_a_clear_error(booting):
+    BootingServer.failures = 1000
+    api = ResourceApi(booting, "admin", "pw", wait_seconds=1)
+    with pytest.raises(ApiError, match=r"GET /resource/alice: cannot reach .* within 1 s \(last answer: HTTP 503\)"):
+        api.apply_limits("alice", [{"type": "workspace", "amount": 3}])
+
+
+def test_the_command_line_client_waits_minutes_by_default(monkeypatch):
+    monkeypatch.setenv("CODENVY_API_URL", "https://localhost/api")
+    monkeypatch.setenv("CODENVY_ADMIN_PASSWORD", "pw")
+    monkeypatch.delenv("CODENVY_API_WAIT_SECONDS", raising=False)
+    assert api_from_environment().wait_seconds >= 300
+
+
+# --- 13: readStackOutputs edges ------------------------------------------------------------------------
+
+
+class EngineOutputs(FabricatingMocks):
+    """readStackOutputs as the engine answers it: a stack with no checkpoint fails the invoke, and exports
+    that were None are absent."""
+
+    def call(self, args):
+        if args.token == READ_STACK_OUTPUTS:
+            name = args.args["name"]
+            if name not in self.stack_outputs:
+                return {}, [("name", f'unknown stack "{name}"')]
+            outputs = {key: value for key, value in self.stack_outputs[name].items() if value is not None}
+            return {"name": name, "outputs": outputs, "secretOutputNames": []}
+        return super().call(args)
+
+
+def test_a_missing_primary_stack_is_named_by_its_key():
+    own = full_stack_name("dr")
+    with pytest.raises(ConfigError) as caught:
+        evaluate("dr", mocks=EngineOutputs({own: {}}))
+    message = str(caught.value)
+    assert message.startswith("codenvy-infra:dr.primaryStack: cannot read the outputs of " + DEV)
+    assert "unknown stack" in message
+
+
+def test_a_standby_reads_a_primary_whose_none_exports_are_absent():
+    primary = evaluate("dev").exports
+    assert None in primary.values(), "the dev stack exports some None values"
+    standby = evaluate("dr", mocks=EngineOutputs({DEV: primary, full_stack_name("dr"): {}}))
+    assert standby.exports["version"] == primary["version"]
+
+
+# --- 14: SSH and the rest ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", [*STACKS, "sim with limits and audit"])
+def test_no_command_asks_the_ssh_server_to_accept_variables(stack):
+    stack_run = secret_run()[0] if stack == "sim with limits and audit" else shipped(stack)
+    for command in stack_run.commands():
+        assert command.inputs.get("addPreviousOutputInEnv") is False, command.name
+        if command.type == "command:remote:Command":
+            assert "environment" not in command.inputs, command.name
+
+
+@pytest.mark.parametrize(
+    ("options", "key"),
+    [
+        (["-i", "/root/.ssh/id"], "keyFile"),
+        (["-o", "IdentityFile=/root/.ssh/id"], "keyFile"),
+        (["-oPort=2222"], "port"),
+        (["-l", "admin"], "user"),
+    ],
+)
+def test_ssh_options_the_commands_would_not_follow_are_refused(options, key):
+    master = stack_file("sim")["codenvy-infra:master"]
+    with pytest.raises(ConfigError) as caught:
+        evaluate("sim", {"codenvy-infra:master": {**master, "ssh": {"options": options}}})
+    message = str(caught.value)
+    assert "codenvy-infra:master.ssh.options: " in message and f"set ssh.{key} instead" in message
+
+
+def with_key_file(tmp_path: Path) -> tuple[Run, Path]:
+    key = tmp_path / "id_ed25519"
+    key.write_text("-----BEGIN OPENSSH PRIVATE KEY----- file")
+    master = stack_file("sim")["codenvy-infra:master"]
+    return run("sim", {"codenvy-infra:master": {**master, "ssh": {**master["ssh"], "keyFile": str(key)}}}), key
+
+
+def test_a_key_file_is_the_secret_key_of_the_commands_connection(tmp_path):
+    sim, key = with_key_file(tmp_path)
+    init = sim.evaluation.named("codenvy-network-swarm-init")
+    assert init.inputs["connection"]["privateKey"] == key.read_text()
+    assert "connection" in init.secret_inputs
+
+
+def test_a_key_file_is_the_identity_of_the_docker_providers_ssh(tmp_path):
+    sim, key = with_key_file(tmp_path)
+    provider = sim.evaluation.named("codenvy-node1-docker")
+    # Provider configuration reaches the engine as JSON text.
+    assert json.loads(provider.inputs["sshOpts"])[:2] == ["-i", str(key)]
+
+
+def test_a_missing_key_file_is_refused_naming_its_key(tmp_path):
+    master = stack_file("sim")["codenvy-infra:master"]
+    missing = str(tmp_path / "nope")
+    with pytest.raises(ConfigError, match=r"codenvy-infra:master\.ssh\.keyFile: no file at"):
+        evaluate("sim", {"codenvy-infra:master": {**master, "ssh": {**master["ssh"], "keyFile": missing}}})
+
+
+def test_a_host_key_is_pinned_on_the_commands_connection():
+    master = stack_file("sim")["codenvy-infra:master"]
+    host_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJb"
+    sim = run("sim", {"codenvy-infra:master": {**master, "ssh": {**master["ssh"], "hostKey": host_key}}})
+    assert sim.evaluation.named("codenvy-network-swarm-init").inputs["connection"]["hostKey"] == host_key
+
+
+def transfer_tool(tmp_path: Path, **dr) -> Registration:
+    overrides = {
+        "codenvy-infra:backup": {**stack_file("dr")["codenvy-infra:backup"], "toolsDirectory": str(tmp_path)},
+        "codenvy-infra:dr": {**stack_file("dr")["codenvy-infra:dr"], **dr},
+    }
+    return run("dr", overrides).evaluation.named("codenvy-dr-dr-transfer-tool")
+
+
+def test_promotion_removes_the_transfer_tool(tmp_path):
+    tool = transfer_tool(tmp_path)
+    installed = subprocess.run(shlex.split(tool.inputs["create"]), capture_output=True, text=True, check=False)
+    assert installed.returncode == 0, installed.stderr
+    path = tmp_path / "codenvy-transfer-codenvy-dr"
+    assert path.exists()
+    promoted = run("dr", {"codenvy-infra:dr": {**stack_file("dr")["codenvy-infra:dr"], "promote": True}})
+    assert not [r for r in promoted.evaluation.resources if "transfer" in r.name], "so the engine deletes it"
+    removed = subprocess.run(shlex.split(tool.inputs["delete"]), capture_output=True, text=True, check=False)
+    assert removed.returncode == 0, removed.stderr
+    assert not path.exists()
+
+
+def test_a_tool_delete_leaves_a_file_it_did_not_install(tmp_path):
+    tool = transfer_tool(tmp_path)
+    path = tmp_path / "codenvy-transfer-codenvy-dr"
+    path.write_text("#!/bin/sh\necho someone else's\n")
+    subprocess.run(shlex.split(tool.inputs["delete"]), capture_output=True, text=True, check=True)
+    assert path.exists()
+
+
+def workflow(name: str) -> dict:
+    return yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / f"{name}.yml").read_text())
+
+
+def test_the_up_workflow_converges_only_the_stacks_the_team_names():
+    job = workflow("up")["jobs"]["up"]
+    stacks = job["strategy"]["matrix"]["stack"]
+    assert isinstance(stacks, str) and "vars.CONVERGE_STACKS" in stacks, "not a fixed list such as [dev, dr]"
+    assert "CONVERGE_STACKS" in job["if"], "nothing is converged until the team names stacks"
+    assert any("remote_hosts_only.py" in step.get("run", "") for step in job["steps"])
+
+
+@pytest.mark.parametrize(("stack", "refused"), [("dev", True), ("dr", True), ("sim", False)])
+def test_ci_refuses_to_converge_a_stack_whose_hosts_would_be_the_runner(stack, refused):
+    result = subprocess.run(
+        [sys.executable, ".github/remote_hosts_only.py", stack],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_DIR)},
+    )
+    assert result.returncode == (1 if refused else 0), result.stderr
+
+
+def test_the_preview_workflow_previews_every_stack_file():
+    jobs = workflow("preview")["jobs"]
+    listing = " ".join(step.get("run", "") for step in jobs["stacks"]["steps"])
+    assert "Pulumi.*.yaml" in listing
+    assert "needs.stacks.outputs.names" in jobs["preview"]["strategy"]["matrix"]["stack"]

@@ -1,0 +1,379 @@
+"""What the real engine and docker provider make of the containers and networks the program registers.
+
+pulumi-docker 5.2 bridges kreuzwerker/terraform-provider-docker v4.5.0. The rules below come from its
+internal/provider/resource_docker_{container,network}*.go, from moby, and from pulumi/pulumi's step
+generator; each test evaluates the real program under mocks and applies one rule to what it registered.
+Sections follow the items of issue 11 ("What a real `pulumi up` would break")."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from components import master_node, rendering
+from tests import harness
+from tests.harness import FabricatingMocks, evaluate, script_of, site_config, stack_file_config
+
+CONTAINER = "docker:index/container:Container"
+NETWORK = "docker:index/network:Network"
+DEV = harness.full_stack_name("dev")
+# moby daemon/daemon_unix.go (adaptContainerSettings): a memory limit without a swap limit is stored with
+# swap = twice the memory; the provider reads MemorySwap back into memory_swap.
+DAEMON_SWAP_FACTOR = 2
+# What the daemon adds to an overlay network's options (the VXLAN IDs it picked); the provider reads all
+# options back (resource_docker_network_funcs.go, resourceDockerNetworkReadRefreshFunc).
+VXLAN_OPTION = "com.docker.network.driver.overlay.vxlanid_list"
+# resource_docker_container.go: the attributes without ForceNew; a change of any other attribute the
+# program sets deletes the container and creates a new one (pulumi-docker gives containers
+# DeleteBeforeReplace).
+UPDATABLE = frozenset({"restart", "maxRetryCount", "memory", "memoryReservation", "memorySwap", "mustRun", "start",
+                       "destroyGraceSeconds", "cpuShares", "cpuSet"})  # fmt: skip
+# Schema defaults of the attributes the rules below read.
+DEFAULTS = {"start": True, "mustRun": True}
+# The user each image starts as when the container names none (its Dockerfile's USER): the official
+# haproxy image runs as `haproxy` (uid 99) since 2.4.
+IMAGE_USER = {"haproxy": "haproxy"}
+ROOT = ("root", "0", "0:0", "root:root")
+
+
+def _value(props: dict[str, Any], key: str) -> Any:
+    value = props.get(key, DEFAULTS.get(key))
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def state_after_create(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The state resourceDockerContainerCreate leaves: it ends with resourceDockerContainerRead."""
+    state = dict(inputs)
+    running = _value(inputs, "start")
+    memory, swap = _value(inputs, "memory") or 0, _value(inputs, "memorySwap") or 0
+    if memory > 0:
+        state["memorySwap"] = swap or DAEMON_SWAP_FACTOR * memory
+    # Ports are read from NetworkSettings, which has none for a container that is not running, when the
+    # container runs or must_run is true; a stopped container is then stored with must_run false.
+    if inputs.get("ports") and (running or _value(inputs, "mustRun")):
+        state["ports"] = inputs["ports"] if running else []
+    if not running and _value(inputs, "mustRun"):
+        state["mustRun"] = False
+    return state
+
+
+def changes(state: dict[str, Any], inputs: dict[str, Any]) -> dict[str, str]:
+    """The next preview of a container: attribute -> "update" or "replace" (the bridge diffs the inputs
+    against the state; memory_swap is Optional, not Computed, so an absent input differs from a stored one)."""
+    found = {}
+    for key in sorted(set(state) | set(inputs)):
+        if _value(state, key) != _value(inputs, key):
+            found[key] = "update" if key in UPDATABLE else "replace"
+    return found
+
+
+def runs_after_update(state: dict[str, Any], inputs: dict[str, Any]) -> bool:
+    """Whether the container runs after the step to `inputs`: a replacement is created anew, and
+    resourceDockerContainerUpdate starts a container whose must_run goes false -> true when start is set."""
+    step = changes(state, inputs)
+    if "replace" in step.values():
+        return _value(inputs, "start")
+    if step.get("mustRun") and not _value(state, "mustRun") and _value(inputs, "mustRun"):
+        return _value(inputs, "start")
+    return _value(state, "start") and _value(state, "mustRun")
+
+
+def containers(evaluation: harness.Evaluation) -> dict[str, harness.Registration]:
+    return {c.name: c for c in evaluation.of_type(CONTAINER)}
+
+
+def cold(promote: bool = False) -> harness.Evaluation:
+    return evaluate("dr", {"codenvy-infra:dr": {"primaryStack": DEV, "standby": "cold", "promote": promote}})
+
+
+class OptionsMonitor(harness.RecordingMonitor):
+    """The recording monitor, also keeping each resource's ignoreChanges as the engine receives them."""
+
+    ignore_changes: ClassVar[dict[str, list[str]]] = {}
+
+    def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
+        OptionsMonitor.ignore_changes[request.name] = list(request.ignoreChanges)
+        return super().RegisterResource(request)
+
+
+@pytest.fixture
+def with_options(monkeypatch) -> dict[str, list[str]]:
+    OptionsMonitor.ignore_changes = {}
+    monkeypatch.setattr(harness, "RecordingMonitor", OptionsMonitor)
+    return OptionsMonitor.ignore_changes
+
+
+def overlay(encrypted: bool) -> harness.Evaluation:
+    return evaluate("sim", {"codenvy-infra:network": {"mode": "overlay", "encrypted": encrypted}})
+
+
+def workspace_network(evaluation: harness.Evaluation) -> harness.Registration:
+    (network,) = [n for n in evaluation.of_type(NETWORK) if n.inputs["driver"] == "overlay"]
+    return network
+
+
+# --- 1: HAProxy reads its key ------------------------------------------------------------------------
+
+
+def readable_by(user: str, upload: dict[str, Any]) -> bool:
+    """The provider writes uploads as root with `permissions` (0644 when none): a tar entry with uid 0
+    (resourceDockerContainerCreate)."""
+    mode = int(upload.get("permissions") or "0644", 8)
+    return user in ROOT or bool(mode & 0o004)
+
+
+@pytest.mark.parametrize("stack", ["dev", "sim"])
+def test_haproxy_starts_as_a_user_that_can_read_every_file_uploaded_into_it(stack):
+    site = site_config(stack)
+    haproxy = evaluate(stack).named(f"{site.site_name}-master-haproxy").inputs
+    user = haproxy.get("user") or IMAGE_USER["haproxy"]
+    assert site.https and any(u["file"] == rendering.HAPROXY_CERT_PATH for u in haproxy["uploads"])
+    assert all(readable_by(user, upload) for upload in haproxy["uploads"]), f"{user} cannot read them"
+
+
+def test_haproxy_key_stays_readable_by_root_only():
+    site = site_config("dev")
+    uploads = evaluate("dev").named(f"{site.site_name}-master-haproxy").inputs["uploads"]
+    (key,) = [u for u in uploads if u["file"] == rendering.HAPROXY_CERT_PATH]
+    assert not readable_by(IMAGE_USER["haproxy"], key)
+
+
+def test_haproxy_drops_root_for_the_images_unprivileged_account():
+    cfg = rendering.render_haproxy_cfg(site_config("dev"))
+    global_section = cfg.split("\n\n")[0].splitlines()
+    assert global_section[0] == "global"
+    settings = dict(line.split(None, 1) for line in global_section[1:])
+    assert (settings["user"], settings["group"]) == ("haproxy", "haproxy")
+
+
+# --- 2: a cold standby ---------------------------------------------------------------------------
+
+
+def test_cold_standby_containers_read_back_as_registered():
+    for name, container in containers(cold()).items():
+        assert changes(state_after_create(container.inputs), container.inputs) == {}, name
+
+
+def test_promotion_runs_every_cold_container():
+    before, after = containers(cold()), containers(cold(promote=True))
+    assert set(before) == set(after)
+    for name, container in before.items():
+        assert runs_after_update(state_after_create(container.inputs), after[name].inputs), name
+
+
+def test_active_sites_containers_read_back_as_registered():
+    for stack in ("dev", "dr", "sim"):
+        for name, container in containers(evaluate(stack)).items():
+            assert changes(state_after_create(container.inputs), container.inputs) == {}, f"{stack}: {name}"
+
+
+# --- 3: an encrypted overlay ---------------------------------------------------------------------
+
+
+def test_encrypted_overlay_reads_back_without_a_difference(with_options):
+    network = workspace_network(overlay(encrypted=True))
+    state = {**network.inputs, "options": {**network.inputs["options"], VXLAN_OPTION: "4097"}}
+    differing = {key for key in state if state[key] != network.inputs.get(key)}
+    # Every network attribute is ForceNew (resource_docker_network.go), so any difference replaces the
+    # network; the bridge drops ignored attributes from the diff (pulumi-terraform-bridge
+    # pkg/tfshim/sdk-v2/instance_diff.go processIgnoreChanges).
+    assert differing - set(with_options[network.name]) == set()
+
+
+def test_turning_encryption_on_creates_a_network_beside_the_old_one():
+    """A change of `options` on the same resource keeps the old options: the engine resets ignored
+    inputs to the old inputs before anything else (step_generator.go processIgnoreChanges)."""
+    plain, encrypted = workspace_network(overlay(encrypted=False)), workspace_network(overlay(encrypted=True))
+    assert plain.urn != encrypted.urn, "a new resource, created with its own options"
+    assert plain.inputs["name"] != encrypted.inputs["name"], "created before the old one goes: no name clash"
+    assert encrypted.inputs["options"] == {"encrypted": "true"} and not plain.inputs.get("options")
+
+
+def test_the_server_joins_the_network_the_site_names():
+    evaluation = overlay(encrypted=True)
+    server = evaluation.named("codenvy-master-server").inputs
+    network_names = {n["name"] for n in server["networksAdvanced"]}
+    assert workspace_network(evaluation).inputs["name"] in network_names
+    env = dict(item.split("=", 1) for item in server["envs"])
+    assert env["CODENVY_MACHINE_DOCKER_NETWORK"] == workspace_network(evaluation).inputs["name"]
+
+
+# --- 7: a daemon.json change on a managed master --------------------------------------------------
+
+FAKE_DOCKER = """#!/usr/bin/env bash
+# A Docker CLI over a state directory: `running` and `all` list container IDs, newest first.
+set -euo pipefail
+state=$FAKE_DOCKER_STATE
+case "$1" in
+  ps) cat "$state/running" ;;
+  info) true ;;
+  inspect)
+    id=${@: -1}
+    grep -qx "$id" "$state/all" || exit 1
+    if grep -qx "$id" "$state/running"; then echo true; else echo false; fi ;;
+  start)
+    echo "$2" >> "$state/running"
+    echo "$2" >> "$state/started"
+    echo "$2" ;;
+  *) echo "fake docker: $*" >&2; exit 2 ;;
+esac
+"""
+# The daemon restart stops every container, and none comes back by itself: on-failure restarts only
+# those that exited non-zero, and PostgreSQL exits 0 on SIGTERM.
+FAKE_RESTART = """#!/usr/bin/env bash
+: > "$FAKE_DOCKER_STATE/running"
+"""
+
+
+def _can_own_etc_docker() -> bool:
+    if os.geteuid() != 0 or not Path("/etc/docker").is_dir() or not shutil.which("unshare"):
+        return False
+    return subprocess.run(["unshare", "--mount", "true"], capture_output=True, check=False).returncode == 0
+
+
+def _executable(path: Path, text: str) -> Path:
+    path.write_text(text)
+    path.chmod(0o755)
+    return path
+
+
+@pytest.mark.skipif(not _can_own_etc_docker(), reason="needs root and a private mount namespace for /etc/docker")
+def test_daemon_config_change_leaves_the_containers_that_ran_running(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    _executable(bin_dir / "docker", FAKE_DOCKER)
+    restart = _executable(tmp_path / "restart-dockerd", FAKE_RESTART)
+    state = tmp_path / "state"
+    state.mkdir()
+    ran = ["c-haproxy", "c-server", "c-postgres"]
+    (state / "running").write_text("".join(f"{c}\n" for c in ran))
+    (state / "all").write_text("".join(f"{c}\n" for c in [*ran, "c-stopped-by-hand"]))
+    master = {**stack_file_config("sim")["codenvy-infra:master"], "dockerRestartCommand": str(restart)}
+    command = evaluate("sim", {"codenvy-infra:master": master}).named("codenvy-ws-node1-daemon-config")
+    # The master's own daemon.json, in a mount namespace of its own with an empty /etc/docker.
+    own_etc = 'mount --make-rprivate / && mount -t tmpfs tmpfs /etc/docker && exec bash -c "$1"'
+    result = subprocess.run(
+        ["unshare", "--mount", "bash", "-c", own_etc, "-", script_of(command)],
+        env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "FAKE_DOCKER_STATE": str(state)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert sorted((state / "running").read_text().split()) == sorted(ran)
+    # Oldest first: the database before the server that needs it.
+    assert (state / "started").read_text().split() == list(reversed(ran))
+
+
+# --- 9: a failed upgrade ---------------------------------------------------------------------------
+
+
+class ServerFails(FabricatingMocks):
+    """The server's create fails, as a new version's server that cannot be created or started."""
+
+    def new_resource(self, args):
+        if args.typ == CONTAINER and args.name.endswith("-master-server"):
+            raise RuntimeError("Unable to start container: the new server exits at once")
+        return super().new_resource(args)
+
+
+def test_a_failed_server_create_records_no_new_version():
+    """The SDK registers the stack's outputs once all of them resolve; when one never does, the engine
+    keeps the previous outputs (deployment_executor.go, "Finalize the stack outputs"), so `version` still
+    names the server that runs and going back to it is not refused as a downgrade."""
+    attempt = harness.Evaluation()
+    with pytest.raises(Exception, match="new server exits"):
+        evaluate(
+            "dev",
+            {"codenvy-infra:version": "5.23.0"},
+            mocks=ServerFails({DEV: {"version": "5.22.0"}}),
+            into=attempt,
+        )
+    assert attempt.named("codenvy-master-pre-upgrade-backup"), "the upgrade got as far as the server"
+    assert "version" not in attempt.exports
+
+
+def test_the_exported_version_is_the_one_the_server_declares():
+    evaluation = evaluate("dev", {"codenvy-infra:version": "5.23.0"}, stack_outputs={DEV: {"version": "5.22.0"}})
+    server = evaluation.named("codenvy-master-server").inputs
+    labels = {item["label"]: item["value"] for item in server["labels"]}
+    assert evaluation.exports["version"] == labels[master_node.VERSION_LABEL] == "5.23.0"
+
+
+# --- 11: node changes and stopping ---------------------------------------------------------------
+
+
+def sim_with_nodes(count: int) -> harness.Evaluation:
+    nodes = stack_file_config("sim")["codenvy-infra:nodes"]
+    extra = [{**nodes[-1], "name": f"node{4 + i}", "address": f"10.77.0.{14 + i}"} for i in range(count - len(nodes))]
+    return evaluate("sim", {"codenvy-infra:nodes": [*nodes, *extra][:count]})
+
+
+def test_adding_a_node_leaves_every_container_as_it_was():
+    """The server's environment, labels and uploads force a new container when they change."""
+    before, after = containers(sim_with_nodes(2)), containers(sim_with_nodes(3))
+    for name, container in before.items():
+        state = state_after_create(container.inputs)
+        assert changes(state, after[name].inputs) == changes(state, container.inputs), name
+
+
+def test_every_container_stops_gracefully_before_it_is_removed():
+    """resourceDockerContainerDelete stops with destroy_grace_seconds, or with a timeout of 0 (a kill)."""
+    for stack in ("dev", "dr", "sim"):
+        for name, container in containers(evaluate(stack)).items():
+            assert (_value(container.inputs, "destroyGraceSeconds") or 0) > 0, f"{stack}: {name} is killed"
+
+
+def test_postgres_has_time_for_its_shutdown_checkpoint():
+    postgres = evaluate("sim").named("codenvy-master-postgres").inputs
+    assert _value(postgres, "destroyGraceSeconds") >= 60
+
+
+# --- 12: memory swap -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["dev", "sim"])
+def test_memory_limits_read_back_unchanged(stack):
+    for name, container in containers(evaluate(stack)).items():
+        state = state_after_create(container.inputs)
+        assert "memorySwap" not in changes(state, container.inputs), name
+
+
+def test_containers_get_no_swap():
+    for name, container in containers(evaluate("sim")).items():
+        assert _value(container.inputs, "memorySwap") == _value(container.inputs, "memory"), name
+
+
+# --- Found by the lifecycle lane: the master's daemon restarts under its own containers ----------------------
+
+
+def _ancestors(evaluation, urn: str) -> set[str]:
+    """Every resource `urn` waits for, through dependencies."""
+    seen: set[str] = set()
+    pending = [urn]
+    while pending:
+        for dependency in evaluation.by_urn(pending.pop()).dependencies:
+            if dependency not in seen:
+                seen.add(dependency)
+                pending.append(dependency)
+    return seen
+
+
+def test_every_docker_resource_on_a_managed_master_waits_for_its_daemon_config():
+    # The daemon-config Command restarts the master's dockerd when daemon.json changes; a container,
+    # network, volume or image created meanwhile fails ("Cannot connect to the Docker daemon").
+    evaluation = evaluate("sim")
+    master = site_config("sim").master.name
+    (daemon_config,) = [r.urn for r in evaluation.resources if r.name.endswith(f"-ws-{master}-daemon-config")]
+    master_provider = next(r.urn for r in evaluation.resources if r.name.endswith(f"-{master}-docker"))
+    on_master = [
+        r for r in evaluation.resources if r.type.startswith("docker:index/") and r.provider.startswith(master_provider)
+    ]
+    assert on_master
+    waiting = {r.name for r in on_master if daemon_config in _ancestors(evaluation, r.urn)}
+    assert waiting == {r.name for r in on_master}
