@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Benchmark (not a test): seconds to bring up a simulated cluster and converge it with the sim stack's
-program (daemon.json, registry CA, firewall, swarm init, joins, Ready checks, backup tools), then prove
-the overlay with a cross-node ping.
+"""Benchmark (not a test): seconds to bring up a simulated cluster, import the program's images, converge
+it with the sim stack's program through the stand-in engine (daemon.json, registry CA, firewall, swarm,
+joins, the master's containers, backup tools), preview it again (empty), then prove the overlay with a
+cross-node ping.
 
     sudo .venv/bin/python bench/sim_cluster.py [--nodes 3 6]
 """
@@ -16,10 +17,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.cluster.conftest import missing_prerequisite, start_cluster, stop_cluster
-from tests.cluster.images import BUSYBOX_IMAGE, import_images
-from tests.cluster.live import LiveMocks, Node
-from tests.harness import evaluate, site_config
+from tests.cluster.conftest import missing_prerequisite
+from tests.cluster.images import BUSYBOX_IMAGE, import_images, program_images
+from tests.cluster.sim import Node, SshAgent, lane_engine, start_cluster, stop_cluster
+from tests.engine.engine import Backend
+from tests.harness import site_config
 
 
 def stack_overrides(nodes: list[Node]) -> dict:
@@ -31,33 +33,46 @@ def stack_overrides(nodes: list[Node]) -> dict:
 
 def measure(count: int) -> dict[str, float]:
     figures: dict[str, float] = {}
+    site = site_config("sim")
+    images = {**program_images(site.images, (site.version,)), BUSYBOX_IMAGE: "busybox"}
     with tempfile.TemporaryDirectory() as tmp:
+        agent = None
         try:
             started = time.monotonic()
-            described = start_cluster(count, Path(tmp) / "nodes.json")
+            nodes = start_cluster(count, Path(tmp) / "nodes.json")
             figures["up"] = time.monotonic() - started
-            nodes = [Node(n["name"], n["address"], n["docker_host"], n["ssh"]["key_file"]) for n in described]
 
             started = time.monotonic()
-            evaluation = evaluate("sim", stack_overrides(nodes), mocks=LiveMocks(nodes, {}))
+            for node in nodes:
+                import_images(node.docker_host, images)
+            figures["images"] = time.monotonic() - started
+
+            agent = SshAgent(nodes[0].key_file)
+            engine = lane_engine("sim", nodes, Backend(), agent)
+            started = time.monotonic()
+            result = engine.up(stack_overrides(nodes))
             figures["converge"] = time.monotonic() - started
 
             started = time.monotonic()
+            changes = engine.preview(stack_overrides(nodes)).changes()
+            figures["preview"] = time.monotonic() - started
+            figures["changes"] = len(changes)
+
+            started = time.monotonic()
             (network,) = [
-                n for n in evaluation.of_type("docker:index/network:Network") if n.inputs["driver"] == "overlay"
+                n for n in result.evaluation.of_type("docker:index/network:Network") if n.inputs["driver"] == "overlay"
             ]
-            nodes[0].docker("network", "create", "--driver", "overlay", "--attachable", network.inputs["name"])
             source, target = nodes[1], nodes[-1]
-            for node in (source, target):
-                import_images(node.docker_host)
             target.docker(
                 "run", "-d", "--name", "probe", "--network", network.inputs["name"], BUSYBOX_IMAGE, "sleep", "300"
             )
             source.docker("run", "--rm", "--network", network.inputs["name"], BUSYBOX_IMAGE, "ping", "-c", "1", "probe")
             figures["overlay_check"] = time.monotonic() - started
         finally:
+            if agent is not None:
+                agent.stop()
             stop_cluster()
-    figures["total"] = sum(figures.values())
+    figures["total"] = sum(value for key, value in figures.items() if key != "changes")
     return figures
 
 
@@ -68,12 +83,12 @@ def main() -> None:
     reason = missing_prerequisite()
     if reason:
         sys.exit(f"bench/sim_cluster.py: {reason}")
-    print(f"{'nodes':>5} {'up_s':>7} {'converge_s':>11} {'overlay_check_s':>16} {'total_s':>8}")
+    columns = ("up", "images", "converge", "preview", "overlay_check", "total")
+    print(f"{'nodes':>5} " + " ".join(f"{column + '_s':>15}" for column in columns) + f" {'changes':>8}")
     for count in args.nodes:
         f = measure(count)
         print(
-            f"{count:>5} {f['up']:>7.1f} {f['converge']:>11.1f} {f['overlay_check']:>16.1f} {f['total']:>8.1f}",
-            flush=True,
+            f"{count:>5} " + " ".join(f"{f[column]:>15.1f}" for column in columns) + f" {f['changes']:>8}", flush=True
         )
 
 

@@ -208,13 +208,16 @@ def evaluate(
     preview: bool = False,
     into: Evaluation | None = None,
     mocks: Mocks | None = None,
+    monitor_class: type[RecordingMonitor] | None = None,
     stack_outputs: Mapping[str, Mapping[str, Any]] | None = None,
+    stack_name: str | None = None,
 ) -> Evaluation:
     """Run __main__.py for `stack`'s file (plus `overrides`, less the keys in `without`) against `mocks`
     (made-up outputs by default; a caller's mocks bring their own stack outputs), recording into `into`
     (a fresh Evaluation by default) so a caller still sees what was registered when it raises.
     `stack_outputs` are the other stacks' last outputs (this stack's own under its full name); by
-    default a standby's primary, when it is a shipped stack, is evaluated first for its real exports."""
+    default a standby's primary, when it is a shipped stack, is evaluated first for its real exports.
+    `stack_name` names the stack when it is not the file's (a second stack from the same file)."""
     config = {**stack_file_config(stack), **(overrides or {})}
     for key in without:
         config.pop(key, None)
@@ -226,11 +229,12 @@ def evaluate(
 
     return run_under_mocks(
         run_main,
-        stack=stack,
+        stack=stack_name or stack,
         config=config,
         secret_keys=secret_keys,
         preview=preview,
         mocks=mocks or FabricatingMocks(stack_outputs),
+        monitor_class=monitor_class,
         into=into,
     )
 
@@ -243,13 +247,14 @@ def run_under_mocks(
     secret_keys: tuple[str, ...] = (),
     preview: bool = False,
     mocks: Mocks | None = None,
+    monitor_class: type[RecordingMonitor] | None = None,
     into: Evaluation | None = None,
 ) -> Evaluation:
     """Run `program` as a Pulumi program of this project under mocks, recording what it registers and
-    exports."""
+    exports; `monitor_class` stands in for the engine (the recording mock monitor by default)."""
     evaluation = Evaluation() if into is None else into
     mocks = mocks or FabricatingMocks()
-    monitor = RecordingMonitor(mocks, evaluation.resources)
+    monitor = (monitor_class or RecordingMonitor)(mocks, evaluation.resources)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config({k: as_pulumi_value(v) for k, v in config.items()}, list(secret_keys))
     exported: dict[str, Any] = {}

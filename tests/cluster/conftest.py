@@ -1,22 +1,24 @@
-"""The cluster lane: a simulated cluster of real dockerd engines, brought up once and always torn down."""
+"""The cluster lane: a simulated cluster of real dockerd engines, brought up once per module and always
+torn down, with the program's images on every engine and an ssh-agent holding the hosts' key."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.cluster.images import import_images
-from tests.cluster.live import Node
-from tests.harness import PROJECT_DIR
+from tests.cluster.images import BUSYBOX_IMAGE, import_images, program_images
+from tests.cluster.sim import SshAgent, start_cluster, stop_cluster
+from tests.harness import site_config
 
-SIM_CLUSTER = PROJECT_DIR / "scripts" / "sim-cluster"
-TOOLS = ("ip", "nsenter", "unshare", "dockerd", "docker", "ssh", "ssh-keygen", "iptables", "busybox", "htpasswd",
-         "openssl", "nft")  # fmt: skip
+TOOLS = ("ip", "nsenter", "unshare", "dockerd", "docker", "ssh", "ssh-keygen", "ssh-agent", "iptables", "busybox",
+         "htpasswd", "openssl", "nft", "debootstrap")  # fmt: skip
+# Five hosts: the sim stack's three, one to add and remove, one for the standby site.
+LANE_NODES = 5
+# Server versions the lane upgrades to, besides the stack file's own.
+UPGRADE_VERSIONS = ("5.23.0",)
 
 
 def missing_prerequisite() -> str | None:
@@ -45,34 +47,24 @@ def _prerequisites():
         pytest.fail(f"CI must run the cluster lane: {reason}", pytrace=False)
 
 
-def sim_cluster(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(SIM_CLUSTER), *args], capture_output=True, text=True, timeout=300)
-
-
-NOTHING_RUNS = "sim-cluster: nothing runs"
-
-
-def start_cluster(count: int, spec: Path) -> list[dict]:
-    if sim_cluster("status").stdout.strip() != NOTHING_RUNS:
-        pytest.fail("a simulated cluster is already running; stop it with `scripts/sim-cluster down`", pytrace=False)
-    started = sim_cluster("up", "--nodes", str(count), "--json", str(spec))
-    assert started.returncode == 0, started.stderr
-    return json.loads(spec.read_text())["nodes"]
-
-
-def stop_cluster() -> None:
-    stopped = sim_cluster("down")
-    assert stopped.returncode == 0, stopped.stderr
-
-
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory) -> list[Node]:
-    """Three simulated hosts, as the sim stack expects them, with local images; always torn down."""
+def cluster(request, tmp_path_factory):
+    """The lane's simulated hosts (a module's LANE_NODES, five by default), each with the images the
+    program pulls (built locally)."""
+    site = site_config("sim")
+    images = {**program_images(site.images, (site.version, *UPGRADE_VERSIONS)), BUSYBOX_IMAGE: "busybox"}
+    count = getattr(request.module, "LANE_NODES", LANE_NODES)
     try:
-        described = start_cluster(3, tmp_path_factory.mktemp("sim") / "cluster.json")
-        nodes = [Node(n["name"], n["address"], n["docker_host"], n["ssh"]["key_file"]) for n in described]
+        nodes = start_cluster(count, tmp_path_factory.mktemp("sim") / "cluster.json")
         for node in nodes:
-            import_images(node.docker_host)
+            import_images(node.docker_host, images)
         yield nodes
     finally:
         stop_cluster()
+
+
+@pytest.fixture(scope="module")
+def ssh_agent(cluster):
+    agent = SshAgent(cluster[0].key_file)
+    yield agent
+    agent.stop()

@@ -5,8 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from tests.cluster.conftest import NOTHING_RUNS, sim_cluster, start_cluster, stop_cluster
-from tests.cluster.live import Node
+from tests.cluster.sim import NOTHING_RUNS, sim_cluster, start_cluster, stop_cluster
 
 
 def leftovers() -> list[str]:
@@ -24,8 +23,7 @@ def leftovers() -> list[str]:
 
 def test_up_gives_answering_engines_and_down_leaves_nothing(tmp_path):
     try:
-        described = start_cluster(2, tmp_path / "nodes.json")
-        nodes = [Node(n["name"], n["address"], n["docker_host"], n["ssh"]["key_file"]) for n in described]
+        nodes = start_cluster(2, tmp_path / "nodes.json")
         assert [node.name for node in nodes] == ["node1", "node2"]
         assert len({node.address for node in nodes}) == 2
         for node in nodes:

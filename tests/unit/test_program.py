@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 
 import pytest
 
 from components.config import INTERNAL_PORTS
 from components.stack_config import ConfigError
 from tests.harness import STACKS, Evaluation, evaluate, fake_image_id, script_of, site_config
+from tests.loopback import script_parameters
 
 CONTAINER = "docker:index/container:Container"
 REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
@@ -31,15 +31,6 @@ COMPONENTS = {
 @pytest.fixture(scope="module", params=STACKS)
 def stack(request) -> tuple[str, Evaluation]:
     return request.param, evaluate(request.param)
-
-
-def script_params(script: str) -> dict[str, str]:
-    """The values a rendered script assigns to its declared parameters, as bash sees them."""
-    head, _, declared = script.partition("# params:")
-    names = declared.splitlines()[0].split()
-    probe = head + "".join(f'printf "%s\\0" "${name}"\n' for name in names)
-    printed = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True).stdout
-    return dict(zip(names, printed.split("\0")[:-1], strict=True))
 
 
 def commands(evaluation: Evaluation):
@@ -159,7 +150,7 @@ def test_the_workspace_nodes_are_written_into_the_servers_instance_folder(stack)
     name, evaluation = stack
     site = site_config(name)
     command = evaluation.named(f"{site.site_name}-master-workspace-nodes")
-    params = script_params(script_of(command))
+    params = script_parameters(script_of(command))
     assert json.loads(params["NODE_SET"]) == site.node_set
     assert params["CONTAINER"] == evaluation.named(f"{site.site_name}-master-server").inputs["name"]
     assert params["TARGET"].startswith("/instance/")

@@ -15,10 +15,9 @@ import shutil
 import stat
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -42,6 +41,7 @@ from tests.harness import (
     script_of,
     site_config,
 )
+from tests.loopback import script_parameters, serving
 
 COMMANDS = ("command:local:Command", "command:remote:Command")
 DEV = full_stack_name("dev")
@@ -137,15 +137,6 @@ def stack_file(stack: str) -> dict[str, Any]:
     return yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())["config"]
 
 
-def params_of(script: str) -> dict[str, str]:
-    """The values a rendered script assigns to its declared parameters, as bash sees them."""
-    head, _, declared = script.partition("# params:")
-    names = declared.splitlines()[0].split()
-    probe = head + "".join(f'printf "%s\\0" "${name}"\n' for name in names)
-    printed = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True).stdout
-    return dict(zip(names, printed.split("\0")[:-1], strict=True))
-
-
 def template_of(script: str) -> str:
     """The name of the template a rendered script came from (its text after the parameter block)."""
     for path in sorted(rendering.SCRIPTS_DIR.glob("*.sh")):
@@ -158,7 +149,7 @@ def template_of(script: str) -> str:
 def rerender(registration: Registration, key: str = "create", **changes: str) -> str:
     """The script a Command runs, with some parameters pointed somewhere harmless (a temporary directory)."""
     script = script_of(registration, key)
-    values = {name.lower(): value for name, value in params_of(script).items()}
+    values = {name.lower(): value for name, value in script_parameters(script).items()}
     return rendering.render_script(template_of(script), **{**values, **changes})
 
 
@@ -262,7 +253,7 @@ def test_removing_the_firewall_takes_it_out_of_the_boot_ruleset(host):
 
 def test_firewall_persists_into_the_file_named_in_config():
     sim = run("sim", {"codenvy-infra:firewall": {"persistFile": "/etc/sysconfig/nftables.conf"}})
-    params = params_of(script_of(sim.evaluation.named("codenvy-ws-node2-firewall")))
+    params = script_parameters(script_of(sim.evaluation.named("codenvy-ws-node2-firewall")))
     assert params["NFTABLES_CONF"] == "/etc/sysconfig/nftables.conf"
 
 
@@ -358,9 +349,9 @@ def renamed_node_run() -> Run:
 def test_a_renamed_nodes_resources_claim_the_host_under_their_own_names(kind):
     old = shipped("sim").evaluation.named(f"codenvy-ws-node2-{kind}")
     new = renamed_node_run().evaluation.named(f"codenvy-ws-worker2-{kind}")
-    old_owner = params_of(script_of(old, "delete"))["OWNER"]
-    assert params_of(script_of(new))["OWNER"] != old_owner
-    assert params_of(script_of(old))["OWNER"] == old_owner, "a delete acts only for its own create"
+    old_owner = script_parameters(script_of(old, "delete"))["OWNER"]
+    assert script_parameters(script_of(new))["OWNER"] != old_owner
+    assert script_parameters(script_of(old))["OWNER"] == old_owner, "a delete acts only for its own create"
 
 
 def test_an_old_firewall_delete_after_a_renamed_nodes_create_leaves_the_firewall(host):
@@ -550,7 +541,7 @@ def test_the_manager_confirms_a_lost_node_before_it_is_forgotten():
     lost = lost_node_run()
     check = lost.evaluation.named("codenvy-ws-node2-lost")
     assert check.inputs["connection"]["host"] == site_config("sim").master.address
-    assert params_of(script_of(check))["NODE_ADDR"] == stack_file("sim")["codenvy-infra:nodes"][0]["address"]
+    assert script_parameters(script_of(check))["NODE_ADDR"] == stack_file("sim")["codenvy-infra:nodes"][0]["address"]
 
 
 def test_a_lost_node_is_removed_from_the_swarm_by_the_manager():
@@ -563,7 +554,7 @@ LOST_ADDRESS = stack_file("sim")["codenvy-infra:nodes"][0]["address"]
 
 
 def test_a_lost_node_is_no_member_in_the_other_hosts_firewalls():
-    rules = params_of(script_of(lost_node_run().evaluation.named("codenvy-ws-node1-firewall")))["RULESET"]
+    rules = script_parameters(script_of(lost_node_run().evaluation.named("codenvy-ws-node1-firewall")))["RULESET"]
     assert LOST_ADDRESS not in rules
 
 
@@ -617,11 +608,8 @@ class BootingServer(BaseHTTPRequestHandler):
 @pytest.fixture
 def booting() -> Iterator[str]:
     BootingServer.calls = 0
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), BootingServer)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/api"
-    httpd.shutdown()
+    with serving(BootingServer) as url:
+        yield url
 
 
 def test_the_limits_client_waits_for_a_server_that_is_still_starting(booting):

@@ -17,70 +17,65 @@ import pytest
 
 from components import master_node, rendering
 from tests import harness
+from tests.engine.docker_provider import MIB, container_state
+from tests.engine.rules import CONTAINER, Diff, diff, with_container_defaults
 from tests.harness import FabricatingMocks, evaluate, script_of, site_config, stack_file_config
 
-CONTAINER = "docker:index/container:Container"
 NETWORK = "docker:index/network:Network"
 DEV = harness.full_stack_name("dev")
 # moby daemon/daemon_unix.go (adaptContainerSettings): a memory limit without a swap limit is stored with
-# swap = twice the memory; the provider reads MemorySwap back into memory_swap.
+# swap = twice the memory.
 DAEMON_SWAP_FACTOR = 2
 # What the daemon adds to an overlay network's options (the VXLAN IDs it picked); the provider reads all
 # options back (resource_docker_network_funcs.go, resourceDockerNetworkReadRefreshFunc).
 VXLAN_OPTION = "com.docker.network.driver.overlay.vxlanid_list"
-# resource_docker_container.go: the attributes without ForceNew; a change of any other attribute the
-# program sets deletes the container and creates a new one (pulumi-docker gives containers
-# DeleteBeforeReplace).
-UPDATABLE = frozenset({"restart", "maxRetryCount", "memory", "memoryReservation", "memorySwap", "mustRun", "start",
-                       "destroyGraceSeconds", "cpuShares", "cpuSet"})  # fmt: skip
-# Schema defaults of the attributes the rules below read.
-DEFAULTS = {"start": True, "mustRun": True}
 # The user each image starts as when the container names none (its Dockerfile's USER): the official
 # haproxy image runs as `haproxy` (uid 99) since 2.4.
 IMAGE_USER = {"haproxy": "haproxy"}
 ROOT = ("root", "0", "0:0", "root:root")
 
 
-def _value(props: dict[str, Any], key: str) -> Any:
-    value = props.get(key, DEFAULTS.get(key))
-    return int(value) if isinstance(value, float) and value.is_integer() else value
+def daemon_report(inputs: dict[str, Any]) -> dict[str, Any]:
+    """What `docker inspect` says of a container just created from `inputs`: started unless `start` is
+    false, no published ports unless running, swap doubled when only memory is set."""
+    inputs = with_container_defaults(inputs)
+    running, memory, swap = inputs["start"], int(inputs.get("memory") or 0), int(inputs.get("memorySwap") or 0)
+    ports = {
+        f"{int(port['internal'])}/{port['protocol']}": [{"HostIp": port["ip"], "HostPort": str(int(port["external"]))}]
+        for port in inputs.get("ports") or []
+    }
+    return {
+        "Name": f"/{inputs['name']}",
+        "Image": inputs["image"],
+        "State": {"Running": running, "ExitCode": 0},
+        "Config": {"User": inputs.get("user") or ""},
+        "HostConfig": {
+            "RestartPolicy": {"Name": inputs["restart"], "MaximumRetryCount": int(inputs.get("maxRetryCount") or 0)},
+            "Memory": memory * MIB,
+            "MemorySwap": (swap or DAEMON_SWAP_FACTOR * memory) * MIB,
+            "LogConfig": {"Type": inputs.get("logDriver") or "json-file", "Config": inputs.get("logOpts") or {}},
+        },
+        "NetworkSettings": {"Ports": ports if running else {}},
+    }
 
 
 def state_after_create(inputs: dict[str, Any]) -> dict[str, Any]:
     """The state resourceDockerContainerCreate leaves: it ends with resourceDockerContainerRead."""
-    state = dict(inputs)
-    running = _value(inputs, "start")
-    memory, swap = _value(inputs, "memory") or 0, _value(inputs, "memorySwap") or 0
-    if memory > 0:
-        state["memorySwap"] = swap or DAEMON_SWAP_FACTOR * memory
-    # Ports are read from NetworkSettings, which has none for a container that is not running, when the
-    # container runs or must_run is true; a stopped container is then stored with must_run false.
-    if inputs.get("ports") and (running or _value(inputs, "mustRun")):
-        state["ports"] = inputs["ports"] if running else []
-    if not running and _value(inputs, "mustRun"):
-        state["mustRun"] = False
-    return state
+    return container_state(daemon_report(inputs), inputs)
 
 
-def changes(state: dict[str, Any], inputs: dict[str, Any]) -> dict[str, str]:
-    """The next preview of a container: attribute -> "update" or "replace" (the bridge diffs the inputs
-    against the state; memory_swap is Optional, not Computed, so an absent input differs from a stored one)."""
-    found = {}
-    for key in sorted(set(state) | set(inputs)):
-        if _value(state, key) != _value(inputs, key):
-            found[key] = "update" if key in UPDATABLE else "replace"
-    return found
+def changes(state: dict[str, Any], inputs: dict[str, Any]) -> Diff:
+    """The next preview of a container with `state`, registered again with `inputs`."""
+    return diff(CONTAINER, inputs, state, inputs)
 
 
 def runs_after_update(state: dict[str, Any], inputs: dict[str, Any]) -> bool:
     """Whether the container runs after the step to `inputs`: a replacement is created anew, and
     resourceDockerContainerUpdate starts a container whose must_run goes false -> true when start is set."""
-    step = changes(state, inputs)
-    if "replace" in step.values():
-        return _value(inputs, "start")
-    if step.get("mustRun") and not _value(state, "mustRun") and _value(inputs, "mustRun"):
-        return _value(inputs, "start")
-    return _value(state, "start") and _value(state, "mustRun")
+    step, wanted = changes(state, inputs), with_container_defaults(inputs)
+    if step.kind == "replace" or (not state["mustRun"] and wanted["mustRun"]):
+        return wanted["start"]
+    return state["start"] and state["mustRun"]
 
 
 def containers(evaluation: harness.Evaluation) -> dict[str, harness.Registration]:
@@ -156,7 +151,7 @@ def test_haproxy_drops_root_for_the_images_unprivileged_account():
 
 def test_cold_standby_containers_read_back_as_registered():
     for name, container in containers(cold()).items():
-        assert changes(state_after_create(container.inputs), container.inputs) == {}, name
+        assert changes(state_after_create(container.inputs), container.inputs).kind == "same", name
 
 
 def test_promotion_runs_every_cold_container():
@@ -169,7 +164,7 @@ def test_promotion_runs_every_cold_container():
 def test_active_sites_containers_read_back_as_registered():
     for stack in ("dev", "dr", "sim"):
         for name, container in containers(evaluate(stack)).items():
-            assert changes(state_after_create(container.inputs), container.inputs) == {}, f"{stack}: {name}"
+            assert changes(state_after_create(container.inputs), container.inputs).kind == "same", f"{stack}: {name}"
 
 
 # --- 3: an encrypted overlay ---------------------------------------------------------------------
@@ -319,19 +314,19 @@ def test_adding_a_node_leaves_every_container_as_it_was():
     before, after = containers(sim_with_nodes(2)), containers(sim_with_nodes(3))
     for name, container in before.items():
         state = state_after_create(container.inputs)
-        assert changes(state, after[name].inputs) == changes(state, container.inputs), name
+        assert changes(state, after[name].inputs).keys == changes(state, container.inputs).keys, name
 
 
 def test_every_container_stops_gracefully_before_it_is_removed():
     """resourceDockerContainerDelete stops with destroy_grace_seconds, or with a timeout of 0 (a kill)."""
     for stack in ("dev", "dr", "sim"):
         for name, container in containers(evaluate(stack)).items():
-            assert (_value(container.inputs, "destroyGraceSeconds") or 0) > 0, f"{stack}: {name} is killed"
+            assert (container.inputs.get("destroyGraceSeconds") or 0) > 0, f"{stack}: {name} is killed"
 
 
 def test_postgres_has_time_for_its_shutdown_checkpoint():
     postgres = evaluate("sim").named("codenvy-master-postgres").inputs
-    assert _value(postgres, "destroyGraceSeconds") >= 60
+    assert postgres["destroyGraceSeconds"] >= 60
 
 
 # --- 12: memory swap -----------------------------------------------------------------------------
@@ -341,12 +336,12 @@ def test_postgres_has_time_for_its_shutdown_checkpoint():
 def test_memory_limits_read_back_unchanged(stack):
     for name, container in containers(evaluate(stack)).items():
         state = state_after_create(container.inputs)
-        assert "memorySwap" not in changes(state, container.inputs), name
+        assert "memorySwap" not in changes(state, container.inputs).keys, name
 
 
 def test_containers_get_no_swap():
     for name, container in containers(evaluate("sim")).items():
-        assert _value(container.inputs, "memorySwap") == _value(container.inputs, "memory"), name
+        assert container.inputs.get("memorySwap") == container.inputs.get("memory"), name
 
 
 # --- Found by the lifecycle lane: the master's daemon restarts under its own containers ----------------------

@@ -8,14 +8,14 @@ import json
 import os
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import ClassVar
 
 import pytest
 
 from components.resource_api import ApiError, ResourceApi
 from tests.harness import PROJECT_DIR
+from tests.loopback import serving
 
 PASSWORD = "s3cret"  # noqa: S105 - the fake server's own test credential
 REPORT = b"Number of users: 1\nNumber of licensed seats: 50\n"
@@ -84,11 +84,8 @@ class FakeCodenvy(BaseHTTPRequestHandler):
 @pytest.fixture
 def server():
     FakeCodenvy.limits, FakeCodenvy.received = {}, []
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), FakeCodenvy)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/api"
-    httpd.shutdown()
+    with serving(FakeCodenvy) as url:
+        yield url
 
 
 def writes(received):

@@ -1,0 +1,131 @@
+"""The simulated hosts the cluster lane runs on (scripts/sim-cluster), and the stand-in engine wired to them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from tests.engine.command_provider import CommandProvider
+from tests.engine.docker_provider import DockerHost, ProviderError
+from tests.engine.engine import Backend, Engine
+from tests.harness import PROJECT_DIR
+
+SIM_CLUSTER = PROJECT_DIR / "scripts" / "sim-cluster"
+STATE = Path(os.environ.get("CODENVY_SIM_STATE", "/var/lib/codenvy-sim"))
+NOTHING_RUNS = "sim-cluster: nothing runs"
+SSH_TIMEOUT = 240
+
+
+@dataclass(frozen=True)
+class Node:
+    """One simulated host, as `sim-cluster up --json` describes it."""
+
+    name: str
+    address: str
+    docker_host: str
+    key_file: str
+
+    @classmethod
+    def described(cls, entry: dict[str, Any]) -> Node:
+        return cls(entry["name"], entry["address"], entry["docker_host"], entry["ssh"]["key_file"])
+
+    def ssh(self, command: str, check: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess:
+        argv = ["ssh", "-i", self.key_file, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", f"root@{self.address}",
+                command]  # fmt: skip
+        result = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=SSH_TIMEOUT)
+        if check and result.returncode != 0:
+            raise AssertionError(f"on {self.name}: {command[:120]!r} failed: {result.stderr.strip()}")
+        return result
+
+    def docker(self, *args: str, check: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            ["docker", "-H", self.docker_host, *args], input=stdin, capture_output=True, text=True, timeout=300
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"docker on {self.name}: {' '.join(args)} failed: {result.stderr!s}")
+        return result
+
+    def inspect(self, container: str) -> dict[str, Any]:
+        return json.loads(self.docker("inspect", container).stdout)[0]
+
+    def enter_argv(self) -> tuple[str, ...]:
+        """Runs a command inside this node (its network, mount and UTS namespaces), as if on that host."""
+        pid = (STATE / "nodes" / self.name / "init.pid").read_text().strip()
+        return ("nsenter", "-t", pid, "-n", "-m", "-u", "--")
+
+
+def sim_cluster(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(SIM_CLUSTER), *args], capture_output=True, text=True, timeout=300)
+
+
+def start_cluster(count: int, spec: Path) -> list[Node]:
+    if sim_cluster("status").stdout.strip() != NOTHING_RUNS:
+        raise RuntimeError("a simulated cluster is already running; stop it with `scripts/sim-cluster down`")
+    started = sim_cluster("up", "--nodes", str(count), "--json", str(spec))
+    if started.returncode != 0:
+        raise RuntimeError(started.stderr)
+    return [Node.described(entry) for entry in json.loads(spec.read_text())["nodes"]]
+
+
+def stop_cluster() -> None:
+    stopped = sim_cluster("down")
+    if stopped.returncode != 0:
+        raise RuntimeError(stopped.stderr)
+
+
+class SshAgent:
+    """An ssh-agent holding the simulated hosts' key: what pulumi-command authenticates with, besides a
+    `privateKey` input (remote/connection.go)."""
+
+    def __init__(self, key_file: str) -> None:
+        output = subprocess.run(["ssh-agent", "-s"], capture_output=True, text=True, check=True).stdout
+        values = dict(part.split("=", 1) for part in output.replace(";", "\n").split() if "=" in part)
+        self.socket, self.pid = values["SSH_AUTH_SOCK"], values["SSH_AGENT_PID"]
+        env = {**os.environ, "SSH_AUTH_SOCK": self.socket}
+        subprocess.run(["ssh-add", "-q", key_file], env=env, check=True, capture_output=True)
+
+    def stop(self) -> None:
+        subprocess.run(["kill", self.pid], check=False, capture_output=True)
+
+
+def docker_hosts_of(nodes: list[Node]):
+    """A docker.Provider's `host` (ssh://user@address:port, as the program sets it) to that node's engine.
+    The real provider tunnels through `ssh … docker system dial-stdio`; the lane uses the node's socket."""
+    by_address = {node.address: node for node in nodes}
+
+    def resolve(provider_inputs: dict[str, Any]) -> DockerHost:
+        address = urlparse(provider_inputs.get("host") or "").hostname
+        if address not in by_address:
+            raise ProviderError(f"no simulated host answers at {provider_inputs.get('host')!r}")
+        return DockerHost(by_address[address].docker_host)
+
+    return resolve
+
+
+def lane_engine(stack: str, nodes: list[Node], backend: Backend, agent: SshAgent, stack_file: str = "sim") -> Engine:
+    """An engine for `stack` (evaluating Pulumi.<stack_file>.yaml) whose providers reach the simulated hosts."""
+    commands = CommandProvider(log=lambda line: None, agent_socket=agent.socket, local_cwd=PROJECT_DIR)
+    return Engine(stack, backend, docker_hosts_of(nodes), commands, stack_file=stack_file)
+
+
+LOCAL_DOCKER = "unix:///var/run/docker.sock"
+
+
+def local_engine(stack: str, node: Node, backend: Backend, workdir: Path) -> Engine:
+    """An engine for a stack whose every role is on "this machine" (dev, dr): `node` plays that machine.
+    Local Commands run inside it (in `workdir`, where relative paths such as .backups land), and the
+    local Docker socket is its engine."""
+
+    def docker_host(provider_inputs: dict[str, Any]) -> DockerHost:
+        if (provider_inputs.get("host") or LOCAL_DOCKER) != LOCAL_DOCKER:
+            raise ProviderError(f"{provider_inputs.get('host')!r} is not this machine's engine")
+        return DockerHost(node.docker_host)
+
+    commands = CommandProvider(log=lambda line: None, local_argv=node.enter_argv(), local_cwd=workdir)
+    return Engine(stack, backend, docker_host, commands)

@@ -1,0 +1,485 @@
+"""The stand-in engine: a stack's state kept across runs of the real program, and `up`, `preview`,
+`refresh` and `destroy` computed the way pulumi/pulumi pkg/resource/deploy computes them."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from pulumi.runtime import rpc
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
+
+from tests.engine import docker_provider
+from tests.engine.command_provider import CommandError, CommandProvider, LogLine
+from tests.engine.crypto import real_password, real_tls
+from tests.engine.rules import COMMAND_TYPES, DOCKER_TYPES, STACK_REFERENCE, Diff, deletion_order, diff
+from tests.harness import Evaluation, FabricatingMocks, RecordingMonitor, evaluate, full_stack_name, plain
+
+READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
+
+
+class EngineError(Exception):
+    """`pulumi up` failed; `str()` is what the engine would print."""
+
+
+@dataclass
+class ResourceState:
+    """One resource of a checkpoint, as pkg/resource/state.go keeps it."""
+
+    urn: str
+    type: str
+    custom: bool
+    id: str = ""
+    inputs: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    parent: str = ""
+    provider: str = ""
+    dependencies: tuple[str, ...] = ()
+    secret_inputs: frozenset[str] = frozenset()
+    retain_on_delete: bool = False
+    delete: bool = False  # an old copy waiting for its delete after a create-before-delete replacement
+
+    @property
+    def edges(self) -> tuple[str, ...]:
+        provider = (self.provider.rsplit("::", 1)[0],) if self.provider else ()
+        return (*self.dependencies, *((self.parent,) if self.parent else ()), *provider)
+
+
+@dataclass
+class Step:
+    urn: str
+    kind: str
+    keys: tuple[str, ...] = ()
+    # What `pulumi preview --diff` shows for each changed key: (the state's value, the program's).
+    values: dict[str, tuple[Any, Any]] = field(default_factory=dict, compare=False, repr=False)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.urn.rsplit('::', 1)[-1]}" + (f" [{', '.join(self.keys)}]" if self.keys else "")
+
+    def diff(self) -> str:
+        return "\n".join(f"{self}: {key}: {old!r} => {new!r}" for key, (old, new) in self.values.items())
+
+    @property
+    def type(self) -> str:
+        """The resource's type token, the last part of the URN's type path."""
+        return self.urn.split("::")[2].split("$")[-1]
+
+
+@dataclass
+class Checkpoint:
+    """A stack's state: resources in dependency order, and its outputs."""
+
+    resources: list[ResourceState] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def by_urn(self) -> dict[str, ResourceState]:
+        return {resource.urn: resource for resource in self.resources}
+
+
+@dataclass
+class Result:
+    steps: list[Step]
+    evaluation: Evaluation
+
+    def changes(self) -> list[Step]:
+        return [step for step in self.steps if step.kind != "same"]
+
+    def diff(self) -> list[str]:
+        """Each change with its values, as `pulumi preview --diff` lists them; empty when nothing changes."""
+        return [step.diff() or str(step) for step in self.changes()]
+
+
+@dataclass
+class Backend:
+    """Every stack's checkpoint, as a file backend keeps them; answers readStackOutputs."""
+
+    stacks: dict[str, Checkpoint] = field(default_factory=dict)
+
+    def read_stack_outputs(self, name: str) -> dict[str, Any]:
+        # pkg/backend/backend.go GetStackOutputs: a stack without a checkpoint is an error.
+        if name not in self.stacks:
+            raise EngineError(f'invocation of {READ_STACK_OUTPUTS} returned an error: unknown stack "{name}"')
+        return dict(self.stacks[name].outputs)
+
+
+DockerHosts = Callable[[Mapping[str, Any]], docker_provider.DockerHost]
+
+
+class Engine:
+    """One stack of the project on real hosts. `docker_hosts` maps a docker.Provider's inputs to the engine
+    it reaches; `commands` runs Commands."""
+
+    def __init__(
+        self, stack: str, backend: Backend, docker_hosts: DockerHosts, commands: CommandProvider, stack_file: str = ""
+    ) -> None:
+        self.stack = stack
+        self.stack_file = stack_file or stack
+        self.backend = backend
+        self.docker_hosts = docker_hosts
+        self.commands = commands
+        self.log: list[LogLine] = []
+        self.provider_inputs: dict[str, dict[str, Any]] = {}
+        commands.log = self.log.append
+        backend.stacks.setdefault(full_stack_name(stack), Checkpoint())
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        return self.backend.stacks[full_stack_name(self.stack)]
+
+    def up(self, overrides: Mapping[str, Any] | None = None, **options) -> Result:
+        return self._run(overrides or {}, preview=False, **options)
+
+    def preview(self, overrides: Mapping[str, Any] | None = None, **options) -> Result:
+        return self._run(overrides or {}, preview=True, **options)
+
+    def refresh(self) -> list[Step]:
+        """pkg/resource/deploy/step.go RefreshStep: each resource's provider Read; a gone one leaves the state."""
+        steps, kept = [], []
+        for resource in self.checkpoint.resources:
+            if resource.type not in DOCKER_TYPES or resource.delete:
+                kept.append(resource)
+                continue
+            host = self._docker_host(resource.provider)
+            read = docker_provider.read(host, resource.type, resource.id, resource.outputs)
+            if read is None:
+                steps.append(Step(resource.urn, "delete"))
+                continue
+            changed = {
+                key: (resource.outputs.get(key), read.get(key))
+                for key in read
+                if read[key] != resource.outputs.get(key)
+            }
+            steps.append(Step(resource.urn, "update" if changed else "same", tuple(changed), changed))
+            kept.append(replace(resource, outputs=read))
+        self.checkpoint.resources = kept
+        return steps
+
+    def destroy(self) -> list[Step]:
+        """Every resource deleted in reverse dependency order; retained ones only leave the state."""
+        doomed = {resource.urn: resource for resource in self.checkpoint.resources}
+        steps = self._delete(doomed, preview=False)
+        self.checkpoint.outputs = {}
+        return steps
+
+    # --- one run of the program ------------------------------------------------------------------------
+
+    def _run(self, overrides: Mapping[str, Any], *, preview: bool, **options) -> Result:
+        run = _Run(self, preview)
+        evaluation = Evaluation()
+        try:
+            evaluate(self.stack_file, dict(overrides), mocks=run.mocks, monitor_class=run.monitor_class,
+                     into=evaluation, preview=preview, stack_outputs={}, stack_name=self.stack, **options)  # fmt: skip
+        except Exception as error:
+            if not preview:
+                self._finish_failed(run, evaluation)
+            message = str(run.failure or error)
+            self.log.append(LogLine("", "error", message))
+            raise EngineError(message) from error
+        if run.failure is not None:
+            if not preview:
+                self._finish_failed(run, evaluation)
+            raise EngineError(str(run.failure))
+        doomed = {
+            resource.urn: resource
+            for resource in self.checkpoint.resources
+            if resource.delete or (resource.urn not in run.operated and resource.urn not in run.aliased)
+        }
+        if preview:
+            return Result([*run.steps, *self._delete(doomed, preview=True)], evaluation)
+        self.checkpoint.resources = [*run.new_state, *doomed.values()]
+        try:
+            steps = self._delete(doomed, preview=False)
+        except EngineError:
+            self.checkpoint.outputs = {**self.checkpoint.outputs, **evaluation.exports}
+            raise
+        # pkg/resource/deploy/deployment_executor.go: a successful update replaces the stack's outputs.
+        self.checkpoint.outputs = dict(evaluation.exports)
+        return Result([*run.steps, *steps], evaluation)
+
+    def _finish_failed(self, run: _Run, evaluation: Evaluation) -> None:
+        """A failed update keeps the old state of what did not finish, the new state of what did, and the
+        outputs that resolved over the old ones (deployment_executor.go, "Finalize the stack outputs")."""
+        new = {resource.urn for resource in run.new_state}
+        aliased = set(run.aliased)
+        untouched = [r for r in self.checkpoint.resources if r.delete or (r.urn not in new and r.urn not in aliased)]
+        self.checkpoint.resources = [*run.new_state, *untouched]
+        self.checkpoint.outputs = {**self.checkpoint.outputs, **evaluation.exports}
+
+    def _delete(self, doomed: dict[str, ResourceState], *, preview: bool) -> list[Step]:
+        """step_generator.go GenerateDeletes + ScheduleDeletes: dependents before their dependencies; a
+        failure stops the rest, which stay in the state."""
+        snapshot = [resource.urn for resource in self.checkpoint.resources]
+        order = deletion_order(snapshot, {urn: r.edges for urn, r in doomed.items()}, set(doomed))
+        steps = []
+        for urn in order:
+            resource = doomed[urn]
+            steps.append(Step(urn, "delete-replaced" if resource.delete else "delete"))
+            if preview:
+                continue
+            try:
+                self._delete_one(resource)
+            except (CommandError, docker_provider.ProviderError) as error:
+                message = f"deleting {urn}: {error}"
+                self.log.append(LogLine(urn, "error", message))
+                raise EngineError(message) from error
+            self.checkpoint.resources = [r for r in self.checkpoint.resources if r is not resource]
+        return steps
+
+    def _delete_one(self, resource: ResourceState) -> None:
+        # step.go DeleteStep.Apply: retainOnDelete skips the provider's Delete.
+        if resource.retain_on_delete or not resource.custom:
+            return
+        if resource.type in COMMAND_TYPES:
+            if resource.inputs.get("delete"):
+                self.commands.run(resource.urn, resource.type, resource.inputs, "delete", resource.outputs)
+        elif resource.type in DOCKER_TYPES:
+            host = self._docker_host(resource.provider)
+            docker_provider.delete(host, resource.type, resource.id, resource.outputs)
+
+    def _docker_host(self, provider_ref: str) -> docker_provider.DockerHost:
+        urn = provider_ref.rsplit("::", 1)[0]
+        inputs = self.provider_inputs.get(urn)
+        if inputs is None:
+            provider = self.checkpoint.by_urn().get(urn)
+            inputs = provider.inputs if provider else {}
+        return self.docker_hosts(inputs)
+
+
+class _Run:
+    """The registrations of one program run and the steps they produce."""
+
+    def __init__(self, engine: Engine, preview: bool) -> None:
+        self.engine = engine
+        self.preview = preview
+        self.old = engine.checkpoint.by_urn()
+        self.new_state: list[ResourceState] = []
+        self.steps: list[Step] = []
+        self.operated: set[str] = set()
+        self.aliased: dict[str, str] = {}
+        self.aliases_of: dict[str, list[str]] = {}
+        self.failure: Exception | None = None
+        self.lock = threading.Lock()
+        self.mocks = _ReadMocks(engine.backend)
+        run = self
+
+        class Monitor(RecordingMonitor):
+            def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
+                if request.type == "pulumi:pulumi:Stack":
+                    return super().RegisterResource(request)
+                _ensure_event_loop()
+                urn = self.make_urn(request.parent, request.type, request.name)
+                outputs, resource_id = run.register(urn, request)
+                serialized = _sync_await(rpc.serialize_properties(outputs, {}))
+                self._record(urn, request, request.object, serialized)
+                return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=serialized)
+
+        self.monitor_class = Monitor
+
+    # --- registrations ---------------------------------------------------------------------------------
+
+    def register(self, urn: str, request) -> tuple[dict[str, Any], str]:
+        wire = rpc.deserialize_properties(request.object)
+        inputs = {key: plain(value) for key, value in wire.items()}
+        secret = frozenset(key for key, value in wire.items() if _is_secret(value))
+        aliases = self._aliases(urn, request)
+        with self.lock:
+            self.aliases_of[urn] = aliases
+            old = self.old.get(urn) or next((self.old[a] for a in aliases if a in self.old), None)
+            if old is not None and old.urn != urn:
+                self.aliased[old.urn] = urn
+            self.operated.add(urn)
+        new = ResourceState(
+            urn=urn,
+            type=request.type,
+            custom=bool(request.custom),
+            inputs=inputs,
+            parent=request.parent,
+            provider=request.provider,
+            dependencies=tuple(request.dependencies),
+            secret_inputs=secret,
+            retain_on_delete=bool(request.retainOnDelete),
+        )
+        if request.type.startswith("pulumi:providers:"):
+            self.engine.provider_inputs[urn] = inputs
+        if not new.custom:
+            self._record(new, Step(urn, "same" if old else "create"))
+            return {}, ""
+        try:
+            return self._step(old, new, request)
+        except (CommandError, docker_provider.ProviderError) as error:
+            message = f"{urn.rsplit('::', 1)[-1]} ({request.type}): {error}"
+            with self.lock:
+                self.failure = self.failure or EngineError(message)
+            self.engine.log.append(LogLine(urn, "error", message))
+            raise EngineError(message) from error
+
+    def _aliases(self, urn: str, request) -> list[str]:
+        """step_generator.go generateAliases: explicit aliases, and those inherited from the parent's."""
+        found = list(request.aliasURNs)
+        for alias in request.aliases:
+            if alias.WhichOneof("alias") == "urn":
+                found.append(alias.urn)
+                continue
+            spec = alias.spec
+            parent = spec.parentUrn or ("" if spec.noParent else request.parent)
+            found.append(_make_urn(self.engine, parent, spec.type or request.type, spec.name or request.name))
+        for parent_alias in self.aliases_of.get(request.parent, []):
+            found.append(_make_urn(self.engine, parent_alias, request.type, request.name))
+        return [alias for alias in found if alias != urn]
+
+    def _step(self, old: ResourceState | None, new: ResourceState, request) -> tuple[dict[str, Any], str]:
+        if old is None or old.delete:
+            return self._create(new, "create")
+        verdict = diff(
+            new.type,
+            old.inputs,
+            old.outputs,
+            _ignoring(new.inputs, old.inputs, request.ignoreChanges),
+            ignore_changes=request.ignoreChanges,
+            replace_on_changes=request.replaceOnChanges,
+            delete_before_replace=bool(request.deleteBeforeReplace),
+        )
+        if verdict.kind == "same":
+            self._record(replace(new, id=old.id, outputs=old.outputs), Step(new.urn, "same"))
+            return old.outputs, old.id
+        values = {key: (old.outputs.get(key, old.inputs.get(key)), new.inputs.get(key)) for key in verdict.keys}
+        if verdict.kind == "update":
+            return self._update(old, new, verdict, values)
+        return self._replace(old, new, verdict, values)
+
+    def _create(
+        self, new: ResourceState, kind: str, keys: tuple[str, ...] = (), values: dict | None = None
+    ) -> tuple[dict[str, Any], str]:
+        step = Step(new.urn, kind, keys, values or {})
+        if self.preview:
+            outputs = _unknown_outputs(new)
+            self._record(replace(new, outputs=outputs), step)
+            return outputs, ""
+        resource_id, outputs = self._provider_create(new)
+        self._record(replace(new, id=resource_id, outputs=outputs), step)
+        return outputs, resource_id
+
+    def _update(
+        self, old: ResourceState, new: ResourceState, verdict: Diff, values: dict
+    ) -> tuple[dict[str, Any], str]:
+        step = Step(new.urn, "update", verdict.keys, values)
+        if self.preview:
+            outputs = {**old.outputs, **_unknown_outputs(new)}
+            self._record(replace(new, id=old.id, outputs=outputs), step)
+            return outputs, old.id
+        if new.type in COMMAND_TYPES:
+            # command*.go Update: runs `update` when set, otherwise `create` again.
+            operation = "update" if new.inputs.get("update") else "create"
+            stdout, stderr = self.engine.commands.run(new.urn, new.type, new.inputs, operation, old.outputs)
+            outputs = {**new.inputs, "stdout": stdout, "stderr": stderr}
+        elif new.type in DOCKER_TYPES:
+            host = self.engine._docker_host(new.provider)
+            outputs = docker_provider.update(host, new.type, old.id, old.outputs, new.inputs)
+        else:
+            outputs = {**old.outputs, **new.inputs}
+        self._record(replace(new, id=old.id, outputs=outputs), step)
+        return outputs, old.id
+
+    def _replace(
+        self, old: ResourceState, new: ResourceState, verdict: Diff, values: dict
+    ) -> tuple[dict[str, Any], str]:
+        if verdict.delete_before_replace:
+            # step_generator.go continueStepsFromDiff: delete-before-replace deletes the old one first.
+            if not self.preview:
+                self.engine._delete_one(old)
+                with self.lock:
+                    self.engine.checkpoint.resources = [r for r in self.engine.checkpoint.resources if r is not old]
+            return self._create(new, "replace", verdict.keys, values)
+        # Create-before-delete: the old copy is deleted with the other deletes, after the program.
+        with self.lock:
+            self.engine.checkpoint.resources = [
+                replace(r, delete=True) if r is old else r for r in self.engine.checkpoint.resources
+            ]
+        return self._create(new, "replace", verdict.keys, values)
+
+    def _provider_create(self, new: ResourceState) -> tuple[str, dict[str, Any]]:
+        if new.type in COMMAND_TYPES:
+            stdout, stderr = self.engine.commands.run(new.urn, new.type, new.inputs, "create", {})
+            return str(uuid.uuid4()), {**new.inputs, "stdout": stdout, "stderr": stderr}
+        if new.type in DOCKER_TYPES:
+            return docker_provider.create(self.engine._docker_host(new.provider), new.type, new.inputs)
+        if new.type.startswith("tls:index/"):
+            return str(uuid.uuid4()), {**new.inputs, **real_tls(new.type, new.inputs)}
+        if new.type == "random:index/randomPassword:RandomPassword":
+            return "none", {**new.inputs, **real_password(int(new.inputs["length"]))}
+        return str(uuid.uuid4()), dict(new.inputs)
+
+    def _record(self, state: ResourceState, step: Step) -> None:
+        with self.lock:
+            self.new_state.append(state)
+            self.steps.append(step)
+
+
+class _ReadMocks(FabricatingMocks):
+    """Reads and invokes: StackReference and readStackOutputs answered from the backend's checkpoints."""
+
+    def __init__(self, backend: Backend) -> None:
+        super().__init__()
+        self.backend = backend
+
+    def new_resource(self, args):
+        if args.typ == STACK_REFERENCE:
+            name = args.inputs["name"]
+            return name, {"name": name, "outputs": self.backend.read_stack_outputs(name), "secretOutputNames": []}
+        return super().new_resource(args)
+
+    def call(self, args):
+        if args.token == READ_STACK_OUTPUTS:
+            name = args.args["name"]
+            return {"name": name, "outputs": self.backend.read_stack_outputs(name), "secretOutputNames": []}
+        return {}
+
+
+def _make_urn(engine: Engine, parent: str, type_: str, name: str) -> str:
+    if parent:
+        type_ = parent.split("::")[2].split("$")[-1] + "$" + type_
+    return "urn:pulumi:" + "::".join([engine.stack, "codenvy-infra", type_, name])
+
+
+def _ignoring(new: dict[str, Any], old: dict[str, Any], paths) -> dict[str, Any]:
+    """step_generator.go processIgnoreChanges: the old input's value stands in for each ignored path."""
+    result = dict(new)
+    for path in paths:
+        key = path.split(".")[0].split("[")[0]
+        if key in old:
+            result[key] = old[key]
+        else:
+            result.pop(key, None)
+    return result
+
+
+# What each provider computes, unknown in a preview until the step runs.
+COMPUTED_OUTPUTS = {
+    "command:local:Command": ("stdout", "stderr"),
+    "command:remote:Command": ("stdout", "stderr"),
+    "docker:index/remoteImage:RemoteImage": ("imageId", "repoDigest"),
+    "tls:index/privateKey:PrivateKey": ("privateKeyPem", "publicKeyPem", "publicKeyOpenssh"),
+    "tls:index/selfSignedCert:SelfSignedCert": ("certPem",),
+    "tls:index/certRequest:CertRequest": ("certRequestPem",),
+    "tls:index/locallySignedCert:LocallySignedCert": ("certPem",),
+    "random:index/randomPassword:RandomPassword": ("result", "bcryptHash"),
+}
+
+
+def _unknown_outputs(new: ResourceState) -> dict[str, Any]:
+    """In a preview, what the provider would compute is not known yet."""
+    return {**new.inputs, **dict.fromkeys(COMPUTED_OUTPUTS.get(new.type, ()), rpc.UNKNOWN)}
+
+
+def _is_secret(value: Any) -> bool:
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return True
+        return any(_is_secret(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_is_secret(item) for item in value)
+    return False
