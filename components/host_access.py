@@ -33,6 +33,7 @@ COMMAND_INPUTS = (
 # firewall and the swarm membership (delete scripts undo only what their own resource did).
 STATE_DIR = "/etc/codenvy"
 
+
 @dataclass(frozen=True)
 class HostAccess:
     """A host resolved once from config: the Docker API provider and the shell commands run through."""

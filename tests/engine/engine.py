@@ -17,7 +17,15 @@ from tests.engine import docker_provider
 from tests.engine.command_provider import CommandError, CommandProvider, LogLine
 from tests.engine.crypto import real_password, real_tls
 from tests.engine.rules import COMMAND_TYPES, DOCKER_TYPES, STACK_REFERENCE, Diff, deletion_order, diff
-from tests.harness import Evaluation, FabricatingMocks, RecordingMonitor, evaluate, full_stack_name, plain
+from tests.harness import (
+    Evaluation,
+    FabricatingMocks,
+    RecordingMonitor,
+    evaluate,
+    full_stack_name,
+    plain,
+    run_under_mocks,
+)
 
 READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 
@@ -114,10 +122,18 @@ class Engine:
     it reaches; `commands` runs Commands."""
 
     def __init__(
-        self, stack: str, backend: Backend, docker_hosts: DockerHosts, commands: CommandProvider, stack_file: str = ""
+        self,
+        stack: str,
+        backend: Backend,
+        docker_hosts: DockerHosts,
+        commands: CommandProvider,
+        stack_file: str = "",
+        program: Callable[[], None] | None = None,
     ) -> None:
+        """`program` runs instead of the project's __main__.py with the stack file's config (engine tests)."""
         self.stack = stack
         self.stack_file = stack_file or stack
+        self.program = program
         self.backend = backend
         self.docker_hosts = docker_hosts
         self.commands = commands
@@ -171,8 +187,11 @@ class Engine:
         run = _Run(self, preview)
         evaluation = Evaluation()
         try:
-            evaluate(self.stack_file, dict(overrides), mocks=run.mocks, monitor_class=run.monitor_class,
-                     into=evaluation, preview=preview, stack_outputs={}, stack_name=self.stack, **options)  # fmt: skip
+            common = {"mocks": run.mocks, "monitor_class": run.monitor_class, "into": evaluation, "preview": preview}
+            if self.program is None:
+                evaluate(self.stack_file, dict(overrides), stack_outputs={}, stack_name=self.stack, **common, **options)
+            else:
+                run_under_mocks(self.program, stack=self.stack, config=overrides, **common)
         except Exception as error:
             if not preview:
                 self._finish_failed(run, evaluation)
@@ -255,7 +274,8 @@ class _Run:
     def __init__(self, engine: Engine, preview: bool) -> None:
         self.engine = engine
         self.preview = preview
-        self.old = engine.checkpoint.by_urn()
+        # The live copy of each resource; an old copy still waiting for its delete-replaced is not one.
+        self.old = {r.urn: r for r in engine.checkpoint.resources if not r.delete}
         self.new_state: list[ResourceState] = []
         self.steps: list[Step] = []
         self.operated: set[str] = set()
