@@ -95,6 +95,7 @@ class Registry(pulumi.ComponentResource):
             site=site,
             image=image,
             container_name=f"{site.site_name}-registry",
+            extra_labels={"codenvy.service": "registry"},  # the marker the policy pack identifies it by
             memory_mb=site.memory.registry_mb,
             stop_grace_seconds=STOP_GRACE_SECONDS,
             healthcheck=f"wget -q -O /dev/null http://{HEALTH_ADDR}/debug/health",

@@ -5,7 +5,9 @@ Resource policies read the inputs the engine sees (camelCase); stack policies re
 
 from __future__ import annotations
 
+import ipaddress
 import json
+import posixpath
 import re
 import shlex
 from collections.abc import Callable, Iterable, Mapping
@@ -22,6 +24,10 @@ from pulumi_policy import (
 )
 
 CONTAINER = "docker:index/container:Container"
+SERVICE = "docker:index/service:Service"
+PLUGIN = "docker:index/plugin:Plugin"
+# A Swarm service runs containers too: every container rule reads its task spec (see _container_props).
+CONTAINER_LIKE = (CONTAINER, SERVICE)
 REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
 DOCKER_PROVIDER = "pulumi:providers:docker"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
@@ -30,9 +36,70 @@ COMMANDS = ("command:local:Command", "command:remote:Command")
 # The same set as components.config.INTERNAL_PORTS; the pack imports nothing of the program (a test
 # keeps the two equal).
 INTERNAL_PORTS = frozenset({2181, 2375, 2376, 2377, 4789, 5432, 7946})
-ALL_INTERFACES = (None, "", "0.0.0.0", "::")  # noqa: S104 - the values this rule looks for
-DOCKER_SOCKETS = ("/var/run/docker.sock", "/run/docker.sock")
+# Container runtime sockets, after _host_path's normalisation (/var/run is a symlink to /run): each is root on
+# the host, and so is any directory holding one.
+RUNTIME_SOCKETS = (
+    "/run/docker.sock",
+    "/run/containerd/containerd.sock",
+    "/run/docker/containerd/containerd.sock",
+    "/run/crio/crio.sock",
+    "/run/podman/podman.sock",
+)
+# Host directories a container must not see, nor any directory above or below them: configuration, kernel
+# interfaces, devices, binaries and the runtimes' state are each a way to root. "/" is only itself.
+SYSTEM_PATHS = (
+    "/etc",
+    "/proc",
+    "/sys",
+    "/dev",
+    "/boot",
+    "/root",
+    "/run",
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/var/lib/docker",
+    "/var/lib/containerd",
+)
+# Docker's default capability set (moby oci/caps/defaults.go): re-adding one after a drop grants nothing new.
+DEFAULT_CAPABILITIES = frozenset(
+    {
+        "AUDIT_WRITE",
+        "CHOWN",
+        "DAC_OVERRIDE",
+        "FOWNER",
+        "FSETID",
+        "KILL",
+        "MKNOD",
+        "NET_BIND_SERVICE",
+        "NET_RAW",
+        "SETFCAP",
+        "SETGID",
+        "SETPCAP",
+        "SETUID",
+        "SYS_CHROOT",
+    }
+)
+NAMESPACE_MODES = ("networkMode", "pidMode", "ipcMode", "usernsMode", "cgroupnsMode")
+# securityOpts (key, value) pairs that switch a confinement off; Docker accepts `=` and the older `:`.
+UNCONFINED = (
+    ("seccomp", "unconfined"),
+    ("apparmor", "unconfined"),
+    ("systempaths", "unconfined"),
+    ("label", "disable"),
+    ("label", "type:spc_t"),
+)
+# The label components/registry.py sets on the registry container: how the pack knows it without REGISTRY_*
+# variables (a test keeps the two equal).
+REGISTRY_LABEL = ("codenvy.service", "registry")
 PLAINTEXT_DOCKER_API = re.compile(r"tcp://[^\s\"']+:2375\b")
+# In a host command, after _daemon_text's decoding: any address on 2375 (dockerd reads `0.0.0.0:2375` and
+# `:2375` as tcp://), any tcp:// listener (its port defaults to 2375 without TLS, so only a number tells),
+# and the insecure-registry setting in either spelling (daemon.json's plural key, dockerd's singular flag).
+PLAINTEXT_PORT = re.compile(r":0*2375(?!\d)")
+TCP_LISTENER = re.compile(r"tcp://(\[[^\]]*\]|[^\s/:,;|&)\]]*)(?::(\w*))?")
+INSECURE_REGISTRY = re.compile(r"insecure[\s_-]*registr")
 MANAGER_MARKER = "# swarm role: manager"
 # The parameters of the master's workspace-nodes command (components/scripts/workspace_nodes.sh) that
 # declare a site's workspace nodes and the server container they belong to (a test keeps them equal).
@@ -69,6 +136,39 @@ def _resource_policy(
 # --- containers -------------------------------------------------------------------------------------
 
 
+def _service_as_container(props: Mapping[str, Any]) -> dict[str, Any]:
+    """A Swarm service's task spec in a container's terms, so each container rule reads both alike."""
+    task = props.get("taskSpec") or {}
+    spec = task.get("containerSpec") or {}
+    restart = task.get("restartPolicy") or {}
+    # Swarm's default condition `any` restarts until the service is removed: a container's unless-stopped.
+    condition = restart.get("condition") or "any"
+    selinux = (spec.get("privileges") or {}).get("seLinuxContext") or {}
+    return {
+        "image": spec.get("image"),
+        "memory": ((task.get("resources") or {}).get("limits") or {}).get("memoryBytes"),
+        "restart": {"any": "unless-stopped", "none": "no"}.get(condition, condition),
+        "maxRetryCount": restart.get("maxAttempts"),
+        "capabilities": {"adds": spec.get("capAdds") or []},
+        "networksAdvanced": task.get("networksAdvanceds") or [],
+        "securityOpts": ["label=disable"] if selinux.get("disable") else [],
+        "mounts": spec.get("mounts") or [],
+        # Swarm publishes through its routing mesh on every interface of every node; there is no ip.
+        "ports": [
+            {"internal": port.get("targetPort"), "external": port.get("publishedPort")}
+            for port in (props.get("endpointSpec") or {}).get("ports") or []
+        ],
+        "envs": [f"{key}={value}" for key, value in (spec.get("env") or {}).items()],
+        "labels": [*(props.get("labels") or []), *(spec.get("labels") or [])],
+        "healthcheck": spec.get("healthcheck"),
+        "logOpts": (task.get("logDriver") or {}).get("options"),
+    }
+
+
+def _container_props(args: ResourceValidationArgs) -> Mapping[str, Any]:
+    return _service_as_container(args.props) if args.resource_type == SERVICE else args.props
+
+
 def _unpinned(image: str | None) -> bool:
     if not image or image.startswith("sha256:") or "@sha256:" in image:
         return False  # unknown until apply, an image ID, or a digest
@@ -77,23 +177,24 @@ def _unpinned(image: str | None) -> bool:
 
 
 def _check_image_pinned(args: ResourceValidationArgs) -> str | None:
-    image = args.props.get("image") if args.resource_type == CONTAINER else args.props.get("name")
+    image = args.props.get("name") if args.resource_type == REMOTE_IMAGE else _container_props(args).get("image")
     if _unpinned(image):
         return f"image '{image}' is not pinned; name a version tag (not latest) or a digest (@sha256:…)"
     return None
 
 
 def _check_memory_limit(args: ResourceValidationArgs) -> str | None:
-    if not args.props.get("memory"):
+    if not _container_props(args).get("memory"):
         return "no memory limit; set memory (MiB) so one service cannot starve the host"
     return None
 
 
 def _check_restart_policy(args: ResourceValidationArgs) -> str | None:
-    restart = args.props.get("restart") or "no"
+    props = _container_props(args)
+    restart = props.get("restart") or "no"
     if restart == "unless-stopped":
         return None
-    if restart == "on-failure" and (args.props.get("maxRetryCount") or 0) > 0:
+    if restart == "on-failure" and (props.get("maxRetryCount") or 0) > 0:
         return None
     if restart == "on-failure":
         return "restart on-failure without a bound; set maxRetryCount (e.g. 5)"
@@ -106,36 +207,153 @@ def _check_not_privileged(args: ResourceValidationArgs) -> str | None:
     return None
 
 
-def _mounted_paths(props: Mapping[str, Any]) -> list[str]:
-    paths = [volume.get("hostPath") for volume in props.get("volumes") or []]
-    paths += [mount.get("source") for mount in props.get("mounts") or []]
-    return [path for path in paths if path]
-
-
-def _check_no_docker_socket(args: ResourceValidationArgs) -> str | None:
-    if any(path in DOCKER_SOCKETS for path in _mounted_paths(args.props)):
-        return "mounts the Docker socket, which is root on the host; talk to the API over ssh:// or TLS instead"
+def _check_no_added_capabilities(args: ResourceValidationArgs) -> str | None:
+    adds = (_container_props(args).get("capabilities") or {}).get("adds") or []
+    extra = sorted({str(cap).strip().upper().removeprefix("CAP_") for cap in adds} - DEFAULT_CAPABILITIES)
+    if extra:
+        return (
+            f"adds capabilities {extra} beyond Docker's defaults (ALL and SYS_ADMIN are root on the host); "
+            "drop them from capabilities.adds"
+        )
     return None
 
 
-def _check_internal_ports(args: ResourceValidationArgs) -> str | None:
+def _check_no_host_namespaces(args: ResourceValidationArgs) -> str | None:
+    props = _container_props(args)
+    shared = [key for key in NAMESPACE_MODES if str(props.get(key) or "").strip().lower() == "host"]
+    if any(str(net.get("name") or "").strip().lower() == "host" for net in props.get("networksAdvanced") or []):
+        shared.append("networksAdvanced")
+    if shared:
+        return f"shares the host's namespaces ({', '.join(shared)}: host); drop them and use the site's networks"
+    return None
+
+
+def _unconfined(option: Any) -> bool:
+    key, equals, value = re.sub(r"\s*([=:])\s*", r"\1", str(option).strip().lower()).partition("=")
+    if not equals:
+        key, _, value = key.partition(":")
+    return (key, value) in UNCONFINED
+
+
+def _check_confinement(args: ResourceValidationArgs) -> str | None:
+    unconfined = [str(opt) for opt in _container_props(args).get("securityOpts") or [] if _unconfined(opt)]
+    if unconfined:
+        return f"switches confinement off ({', '.join(unconfined)}); drop these securityOpts and keep the defaults"
+    return None
+
+
+def _check_no_host_devices(args: ResourceValidationArgs) -> str | None:
+    props = _container_props(args)
+    devices = [str(device.get("hostPath")) for device in props.get("devices") or []]
+    devices += [f"rule '{rule}'" for rule in props.get("deviceCgroupRules") or []]
+    if devices:
+        return f"reaches host devices ({', '.join(devices)}); drop devices and deviceCgroupRules"
+    return None
+
+
+def _host_path(raw: Any) -> str | None:
+    """A bind source as the kernel resolves it: `//x`, `x/../y` and the /var/run -> /run symlink folded;
+    None for a named volume (names cannot start with '/')."""
+    path = str(raw or "").strip()
+    if not path.startswith("/"):
+        return None
+    path = posixpath.normpath("/" + path.lstrip("/"))
+    if path == "/var/run" or path.startswith("/var/run/"):
+        path = "/run" + path.removeprefix("/var/run")
+    return path
+
+
+def _within(path: str, directory: str) -> bool:
+    return directory == "/" or path == directory or path.startswith(directory + "/")
+
+
+def _host_paths(props: Mapping[str, Any]) -> list[str]:
+    """Every host path a container binds: volumes' hostPath, a volumeName that is a path (Docker binds it),
+    and mounts' source."""
+    raw = [volume.get(key) for volume in props.get("volumes") or [] for key in ("hostPath", "volumeName")]
+    raw += [mount.get("source") for mount in props.get("mounts") or []]
+    return [path for path in map(_host_path, raw) if path]
+
+
+def _check_no_docker_socket(args: ResourceValidationArgs) -> str | None:
     exposed = sorted(
-        int(port["external"])
-        for port in args.props.get("ports") or []
-        if port.get("external") and int(port["external"]) in INTERNAL_PORTS and port.get("ip") in ALL_INTERFACES
+        {path for path in _host_paths(_container_props(args)) for sock in RUNTIME_SOCKETS if _within(sock, path)}
     )
     if exposed:
-        return f"publishes internal port(s) {exposed} on all interfaces; drop them or bind to a private address (ip)"
+        return (
+            f"mounts a container runtime socket or a directory holding one ({', '.join(exposed)}), which is root on "
+            "the host; drop the mount and talk to the API over ssh:// or TLS"
+        )
+    return None
+
+
+def _check_no_system_mount(args: ResourceValidationArgs) -> str | None:
+    exposed = sorted(
+        {
+            path
+            for path in _host_paths(_container_props(args))
+            if path == "/" or any(_within(path, system) or _within(system, path) for system in SYSTEM_PATHS)
+        }
+    )
+    if exposed:
+        return f"bind-mounts host system path(s) {exposed}; drop them and use a named volume or uploads instead"
+    return None
+
+
+def _on_all_interfaces(ip: Any) -> bool:
+    """True for no address, the unspecified address in any spelling, and what Docker cannot read as one."""
+    text = str(ip or "").strip().strip("[]")
+    if not text:
+        return True
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return True
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_unspecified or bool(mapped and mapped.is_unspecified)
+
+
+def _port(value: Any) -> int | None:
+    try:
+        return int(value) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _check_internal_ports(args: ResourceValidationArgs) -> str | None:
+    props = _container_props(args)
+    if props.get("publishAllPorts"):
+        return "publishAllPorts publishes every exposed port on all interfaces; drop it and list the ports it needs"
+    exposed = sorted(
+        {
+            port
+            for entry in props.get("ports") or []
+            if _on_all_interfaces(entry.get("ip"))
+            for port in (_port(entry.get("internal")), _port(entry.get("external")))
+            if port in INTERNAL_PORTS
+        }
+    )
+    if exposed:
+        return (
+            f"publishes internal port(s) {exposed} on all interfaces (on any host port); drop them or bind to a "
+            "private address (ip)"
+        )
     return None
 
 
 def _envs(props: Mapping[str, Any]) -> dict[str, str]:
-    return dict(entry.split("=", 1) for entry in props.get("envs") or [] if "=" in entry)
+    return dict(str(entry).split("=", 1) for entry in props.get("envs") or [] if "=" in str(entry))
+
+
+def _labels(props: Mapping[str, Any]) -> dict[str, str]:
+    return {str(item.get("label")): str(item.get("value")) for item in props.get("labels") or []}
 
 
 def _check_registry_tls(args: ResourceValidationArgs) -> str | None:
-    env = _envs(args.props)
-    is_registry = any(key.startswith("REGISTRY_") for key in env)
+    props = _container_props(args)
+    env = _envs(props)
+    label, value = REGISTRY_LABEL
+    is_registry = _labels(props).get(label) == value or any(key.startswith("REGISTRY_") for key in env)
     if not is_registry or args.get_config().get("allowPlaintext"):
         return None
     if not env.get("REGISTRY_HTTP_TLS_CERTIFICATE") or not env.get("REGISTRY_HTTP_TLS_KEY"):
@@ -144,13 +362,13 @@ def _check_registry_tls(args: ResourceValidationArgs) -> str | None:
 
 
 def _check_healthcheck(args: ResourceValidationArgs) -> str | None:
-    if not (args.props.get("healthcheck") or {}).get("tests"):
+    if not (_container_props(args).get("healthcheck") or {}).get("tests"):
         return "no healthcheck; add one so restarts and dashboards know when the service is unwell"
     return None
 
 
 def _check_log_limits(args: ResourceValidationArgs) -> str | None:
-    if "max-size" not in (args.props.get("logOpts") or {}):
+    if "max-size" not in (_container_props(args).get("logOpts") or {}):
         return "no log size limit; set logOpts max-size and max-file so logs cannot fill the disk"
     return None
 
@@ -174,12 +392,39 @@ def _command_text(props: Mapping[str, Any]) -> str:
     return "\n".join(str(props.get(key) or "") for key in ("create", "update"))
 
 
+def _check_no_plugin(args: ResourceValidationArgs) -> str | None:
+    return (
+        f"installs the Docker plugin '{args.props.get('name')}', which runs as root with the privileges it asks "
+        "for; drop it and run the function as a site container under this pack's rules"
+    )
+
+
+def _daemon_text(props: Mapping[str, Any]) -> str:
+    """Everything a Command runs or feeds its script, with the spellings that hide a setting folded: JSON's
+    \\uXXXX and \\/ escapes, shell quotes and backslashes, and case (dockerd reads daemon.json keys in any case)."""
+    environment = props.get("environment") or {}
+    parts = [props.get(key) for key in ("create", "update", "delete", "stdin")]
+    parts += list(environment.values()) if isinstance(environment, Mapping) else []
+    text = "\n".join(str(part) for part in parts if part)
+    text = re.sub(r"\\u([0-9a-fA-F]{4})", lambda match: chr(int(match.group(1), 16)), text)
+    return re.sub(r"[\\\"']", "", text).lower()
+
+
+def _plaintext_listener(text: str) -> bool:
+    if PLAINTEXT_PORT.search(text):
+        return True
+    return any(not (port or "").isdigit() for _, port in TCP_LISTENER.findall(text))
+
+
 def _check_daemon_config(args: ResourceValidationArgs) -> str | None:
-    text = _command_text(args.props)
-    if "insecure-registries" in text:
-        return "renders a daemon.json with insecure-registries; trust the registry's CA in /etc/docker/certs.d"
-    if PLAINTEXT_DOCKER_API.search(text):
-        return "opens the plaintext Docker API (tcp://…:2375); use ssh:// or TLS on 2376"
+    text = _daemon_text(args.props)
+    if INSECURE_REGISTRY.search(text):
+        return (
+            "configures an insecure registry (insecure-registries, --insecure-registry); drop it and trust the "
+            "registry's CA in /etc/docker/certs.d"
+        )
+    if _plaintext_listener(text):
+        return "opens the plaintext Docker API (tcp://…:2375 or a tcp:// without a port); use ssh:// or TLS on 2376"
     return None
 
 
@@ -293,26 +538,60 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     _resource_policy(
         "container-image-pinned",
         "Images are pinned to a version tag other than latest, or to a digest.",
-        (CONTAINER, REMOTE_IMAGE),
+        (*CONTAINER_LIKE, REMOTE_IMAGE),
         _check_image_pinned,
     ),
-    _resource_policy("container-memory-limit", "Containers have a memory limit.", (CONTAINER,), _check_memory_limit),
+    _resource_policy("container-memory-limit", "Containers have a memory limit.", CONTAINER_LIKE, _check_memory_limit),
     _resource_policy(
         "container-restart-bounded",
         "Containers restart on-failure with a retry bound, or unless-stopped; never 'no'.",
-        (CONTAINER,),
+        CONTAINER_LIKE,
         _check_restart_policy,
     ),
     _resource_policy(
-        "container-not-privileged", "Containers do not run privileged.", (CONTAINER,), _check_not_privileged
+        "container-not-privileged", "Containers do not run privileged.", CONTAINER_LIKE, _check_not_privileged
     ),
     _resource_policy(
-        "no-docker-socket-mount", "No container mounts the Docker socket.", (CONTAINER,), _check_no_docker_socket
+        "container-no-added-capabilities",
+        "Containers add no capability beyond Docker's default set.",
+        CONTAINER_LIKE,
+        _check_no_added_capabilities,
+    ),
+    _resource_policy(
+        "container-no-host-namespaces",
+        "Containers share none of the host's namespaces (network, PID, IPC, user, cgroup).",
+        CONTAINER_LIKE,
+        _check_no_host_namespaces,
+    ),
+    _resource_policy(
+        "container-confined",
+        "Containers keep seccomp, AppArmor, SELinux and masked system paths.",
+        CONTAINER_LIKE,
+        _check_confinement,
+    ),
+    _resource_policy(
+        "container-no-host-devices",
+        "Containers reach no host device.",
+        CONTAINER_LIKE,
+        _check_no_host_devices,
+    ),
+    _resource_policy(
+        "no-docker-socket-mount",
+        "No container mounts a container runtime socket (Docker, containerd) or a directory holding one.",
+        CONTAINER_LIKE,
+        _check_no_docker_socket,
+    ),
+    _resource_policy(
+        "no-host-system-mount",
+        "No container bind-mounts /, or a host system directory (/etc, /run, /proc, ...), its parents or children.",
+        CONTAINER_LIKE,
+        _check_no_system_mount,
     ),
     _resource_policy(
         "no-internal-port-published",
-        "Internal ports (Docker API, Swarm, ZooKeeper, PostgreSQL, overlay) are not published on all interfaces.",
-        (CONTAINER,),
+        "Internal ports (Docker API, Swarm, ZooKeeper, PostgreSQL, overlay) are not published on all interfaces, "
+        "from either side of the mapping.",
+        CONTAINER_LIKE,
         _check_internal_ports,
     ),
     _resource_policy(
@@ -324,9 +603,15 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     _resource_policy(
         "registry-serves-tls",
         "The registry serves TLS. Pack config allowPlaintext (default false) relaxes this for a throwaway dev stack.",
-        (CONTAINER,),
+        CONTAINER_LIKE,
         _check_registry_tls,
         config_schema=ALLOW_PLAINTEXT,
+    ),
+    _resource_policy(
+        "no-docker-plugin",
+        "No Docker plugin is installed: plugins run as root with whatever privileges they request.",
+        (PLUGIN,),
+        _check_no_plugin,
     ),
     _resource_policy(
         "daemon-config-secure",
@@ -337,14 +622,14 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     _resource_policy(
         "container-healthcheck",
         "Containers have a healthcheck (advisory).",
-        (CONTAINER,),
+        CONTAINER_LIKE,
         _check_healthcheck,
         enforcement_level=EnforcementLevel.ADVISORY,
     ),
     _resource_policy(
         "container-log-limits",
         "Container logs are size-limited (advisory).",
-        (CONTAINER,),
+        CONTAINER_LIKE,
         _check_log_limits,
         enforcement_level=EnforcementLevel.ADVISORY,
     ),
