@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections import Counter
-from ipaddress import IPv4Network, ip_address
+from ipaddress import IPv4Address, IPv4Network, ip_address
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -14,6 +15,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -34,12 +36,31 @@ _HOSTNAME = re.compile(
 )
 _SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$")
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
-_CRON_FIELD = re.compile(r"^[0-9*/,-]+$")
+_CRON_ITEM = re.compile(r"^(?:\*|(\d+)(?:-(\d+))?)(?:/(\d+))?$")
+# Each cron field's name and range, in order (day of week: 0 and 7 are Sunday).
+_CRON_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 7))
+# docker/distribution's reference grammar (reference/regexp.go): [domain[:port]/]path[:tag][@digest].
+_IMAGE_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_IMAGE_DOMAIN = (
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]+)?"
+)
+_IMAGE_REPOSITORY = re.compile(rf"(?:{_IMAGE_DOMAIN}/)?{_IMAGE_COMPONENT}(?:/{_IMAGE_COMPONENT})*")
+_IMAGE_TAG = re.compile(r"[\w][\w.-]{0,127}")
+# A path that a shell, a crontab line and a remote command all read as one word: no quoting needed anywhere.
+_SAFE_PATH = re.compile(r"[A-Za-z0-9._/+-]+")
+_POSIX_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+_HOST_KEY = re.compile(
+    r"(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|"
+    r"sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [\x21-\x7e]+)?"
+)
+# Environments that may leave hosts' SSH keys unpinned: dev, and the simulated cluster, whose nodes get new
+# host keys every time it is made.
+UNPINNED_HOST_KEY_ENVIRONMENTS = frozenset({"dev", "sim"})
 _STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 
 
 def _dns_label(value: str) -> str:
-    if not _DNS_LABEL.match(value):
+    if not _DNS_LABEL.fullmatch(value):
         raise ValueError("must be a DNS label: lower-case letters, digits and '-', at most 63 characters")
     return value
 
@@ -53,26 +74,77 @@ def is_ip_address(value: str) -> bool:
 
 
 def _host_address(value: str) -> str:
-    if not is_ip_address(value) and not _HOSTNAME.match(value):
+    if not is_ip_address(value) and not _HOSTNAME.fullmatch(value):
         raise ValueError("must be an IP address or a DNS host name")
     return value
 
 
+def _ipv4_address(value: str) -> str:
+    """Hosts are IPv4 addresses: the firewall's sets are ipv4_addr and endpoints are written address:port."""
+    try:
+        IPv4Address(value)
+    except ValueError:
+        raise ValueError(
+            "must be an IPv4 address such as 10.0.0.5 (DNS names and IPv6 are not supported for hosts: the "
+            "firewall and the registry endpoint need an IPv4 address)"
+        ) from None
+    return value
+
+
+def safe_path(value: str) -> str:
+    """A path written as one shell word: letters, digits and . _ / + -, no '..' step, not an option."""
+    if not _SAFE_PATH.fullmatch(value) or value.startswith("-") or ".." in value.split("/"):
+        raise ValueError(
+            "must be a path of letters, digits and . _ / + - (no spaces, quotes or other shell characters, "
+            "no '..', not starting with '-')"
+        )
+    return value.rstrip("/") or "/"
+
+
+def absolute_path(value: str) -> str:
+    value = safe_path(value)
+    if not value.startswith("/"):
+        raise ValueError("must be an absolute path (starting with /) of letters, digits and . _ / + -")
+    return value
+
+
 def _semver(value: str) -> str:
-    if not _SEMVER.match(value):
+    if not _SEMVER.fullmatch(value):
         raise ValueError("must be a semantic version such as 5.22.0 or 5.0.0-M8")
     return value
 
 
+def _cron_values(field: str, name: str, low: int, high: int) -> set[int]:
+    values: set[int] = set()
+    for item in field.split(","):
+        match = _CRON_ITEM.fullmatch(item)
+        if not match:
+            raise ValueError(f"{name} '{field}': use numbers, ranges a-b, lists a,b, steps /n or *")
+        first, last, step = match.groups()
+        start = low if first is None else int(first)
+        end = high if first is None else int(last) if last is not None else start
+        if not (low <= start <= high and low <= end <= high) or start > end:
+            raise ValueError(f"{name} '{field}': values must lie in {low}-{high}, ranges ascending")
+        if step is not None and int(step) == 0:
+            raise ValueError(f"{name} '{field}': a step must be at least 1")
+        values.update(range(start, end + 1, int(step) if step else 1))
+    return values
+
+
 def _cron(value: str) -> str:
-    fields = value.split()
-    if len(fields) != 5 or not all(_CRON_FIELD.match(field) for field in fields):
-        raise ValueError("must be a 5-field cron schedule such as '0 2 * * *'")
+    fields = value.split(" ")
+    if len(fields) != 5:
+        raise ValueError("must be a 5-field cron schedule such as '0 2 * * *' (fields separated by one space)")
+    parsed = [_cron_values(field, *spec) for field, spec in zip(fields, _CRON_FIELDS, strict=True)]
+    days, months = parsed[2], parsed[3]
+    # With a day of week given too, cron runs on either match; with '*' there, the day must exist in a month.
+    if fields[4] == "*" and not any(min(days) <= calendar.monthrange(2024, month)[1] for month in months):
+        raise ValueError(f"'{value}' never fires: no listed month has day {min(days)}")
     return value
 
 
 def _stack_name(value: str) -> str:
-    if not _STACK_NAME.match(value):
+    if not _STACK_NAME.fullmatch(value):
         raise ValueError("must be a fully qualified stack name: organization/project/stack")
     return value
 
@@ -83,13 +155,28 @@ def _public_port(value: int) -> int:
     return value
 
 
+def _image_repository(value: str) -> str:
+    if not _IMAGE_REPOSITORY.fullmatch(value) or len(value) > 255:
+        raise ValueError(
+            "must be an image repository such as codenvy/codenvy or registry.example.com:5000/team/server "
+            "(lower-case path components of letters, digits and . _ -)"
+        )
+    return value
+
+
 def _pinned_image(value: str) -> str:
     """An image reference with an explicit tag other than latest, or a digest."""
     if _DIGEST.search(value):
+        name = value[: _DIGEST.search(value).start()]
+        name = name.rpartition(":")[0] if ":" in name.rsplit("/", 1)[-1] else name
+        _image_repository(name)
         return value
     name, _, tag = value.rpartition(":")
     if not name or "/" in tag:
         raise ValueError("must name a tag (repository:tag) or a digest (repository@sha256:...)")
+    _image_repository(name)
+    if not _IMAGE_TAG.fullmatch(tag):
+        raise ValueError("the tag must be letters, digits and . _ - (at most 128, not starting with . or -)")
     if tag == "latest":
         raise ValueError("'latest' is not a pin: name a version tag or a digest")
     return value
@@ -97,6 +184,9 @@ def _pinned_image(value: str) -> str:
 
 DnsLabel = Annotated[str, AfterValidator(_dns_label)]
 HostAddress = Annotated[str, AfterValidator(_host_address)]
+Ipv4Host = Annotated[str, AfterValidator(_ipv4_address)]
+SafePath = Annotated[str, AfterValidator(safe_path)]
+AbsolutePath = Annotated[str, AfterValidator(absolute_path)]
 SemVer = Annotated[str, AfterValidator(_semver)]
 PinnedImage = Annotated[str, AfterValidator(_pinned_image)]
 CronSchedule = Annotated[str, AfterValidator(_cron)]
@@ -110,10 +200,54 @@ class Model(BaseModel):
 
     model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_booleans_for_other_types(cls, value: object, info: ValidationInfo) -> object:
+        # Pydantic takes true as 1 for numbers and addresses: `port: true` would be port 1.
+        items = value if isinstance(value, list | tuple) else [value]
+        if any(isinstance(item, bool) for item in items) and not _admits_bool(
+            cls.model_fields[info.field_name].annotation
+        ):
+            raise ValueError("true/false is not allowed here")
+        return value
+
+
+def _admits_bool(annotation: object) -> bool:
+    return annotation is bool or any(_admits_bool(arg) for arg in get_args(annotation))
+
 
 class SshEndpoint(Model):
     user: str = Field("root", description="SSH user; scripts write /etc/docker, so root or equivalent.")
     port: Port = Field(22, description="SSH port of the host.")
+
+    @field_validator("user")
+    @classmethod
+    def _posix_user(cls, value: str) -> str:
+        if not _POSIX_USER.fullmatch(value):
+            raise ValueError("must be a user name: lower-case letters, digits, _ and -, not starting with a digit or -")
+        return value
+
+
+def _host_key_line(value: str | None) -> str | None:
+    if value is not None and not _HOST_KEY.fullmatch(value):
+        raise ValueError(
+            "must be the host's public key as in known_hosts without the host: 'ssh-ed25519 AAAA…' (types "
+            "ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256/384/521, sk-…), on one line"
+        )
+    return value
+
+
+class PrimarySshEndpoint(SshEndpoint):
+    host_key: str | None = Field(
+        None,
+        description="The primary master's public host key ('ssh-ed25519 AAAA…'); the transfer verifies it. "
+        "Required outside environments dev and sim; absent there, the transfer trusts the key on first use.",
+    )
+
+    @field_validator("host_key")
+    @classmethod
+    def _authorized_key_line(cls, value: str | None) -> str | None:
+        return _host_key_line(value)
 
 
 # ssh(1) options that would make the Docker provider's ssh and the Commands' SSH client (pulumi-command's
@@ -131,8 +265,9 @@ class SshAccess(SshEndpoint):
     )
     host_key: str | None = Field(
         None,
-        description="The host's public key ('ssh-ed25519 AAAA…'); the Commands verify it. Absent: the Commands "
-        "accept any host key (pulumi-command checks none unless given one).",
+        description="The host's public key ('ssh-ed25519 AAAA…'); the Commands verify it. Required outside "
+        "environments dev and sim; absent there, the Commands accept any host key (pulumi-command checks none "
+        "unless given one).",
     )
     options: tuple[str, ...] = Field(
         (),
@@ -143,9 +278,7 @@ class SshAccess(SshEndpoint):
     @field_validator("host_key")
     @classmethod
     def _authorized_key_line(cls, value: str | None) -> str | None:
-        if value is not None and len(value.split()) < 2:
-            raise ValueError("must be a public key line as in known_hosts without the host: 'ssh-ed25519 AAAA…'")
-        return value
+        return _host_key_line(value)
 
     @field_validator("options")
     @classmethod
@@ -173,7 +306,7 @@ def _ssh_option_names(arguments: tuple[str, ...]):
 
 class HostConfig(Model):
     name: DnsLabel = Field(description="Host name used in resource names and node labels.")
-    address: HostAddress = Field(description="Address other cluster members and browsers reach this host at.")
+    address: Ipv4Host = Field(description="IPv4 address other cluster members and browsers reach this host at.")
     ssh: SshAccess | None = Field(
         None, description="How to reach the host over SSH; absent means this machine (local commands)."
     )
@@ -193,8 +326,10 @@ class HostConfig(Model):
     docker_restart_command: str = Field(
         "systemctl restart docker", description="Command that restarts the Docker daemon on this host."
     )
-    ram_gb: float = Field(4, gt=0, description="RAM the host offers to workspaces, in GiB.")
-    cpus: int = Field(2, gt=0, description="CPUs the host offers to workspaces.")
+    ram_gb: float = Field(
+        4, gt=0, le=65536, allow_inf_nan=False, description="RAM the host offers to workspaces, in GiB."
+    )
+    cpus: int = Field(2, gt=0, le=4096, description="CPUs the host offers to workspaces.")
     lost: bool = Field(
         False,
         description="The host is gone for good: once the manager confirms it is down, the program forgets its "
@@ -211,7 +346,23 @@ class HostConfig(Model):
             raise ValueError("must start with unix://, ssh:// or tcp://")
         if scheme == "tcp" and value.rstrip("/").endswith(":2375"):
             raise ValueError("port 2375 is the plaintext Docker API; use ssh:// or tcp://host:2376 with TLS")
+        if scheme == "tcp" and not re.fullmatch(r"tcp://[A-Za-z0-9.-]+:[0-9]{1,5}/?", value):
+            raise ValueError("a tcp:// endpoint is tcp://ADDRESS:PORT, e.g. tcp://10.0.0.5:2376")
+        if scheme == "tcp" and not 1 <= int(value.rstrip("/").rsplit(":", 1)[1]) <= 65535:
+            raise ValueError("the port of a tcp:// endpoint must be in 1-65535")
         return value
+
+    @property
+    def docker_tls_port(self) -> int | None:
+        """The port of a tcp:// Docker API (TLS), which the firewall opens to the administrators."""
+        if self.docker_host and self.docker_host.startswith("tcp://"):
+            return int(self.docker_host.rstrip("/").rsplit(":", 1)[1])
+        return None
+
+    @property
+    def ssh_port(self) -> int:
+        """The port sshd listens on: the configured one, 22 for this machine."""
+        return self.ssh.port if self.ssh else 22
 
     @model_validator(mode="after")
     def _tcp_needs_tls(self) -> HostConfig:
@@ -244,7 +395,7 @@ class HostConfig(Model):
 
 class MasterConfig(HostConfig):
     name: DnsLabel = Field("master", description="Host name of the master node.")
-    address: HostAddress = Field("127.0.0.1", description="Address of the master node.")
+    address: Ipv4Host = Field("127.0.0.1", description="IPv4 address of the master node.")
     host_workspaces: bool = Field(True, description="Also run workspaces on the master (the seed allows it).")
     http_port: PublicPort = Field(80, description="Host port HAProxy publishes for HTTP.")
     https_port: PublicPort = Field(443, description="Host port HAProxy publishes for HTTPS.")
@@ -281,7 +432,7 @@ class ImagesConfig(Model):
     def _repository_only(cls, value: str) -> str:
         if ":" in value.rsplit("/", 1)[-1] or "@" in value:
             raise ValueError("name the repository only; the tag is taken from `version`")
-        return value
+        return _image_repository(value)
 
 
 class MemoryConfig(Model):
@@ -336,7 +487,7 @@ class UserLimits(Model):
     @field_validator("user_id")
     @classmethod
     def _user_id(cls, value: str) -> str:
-        if not _USER_ID.match(value):
+        if not _USER_ID.fullmatch(value):
             raise ValueError("must be a user ID: letters, digits and . _ @ -, at most 128 characters")
         return value
 
@@ -362,6 +513,22 @@ class LimitsConfig(Model):
     api_url: str | None = Field(None, description="Base URL of the REST API; default: the site URL + /api.")
     admin_user: str = Field("admin", description="Admin account that calls the API (password: adminPassword).")
 
+    @field_validator("users")
+    @classmethod
+    def _one_entry_per_user(cls, value: tuple[UserLimits, ...]) -> tuple[UserLimits, ...]:
+        counts = Counter(user.user_id for user in value)
+        repeated = sorted(user_id for user_id, count in counts.items() if count > 1)
+        if repeated:
+            raise ValueError(f"each userId once (merge their resources); repeated: {', '.join(repeated)}")
+        return value
+
+    @field_validator("api_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"https?://[A-Za-z0-9.:\[\]-]+(/[A-Za-z0-9._~/-]*)?", value):
+            raise ValueError("must be an http(s):// URL such as https://codenvy.example.com/api")
+        return value
+
 
 class AuditConfig(Model):
     enabled: bool = Field(False, description="Fetch /api/audit after install and each upgrade.")
@@ -373,11 +540,14 @@ class FirewallConfig(Model):
     public_cidrs: tuple[IPv4Network, ...] = Field(
         (IPv4Network("0.0.0.0/0"),), description="Who may reach HTTP(S) and workspace ports."
     )
-    ssh_cidrs: tuple[IPv4Network, ...] = Field((IPv4Network("0.0.0.0/0"),), description="Who may reach SSH (22).")
+    ssh_cidrs: tuple[IPv4Network, ...] = Field(
+        (IPv4Network("0.0.0.0/0"),),
+        description="Who may reach each host's SSH port (ssh.port) and a tcp:// Docker API (TLS): administrators.",
+    )
     peer_cidrs: tuple[IPv4Network, ...] = Field(
         (), description="Other sites' hosts (e.g. the DR standby) that may pull from the registry."
     )
-    persist_file: str = Field(
+    persist_file: AbsolutePath = Field(
         "/etc/nftables.conf",
         description="The ruleset the host's nftables service loads at boot (RHEL: /etc/sysconfig/nftables.conf); "
         "the site's table is included from it so it survives a reboot.",
@@ -390,11 +560,15 @@ class UpgradeConfig(Model):
 
 
 class BackupConfig(Model):
-    directory: str = Field(
-        "/var/backups/codenvy", description="Where archives are kept on the master (relative: to the SSH home)."
+    directory: SafePath = Field(
+        "/var/backups/codenvy",
+        description="Where archives are kept on the master: an absolute path of letters, digits and . _ / + - "
+        "(relative, to the working directory, only in environment dev).",
     )
-    tools_directory: str = Field(
-        "/usr/local/lib/codenvy", description="Where the backup, restore and transfer scripts are installed."
+    tools_directory: SafePath = Field(
+        "/usr/local/lib/codenvy",
+        description="Where the backup, restore and transfer scripts are installed (absolute outside dev, as "
+        "directory).",
     )
     schedule: CronSchedule | None = Field(
         "0 2 * * *", description="Cron schedule of backups on the master; may be null only in dev."
@@ -411,10 +585,10 @@ class DrConfig(Model):
     transfer_schedule: CronSchedule | None = Field(
         "30 2 * * *", description="Cron schedule of the nightly transfer from the primary; null: on demand only."
     )
-    primary_ssh: SshEndpoint = Field(
-        default_factory=SshEndpoint, description="How the standby master reaches the primary."
+    primary_ssh: PrimarySshEndpoint = Field(
+        default_factory=PrimarySshEndpoint, description="How the standby master reaches the primary."
     )
-    ssh_key_file: str = Field(
+    ssh_key_file: AbsolutePath = Field(
         "/root/.ssh/id_ed25519", description="Key on the standby master that the primary master accepts."
     )
 
@@ -464,6 +638,79 @@ class SiteConfig(Model):
                 raise ValueError(f"nodes: every host needs its own {label}; repeated: {', '.join(repeated)}")
         if self.master.http_port == self.master.https_port:
             raise ValueError("master.httpsPort: must differ from master.httpPort")
+        return self
+
+    @model_validator(mode="after")
+    def _master_ports_distinct(self) -> SiteConfig:
+        """HAProxy, the registry, sshd and a TLS Docker API all listen on the master's host ports."""
+        taken = {self.master.ssh_port: "master.ssh.port (sshd)"}
+        if self.master.docker_tls_port:
+            taken[self.master.docker_tls_port] = "master.dockerHost (the Docker API)"
+        for key, port in (
+            ("master.httpPort", self.master.http_port),
+            ("master.httpsPort", self.master.https_port),
+            ("registry.port", self.registry.port),
+        ):
+            if port in taken:
+                raise ValueError(f"{key}: {port} is already {taken[port]} on the master; pick a free port")
+            taken[port] = key
+        return self
+
+    @model_validator(mode="after")
+    def _reachable_master(self) -> SiteConfig:
+        remote = [host.name for host in self.members if not host.is_local]
+        if len(self.members) < 2:
+            return self  # one host: its Commands may well reach it over SSH at its loopback address
+        for key, host in (("master", self.master), *((f"nodes[{i}]", n) for i, n in enumerate(self.nodes))):
+            if remote and IPv4Address(host.address).is_loopback:
+                raise ValueError(
+                    f"{key}.address: {host.address} is a loopback address, which the remote hosts "
+                    f"({', '.join(remote)}) cannot reach; give every host an address the others reach"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _host_keys_pinned(self) -> SiteConfig:
+        if self.environment in UNPINNED_HOST_KEY_ENVIRONMENTS:
+            return self
+        for key, host in (("master", self.master), *((f"nodes[{i}]", n) for i, n in enumerate(self.nodes))):
+            if host.ssh is not None and host.ssh.host_key is None:
+                raise ValueError(
+                    f"{key}.ssh.hostKey: required outside environments dev and sim, so root scripts and the join "
+                    "token reach this host only; copy its line from `ssh-keyscan -t ed25519 ADDRESS` (without the "
+                    "address)"
+                )
+        if self.dr is not None and self.dr.primary_ssh.host_key is None:
+            raise ValueError(
+                "dr.primarySsh.hostKey: required outside environments dev and sim, so the transfer fetches from the "
+                "primary only; copy its line from `ssh-keyscan -t ed25519 ADDRESS` (without the address)"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _absolute_paths_outside_dev(self) -> SiteConfig:
+        if self.environment != "dev":
+            for key, value in (
+                ("backup.directory", self.backup.directory),
+                ("backup.toolsDirectory", self.backup.tools_directory),
+            ):
+                if not value.startswith("/"):
+                    raise ValueError(f"{key}: must be an absolute path outside environment dev; got {value}")
+        return self
+
+    @model_validator(mode="after")
+    def _credentials_over_https(self) -> SiteConfig:
+        """The admin password goes to the API with every call; outside dev only over HTTPS."""
+        calls_api = bool(self.limits.users) or self.audit.enabled
+        if self.environment == "dev" or not calls_api:
+            return self
+        if self.limits.api_url is not None and not self.limits.api_url.startswith("https://"):
+            raise ValueError("limits.apiUrl: must be https:// outside environment dev (the admin password goes there)")
+        if self.limits.api_url is None and not self.https:
+            raise ValueError(
+                "https: must be true outside environment dev while limits.users or audit send the admin password "
+                "to the site's API"
+            )
         return self
 
     @model_validator(mode="after")

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
+from pydantic import TypeAdapter, ValidationError
 
-from components.config import ConfigError, SiteConfig
+from components.config import ConfigError, DnsLabel, Ipv4Host, SafePath, SemVer, SiteConfig
 from components.versioning import UpgradePlan, UpgradeRefusedError, plan_upgrade
 
 # The engine's builtin provider answers this invoke with a stack's last outputs, `{name, outputs,
@@ -51,16 +52,38 @@ class PrimarySite:
                 f"codenvy-infra:dr.primaryStack: {stack} has no output {', '.join(missing)}; "
                 "run `pulumi up` on the primary first"
             )
+        # These reach the standby's transfer script and a remote shell on the primary: checked here as the
+        # primary's own config was, since another stack's outputs are input to this one.
+        checked = {
+            name: _checked_output(stack, name, kind, outputs.get(name, default))
+            for name, kind, default in (
+                ("siteName", DnsLabel, None),
+                ("version", SemVer, None),
+                ("managerAddress", Ipv4Host, None),
+                ("backupDirectory", SafePath, "/var/backups/codenvy"),
+            )
+        }
         return cls(
             stack=stack,
-            site_name=outputs["siteName"],
-            version=outputs["version"],
-            manager_address=outputs["managerAddress"],
+            site_name=checked["siteName"],
+            version=checked["version"],
+            manager_address=checked["managerAddress"],
             registry=outputs["registry"],
-            backup_directory=outputs.get("backupDirectory", "/var/backups/codenvy"),
+            backup_directory=checked["backupDirectory"],
             nodes=capacities(outputs["nodes"]),
             license_present=bool(outputs.get("licensePresent", False)),
         )
+
+
+def _checked_output(stack: str, name: str, kind: Any, value: Any) -> Any:
+    try:
+        return TypeAdapter(kind).validate_python(value, strict=True)
+    except ValidationError as error:
+        problem = error.errors()[0]["msg"].removeprefix("Value error, ")
+        raise GateError(
+            f"codenvy-infra:dr.primaryStack: the output {name} of {stack} is refused ({problem}); fix the "
+            "primary's configuration and run `pulumi up` there"
+        ) from None
 
 
 @dataclass(frozen=True)

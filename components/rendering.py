@@ -220,6 +220,7 @@ def render_transfer(site: SiteConfig, primary: PrimarySite) -> str:
         mode=site.dr.standby,
         primary_addr=primary.manager_address,
         primary_backup_dir=primary.backup_directory,
+        primary_host_key=site.dr.primary_ssh.host_key or "",
         primary_port=str(site.dr.primary_ssh.port),
         primary_site=primary.site_name,
         primary_user=site.dr.primary_ssh.user,
@@ -259,13 +260,16 @@ def _address_set(name: str, networks) -> str:
     return f"  set {name} {{ type ipv4_addr; flags interval; elements = {{ {_elements(networks)} }} }}"
 
 
-def render_nftables(site: SiteConfig, is_master: bool, runs_workspaces: bool) -> str:
-    """The host's nftables table for its role. Input: SSH from firewall.sshCidrs, Swarm from cluster
-    members only. Forward (ports Docker publishes): HTTP(S) from firewall.publicCidrs and the registry
-    from members on the master, workspace ports from publicCidrs on workspace hosts; every other
-    published port is dropped, so PostgreSQL or a Docker API is never reachable even if published.
+def render_nftables(site: SiteConfig, host: HostConfig, is_master: bool, runs_workspaces: bool) -> str:
+    """The host's nftables table for its role. Input: the host's own SSH port (ssh.port) and its TLS Docker
+    API (a tcp:// dockerHost) from firewall.sshCidrs, Swarm from cluster members only. Forward (ports
+    Docker publishes): HTTP(S) from firewall.publicCidrs and the registry from members on the master,
+    workspace ports from publicCidrs on workspace hosts; every other published port is dropped, so
+    PostgreSQL or a Docker API is never reachable even if published.
     firewall.peerCidrs (a DR standby, say) may pull from the registry too."""
+    # Host addresses are IPv4 (validated), so the set is never empty and never mixes families.
     members = sorted({h.address for h in site.members if is_ip_address(h.address)})
+    admin_ports = sorted({host.ssh_port, *([host.docker_tls_port] if host.docker_tls_port else [])})
     tcp_ports = (*SWARM_TCP_PORTS, SWARM_MANAGER_PORT) if is_master else SWARM_TCP_PORTS
     published = []
     if is_master:
@@ -293,7 +297,7 @@ def render_nftables(site: SiteConfig, is_master: bool, runs_workspaces: bool) ->
         "    ct state invalid drop",
         '    iif "lo" accept',
         "    meta l4proto { icmp, ipv6-icmp } accept",
-        "    tcp dport 22 ip saddr @ssh_sources accept",
+        f"    tcp dport {{ {_elements(admin_ports)} }} ip saddr @ssh_sources accept",
         f"    tcp dport {{ {_elements(tcp_ports)} }} ip saddr @members accept",
         f"    udp dport {{ {_elements(SWARM_UDP_PORTS)} }} ip saddr @members accept",
         "  }",

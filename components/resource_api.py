@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import http.client
 import json
 import os
 import re
@@ -48,6 +49,17 @@ class _NotReadyError(Exception):
     """The server did not answer the call, or answered as a gateway without a backend: worth retrying."""
 
 
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is never followed: urllib would resend the admin credentials to wherever it points (another
+    origin too) and turn a POST into a GET there, which answers 200 without storing anything."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        raise ApiError(
+            f"{req.get_method()} {req.selector}: the API answered HTTP {code}, a redirect to {newurl}; it is not "
+            "followed with the admin credentials. Set codenvy-infra:limits.apiUrl to the API's real address"
+        )
+
+
 def limits_body(user_id: str, resources: list[dict[str, Any]]) -> dict[str, Any]:
     """The body of POST /resource/free, in the seed's format: unit only where one was given."""
     return {
@@ -60,7 +72,13 @@ def limits_body(user_id: str, resources: list[dict[str, Any]]) -> dict[str, Any]
 
 
 def _normalised(resources: list[dict[str, Any]]) -> list[tuple[str, int, str]]:
-    return sorted((r["type"], int(r["amount"]), r.get("unit") or DEFAULT_UNITS[r["type"]]) for r in resources)
+    """Comparable limits; a type the server knows and the seed's table does not keeps the unit it names."""
+    try:
+        return sorted(
+            (r["type"], int(r["amount"]), r.get("unit") or DEFAULT_UNITS.get(r["type"], "")) for r in resources
+        )
+    except (TypeError, ValueError) as error:
+        raise ApiError(f"the API answered limits that are not type/amount/unit entries: {error}") from None
 
 
 @dataclass(frozen=True)
@@ -100,8 +118,11 @@ class ResourceApi:
             headers={"Authorization": f"Basic {token}", "Content-Type": "application/json", "Accept": "*/*"},
         )
         context = ssl.create_default_context(cadata=self.ca_pem) if self.ca_pem else None
+        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _RefuseRedirects())
+        # Only the API's own 2xx answer is success: a redirect is refused (above), errors raise below.
         try:
-            with urllib.request.urlopen(request, timeout=30, context=context) as response:  # noqa: S310
+            # The timeout bounds each connect and each read: a stalled answer is retried, then reported.
+            with opener.open(request, timeout=30) as response:
                 return response.status, response.read(), dict(response.headers)
         except urllib.error.HTTPError as error:
             if error.code in RETRIED_STATUSES:
@@ -118,14 +139,28 @@ class ResourceApi:
         except urllib.error.URLError as error:
             raise _NotReadyError(str(error.reason)) from None
         except OSError as error:  # a connection reset or closed while the server starts, a read timeout
-            raise _NotReadyError(str(error)) from None
+            raise _NotReadyError(str(error) or type(error).__name__) from None
+        except http.client.HTTPException as error:  # an answer cut short (IncompleteRead), a garbled status line
+            raise _NotReadyError(f"{type(error).__name__}: {error}") from None
 
     def current_limits(self, user_id: str) -> list[dict[str, Any]]:
         status, payload, _ = self._request("GET", f"/resource/{user_id}")
         if status == 404 or not payload:
             return []
-        document = json.loads(payload)
-        return document.get("resources", []) if isinstance(document, dict) else document
+        try:
+            document = json.loads(payload)
+        except ValueError:
+            raise ApiError(
+                f"GET /resource/{user_id}: the answer is not JSON ({payload[:80]!r}); check that "
+                "codenvy-infra:limits.apiUrl is the REST API, not a web page"
+            ) from None
+        resources = document.get("resources", []) if isinstance(document, dict) else document
+        if not isinstance(resources, list) or not all(
+            isinstance(r, dict) and isinstance(r.get("type"), str) and isinstance(r.get("amount"), int | str)
+            for r in resources
+        ):
+            raise ApiError(f"GET /resource/{user_id}: the answer is not a list of resources: {payload[:120]!r}")
+        return resources
 
     def apply_limits(self, user_id: str, resources: list[dict[str, Any]]) -> str:
         """Store the overrides unless the server already has exactly them."""

@@ -38,13 +38,20 @@ def read_stack_config() -> Deployment:
 
 
 def _decode(text: Any) -> Any:
-    """Pulumi passes structured values as JSON text and scalars as plain text."""
-    if not isinstance(text, str):
-        return text
+    """Pulumi passes structured values (objects, lists) as JSON text and scalars as plain text: only the
+    former are decoded, so a password "12345678" or '"pw"' and a site name "123" stay the strings they are
+    (the models read "8", "true" or "null" as numbers, booleans or null where a key takes one)."""
+    if not isinstance(text, str) or not text.lstrip().startswith(("{", "[")):
+        return _scalar(text)
     try:
         return json.loads(text)
     except ValueError:
         return text
+
+
+def _scalar(text: Any) -> Any:
+    # A YAML null at the top level reaches the program as the text "null".
+    return None if text == "null" else text
 
 
 def _describe(error: ValidationError) -> str:

@@ -92,7 +92,7 @@ class WorkspaceNode(pulumi.ComponentResource):
             "owner": owner(resource_name),
             "state_dir": STATE_DIR,
         }
-        ruleset = render_nftables(site, is_master=is_manager, runs_workspaces=runs_workspaces)
+        ruleset = render_nftables(site, host.config, is_master=is_manager, runs_workspaces=runs_workspaces)
         return host.run(
             resource_name,
             render_script("firewall", ruleset=ruleset, **common),

@@ -3,6 +3,11 @@
 # with a manifest and sha256 sums. Workspace snapshots (the registry) are not part of it, as in the seed.
 set -euo pipefail
 # params: BACKUP_DIR KEEP REASON SITE_NAME TARGET_VERSION
+# The archives hold the database dump: readable by root only, whatever the caller's umask.
+umask 077
+# This site's archives only: codenvy-SITE-<UTC stamp>-<version>.tar. The stamp's upper-case T and Z can
+# never be part of a site name (a DNS label), so another site whose name starts with this one never matches.
+stamp_glob='[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z'
 server="$SITE_NAME-server"
 postgres="$SITE_NAME-postgres"
 deployed=$(docker cp "$server:/instance/codenvy.ver" - 2> /dev/null | tar -xO 2> /dev/null | tr -d '[:space:]' || true)
@@ -20,7 +25,8 @@ if [ -z "$deployed" ]; then
   echo "backup of $SITE_NAME: no server container with /instance/codenvy.ver" >&2
   exit 1
 fi
-mkdir -p "$BACKUP_DIR"
+mkdir -p -- "$BACKUP_DIR"
+chmod go-rwx -- "$BACKUP_DIR"
 work=$(mktemp -d "$BACKUP_DIR/.partial.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 docker exec "$postgres" pg_dump -Fc -U codenvy -d codenvy > "$work/database.dump"
@@ -37,5 +43,7 @@ created=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 archive="$BACKUP_DIR/codenvy-$SITE_NAME-$(date -u +%Y%m%dT%H%M%SZ)-$deployed.tar"
 tar -C "$work" -cf "$archive.partial" manifest.json SHA256SUMS database.dump fs.tar instance.tar
 mv "$archive.partial" "$archive"
-ls -1t "$BACKUP_DIR"/codenvy-"$SITE_NAME"-*.tar | tail -n +"$((KEEP + 1))" | xargs -r rm -f --
+# Newest first by modification time; names travel NUL-terminated, so no name is ever split or read as code.
+find "$BACKUP_DIR" -maxdepth 1 -type f -name "codenvy-$SITE_NAME-$stamp_glob-*.tar" -printf '%T@ %p\0' |
+  sort -z -r -n | tail -z -n +"$((KEEP + 1))" | cut -z -d' ' -f2- | xargs -0 -r rm -f --
 echo "$archive"

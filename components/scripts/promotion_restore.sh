@@ -3,6 +3,7 @@
 # transfer staged. The restore tool's marker makes a second run a no-op; nothing staged is said, not an error.
 set -euo pipefail
 # params: INCOMING_DIR POSTGRES RESTORE_TOOL SITE_NAME
+umask 077
 shopt -s nullglob
 staged=("$INCOMING_DIR"/*.tar)
 if [ ${#staged[@]} -eq 0 ]; then

@@ -3,6 +3,7 @@
 # database in one transaction, then project data, then ANALYZE. A bad archive changes nothing.
 set -euo pipefail
 # params: SITE_NAME SITE_VERSION
+umask 077
 archive=${1:?usage: restore ARCHIVE}
 server="$SITE_NAME-server"
 postgres="$SITE_NAME-postgres"
@@ -21,9 +22,18 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 tar -xf "$archive" -C "$work" 2> /dev/null || refuse "$archive is corrupt or truncated"
 for member in manifest.json SHA256SUMS database.dump fs.tar instance.tar; do
-  [ -f "$work/$member" ] || refuse "$archive has no $member"
+  [ -f "$work/$member" ] && [ ! -L "$work/$member" ] || refuse "$archive has no $member as a regular file"
 done
-(cd "$work" && sha256sum --quiet --check SHA256SUMS > /dev/null 2>&1) || refuse "checksums of $archive do not match"
+# Exactly these members, each a regular file: no link to a host file, nothing extra.
+expected=$(printf 'f %s\n' SHA256SUMS database.dump fs.tar instance.tar manifest.json)
+found=$(find "$work" -mindepth 1 -printf '%y %P\n' | LC_ALL=C sort)
+[ "$found" = "$expected" ] || refuse "$archive holds other members than manifest.json, SHA256SUMS and the data"
+# Every data member is covered by the checksums, and nothing else is named there.
+summed=$(sed -E 's/^[0-9a-f]{64} [ *]//' "$work/SHA256SUMS" | LC_ALL=C sort)
+[ "$summed" = "$(printf '%s\n' database.dump fs.tar instance.tar)" ] ||
+  refuse "the checksums of $archive do not cover exactly database.dump, fs.tar and instance.tar"
+(cd "$work" && sha256sum --quiet --strict --check SHA256SUMS > /dev/null 2>&1) ||
+  refuse "checksums of $archive do not match"
 backup_version=$(sed -n 's/^ *"version": "\(.*\)",$/\1/p' "$work/manifest.json")
 [ -n "$backup_version" ] || refuse "the manifest of $archive names no version"
 # Tildes sort before releases in GNU version order, as prereleases do in semver.

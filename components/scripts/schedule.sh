@@ -7,7 +7,13 @@ if ! command -v crontab > /dev/null; then
   exit 1
 fi
 current=$(crontab -l 2> /dev/null || true)
-wanted=$(printf '%s\n' "$current" | grep -v -F "# $MARKER" || true)
+# Only lines that end in exactly " # MARKER": a marker that merely starts with this one is another's line.
+without_marker() { MARKER_SUFFIX=" # $MARKER" awk '{
+  suffix = ENVIRON["MARKER_SUFFIX"]
+  if (length($0) >= length(suffix) && substr($0, length($0) - length(suffix) + 1) == suffix) next
+  print
+}'; }
+wanted=$(printf '%s\n' "$current" | without_marker)
 if [ -n "$ENTRY" ]; then
   wanted=$(printf '%s\n%s # %s\n' "$wanted" "$ENTRY" "$MARKER")
 fi

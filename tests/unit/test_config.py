@@ -9,7 +9,11 @@ import pytest
 from components.config import SiteConfig
 from components.stack_config import ConfigError, load_site_config
 
-OVERLAY = {"codenvy-infra:network": json.dumps({"mode": "overlay"})}
+# Remote nodes need a master they can reach: not the default loopback address.
+OVERLAY = {
+    "codenvy-infra:network": json.dumps({"mode": "overlay"}),
+    "codenvy-infra:master": json.dumps({"address": "10.1.0.1"}),
+}
 
 
 def node(name: str, address: str, **extra) -> dict:

@@ -139,7 +139,7 @@ def test_master_and_worker_rules_follow_the_port_tables():
     members = ", ".join(sorted(h.address for h in site.hosts))
     for rules in (master, worker):
         assert f"elements = {{ {members} }}" in rules
-        assert "policy drop" in rules and "tcp dport 22 ip saddr @ssh_sources accept" in rules
+        assert "policy drop" in rules and "tcp dport { 22 } ip saddr @ssh_sources accept" in rules
         assert "udp dport { 4789, 7946 } ip saddr @members accept" in rules
         assert "5432" not in rules, "PostgreSQL is never opened"
     assert "2377" in master and "2377" not in worker, "only the manager takes swarm joins"
@@ -151,7 +151,7 @@ def test_master_and_worker_rules_follow_the_port_tables():
 def test_firewall_sources_come_from_config():
     site = site_config("sim")
     custom = site.model_copy(update={"firewall": site.firewall.model_copy(update={"ssh_cidrs": ("10.9.0.0/24",)})})
-    assert "elements = { 10.9.0.0/24 }" in render_nftables(custom, is_master=True, runs_workspaces=False)
+    assert "elements = { 10.9.0.0/24 }" in render_nftables(custom, custom.master, is_master=True, runs_workspaces=False)
 
 
 def test_removing_the_firewall_unloads_its_table():
@@ -163,8 +163,8 @@ def test_removing_the_firewall_unloads_its_table():
 
 def test_peer_sites_may_pull_from_the_registry_only_when_listed():
     site = site_config("sim")
-    assert "@peers" not in render_nftables(site, is_master=True, runs_workspaces=False)
+    assert "@peers" not in render_nftables(site, site.master, is_master=True, runs_workspaces=False)
     with_peer = site.model_copy(update={"firewall": site.firewall.model_copy(update={"peer_cidrs": ("10.99.0.7/32",)})})
-    rules = render_nftables(with_peer, is_master=True, runs_workspaces=False)
+    rules = render_nftables(with_peer, with_peer.master, is_master=True, runs_workspaces=False)
     assert "elements = { 10.99.0.7/32 }" in rules
     assert f"ct original proto-dst {site.registry.port} ip saddr @peers accept" in rules
