@@ -292,16 +292,34 @@ class SshAccess(SshEndpoint):
 
 def _ssh_option_names(arguments: tuple[str, ...]):
     """The flags (`-i`) and lower-cased `-o` option names (`identityfile`) in ssh(1) arguments."""
+    for name, _ in _ssh_options(arguments):
+        yield name
+
+
+def _ssh_options(arguments: tuple[str, ...]):
+    """(name, value) of each flag (`-i`, value "") and `-o` option (`stricthostkeychecking`, `no`)."""
     pending_o = False
     for argument in arguments:
         if pending_o or (argument.startswith("-o") and argument != "-o"):
             text = argument if pending_o else argument[2:]
             pending_o = False
-            yield text.strip().replace("=", " ").split()[0].lower() if text.strip() else ""
+            words = text.strip().replace("=", " ").split(None, 1)
+            yield (words[0].lower(), words[1].strip().lower() if len(words) > 1 else "") if words else ("", "")
         elif argument == "-o":
             pending_o = True
         elif argument.startswith("-"):
-            yield argument[:2]
+            yield argument[:2], ""
+
+
+def unverified_host_key_option(arguments: tuple[str, ...]) -> str | None:
+    """The ssh option that would let the Docker provider's ssh accept an unknown host key, if any: without
+    them it checks the host against known_hosts where Pulumi runs, and refuses one it does not know."""
+    for name, value in _ssh_options(arguments):
+        if (name, value) in (("stricthostkeychecking", "no"), ("stricthostkeychecking", "accept-new")) or (
+            name in ("userknownhostsfile", "globalknownhostsfile") and value == "/dev/null"
+        ):
+            return f"{name}={value}"
+    return None
 
 
 class HostConfig(Model):
@@ -679,6 +697,13 @@ class SiteConfig(Model):
                     f"{key}.ssh.hostKey: required outside environments dev and sim, so root scripts and the join "
                     "token reach this host only; copy its line from `ssh-keyscan -t ed25519 ADDRESS` (without the "
                     "address)"
+                )
+            unverified = None if host.ssh is None else unverified_host_key_option(host.ssh.options)
+            if unverified is not None:
+                raise ValueError(
+                    f"{key}.ssh.options: '{unverified}' lets the Docker provider's ssh talk to any host; outside "
+                    "environments dev and sim it verifies the host against known_hosts where Pulumi runs (add the "
+                    "host there, e.g. from ssh.hostKey)"
                 )
         if self.dr is not None and self.dr.primary_ssh.host_key is None:
             raise ValueError(

@@ -167,6 +167,11 @@ class ResourceApi:
         if _normalised(self.current_limits(user_id)) == _normalised(resources):
             return f"limits of {user_id}: unchanged"
         self._request("POST", "/resource/free", limits_body(user_id, resources))
+        # Success is the server holding the limits, not a 2xx from whatever answered the POST.
+        stored = _normalised(self.current_limits(user_id))
+        if stored != _normalised(resources):
+            held = stored or "none"
+            raise ApiError(f"POST /resource/free: the API accepted the limits of {user_id} but holds {held}")
         summary = ", ".join(f"{t}={a} {u}" for t, a, u in _normalised(resources))
         return f"limits of {user_id}: set {summary}"
 

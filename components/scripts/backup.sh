@@ -32,14 +32,16 @@ trap 'rm -rf "$work"' EXIT
 docker exec "$postgres" pg_dump -Fc -U codenvy -d codenvy > "$work/database.dump"
 docker cp "$server:/home/codenvy/codenvy-data/fs" - > "$work/fs.tar"
 docker cp "$server:/instance" - > "$work/instance.tar"
-(cd "$work" && sha256sum database.dump fs.tar instance.tar > SHA256SUMS)
+data_sums=$(cd "$work" && sha256sum database.dump fs.tar instance.tar)
 created=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 {
   printf '{\n  "site": "%s",\n  "version": "%s",\n  "created": "%s",\n  "reason": "%s",\n  "members": {\n' \
     "$SITE_NAME" "$deployed" "$created" "$REASON"
-  awk '{ printf "%s    \"%s\": \"%s\"", (NR > 1 ? ",\n" : ""), $2, $1 }' "$work/SHA256SUMS"
+  awk '{ printf "%s    \"%s\": \"%s\"", (NR > 1 ? ",\n" : ""), $2, $1 }' <<< "$data_sums"
   printf '\n  }\n}\n'
 } > "$work/manifest.json"
+# The sums cover the manifest too: its version decides what a restore accepts.
+(cd "$work" && sha256sum database.dump fs.tar instance.tar manifest.json > SHA256SUMS)
 archive="$BACKUP_DIR/codenvy-$SITE_NAME-$(date -u +%Y%m%dT%H%M%SZ)-$deployed.tar"
 tar -C "$work" -cf "$archive.partial" manifest.json SHA256SUMS database.dump fs.tar instance.tar
 mv "$archive.partial" "$archive"

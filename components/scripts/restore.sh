@@ -28,10 +28,10 @@ done
 expected=$(printf 'f %s\n' SHA256SUMS database.dump fs.tar instance.tar manifest.json)
 found=$(find "$work" -mindepth 1 -printf '%y %P\n' | LC_ALL=C sort)
 [ "$found" = "$expected" ] || refuse "$archive holds other members than manifest.json, SHA256SUMS and the data"
-# Every data member is covered by the checksums, and nothing else is named there.
+# Every other member is covered by the checksums, and nothing else is named there.
 summed=$(sed -E 's/^[0-9a-f]{64} [ *]//' "$work/SHA256SUMS" | LC_ALL=C sort)
-[ "$summed" = "$(printf '%s\n' database.dump fs.tar instance.tar)" ] ||
-  refuse "the checksums of $archive do not cover exactly database.dump, fs.tar and instance.tar"
+[ "$summed" = "$(printf '%s\n' database.dump fs.tar instance.tar manifest.json)" ] ||
+  refuse "the checksums of $archive do not cover exactly database.dump, fs.tar, instance.tar and manifest.json"
 (cd "$work" && sha256sum --quiet --strict --check SHA256SUMS > /dev/null 2>&1) ||
   refuse "checksums of $archive do not match"
 backup_version=$(sed -n 's/^ *"version": "\(.*\)",$/\1/p' "$work/manifest.json")

@@ -742,13 +742,21 @@ def test_restore_refuses_a_tampered_member(standby, promoted):
     assert fingerprint(standby) == before
 
 
+NEWER_MANIFEST = 'sed -i \'s/"version": "[^"]*"/"version": "9.0.0"/\' x/manifest.json'
+REPACK = "tar -C x -cf a.tar manifest.json SHA256SUMS database.dump fs.tar instance.tar"
+
+
+def test_restore_refuses_an_edited_manifest(standby, promoted):
+    before = fingerprint(standby)
+    result = restore_damaged_copy(standby, f"mkdir x && tar -xf a.tar -C x && {NEWER_MANIFEST} && {REPACK}")
+    assert result.returncode != 0 and "checksums" in result.stderr
+    assert fingerprint(standby) == before
+
+
 def test_restore_refuses_a_backup_from_a_newer_version(standby, promoted):
     before = fingerprint(standby)
-    damage = (
-        'mkdir x && tar -xf a.tar -C x && sed -i \'s/"version": "[^"]*"/"version": "9.0.0"/\' x/manifest.json '
-        "&& tar -C x -cf a.tar manifest.json SHA256SUMS database.dump fs.tar instance.tar"
-    )
-    result = restore_damaged_copy(standby, damage)
+    resum = "(cd x && sha256sum database.dump fs.tar instance.tar manifest.json > SHA256SUMS)"
+    result = restore_damaged_copy(standby, f"mkdir x && tar -xf a.tar -C x && {NEWER_MANIFEST} && {resum} && {REPACK}")
     assert result.returncode != 0 and "from 9.0.0, newer than this site's" in result.stderr
     assert fingerprint(standby) == before
 

@@ -400,6 +400,24 @@ def test_restore_refuses_an_archive_with_an_extra_member(tmp_path):
     assert result.returncode != 0 and "other members" in result.stderr
 
 
+def test_restore_refuses_a_manifest_the_checksums_do_not_cover(tmp_path):
+    # The manifest's version decides what a restore accepts, so an edited one must not pass.
+    env = fake_bin(tmp_path)
+    data = {"manifest.json": MANIFEST, "database.dump": "d", "fs.tar": "f", "instance.tar": "i"}
+    archive = archive_with(tmp_path, data, ["database.dump", "fs.tar", "instance.tar"])
+    result = run(rendering.render_restore(load_site_config({})), env, tmp_path, str(archive))
+    assert result.returncode != 0 and "do not cover exactly" in result.stderr
+
+
+def test_restore_goes_ahead_with_an_archive_whose_every_member_is_summed(tmp_path):
+    env = fake_bin(tmp_path)
+    data = {"manifest.json": MANIFEST, "database.dump": "d", "fs.tar": "f", "instance.tar": "i"}
+    archive = archive_with(tmp_path, data, ["database.dump", "fs.tar", "instance.tar", "manifest.json"])
+    result = run(rendering.render_restore(load_site_config({})), env, tmp_path, str(archive))
+    assert result.returncode == 0, result.stderr
+    assert "pg_restore" in (tmp_path / "calls.log").read_text()
+
+
 # --- 11. config gaps ------------------------------------------------------------------------------------
 
 
@@ -613,3 +631,21 @@ def test_every_accepted_value_reaches_its_script_as_data(assignments, is_standby
             "/l",
             "2>&1",
         ]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["-o", "StrictHostKeyChecking=no"],
+        ["-oStrictHostKeyChecking accept-new"],
+        ["-o", "UserKnownHostsFile=/dev/null"],
+    ],
+)
+def test_ssh_options_that_skip_the_docker_providers_host_check_are_refused_outside_dev(options):
+    ssh = {"hostKey": KEY, "options": options}
+    refused("master.ssh.options", environment="prod", master={"address": "10.9.0.1", "ssh": ssh})
+
+
+def test_the_sim_stack_may_skip_the_host_check_of_its_fresh_hosts():
+    ssh = {"options": ["-o", "StrictHostKeyChecking=no"]}
+    assert load_site_config(raw(environment="sim", master={"address": "10.9.0.1", "ssh": ssh})).master.ssh

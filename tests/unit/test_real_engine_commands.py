@@ -584,30 +584,37 @@ def test_the_master_cannot_be_lost():
 
 
 class BootingServer(BaseHTTPRequestHandler):
-    """Answers 503 (HAProxy without a backend) to the first `failures` calls, then as the server does."""
+    """Answers 503 (HAProxy without a backend) to the first `failures` calls, then as the server does:
+    GET /resource/{user} gives what the last POST stored (404 before)."""
 
     failures: ClassVar[int] = 0
     calls: ClassVar[int] = 0
+    stored: ClassVar[bytes] = b""
 
     def log_message(self, *args):
         pass
 
     def do_GET(self):
         type(self).calls += 1
-        status = 503 if type(self).calls <= type(self).failures else 404
-        self.send_response(status)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+        if type(self).calls <= type(self).failures or not type(self).stored:
+            self._answer(503 if type(self).calls <= type(self).failures else 404, b"")
+        else:
+            self._answer(200, type(self).stored)
 
     def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self.send_response(204)
+        type(self).stored = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._answer(201, type(self).stored)
+
+    def _answer(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
         self.end_headers()
+        self.wfile.write(body)
 
 
 @pytest.fixture
 def booting() -> Iterator[str]:
-    BootingServer.calls = 0
+    BootingServer.calls, BootingServer.stored = 0, b""
     with serving(BootingServer) as url:
         yield url
 
@@ -616,7 +623,23 @@ def test_the_limits_client_waits_for_a_server_that_is_still_starting(booting):
     BootingServer.failures = 2
     api = ResourceApi(booting, "admin", "pw", wait_seconds=10)
     assert api.apply_limits("alice", [{"type": "workspace", "amount": 3}]).startswith("limits of alice: set")
-    assert BootingServer.calls == 3
+    assert BootingServer.calls == 4, "two refused reads, the read before the POST and the read back after it"
+
+
+class ForgetfulServer(BootingServer):
+    """Says 201 to the POST and stores nothing, as a proxy or a wrong endpoint might."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self._answer(201, b"{}")
+
+
+def test_the_limits_client_reports_success_only_when_the_server_holds_the_limits():
+    ForgetfulServer.calls, ForgetfulServer.failures, ForgetfulServer.stored = 0, 0, b""
+    with serving(ForgetfulServer) as url:
+        api = ResourceApi(url, "admin", "pw", wait_seconds=1)
+        with pytest.raises(ApiError, match="accepted the limits of alice but holds none"):
+            api.apply_limits("alice", [{"type": "workspace", "amount": 3}])
 
 
 def test_the_limits_client_gives_up_after_its_wait_with_a_clear_error(booting):
