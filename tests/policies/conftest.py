@@ -4,6 +4,19 @@ from __future__ import annotations
 
 import sys
 
-from tests.harness import PROJECT_DIR
+import pytest
+
+from tests.harness import PROJECT_DIR, evaluate
 
 sys.path.insert(0, str(PROJECT_DIR / "policies"))
+
+
+@pytest.fixture(scope="module")
+def sim():
+    """What the sim stack's real program registers."""
+    return evaluate("sim")
+
+
+@pytest.fixture(scope="module")
+def postgres(sim):
+    return sim.named("codenvy-master-postgres")

@@ -19,16 +19,6 @@ ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - what the policy must catch
 PROVIDER = "pulumi:providers:docker"
 
 
-@pytest.fixture(scope="module")
-def sim():
-    return evaluate("sim")
-
-
-@pytest.fixture(scope="module")
-def postgres(sim):
-    return sim.named("codenvy-master-postgres")
-
-
 def test_pack_imports_with_only_pulumi_policy():
     probe = (
         "import sys; sys.path.insert(0, 'policies'); from codenvy_policies import POLICIES; "

@@ -7,22 +7,11 @@ from typing import Any
 
 import pytest
 
-from tests.harness import evaluate
 from tests.policies.pack import of, resource_args, violations
 
 SERVICE = "docker:index/service:Service"
 PLUGIN = "docker:index/plugin:Plugin"
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - what the policy must catch
-
-
-@pytest.fixture(scope="module")
-def sim():
-    return evaluate("sim")
-
-
-@pytest.fixture(scope="module")
-def postgres(sim):
-    return sim.named("codenvy-master-postgres")
 
 
 @pytest.fixture(scope="module")

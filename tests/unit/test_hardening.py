@@ -381,41 +381,42 @@ def archive_with(tmp_path: Path, members: dict[str, str | Path], sums_for: list[
 
 
 MANIFEST = '{\n  "version": "5.22.0",\n}\n'
+DATA = {"manifest.json": MANIFEST, "database.dump": "d", "fs.tar": "f", "instance.tar": "i"}
+SUMMED = ["database.dump", "fs.tar", "instance.tar", "manifest.json"]
+
+
+def restore(
+    tmp_path: Path, members: dict[str, str | Path], summed: list[str]
+) -> tuple[subprocess.CompletedProcess, str]:
+    """The restore tool on an archive of `members` whose SHA256SUMS lists `summed`; its result and the
+    docker calls it made."""
+    env = fake_bin(tmp_path)
+    archive = archive_with(tmp_path, members, summed)
+    result = run(rendering.render_restore(load_site_config({})), env, tmp_path, str(archive))
+    return result, (tmp_path / "calls.log").read_text()
 
 
 def test_restore_refuses_a_symlinked_dump_that_no_checksum_covers(tmp_path):
-    env = fake_bin(tmp_path)
-    data = {"manifest.json": MANIFEST, "database.dump": Path("/etc/hostname"), "fs.tar": "f", "instance.tar": "i"}
-    archive = archive_with(tmp_path, data, ["manifest.json"])
-    result = run(rendering.render_restore(load_site_config({})), env, tmp_path, str(archive))
+    result, calls = restore(tmp_path, {**DATA, "database.dump": Path("/etc/hostname")}, ["manifest.json"])
     assert result.returncode != 0 and "refused" in result.stderr
-    assert "docker" not in (tmp_path / "calls.log").read_text()
+    assert "docker" not in calls
 
 
 def test_restore_refuses_an_archive_with_an_extra_member(tmp_path):
-    env = fake_bin(tmp_path)
-    data = {"manifest.json": MANIFEST, "database.dump": "d", "fs.tar": "f", "instance.tar": "i", "extra": "x"}
-    archive = archive_with(tmp_path, data, ["database.dump", "fs.tar", "instance.tar"])
-    result = run(rendering.render_restore(load_site_config({})), env, tmp_path, str(archive))
+    result, _ = restore(tmp_path, {**DATA, "extra": "x"}, SUMMED)
     assert result.returncode != 0 and "other members" in result.stderr
 
 
 def test_restore_refuses_a_manifest_the_checksums_do_not_cover(tmp_path):
     # The manifest's version decides what a restore accepts, so an edited one must not pass.
-    env = fake_bin(tmp_path)
-    data = {"manifest.json": MANIFEST, "database.dump": "d", "fs.tar": "f", "instance.tar": "i"}
-    archive = archive_with(tmp_path, data, ["database.dump", "fs.tar", "instance.tar"])
-    result = run(rendering.render_restore(load_site_config({})), env, tmp_path, str(archive))
+    result, _ = restore(tmp_path, DATA, SUMMED[:-1])
     assert result.returncode != 0 and "do not cover exactly" in result.stderr
 
 
 def test_restore_goes_ahead_with_an_archive_whose_every_member_is_summed(tmp_path):
-    env = fake_bin(tmp_path)
-    data = {"manifest.json": MANIFEST, "database.dump": "d", "fs.tar": "f", "instance.tar": "i"}
-    archive = archive_with(tmp_path, data, ["database.dump", "fs.tar", "instance.tar", "manifest.json"])
-    result = run(rendering.render_restore(load_site_config({})), env, tmp_path, str(archive))
+    result, calls = restore(tmp_path, DATA, SUMMED)
     assert result.returncode == 0, result.stderr
-    assert "pg_restore" in (tmp_path / "calls.log").read_text()
+    assert "pg_restore" in calls
 
 
 # --- 11. config gaps ------------------------------------------------------------------------------------
