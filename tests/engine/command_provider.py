@@ -10,7 +10,7 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,6 @@ class CommandProvider:
     local_argv: tuple[str, ...] = ()
     local_cwd: Path | None = None
     agent_socket: str | None = None
-    environ: dict[str, str] = field(default_factory=dict)
 
     def run(self, urn: str, resource_type: str, inputs: dict[str, Any], operation: str, previous: dict[str, Any]):
         """Runs `inputs[operation]` ("create", "update" or "delete"); returns (stdout, stderr). An unset
@@ -55,12 +54,12 @@ class CommandProvider:
         environment = dict(inputs.get("environment") or {})
         if resource_type == REMOTE:
             argv = self._ssh_argv(urn, inputs["connection"], command, environment, previous_env)
-            env = {**os.environ, **self.environ}
+            env = dict(os.environ)
             if self.agent_socket:
                 env["SSH_AUTH_SOCK"] = self.agent_socket
         else:
             argv = [*self.local_argv, "/bin/sh", "-c", command]
-            env = {**os.environ, **self.environ, **environment, **previous_env}
+            env = {**os.environ, **environment, **previous_env}
         try:
             result = subprocess.run(
                 argv, input=inputs.get("stdin") or "", capture_output=True, text=True, timeout=TIMEOUT,
@@ -90,6 +89,14 @@ class CommandProvider:
     def _ssh_argv(
         self, urn: str, connection: dict[str, Any], command: str, environment: dict[str, str], previous: dict[str, str]
     ) -> list[str]:
+        # remote/commandOutputs.go logAndWrapSetenvErr: variables go through session.Setenv, which an sshd
+        # without AcceptEnv (the simulated hosts') refuses: an error for `environment`, a warning for the
+        # previous output.
+        if environment:
+            raise CommandError(f"could not set environment variable {sorted(environment)[0]!r}: ssh: setenv failed")
+        for name in sorted(previous):
+            self.log(LogLine(urn, "warning", f"Unable to set '{name}'. This only works if your SSH server is "
+                             "configured to accept these variables via AcceptEnv."))  # fmt: skip
         # remote/connection.go SSHConfig: only privateKey (or password) and the ssh-agent authenticate, never
         # ~/.ssh/config or default identities; the host key is checked only when `hostKey` is set.
         argv = ["ssh", "-p", str(int(connection.get("port") or 22)), "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
@@ -102,18 +109,11 @@ class CommandProvider:
             argv += ["-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={_known_hosts(connection)}"]
         else:
             argv += ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"]
-        # remote/commandOutputs.go logAndWrapSetenvErr: variables go through session.Setenv, which an sshd
-        # without AcceptEnv (the simulated hosts') refuses: an error for `environment`, a warning for the
-        # previous output.
-        if environment:
-            raise CommandError(f"could not set environment variable {sorted(environment)[0]!r}: ssh: setenv failed")
-        for name in sorted(previous):
-            self.log(LogLine(urn, "warning", f"Unable to set '{name}'. This only works if your SSH server is "
-                             "configured to accept these variables via AcceptEnv."))  # fmt: skip
         return [*argv, f"{connection.get('user') or 'root'}@{connection['host']}", command]
 
 
 KEY_PREFIX = "engine-ssh-key-"
+KNOWN_HOSTS_PREFIX = "engine-known-hosts-"
 
 
 def _key_file(private_key: str) -> str:
@@ -124,7 +124,7 @@ def _key_file(private_key: str) -> str:
 
 
 def _known_hosts(connection: dict[str, Any]) -> str:
-    handle, path = tempfile.mkstemp(prefix="engine-known-hosts-")
+    handle, path = tempfile.mkstemp(prefix=KNOWN_HOSTS_PREFIX)
     port = int(connection.get("port") or 22)
     host = connection["host"] if port == 22 else f"[{connection['host']}]:{port}"
     with os.fdopen(handle, "w") as stream:
@@ -134,7 +134,7 @@ def _known_hosts(connection: dict[str, Any]) -> str:
 
 def _remove_key_file(argv: list[str]) -> None:
     for item in argv:
-        if Path(item).name.startswith((KEY_PREFIX, "engine-known-hosts-")):
+        if Path(item).name.startswith((KEY_PREFIX, KNOWN_HOSTS_PREFIX)):
             Path(item).unlink(missing_ok=True)
-        elif item.startswith("UserKnownHostsFile=") and "engine-known-hosts-" in item:
+        elif item.startswith("UserKnownHostsFile=") and KNOWN_HOSTS_PREFIX in item:
             Path(item.split("=", 1)[1]).unlink(missing_ok=True)
