@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
+import yaml
 from pulumi.runtime import config as runtime_config
 from pydantic import BaseModel, ValidationError
 
@@ -14,7 +16,7 @@ from components.config import ConfigError, SiteConfig
 from components.deployment import Deployment, establish
 
 PROJECT = "codenvy-infra"
-__all__ = ["PROJECT", "ConfigError", "load_site_config", "read_stack_config"]
+__all__ = ["PROJECT", "ConfigError", "as_pulumi_value", "load_site_config", "load_stack_file", "read_stack_config"]
 
 
 def load_site_config(raw: Mapping[str, str]) -> SiteConfig:
@@ -28,6 +30,21 @@ def load_site_config(raw: Mapping[str, str]) -> SiteConfig:
         return SiteConfig.model_validate(values)
     except ValidationError as error:
         raise ConfigError(_describe(error)) from None
+
+
+def as_pulumi_value(value: Any) -> str:
+    """A stack file's value as Pulumi hands it to the program: objects and lists as JSON, scalars as text."""
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def load_stack_file(path: Path) -> SiteConfig:
+    """A stack file (Pulumi.<stack>.yaml) validated as the program sees it, for tools that describe a site."""
+    document = yaml.safe_load(path.read_text()) or {}
+    return load_site_config({key: as_pulumi_value(value) for key, value in (document.get("config") or {}).items()})
 
 
 def read_stack_config() -> Deployment:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import runpy
 import shlex
 from collections.abc import Callable, Mapping
@@ -21,7 +20,7 @@ from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, Mocks
 
 from components.config import SiteConfig
 from components.deployment import READ_STACK_OUTPUTS
-from components.stack_config import load_site_config
+from components.stack_config import as_pulumi_value, load_stack_file
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 PROJECT = "codenvy-infra"
@@ -185,18 +184,9 @@ def stack_file_config(stack: str) -> dict[str, Any]:
     return dict(document.get("config") or {})
 
 
-def as_pulumi_value(value: Any) -> str:
-    """Pulumi hands structured config to programs as JSON text and scalars as text."""
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    if isinstance(value, bool):
-        return str(value).lower()
-    return str(value)
-
-
 def site_config(stack: str) -> SiteConfig:
     """The validated config of a shipped stack file, as the program sees it."""
-    return load_site_config({key: as_pulumi_value(value) for key, value in stack_file_config(stack).items()})
+    return load_stack_file(PROJECT_DIR / f"Pulumi.{stack}.yaml")
 
 
 def evaluate(
