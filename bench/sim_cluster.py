@@ -18,23 +18,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.cluster.conftest import missing_prerequisite
-from tests.cluster.images import BUSYBOX_IMAGE, import_images, program_images
-from tests.cluster.sim import Node, SshAgent, lane_engine, start_cluster, stop_cluster
+from tests.cluster.images import BUSYBOX_IMAGE, import_images
+from tests.cluster.sim import Node, SshAgent, lane_engine, lane_images, sim_worker, start_cluster, stop_cluster
 from tests.engine.engine import Backend
-from tests.harness import site_config
 
 
 def stack_overrides(nodes: list[Node]) -> dict:
     """The sim stack file, stretched to however many nodes were started: master on node1, workers after."""
-    template = site_config("sim").nodes[0].model_dump(by_alias=True, exclude_none=True)
-    workers = [{**template, "name": node.name, "address": node.address} for node in nodes[1:]]
-    return {"codenvy-infra:nodes": workers}
+    return {"codenvy-infra:nodes": [sim_worker(node) for node in nodes[1:]]}
 
 
 def measure(count: int) -> dict[str, float]:
     figures: dict[str, float] = {}
-    site = site_config("sim")
-    images = {**program_images(site.images, (site.version,)), BUSYBOX_IMAGE: "busybox"}
+    images = lane_images()
     with tempfile.TemporaryDirectory() as tmp:
         agent = None
         try:

@@ -228,8 +228,8 @@ class SshEndpoint(Model):
         return value
 
 
-def _host_key_line(value: str | None) -> str | None:
-    if value is not None and not _HOST_KEY.fullmatch(value):
+def _host_key_line(value: str) -> str:
+    if not _HOST_KEY.fullmatch(value):
         raise ValueError(
             "must be the host's public key as in known_hosts without the host: 'ssh-ed25519 AAAA…' (types "
             "ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256/384/521, sk-…), on one line"
@@ -237,17 +237,15 @@ def _host_key_line(value: str | None) -> str | None:
     return value
 
 
+HostKeyLine = Annotated[str, AfterValidator(_host_key_line)]
+
+
 class PrimarySshEndpoint(SshEndpoint):
-    host_key: str | None = Field(
+    host_key: HostKeyLine | None = Field(
         None,
         description="The primary master's public host key ('ssh-ed25519 AAAA…'); the transfer verifies it. "
         "Required outside environments dev and sim; absent there, the transfer trusts the key on first use.",
     )
-
-    @field_validator("host_key")
-    @classmethod
-    def _authorized_key_line(cls, value: str | None) -> str | None:
-        return _host_key_line(value)
 
 
 # ssh(1) options that would make the Docker provider's ssh and the Commands' SSH client (pulumi-command's
@@ -263,7 +261,7 @@ class SshAccess(SshEndpoint):
         description="Private key file where Pulumi runs, used by the Commands and the Docker provider's ssh. "
         "Absent: sshPrivateKey, else the ssh-agent.",
     )
-    host_key: str | None = Field(
+    host_key: HostKeyLine | None = Field(
         None,
         description="The host's public key ('ssh-ed25519 AAAA…'); the Commands verify it. Required outside "
         "environments dev and sim; absent there, the Commands accept any host key (pulumi-command checks none "
@@ -274,11 +272,6 @@ class SshAccess(SshEndpoint):
         description="Extra ssh(1) options for the Docker provider's ssh only (the Commands ignore them), e.g. "
         "['-o', 'StrictHostKeyChecking=accept-new']; keys, port and user have keys of their own.",
     )
-
-    @field_validator("host_key")
-    @classmethod
-    def _authorized_key_line(cls, value: str | None) -> str | None:
-        return _host_key_line(value)
 
     @field_validator("options")
     @classmethod

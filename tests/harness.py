@@ -105,16 +105,20 @@ class FabricatingMocks(Mocks):
             outputs["certRequestPem"] = _fake("CSR", args.name)
         elif args.typ == "pulumi:pulumi:StackReference":
             name = args.inputs["name"]
-            outputs.update(name=name, outputs=dict(self.stack_outputs.get(name, {})), secretOutputNames=[])
+            outputs.update(name=name, outputs=self.outputs_of_stack(name), secretOutputNames=[])
         elif args.typ == "random:index/randomPassword:RandomPassword":
             outputs["result"] = _fake("password", args.name)
             outputs["bcryptHash"] = _fake("$2a$10$", args.name)
         return f"{args.name}-id", outputs
 
+    def outputs_of_stack(self, name: str) -> dict[str, Any]:
+        """What readStackOutputs and a StackReference answer for the stack `name`."""
+        return dict(self.stack_outputs.get(name, {}))
+
     def call(self, args):
         if args.token == READ_STACK_OUTPUTS:
             name = args.args["name"]
-            return {"name": name, "outputs": dict(self.stack_outputs.get(name, {})), "secretOutputNames": []}
+            return {"name": name, "outputs": self.outputs_of_stack(name), "secretOutputNames": []}
         return {}
 
 

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cluster.images import BUSYBOX_IMAGE, import_images, program_images
-from tests.cluster.sim import SshAgent, start_cluster, stop_cluster
-from tests.harness import site_config
+from tests.cluster.images import import_images
+from tests.cluster.sim import SshAgent, lane_images, start_cluster, stop_cluster
 
 TOOLS = ("ip", "nsenter", "unshare", "dockerd", "docker", "ssh", "ssh-keygen", "ssh-agent", "iptables", "busybox",
          "htpasswd", "openssl", "nft", "debootstrap")  # fmt: skip
@@ -51,8 +50,7 @@ def _prerequisites():
 def cluster(request, tmp_path_factory):
     """The lane's simulated hosts (a module's LANE_NODES, five by default), each with the images the
     program pulls (built locally)."""
-    site = site_config("sim")
-    images = {**program_images(site.images, (site.version, *UPGRADE_VERSIONS)), BUSYBOX_IMAGE: "busybox"}
+    images = lane_images(*UPGRADE_VERSIONS)
     count = getattr(request.module, "LANE_NODES", LANE_NODES)
     try:
         nodes = start_cluster(count, tmp_path_factory.mktemp("sim") / "cluster.json")

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from tests.cluster.images import BUSYBOX_IMAGE, program_images
 from tests.engine.command_provider import CommandProvider
 from tests.engine.docker_provider import DockerHost, ProviderError
 from tests.engine.engine import Backend, Engine
-from tests.harness import PROJECT_DIR
+from tests.harness import PROJECT_DIR, site_config
 
 SIM_CLUSTER = PROJECT_DIR / "scripts" / "sim-cluster"
 STATE = Path(os.environ.get("CODENVY_SIM_STATE", "/var/lib/codenvy-sim"))
@@ -92,6 +93,19 @@ class SshAgent:
 
     def stop(self) -> None:
         subprocess.run(["kill", self.pid], check=False, capture_output=True)
+
+
+def lane_images(*upgrade_versions: str) -> dict[str, str]:
+    """What each simulated host gets: the images the sim stack's program pulls, the server at its version and
+    at `upgrade_versions` too, and the busybox probe."""
+    site = site_config("sim")
+    return {**program_images(site.images, (site.version, *upgrade_versions)), BUSYBOX_IMAGE: "busybox"}
+
+
+def sim_worker(node: Node) -> dict[str, Any]:
+    """The sim stack's workspace-node settings (SSH, restart helper, capacity) for `node`."""
+    template = site_config("sim").nodes[0].model_dump(by_alias=True, exclude_none=True)
+    return {**template, "name": node.name, "address": node.address}
 
 
 def docker_hosts_of(nodes: list[Node]):

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from tests.cluster.images import BUSYBOX_IMAGE
-from tests.cluster.sim import Node, lane_engine
+from tests.cluster.sim import Node, lane_engine, sim_worker
 from tests.engine.engine import Backend, Engine, EngineError, Result
 from tests.harness import full_stack_name, site_config
 
@@ -460,13 +460,8 @@ def test_going_back_after_a_failed_upgrade_is_allowed(primary, upgrade_abandoned
 # --- 4, 5. add and remove a workspace node ------------------------------------------------------------------
 
 
-def worker(node: Node) -> dict[str, Any]:
-    template = SITE.nodes[0].model_dump(by_alias=True, exclude_none=True)
-    return {**template, "name": node.name, "address": node.address}
-
-
 def sim_workers(primary: Site) -> list[dict[str, Any]]:
-    return [worker(primary.nodes[node.name]) for node in SITE.nodes]
+    return [sim_worker(primary.nodes[node.name]) for node in SITE.nodes]
 
 
 @pytest.fixture(scope="module")
@@ -477,7 +472,7 @@ def join_refused(primary, upgrade_abandoned) -> str:
     node4.ssh(f"iptables -I {block}")
     try:
         with pytest.raises(EngineError) as caught:
-            primary.up(nodes=[*sim_workers(primary), worker(node4)])
+            primary.up(nodes=[*sim_workers(primary), sim_worker(node4)])
     finally:
         node4.ssh(f"iptables -D {block}")
     return str(caught.value)
@@ -489,7 +484,7 @@ def test_a_join_that_cannot_reach_the_manager_fails_naming_the_node(join_refused
 
 @pytest.fixture(scope="module")
 def node_added(primary, join_refused) -> Result:
-    return primary.up(nodes=[*sim_workers(primary), worker(primary.nodes["node4"])])
+    return primary.up(nodes=[*sim_workers(primary), sim_worker(primary.nodes["node4"])])
 
 
 def member_firewalls(steps) -> set[str]:
@@ -644,7 +639,7 @@ def standby(cluster, ssh_agent, backend, primary, encrypted) -> Site:
             "version": UPGRADE_VERSION,
             "hostname": master_host.address,
             "master": master,
-            "nodes": [worker(worker_host)],
+            "nodes": [sim_worker(worker_host)],
             "dr": {
                 "primaryStack": full_stack_name("sim"),
                 "standby": "cold",

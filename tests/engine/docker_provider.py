@@ -57,7 +57,10 @@ def create(host: DockerHost, resource_type: str, inputs: dict[str, Any]) -> tupl
         return _create_network(host, inputs)
     if resource_type == VOLUME:
         host.docker("volume", "create", *_label_flags(inputs), inputs["name"])
-        return inputs["name"], read(host, VOLUME, inputs["name"], inputs) or {}
+        state = read(host, VOLUME, inputs["name"], inputs)
+        if state is None:
+            raise ProviderError(f"volume {inputs['name']} vanished after create")
+        return inputs["name"], state
     if resource_type == REMOTE_IMAGE:
         return _pull_image(host, inputs)
     raise ProviderError(f"no stand-in for {resource_type}")
@@ -92,12 +95,7 @@ def update(
             host.docker("start", resource_id)
         limits = ("restart", "maxRetryCount", "cpuShares", "memory", "memoryReservation", "memorySwap")
         if any(old.get(key) != inputs.get(key) for key in limits):
-            args = ["update", "--restart", _restart_policy(inputs)]
-            if inputs.get("memory"):
-                args += ["--memory", f"{int(inputs['memory'])}m"]
-            if inputs.get("memorySwap"):
-                args += ["--memory-swap", f"{int(inputs['memorySwap'])}m"]
-            host.docker(*args, resource_id)
+            host.docker("update", "--restart", _restart_policy(inputs), *_memory_flags(inputs), resource_id)
     return {**old, **inputs}
 
 
@@ -203,12 +201,14 @@ def _restart_policy(inputs: dict[str, Any]) -> str:
     return policy
 
 
+def _memory_flags(inputs: dict[str, Any]) -> list[str]:
+    """Memory limits in MB, as the provider sends them; memory_swap only when it is set."""
+    flags = ["--memory", f"{int(inputs['memory'])}m"] if inputs.get("memory") else []
+    return flags + (["--memory-swap", f"{int(inputs['memorySwap'])}m"] if inputs.get("memorySwap") else [])
+
+
 def _container_create_args(inputs: dict[str, Any]) -> list[str]:
-    args = ["create", "--name", inputs["name"], "--restart", _restart_policy(inputs)]
-    if inputs.get("memory"):
-        args += ["--memory", f"{int(inputs['memory'])}m"]
-    if inputs.get("memorySwap"):
-        args += ["--memory-swap", f"{int(inputs['memorySwap'])}m"]
+    args = ["create", "--name", inputs["name"], "--restart", _restart_policy(inputs), *_memory_flags(inputs)]
     if inputs.get("user"):
         args += ["--user", inputs["user"]]
     if inputs.get("logDriver"):

@@ -13,10 +13,11 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
+from components.deployment import READ_STACK_OUTPUTS
 from tests.engine import docker_provider
 from tests.engine.command_provider import CommandError, CommandProvider, LogLine
 from tests.engine.crypto import real_password, real_tls
-from tests.engine.rules import COMMAND_TYPES, DOCKER_TYPES, STACK_REFERENCE, Diff, deletion_order, diff
+from tests.engine.rules import COMMAND_TYPES, DOCKER_TYPES, Diff, deletion_order, diff
 from tests.harness import (
     Evaluation,
     FabricatingMocks,
@@ -26,8 +27,6 @@ from tests.harness import (
     plain,
     run_under_mocks,
 )
-
-READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 
 
 class EngineError(Exception):
@@ -186,6 +185,7 @@ class Engine:
     def _run(self, overrides: Mapping[str, Any], *, preview: bool, **options) -> Result:
         run = _Run(self, preview)
         evaluation = Evaluation()
+        failure: Exception | None = None
         try:
             common = {"mocks": run.mocks, "monitor_class": run.monitor_class, "into": evaluation, "preview": preview}
             if self.program is None:
@@ -193,15 +193,13 @@ class Engine:
             else:
                 run_under_mocks(self.program, stack=self.stack, config=overrides, **common)
         except Exception as error:
+            failure = error
+        if run.failure is not None or failure is not None:
             if not preview:
                 self._finish_failed(run, evaluation)
-            message = str(run.failure or error)
-            self.log.append(LogLine("", "error", message))
-            raise EngineError(message) from error
-        if run.failure is not None:
-            if not preview:
-                self._finish_failed(run, evaluation)
-            raise EngineError(str(run.failure))
+            if run.failure is None:  # a step's failure is in the log already
+                self.log.append(LogLine("", "error", str(failure)))
+            raise EngineError(str(run.failure or failure)) from failure
         doomed = {
             resource.urn: resource
             for resource in self.checkpoint.resources
@@ -253,8 +251,7 @@ class Engine:
         if resource.retain_on_delete or not resource.custom:
             return
         if resource.type in COMMAND_TYPES:
-            if resource.inputs.get("delete"):
-                self.commands.run(resource.urn, resource.type, resource.inputs, "delete", resource.outputs)
+            self.commands.run(resource.urn, resource.type, resource.inputs, "delete", resource.outputs)
         elif resource.type in DOCKER_TYPES:
             host = self._docker_host(resource.provider)
             docker_provider.delete(host, resource.type, resource.id, resource.outputs)
@@ -292,7 +289,7 @@ class _Run:
                     return super().RegisterResource(request)
                 _ensure_event_loop()
                 urn = self.make_urn(request.parent, request.type, request.name)
-                outputs, resource_id = run.register(urn, request)
+                outputs, resource_id = run.register(urn, request, self.make_urn)
                 serialized = _sync_await(rpc.serialize_properties(outputs, {}))
                 self._record(urn, request, request.object, serialized)
                 return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=serialized)
@@ -301,11 +298,11 @@ class _Run:
 
     # --- registrations ---------------------------------------------------------------------------------
 
-    def register(self, urn: str, request) -> tuple[dict[str, Any], str]:
+    def register(self, urn: str, request, make_urn: Callable[[str, str, str], str]) -> tuple[dict[str, Any], str]:
         wire = rpc.deserialize_properties(request.object)
         inputs = {key: plain(value) for key, value in wire.items()}
         secret = frozenset(key for key, value in wire.items() if _is_secret(value))
-        aliases = self._aliases(urn, request)
+        aliases = self._aliases(urn, request, make_urn)
         with self.lock:
             self.aliases_of[urn] = aliases
             old = self.old.get(urn) or next((self.old[a] for a in aliases if a in self.old), None)
@@ -337,7 +334,7 @@ class _Run:
             self.engine.log.append(LogLine(urn, "error", message))
             raise EngineError(message) from error
 
-    def _aliases(self, urn: str, request) -> list[str]:
+    def _aliases(self, urn: str, request, make_urn: Callable[[str, str, str], str]) -> list[str]:
         """step_generator.go generateAliases: explicit aliases, and those inherited from the parent's."""
         found = list(request.aliasURNs)
         for alias in request.aliases:
@@ -346,9 +343,9 @@ class _Run:
                 continue
             spec = alias.spec
             parent = spec.parentUrn or ("" if spec.noParent else request.parent)
-            found.append(_make_urn(self.engine, parent, spec.type or request.type, spec.name or request.name))
+            found.append(make_urn(parent, spec.type or request.type, spec.name or request.name))
         for parent_alias in self.aliases_of.get(request.parent, []):
-            found.append(_make_urn(self.engine, parent_alias, request.type, request.name))
+            found.append(make_urn(parent_alias, request.type, request.name))
         return [alias for alias in found if alias != urn]
 
     def _step(self, old: ResourceState | None, new: ResourceState, request) -> tuple[dict[str, Any], str]:
@@ -394,8 +391,7 @@ class _Run:
         if new.type in COMMAND_TYPES:
             # command*.go Update: runs `update` when set, otherwise `create` again.
             operation = "update" if new.inputs.get("update") else "create"
-            stdout, stderr = self.engine.commands.run(new.urn, new.type, new.inputs, operation, old.outputs)
-            outputs = {**new.inputs, "stdout": stdout, "stderr": stderr}
+            outputs = self._run_command(new, operation, old.outputs)
         elif new.type in DOCKER_TYPES:
             host = self.engine._docker_host(new.provider)
             outputs = docker_provider.update(host, new.type, old.id, old.outputs, new.inputs)
@@ -423,8 +419,7 @@ class _Run:
 
     def _provider_create(self, new: ResourceState) -> tuple[str, dict[str, Any]]:
         if new.type in COMMAND_TYPES:
-            stdout, stderr = self.engine.commands.run(new.urn, new.type, new.inputs, "create", {})
-            return str(uuid.uuid4()), {**new.inputs, "stdout": stdout, "stderr": stderr}
+            return str(uuid.uuid4()), self._run_command(new, "create", {})
         if new.type in DOCKER_TYPES:
             return docker_provider.create(self.engine._docker_host(new.provider), new.type, new.inputs)
         if new.type.startswith("tls:index/"):
@@ -432,6 +427,11 @@ class _Run:
         if new.type == "random:index/randomPassword:RandomPassword":
             return "none", {**new.inputs, **real_password(int(new.inputs["length"]))}
         return str(uuid.uuid4()), dict(new.inputs)
+
+    def _run_command(self, new: ResourceState, operation: str, previous: dict[str, Any]) -> dict[str, Any]:
+        """The Command's state after `operation`: its inputs and what the run printed."""
+        stdout, stderr = self.engine.commands.run(new.urn, new.type, new.inputs, operation, previous)
+        return {**new.inputs, "stdout": stdout, "stderr": stderr}
 
     def _record(self, state: ResourceState, step: Step) -> None:
         with self.lock:
@@ -446,23 +446,8 @@ class _ReadMocks(FabricatingMocks):
         super().__init__()
         self.backend = backend
 
-    def new_resource(self, args):
-        if args.typ == STACK_REFERENCE:
-            name = args.inputs["name"]
-            return name, {"name": name, "outputs": self.backend.read_stack_outputs(name), "secretOutputNames": []}
-        return super().new_resource(args)
-
-    def call(self, args):
-        if args.token == READ_STACK_OUTPUTS:
-            name = args.args["name"]
-            return {"name": name, "outputs": self.backend.read_stack_outputs(name), "secretOutputNames": []}
-        return {}
-
-
-def _make_urn(engine: Engine, parent: str, type_: str, name: str) -> str:
-    if parent:
-        type_ = parent.split("::")[2].split("$")[-1] + "$" + type_
-    return "urn:pulumi:" + "::".join([engine.stack, "codenvy-infra", type_, name])
+    def outputs_of_stack(self, name: str) -> dict[str, Any]:
+        return self.backend.read_stack_outputs(name)
 
 
 def _ignoring(new: dict[str, Any], old: dict[str, Any], paths) -> dict[str, Any]:

@@ -15,7 +15,6 @@ NETWORK = "docker:index/network:Network"
 VOLUME = "docker:index/volume:Volume"
 REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
 DOCKER_TYPES = frozenset({CONTAINER, NETWORK, VOLUME, REMOTE_IMAGE})
-STACK_REFERENCE = "pulumi:pulumi:StackReference"
 
 StepKind = Literal["create", "same", "update", "replace", "delete"]
 
