@@ -37,7 +37,7 @@ class OverlayNetwork(pulumi.ComponentResource):
             ownership = {"node_name": site.master.name, "owner": owner(init_name), "state_dir": STATE_DIR}
             self.swarm = master.run(
                 init_name,
-                render_script("swarm_init", advertise_addr=site.master.address, **ownership),
+                render_script("swarm_init", advertise_addr=site.master.address, swarm_role="manager", **ownership),
                 # The swarm goes with the site: `destroy` (or a move to bridge mode) takes the manager out.
                 delete_script=render_script("swarm_leave", **ownership),
                 parent=self,

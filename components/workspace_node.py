@@ -142,6 +142,7 @@ class WorkspaceNode(pulumi.ComponentResource):
                 node_name=host.name,
                 owner=owner(join_name),
                 state_dir=STATE_DIR,
+                swarm_role="worker",
             ),
             delete_script=render_script(
                 "swarm_leave", node_name=host.name, owner=owner(join_name), state_dir=STATE_DIR

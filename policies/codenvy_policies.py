@@ -100,7 +100,8 @@ PLAINTEXT_DOCKER_API = re.compile(r"tcp://[^\s\"']+:2375\b")
 PLAINTEXT_PORT = re.compile(r":0*2375(?!\d)")
 TCP_LISTENER = re.compile(r"tcp://(\[[^\]]*\]|[^\s/:,;|&)\]]*)(?::(\w*))?")
 INSECURE_REGISTRY = re.compile(r"insecure[\s_-]*registr")
-MANAGER_MARKER = "# swarm role: manager"
+# The parameter a swarm-membership script (components/scripts/swarm_init.sh, swarm_join.sh) declares its role by.
+SWARM_ROLE_PARAM = "SWARM_ROLE"
 # The parameters of the master's workspace-nodes command (components/scripts/workspace_nodes.sh) that
 # declare a site's workspace nodes and the server container they belong to (a test keeps them equal).
 NODE_SET_PARAM = "NODE_SET"
@@ -480,7 +481,9 @@ def _declared_node_sets(args: StackValidationArgs) -> dict[str, list[Mapping[str
 
 def _validate_odd_managers(args: StackValidationArgs, report: ReportViolation) -> None:
     managers = sum(
-        1 for r in args.resources if r.resource_type in COMMANDS and MANAGER_MARKER in _command_text(r.props)
+        1
+        for r in args.resources
+        if r.resource_type in COMMANDS and _script_params(r.props).get(SWARM_ROLE_PARAM) == "manager"
     )
     if managers and managers % 2 == 0:
         report(f"{managers} swarm managers: Raft needs an odd number (1, 3, 5) to keep a majority", None)

@@ -2,8 +2,8 @@
 # Make this host a Swarm manager (once) and print the swarm's cluster ID, never the join token; a swarm
 # OWNER initialised is marked as its own (its delete leaves it), one it found is left alone.
 set -euo pipefail
-# params: ADVERTISE_ADDR NODE_NAME OWNER STATE_DIR
-# swarm role: manager
+# params: ADVERTISE_ADDR NODE_NAME OWNER STATE_DIR SWARM_ROLE
+# SWARM_ROLE is the marker the policy pack counts managers by (swarm-managers-odd); always "manager" here.
 state=$(docker info --format "{{.Swarm.LocalNodeState}}")
 case "$state" in
   active)

@@ -2,8 +2,8 @@
 # Join this host to the site's swarm as a worker (a no-op when it is a member) and print its node ID. The
 # join token comes on stdin: never in the script, a process's arguments, or anything printed.
 set -euo pipefail
-# params: ADVERTISE_ADDR MANAGER_ADDR NODE_NAME OWNER STATE_DIR
-# swarm role: worker
+# params: ADVERTISE_ADDR MANAGER_ADDR NODE_NAME OWNER STATE_DIR SWARM_ROLE
+# SWARM_ROLE is the marker the policy pack counts managers by (swarm-managers-odd); always "worker" here.
 token=""
 IFS= read -r token || true
 state=$(docker info --format "{{.Swarm.LocalNodeState}}")
