@@ -2,9 +2,9 @@
 
 import pulumi
 
+from components.config_loader import read_stack_config
 from components.gc_tuning import tune_garbage_collector
 from components.site import Site
-from components.stack_config import read_stack_config
 
 tune_garbage_collector()
 deployment = read_stack_config()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 
 from components.config import SiteConfig
-from components.deployment import PrimarySite
+from components.deploy_gates import PrimarySite
 from components.host_access import HostAccess
 from components.host_tools import install_tool, schedule_tool
 from components.rendering import incoming_directory, render_script, render_transfer, tool_path

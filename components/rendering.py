@@ -9,7 +9,7 @@ import shlex
 from pathlib import Path
 
 from components.config import HostConfig, SiteConfig, is_ip_address
-from components.deployment import PrimarySite
+from components.deploy_gates import PrimarySite
 
 SCRIPTS_DIR = Path(__file__).parent / "scripts"
 SERVER_ALIAS = "codenvy-server"

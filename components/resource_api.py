@@ -49,6 +49,13 @@ class _NotReadyError(Exception):
     """The server did not answer the call, or answered as a gateway without a backend: worth retrying."""
 
 
+# The stack-file keys the errors point at. This client runs alone (standard library only), so they are
+# spelled here; tests/unit/test_resource_api_contract.py keeps them equal to the config's own keys.
+API_URL_KEY = "codenvy-infra:limits.apiUrl"
+ADMIN_USER_KEY = "codenvy-infra:limits.adminUser"
+ADMIN_PASSWORD_KEY = "codenvy-infra:adminPassword"  # noqa: S105 - a key name, not a password
+
+
 class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
     """A redirect is never followed: urllib would resend the admin credentials to wherever it points (another
     origin too) and turn a POST into a GET there, which answers 200 without storing anything."""
@@ -56,7 +63,7 @@ class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req, fp, code, msg, headers, newurl):
         raise ApiError(
             f"{req.get_method()} {req.selector}: the API answered HTTP {code}, a redirect to {newurl}; it is not "
-            "followed with the admin credentials. Set codenvy-infra:limits.apiUrl to the API's real address"
+            f"followed with the admin credentials. Set {API_URL_KEY} to the API's real address"
         )
 
 
@@ -104,7 +111,7 @@ class ResourceApi:
                     waited = f" within {self.wait_seconds:g} s" if self.wait_seconds else ""
                     raise ApiError(
                         f"{method} {path}: cannot reach {self.base_url}{waited} ({not_ready}); check that the "
-                        "server container runs and codenvy-infra:limits.apiUrl"
+                        f"server container runs and {API_URL_KEY}"
                     ) from None
                 time.sleep(min(delay, remaining))
                 delay = min(delay * 1.5, MAX_RETRY_DELAY)
@@ -130,7 +137,7 @@ class ResourceApi:
             if error.code in (401, 403):
                 raise ApiError(
                     f"{method} {path}: the API refused the admin credentials (HTTP {error.code}); "
-                    "check codenvy-infra:limits.adminUser and codenvy-infra:adminPassword"
+                    f"check {ADMIN_USER_KEY} and {ADMIN_PASSWORD_KEY}"
                 ) from None
             if error.code == 404 and method == "GET":
                 return 404, b"", {}
@@ -152,7 +159,7 @@ class ResourceApi:
         except ValueError:
             raise ApiError(
                 f"GET /resource/{user_id}: the answer is not JSON ({payload[:80]!r}); check that "
-                "codenvy-infra:limits.apiUrl is the REST API, not a web page"
+                f"{API_URL_KEY} is the REST API, not a web page"
             ) from None
         resources = document.get("resources", []) if isinstance(document, dict) else document
         if not isinstance(resources, list) or not all(

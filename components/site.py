@@ -8,7 +8,7 @@ from components.account_limits import AccountLimits, AuditReport
 from components.backups import Backups
 from components.certificate_authority import CertificateAuthority
 from components.config import SiteConfig, is_ip_address
-from components.deployment import Deployment
+from components.deploy_gates import Deployment
 from components.disaster_recovery import DisasterRecovery
 from components.host_access import HostAccess, connect_host
 from components.master_node import MasterNode

@@ -18,7 +18,7 @@ from pydantic_core import PydanticUndefined
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from components.config import SiteConfig
-from components.stack_config import PROJECT
+from components.config_loader import PROJECT
 
 
 def type_name(annotation: Any) -> str:

@@ -14,8 +14,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from components.config import HostConfig, SiteConfig
+from components.config_loader import load_stack_file
 from components.rendering import SERVER_PORT, workspace_network_name
-from components.stack_config import load_stack_file
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 START, END = "<!-- topology:start -->\n", "<!-- topology:end -->"

@@ -19,8 +19,8 @@ from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor, MockResourceArgs, Mocks
 
 from components.config import SiteConfig
-from components.deployment import READ_STACK_OUTPUTS
-from components.stack_config import as_pulumi_value, load_stack_file
+from components.config_loader import as_pulumi_value, load_stack_file
+from components.deploy_gates import READ_STACK_OUTPUTS
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 PROJECT = "codenvy-infra"

@@ -13,7 +13,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
-from components.deployment import READ_STACK_OUTPUTS
+from components.deploy_gates import READ_STACK_OUTPUTS
 from tests.engine import docker_provider
 from tests.engine.command_provider import CommandError, CommandProvider, LogLine
 from tests.engine.crypto import real_password, real_tls

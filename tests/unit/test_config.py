@@ -7,7 +7,7 @@ import json
 import pytest
 
 from components.config import SiteConfig
-from components.stack_config import ConfigError, load_site_config
+from components.config_loader import ConfigError, load_site_config
 
 # Remote nodes need a master they can reach: not the default loopback address.
 OVERLAY = {

@@ -7,7 +7,7 @@ import runpy
 
 import pytest
 
-from components.stack_config import load_site_config
+from components.config_loader import load_site_config
 from tests.harness import PROJECT_DIR, STACKS, site_config
 
 

@@ -16,9 +16,9 @@ import pytest
 
 from components import rendering
 from components.config import ConfigError
-from components.deployment import GateError, PrimarySite
+from components.config_loader import load_site_config
+from components.deploy_gates import GateError, PrimarySite
 from components.resource_api import ApiError, ResourceApi
-from components.stack_config import load_site_config
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH8T3Fq1n7S8q0mZ0n0v6iJH1w6b3Zbq2yq8wq8wq8wq"
 STAMP_OTHER = "20300101T000000Z"

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from components.config import INTERNAL_PORTS
-from components.stack_config import ConfigError
+from components.config_loader import ConfigError
 from tests.harness import STACKS, Evaluation, evaluate, fake_image_id, script_of, site_config
 from tests.loopback import script_parameters
 

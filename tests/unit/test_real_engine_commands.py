@@ -27,7 +27,7 @@ import yaml
 
 from components import rendering
 from components.config import ConfigError
-from components.deployment import READ_STACK_OUTPUTS
+from components.deploy_gates import READ_STACK_OUTPUTS
 from components.resource_api import ApiError, ResourceApi, api_from_environment
 from tests.harness import (
     PROJECT_DIR,

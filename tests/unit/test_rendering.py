@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from components import rendering
-from components.stack_config import load_site_config
+from components.config_loader import load_site_config
 
 SCRIPTS = sorted(path.stem for path in rendering.SCRIPTS_DIR.glob("*.sh"))
 

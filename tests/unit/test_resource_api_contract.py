@@ -103,6 +103,25 @@ def test_client_and_config_agree_on_default_units():
     assert {kind: units[0] for kind, units in LIMIT_UNITS.items()} == DEFAULT_UNITS
 
 
+@pytest.mark.parametrize(
+    ("client_key", "path"),
+    [
+        ("API_URL_KEY", ("limits", "apiUrl")),
+        ("ADMIN_USER_KEY", ("limits", "adminUser")),
+        ("ADMIN_PASSWORD_KEY", ("adminPassword",)),
+    ],
+)
+def test_client_names_the_config_keys_the_site_reads(client_key, path):
+    from components import resource_api
+    from components.config import SiteConfig, config_key
+
+    model, *parents, leaf = (SiteConfig, *path)
+    for part in parents:
+        model = next(f.annotation for f in model.model_fields.values() if f.alias == part)
+    assert leaf in {field.alias for field in model.model_fields.values()}
+    assert getattr(resource_api, client_key) == config_key(*path)
+
+
 def test_limits_create_posts_the_seed_body(server):
     api = ResourceApi(server, "admin", PASSWORD)
     assert api.apply_limits("alice", [RAM, WORKSPACES]) == "limits of alice: set RAM=2048 mb, workspace=10 item"

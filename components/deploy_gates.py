@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 from pydantic import TypeAdapter, ValidationError
 
-from components.config import ConfigError, DnsLabel, Ipv4Host, SafePath, SemVer, SiteConfig
+from components.config import DnsLabel, GateError, Ipv4Host, SafePath, SemVer, SiteConfig, config_key
 from components.versioning import UpgradePlan, UpgradeRefusedError, plan_upgrade
 
 # The engine's builtin provider answers this invoke with a stack's last outputs, `{name, outputs,
@@ -23,10 +23,8 @@ from components.versioning import UpgradePlan, UpgradeRefusedError, plan_upgrade
 READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 
 OutputsReader = Callable[[str], Mapping[str, Any]]
-
-
-class GateError(ConfigError):
-    """A deployment gate refused the change; the message names the stack-file key to look at."""
+# The key every gate about the primary names: a standby's link to it.
+PRIMARY_STACK_KEY = ("dr", "primaryStack")
 
 
 @dataclass(frozen=True)
@@ -49,8 +47,7 @@ class PrimarySite:
         missing = [key for key in ("siteName", "version", "managerAddress", "registry", "nodes") if key not in outputs]
         if missing:
             raise GateError(
-                f"codenvy-infra:dr.primaryStack: {stack} has no output {', '.join(missing)}; "
-                "run `pulumi up` on the primary first"
+                PRIMARY_STACK_KEY, f"{stack} has no output {', '.join(missing)}; run `pulumi up` on the primary first"
             )
         # These reach the standby's transfer script and a remote shell on the primary: checked here as the
         # primary's own config was, since another stack's outputs are input to this one.
@@ -81,8 +78,9 @@ def _checked_output(stack: str, name: str, kind: Any, value: Any) -> Any:
     except ValidationError as error:
         problem = error.errors()[0]["msg"].removeprefix("Value error, ")
         raise GateError(
-            f"codenvy-infra:dr.primaryStack: the output {name} of {stack} is refused ({problem}); fix the "
-            "primary's configuration and run `pulumi up` there"
+            PRIMARY_STACK_KEY,
+            f"the output {name} of {stack} is refused ({problem}); fix the "
+            "primary's configuration and run `pulumi up` there",
         ) from None
 
 
@@ -121,7 +119,7 @@ def parity_problems(site: SiteConfig, primary: PrimarySite) -> list[str]:
     elif standby_nodes != primary.nodes:
         problems.append(f"node capacity (RAM GiB, CPUs): standby {list(standby_nodes)}, primary {list(primary.nodes)}")
     if primary.license_present and site.license is None:
-        problems.append("licence: the primary has one, the standby has none (set codenvy-infra:license)")
+        problems.append(f"licence: the primary has one, the standby has none (set {config_key('license')})")
     return problems
 
 
@@ -130,8 +128,9 @@ def _primary_outputs(stack: str, read_outputs: OutputsReader) -> Mapping[str, An
         return read_outputs(stack)
     except Exception as error:  # the engine's invoke error: unknown stack, a name it cannot parse, no access
         raise GateError(
-            f"codenvy-infra:dr.primaryStack: cannot read the outputs of {stack} ({error}); name the primary as "
-            "organization/project/stack, as `pulumi stack ls` shows it in this backend, and deploy it first"
+            PRIMARY_STACK_KEY,
+            f"cannot read the outputs of {stack} ({error}); name the primary as "
+            "organization/project/stack, as `pulumi stack ls` shows it in this backend, and deploy it first",
         ) from None
 
 
@@ -143,21 +142,20 @@ def establish(site: SiteConfig, read_outputs: OutputsReader = read_stack_outputs
         # Every container, volume and network is named after the site: a new name would start an empty
         # site beside the old one, whose data volumes are retained but no longer used.
         raise GateError(
-            f"codenvy-infra:siteName: this stack runs the site {deployed_name!r}; a site is not renamed in place. "
+            ("siteName",),
+            f"this stack runs the site {deployed_name!r}; a site is not renamed in place. "
             f"Keep {deployed_name!r}, or stand up {site.site_name!r} as a new stack and move the data with "
-            "backup and restore"
+            "backup and restore",
         )
     try:
         upgrade = plan_upgrade(previous.get("version"), site.version, site.upgrade.allow_major)
     except UpgradeRefusedError as refused:
-        raise GateError(f"codenvy-infra:version: {refused}") from None
+        raise GateError(("version",), str(refused)) from None
     primary = None
     if site.dr is not None:
         primary = PrimarySite.from_outputs(site.dr.primary_stack, _primary_outputs(site.dr.primary_stack, read_outputs))
         problems = parity_problems(site, primary)
         if problems:
             details = "\n".join(f"  - {problem}" for problem in problems)
-            raise GateError(
-                f"codenvy-infra:dr.primaryStack: this standby does not match the primary {primary.stack}:\n{details}"
-            )
+            raise GateError(PRIMARY_STACK_KEY, f"this standby does not match the primary {primary.stack}:\n{details}")
     return Deployment(site=site, upgrade=upgrade, primary=primary)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -12,10 +11,9 @@ import yaml
 from pulumi.runtime import config as runtime_config
 from pydantic import BaseModel, ValidationError
 
-from components.config import ConfigError, SiteConfig
-from components.deployment import Deployment, establish
+from components.config import PROJECT, ConfigError, ConfigKeyError, KeyPath, SiteConfig
+from components.deploy_gates import Deployment, establish
 
-PROJECT = "codenvy-infra"
 __all__ = ["PROJECT", "ConfigError", "as_pulumi_value", "load_site_config", "load_stack_file", "read_stack_config"]
 
 
@@ -29,7 +27,7 @@ def load_site_config(raw: Mapping[str, str]) -> SiteConfig:
     try:
         return SiteConfig.model_validate(values)
     except ValidationError as error:
-        raise ConfigError(_describe(error)) from None
+        raise ConfigError(_problems(error)) from None
 
 
 def as_pulumi_value(value: Any) -> str:
@@ -71,21 +69,22 @@ def _scalar(text: Any) -> Any:
     return None if text == "null" else text
 
 
-def _describe(error: ValidationError) -> str:
-    problems = [p for p in error.errors() if not _echoes_a_child(p, error.errors())]
-    lines = [f"invalid stack configuration ({len(problems)} problem(s)):"]
-    for problem in problems:
-        location = list(problem["loc"])
+def _problems(error: ValidationError) -> list[tuple[KeyPath, str]]:
+    """Each validation error as (key in the stack file, message); a validator's ConfigKeyError adds the key
+    it is about to where pydantic found it."""
+    problems = []
+    for problem in error.errors():
+        if _echoes_a_child(problem, error.errors()):
+            continue
+        location: KeyPath = tuple(problem["loc"])
         message = problem["msg"].removeprefix("Value error, ")
-        named_key, sep, rest = message.partition(": ")
-        if sep and _KEY.match(named_key):
-            location += _key_parts(named_key)
-            message = rest
+        raised = (problem.get("ctx") or {}).get("error")
+        if isinstance(raised, ConfigKeyError):
+            location, message = (*location, *raised.key), raised.message
         if problem["type"] == "extra_forbidden":
-            allowed = _allowed_keys(SiteConfig, location[:-1])
-            message = f"unknown key; allowed here: {', '.join(allowed)}"
-        lines.append(f"  {_key_path(location)}: {message}")
-    return "\n".join(lines)
+            message = f"unknown key; allowed here: {', '.join(_allowed_keys(SiteConfig, location[:-1]))}"
+        problems.append((location, message))
+    return problems
 
 
 def _echoes_a_child(problem, problems) -> bool:
@@ -96,25 +95,7 @@ def _echoes_a_child(problem, problems) -> bool:
     )
 
 
-_KEY = re.compile(r"^[A-Za-z_]\w*(\[\d+\])*(\.[A-Za-z_]\w*(\[\d+\])*)*$")
-
-
-def _key_parts(key: str) -> list[str | int]:
-    """`limits.users[2].resources` -> ["limits", "users", 2, "resources"]."""
-    return [int(part) if part.isdigit() else part for part in re.findall(r"[A-Za-z_]\w*|\d+", key)]
-
-
-def _key_path(location: list[str | int]) -> str:
-    path = PROJECT
-    for index, part in enumerate(location):
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += (":" if index == 0 else ".") + part
-    return path
-
-
-def _allowed_keys(model: type[BaseModel], location: list[str | int]) -> list[str]:
+def _allowed_keys(model: type[BaseModel], location: KeyPath) -> list[str]:
     """The camelCase keys a stack file may use at `location` inside `model`."""
     for part in location:
         if isinstance(part, int):

@@ -1,0 +1,54 @@
+"""The master's services: workspace network, registry, images, memory, logs and the daemons' proxy."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from components.config.fields import Model, PinnedImage, PublicPort, image_repository
+
+
+class NetworkConfig(Model):
+    mode: Literal["bridge", "overlay"] = Field(
+        "bridge", description="bridge: one host; overlay: a Swarm-mode overlay network across nodes."
+    )
+    encrypted: bool = Field(False, description="Encrypt overlay data-plane traffic (IPsec); overlay mode only.")
+
+
+class RegistryConfig(Model):
+    port: PublicPort = Field(5000, description="Host port of the private registry on the master.")
+    tls: bool = Field(True, description="Serve the registry over TLS from the site CA; off is allowed only in dev.")
+    auth: Literal["htpasswd", "none"] = Field("htpasswd", description="Registry authentication.")
+
+
+class ImagesConfig(Model):
+    server: str = Field("codenvy/codenvy", description="Repository of the application server; its tag is `version`.")
+    postgres: PinnedImage = Field("postgres:15.8", description="PostgreSQL image, pinned.")
+    haproxy: PinnedImage = Field("haproxy:2.8.5", description="HAProxy image, pinned.")
+    registry: PinnedImage = Field("registry:2.8.3", description="Docker registry image, pinned.")
+
+    @field_validator("server")
+    @classmethod
+    def _repository_only(cls, value: str) -> str:
+        if ":" in value.rsplit("/", 1)[-1] or "@" in value:
+            raise ValueError("name the repository only; the tag is taken from `version`")
+        return image_repository(value)
+
+
+class MemoryConfig(Model):
+    postgres_mb: int = Field(1024, ge=64, description="Memory limit of PostgreSQL, MiB.")
+    server_mb: int = Field(2048, ge=256, description="Memory limit of the application server, MiB.")
+    haproxy_mb: int = Field(256, ge=32, description="Memory limit of HAProxy, MiB.")
+    registry_mb: int = Field(512, ge=64, description="Memory limit of the registry, MiB.")
+
+
+class LogConfig(Model):
+    max_size: str = Field("10m", pattern=r"^[1-9]\d*[kmg]$", description="json-file log rotation size.")
+    max_file: int = Field(3, ge=1, le=100, description="json-file rotated files kept.")
+
+
+class ProxyConfig(Model):
+    http_proxy: str | None = Field(None, description="HTTP proxy mirrored from the master to every node's daemon.")
+    https_proxy: str | None = Field(None, description="HTTPS proxy mirrored to every node's daemon.")
+    no_proxy: str | None = Field(None, description="Hosts that bypass the proxy.")
