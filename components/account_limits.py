@@ -9,9 +9,9 @@ import shlex
 
 import pulumi
 import pulumi_command as command
+from pydantic import SecretStr
 
-from components.config import SiteConfig
-from components.rendering import api_url
+from components.config import AuditConfig, Settings, SiteConfig, UserLimits
 
 CLIENT = "components/resource_api.py"  # local commands run in the project directory
 
@@ -22,16 +22,28 @@ def _resource_suffix(user_id: str) -> str:
     return f"{slug}-{hashlib.sha256(user_id.encode()).hexdigest()[:6]}"
 
 
-def _api_environment(site: SiteConfig, ca_pem: pulumi.Input[str] | None) -> dict[str, pulumi.Input[str]]:
-    assert site.admin_password is not None, "validated: API calls need adminPassword"
-    environment: dict[str, pulumi.Input[str]] = {
-        "CODENVY_API_URL": api_url(site),
-        "CODENVY_ADMIN_USER": site.limits.admin_user,
-        "CODENVY_ADMIN_PASSWORD": pulumi.Output.secret(site.admin_password.get_secret_value()),
-    }
-    if ca_pem is not None:
-        environment["CODENVY_CA_PEM"] = ca_pem
-    return environment
+class ApiAccess(Settings):
+    """How the admin reaches the site's REST API."""
+
+    url: str
+    admin_user: str
+    admin_password: SecretStr
+
+    @classmethod
+    def of(cls, site: SiteConfig) -> ApiAccess:
+        assert site.admin_password is not None, "validated: API calls need adminPassword"
+        return cls(url=site.api_url, admin_user=site.limits.admin_user, admin_password=site.admin_password)
+
+    def environment(self, ca_pem: pulumi.Input[str] | None) -> dict[str, pulumi.Input[str]]:
+        """The client's environment: the password only there, never in a command line or output."""
+        environment: dict[str, pulumi.Input[str]] = {
+            "CODENVY_API_URL": self.url,
+            "CODENVY_ADMIN_USER": self.admin_user,
+            "CODENVY_ADMIN_PASSWORD": pulumi.Output.secret(self.admin_password.get_secret_value()),
+        }
+        if ca_pem is not None:
+            environment["CODENVY_CA_PEM"] = ca_pem
+        return environment
 
 
 class AccountLimits(pulumi.ComponentResource):
@@ -43,24 +55,25 @@ class AccountLimits(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        site: SiteConfig,
+        users: tuple[UserLimits, ...],
+        api: ApiAccess,
         ca_pem: pulumi.Input[str] | None,
         depends_on: list[pulumi.Resource],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("codenvy:infra:AccountLimits", name, None, opts)
-        for user in site.limits.users:
+        for user in users:
             limits = [limit.model_dump(exclude_none=True) for limit in user.resources]
             user_arg = shlex.quote(user.user_id)
             command.local.Command(
                 f"{name}-{_resource_suffix(user.user_id)}",
                 create=f"python3 {CLIENT} limits apply {user_arg}",
                 delete=f"python3 {CLIENT} limits reset {user_arg}",
-                environment={**_api_environment(site, ca_pem), "CODENVY_LIMITS": json.dumps(limits, sort_keys=True)},
+                environment={**api.environment(ca_pem), "CODENVY_LIMITS": json.dumps(limits, sort_keys=True)},
                 add_previous_output_in_env=False,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
             )
-        self.register_outputs({"users": [user.user_id for user in site.limits.users]})
+        self.register_outputs({"users": [user.user_id for user in users]})
 
 
 class AuditReport(pulumi.ComponentResource):
@@ -70,7 +83,9 @@ class AuditReport(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        site: SiteConfig,
+        config: AuditConfig,
+        version: str,
+        api: ApiAccess,
         ca_pem: pulumi.Input[str] | None,
         depends_on: list[pulumi.Resource],
         opts: pulumi.ResourceOptions | None = None,
@@ -78,10 +93,10 @@ class AuditReport(pulumi.ComponentResource):
         super().__init__("codenvy:infra:AuditReport", name, None, opts)
         command.local.Command(
             f"{name}-fetch",
-            create=f"python3 {CLIENT} audit {shlex.quote(site.audit.directory)}",
-            environment=_api_environment(site, ca_pem),
+            create=f"python3 {CLIENT} audit {shlex.quote(config.directory)}",
+            environment=api.environment(ca_pem),
             add_previous_output_in_env=False,
-            triggers=[site.version],
+            triggers=[version],
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
         )
-        self.register_outputs({"directory": site.audit.directory})
+        self.register_outputs({"directory": config.directory})

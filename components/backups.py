@@ -4,10 +4,49 @@ from __future__ import annotations
 
 import pulumi
 
-from components.config import SiteConfig
+from components.config import BackupConfig, Settings, SiteConfig
 from components.host_access import HostAccess
-from components.host_tools import install_tool, schedule_tool
-from components.rendering import render_backup, render_restore
+from components.host_tools import Toolbox, install_tool, schedule_tool
+from components.master_layout import INSTANCE_DIR, MasterData
+from components.script_templates import render_script
+
+
+class BackupSettings(Settings):
+    config: BackupConfig
+    site_name: str
+    version: str
+
+    @classmethod
+    def of(cls, site: SiteConfig) -> BackupSettings:
+        return cls(config=site.backup, site_name=site.site_name, version=site.version)
+
+    @property
+    def data(self) -> MasterData:
+        return MasterData(self.site_name)
+
+    @property
+    def toolbox(self) -> Toolbox:
+        return Toolbox(self.config.tools_directory, self.site_name)
+
+
+def render_backup(settings: BackupSettings, reason: str) -> str:
+    """The backup script; reason `pre-upgrade` backs up only when another version is deployed."""
+    return render_script(
+        "backup",
+        backup_dir=settings.config.directory,
+        instance_dir=INSTANCE_DIR,
+        keep=str(settings.config.keep),
+        reason=reason,
+        site_name=settings.site_name,
+        target_version=settings.version,
+        **settings.data.script_params(),
+    )
+
+
+def render_restore(settings: BackupSettings) -> str:
+    return render_script(
+        "restore", site_name=settings.site_name, site_version=settings.version, **settings.data.script_params()
+    )
 
 
 class Backups(pulumi.ComponentResource):
@@ -17,17 +56,21 @@ class Backups(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        site: SiteConfig,
+        settings: BackupSettings,
         master: HostAccess,
         depends_on: list[pulumi.Resource],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("codenvy:infra:Backups", name, None, opts)
+        toolbox, config = settings.toolbox, settings.config
         installed = [
-            install_tool(master, f"{name}-{tool}-tool", site, tool, script, self, depends_on)
-            for tool, script in (("backup", render_backup(site, "scheduled")), ("restore", render_restore(site)))
+            install_tool(master, f"{name}-{tool}-tool", toolbox, tool, script, self, depends_on)
+            for tool, script in (
+                ("backup", render_backup(settings, "scheduled")),
+                ("restore", render_restore(settings)),
+            )
         ]
-        if site.backup.schedule is not None:
-            log_file = f"{site.backup.directory}/backup.log"
-            schedule_tool(master, f"{name}-schedule", site, "backup", site.backup.schedule, log_file, self, installed)
-        self.register_outputs({"directory": site.backup.directory})
+        if config.schedule is not None:
+            log_file = f"{config.directory}/backup.log"
+            schedule_tool(master, f"{name}-schedule", toolbox, "backup", config.schedule, log_file, self, installed)
+        self.register_outputs({"directory": config.directory})

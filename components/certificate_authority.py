@@ -49,20 +49,21 @@ class CertificateAuthority(pulumi.ComponentResource):
         common_name: str,
         subject_names: list[str],
         parent: pulumi.Resource,
+        aliases: list[pulumi.Alias] | None = None,
     ) -> ServerCertificate:
-        """A TLS server certificate for host names and IP addresses, its resources children of `parent`."""
+        """A TLS server certificate for host names and IP addresses, its resources children of `parent`
+        (`aliases`: where they were before)."""
+        opts = pulumi.ResourceOptions(parent=parent, aliases=aliases)
         ip_addresses = sorted({name for name in subject_names if is_ip_address(name)})
         dns_names = sorted({name for name in subject_names if not is_ip_address(name)})
-        key = tls.PrivateKey(
-            f"{name}-key", algorithm="ECDSA", ecdsa_curve="P256", opts=pulumi.ResourceOptions(parent=parent)
-        )
+        key = tls.PrivateKey(f"{name}-key", algorithm="ECDSA", ecdsa_curve="P256", opts=opts)
         request = tls.CertRequest(
             f"{name}-csr",
             private_key_pem=key.private_key_pem,
             dns_names=dns_names,
             ip_addresses=ip_addresses,
             subject=tls.CertRequestSubjectArgs(common_name=common_name, organization="codenvy-infra"),
-            opts=pulumi.ResourceOptions(parent=parent),
+            opts=opts,
         )
         cert = tls.LocallySignedCert(
             f"{name}-cert",
@@ -72,6 +73,6 @@ class CertificateAuthority(pulumi.ComponentResource):
             validity_period_hours=SERVER_VALIDITY_HOURS,
             early_renewal_hours=SERVER_EARLY_RENEWAL_HOURS,
             allowed_uses=["digital_signature", "key_encipherment", "server_auth"],
-            opts=pulumi.ResourceOptions(parent=parent),
+            opts=opts,
         )
         return ServerCertificate(cert_pem=cert.cert_pem, private_key_pem=pulumi.Output.secret(key.private_key_pem))

@@ -10,11 +10,24 @@ from __future__ import annotations
 import pulumi
 import pulumi_docker as docker
 
-from components.config import SiteConfig
+from components.config import LogConfig, Settings, SiteConfig
 
 # on-failure with a bound: a crash-looping service stops instead of hammering the host.
 RESTART_POLICY = "on-failure"
 MAX_RESTARTS = 5
+
+
+class ContainerSettings(Settings):
+    """What every container of a site shares: the site's name (a label), log limits, and whether the
+    services run (a cold standby keeps them created but stopped)."""
+
+    site_name: str
+    logs: LogConfig
+    running: bool
+
+    @classmethod
+    def of(cls, site: SiteConfig) -> ContainerSettings:
+        return cls(site_name=site.site_name, logs=site.logs, running=site.runs_services)
 
 
 def pull_image(
@@ -23,20 +36,21 @@ def pull_image(
     provider: docker.Provider,
     parent: pulumi.Resource,
     depends_on: list[pulumi.Resource] | None = None,
+    aliases: list[pulumi.Alias] | None = None,
 ) -> docker.RemoteImage:
     """The pinned image on the host; kept there when the resource goes so running containers keep it."""
     return docker.RemoteImage(
         name,
         name=image,
         keep_locally=True,
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=depends_on or []),
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=depends_on or [], aliases=aliases),
     )
 
 
 def site_container(
     name: str,
     *,
-    site: SiteConfig,
+    shared: ContainerSettings,
     image: docker.RemoteImage,
     container_name: str,
     memory_mb: int,
@@ -47,13 +61,14 @@ def site_container(
     depends_on: list[pulumi.Resource] | None = None,
     extra_labels: dict[str, str] | None = None,
     ports: list[docker.ContainerPortArgs] | None = None,
+    aliases: list[pulumi.Alias] | None = None,
     **settings,
 ) -> docker.Container:
     """A container with the site's shared hardening; `settings` adds the service's own arguments.
 
     `stop_grace_seconds`: without destroy_grace_seconds the provider stops a container it deletes or
     replaces with a timeout of 0, i.e. kills it (resourceDockerContainerDelete)."""
-    runs = site.runs_services
+    runs = shared.running
     return docker.Container(
         name,
         name=container_name,
@@ -67,13 +82,13 @@ def site_container(
         max_retry_count=MAX_RESTARTS,
         destroy_grace_seconds=stop_grace_seconds,
         log_driver="json-file",
-        log_opts={"max-size": site.logs.max_size, "max-file": str(site.logs.max_file)},
+        log_opts={"max-size": shared.logs.max_size, "max-file": str(shared.logs.max_file)},
         healthcheck=docker.ContainerHealthcheckArgs(
             tests=["CMD-SHELL", healthcheck], interval="30s", timeout="5s", retries=3, start_period="30s"
         ),
         labels=[
             docker.ContainerLabelArgs(label=label, value=value)
-            for label, value in sorted({"codenvy.site": site.site_name, **(extra_labels or {})}.items())
+            for label, value in sorted({"codenvy.site": shared.site_name, **(extra_labels or {})}.items())
         ],
         # A cold standby keeps its containers created but stopped until it is promoted. The provider
         # stores a stopped container with must_run false and, while must_run is true, with the ports it
@@ -84,6 +99,6 @@ def site_container(
         start=runs,
         must_run=runs,
         ports=(ports or None) if runs else None,
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=depends_on or []),
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=depends_on or [], aliases=aliases),
         **settings,
     )

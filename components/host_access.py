@@ -11,7 +11,7 @@ import pulumi_docker as docker
 from pydantic import SecretStr
 
 from components.config import HostConfig
-from components.rendering import as_command
+from components.script_templates import as_command
 
 # Every input of a remote Command. A lost host's Commands ignore changes to all of them, so the engine
 # sees no difference and never asks the provider to run anything there (pulumi/pulumi step_generator.go

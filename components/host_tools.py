@@ -1,26 +1,62 @@
-"""The site's tools on a host: installed as executables, and run by cron when scheduled."""
+"""Files and tools on a host: a file put in place only when it differs, the site's tools installed as
+executables, and the crontab lines that run them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 
-from components.config import SiteConfig
 from components.host_access import HostAccess
-from components.rendering import cron_entry, render_install_file, render_remove_file, render_schedule, tool_path
+from components.script_templates import render_script
+
+
+@dataclass(frozen=True)
+class Toolbox:
+    """Where a site's tools live on its master, and how each is named: `codenvy-<tool>-<site>`."""
+
+    directory: str
+    site_name: str
+
+    def path(self, tool: str) -> str:
+        return f"{self.directory}/codenvy-{tool}-{self.site_name}"
+
+    def marker(self, tool: str) -> str:
+        """The tag of the tool's crontab line."""
+        return f"codenvy-{tool}-{self.site_name}"
+
+
+def render_install_file(target: str, content: str, what: str, node_name: str, mode: str = "0644") -> str:
+    """A script that puts `content` at `target` only when it differs (trailing newlines are not content)."""
+    return render_script("install_file", content=content, file_mode=mode, node_name=node_name, target=target, what=what)
+
+
+def render_remove_file(target: str, content: str, what: str, node_name: str) -> str:
+    """A script that removes `target` only while it holds `content` (what the matching install put there)."""
+    return render_script("remove_file", content=content, node_name=node_name, target=target, what=what)
+
+
+def render_schedule(marker: str, node_name: str, entry: str = "") -> str:
+    """A script that keeps one crontab line tagged `marker`: `entry`, or none when it is empty."""
+    return render_script("schedule", entry=entry, marker=marker, node_name=node_name)
+
+
+def cron_entry(schedule: str, command: str, log_file: str) -> str:
+    return f"{schedule} {command} >> {log_file} 2>&1"
 
 
 def install_tool(
     host: HostAccess,
     resource_name: str,
-    site: SiteConfig,
+    toolbox: Toolbox,
     tool: str,
     script: str,
     parent: pulumi.Resource,
     depends_on: list[pulumi.Resource],
 ) -> pulumi.Resource:
-    """`codenvy-<tool>-<site>` in the site's tools directory, rewritten only when the script changes, and
-    removed with the resource (a promoted standby's transfer tool, say) while it is still this script."""
-    target, what = tool_path(site, tool), f"{tool} tool"
+    """The tool in the site's tools directory, rewritten only when the script changes, and removed with the
+    resource (a promoted standby's transfer tool, say) while it is still this script."""
+    target, what = toolbox.path(tool), f"{tool} tool"
     return host.run(
         resource_name,
         render_install_file(target, script, what, host.name, mode="0755"),
@@ -33,7 +69,7 @@ def install_tool(
 def schedule_tool(
     host: HostAccess,
     resource_name: str,
-    site: SiteConfig,
+    toolbox: Toolbox,
     tool: str,
     schedule: str,
     log_file: str,
@@ -41,10 +77,10 @@ def schedule_tool(
     depends_on: list[pulumi.Resource],
 ) -> pulumi.Resource:
     """One crontab line that runs the tool; removing the resource removes the line."""
-    marker = f"codenvy-{tool}-{site.site_name}"
+    marker = toolbox.marker(tool)
     return host.run(
         resource_name,
-        render_schedule(marker, host.name, cron_entry(schedule, tool_path(site, tool), log_file)),
+        render_schedule(marker, host.name, cron_entry(schedule, toolbox.path(tool), log_file)),
         delete_script=render_schedule(marker, host.name),
         parent=parent,
         depends_on=depends_on,

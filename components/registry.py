@@ -7,8 +7,8 @@ import pulumi_docker as docker
 import pulumi_random as random
 
 from components.certificate_authority import CertificateAuthority
-from components.config import SiteConfig
-from components.containers import pull_image, site_container
+from components.config import RegistryConfig, Settings, SiteConfig
+from components.containers import ContainerSettings, pull_image, site_container
 from components.host_access import HostAccess
 
 REGISTRY_USER = "codenvy"
@@ -18,6 +18,33 @@ HTPASSWD_FILE = "/auth/htpasswd"
 HEALTH_ADDR = "127.0.0.1:5001"
 # Time to finish pushes in flight before the provider removes or replaces the container (it kills otherwise).
 STOP_GRACE_SECONDS = 30
+# The label the policy pack identifies the registry container by (registry-serves-tls).
+SERVICE_LABEL = ("codenvy.service", "registry")
+
+
+class RegistrySettings(Settings):
+    config: RegistryConfig
+    # host:port every node pulls from; the TLS certificate's common name.
+    address: str
+    image: str
+    memory_mb: int
+    master_name: str
+    master_address: str
+    hostname: str
+    containers: ContainerSettings
+
+    @classmethod
+    def of(cls, site: SiteConfig) -> RegistrySettings:
+        return cls(
+            config=site.registry,
+            address=site.registry_address,
+            image=site.images.registry,
+            memory_mb=site.memory.registry_mb,
+            master_name=site.master.name,
+            master_address=site.master.address,
+            hostname=site.hostname,
+            containers=ContainerSettings.of(site),
+        )
 
 
 class Registry(pulumi.ComponentResource):
@@ -31,7 +58,7 @@ class Registry(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        site: SiteConfig,
+        settings: RegistrySettings,
         master: HostAccess,
         ca: CertificateAuthority,
         opts: pulumi.ResourceOptions | None = None,
@@ -39,64 +66,78 @@ class Registry(pulumi.ComponentResource):
     ) -> None:
         """`host_ready`: what must finish on the master first (its daemon restarts while it is configured)."""
         super().__init__("codenvy:infra:Registry", name, None, opts)
-        self.address = site.registry_address
+        self._settings = settings
+        self.address = settings.address
         self.ca_cert_pem = ca.cert_pem
         self.username = None
         self.password = None
-        env = [
-            "REGISTRY_STORAGE_DELETE_ENABLED=true",
-            f"REGISTRY_HTTP_DEBUG_ADDR={HEALTH_ADDR}",
-        ]
+        env = ["REGISTRY_STORAGE_DELETE_ENABLED=true", f"REGISTRY_HTTP_DEBUG_ADDR={HEALTH_ADDR}"]
         uploads: list[docker.ContainerUploadArgs] = []
-        if site.registry.tls:
-            cert = ca.issue(
-                f"{name}-tls",
-                common_name=self.address,
-                subject_names=[site.master.address, site.master.name, site.hostname],
-                parent=self,
-            )
-            env += [
-                f"REGISTRY_HTTP_TLS_CERTIFICATE={CERT_DIR}/tls.crt",
-                f"REGISTRY_HTTP_TLS_KEY={CERT_DIR}/tls.key",
-            ]
-            uploads += [
-                docker.ContainerUploadArgs(file=f"{CERT_DIR}/tls.crt", content=cert.cert_pem),
-                docker.ContainerUploadArgs(
-                    file=f"{CERT_DIR}/tls.key", content=cert.private_key_pem, permissions="0600"
-                ),
-            ]
-        if site.registry.auth == "htpasswd":
-            credentials = random.RandomPassword(
-                f"{name}-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)
-            )
-            self.username = REGISTRY_USER
-            self.password = pulumi.Output.secret(credentials.result)
-            env += [
-                "REGISTRY_AUTH=htpasswd",
-                f"REGISTRY_AUTH_HTPASSWD_REALM={site.site_name} registry",
-                f"REGISTRY_AUTH_HTPASSWD_PATH={HTPASSWD_FILE}",
-            ]
-            uploads.append(
-                docker.ContainerUploadArgs(
-                    file=HTPASSWD_FILE,
-                    content=pulumi.Output.secret(pulumi.Output.concat(REGISTRY_USER, ":", credentials.bcrypt_hash)),
-                )
-            )
+        if settings.config.tls:
+            self._serve_tls(name, ca, env, uploads)
+        if settings.config.auth == "htpasswd":
+            self._require_login(name, env, uploads)
         self.data = docker.Volume(
             f"{name}-data",
-            name=f"{site.site_name}-registry-data",
+            name=f"{settings.containers.site_name}-registry-data",
             opts=pulumi.ResourceOptions(
                 parent=self, provider=master.provider, retain_on_delete=True, depends_on=host_ready or []
             ),
         )
-        image = pull_image(f"{name}-image", site.images.registry, master.provider, self, host_ready)
-        self.container = site_container(
+        self.container = self._container(name, master, env, uploads, host_ready)
+        self.register_outputs({"address": self.address, "ca_cert_pem": self.ca_cert_pem, "username": self.username})
+
+    def _serve_tls(
+        self, name: str, ca: CertificateAuthority, env: list[str], uploads: list[docker.ContainerUploadArgs]
+    ) -> None:
+        settings = self._settings
+        cert = ca.issue(
+            f"{name}-tls",
+            common_name=self.address,
+            subject_names=[settings.master_address, settings.master_name, settings.hostname],
+            parent=self,
+        )
+        env += [f"REGISTRY_HTTP_TLS_CERTIFICATE={CERT_DIR}/tls.crt", f"REGISTRY_HTTP_TLS_KEY={CERT_DIR}/tls.key"]
+        uploads += [
+            docker.ContainerUploadArgs(file=f"{CERT_DIR}/tls.crt", content=cert.cert_pem),
+            docker.ContainerUploadArgs(file=f"{CERT_DIR}/tls.key", content=cert.private_key_pem, permissions="0600"),
+        ]
+
+    def _require_login(self, name: str, env: list[str], uploads: list[docker.ContainerUploadArgs]) -> None:
+        credentials = random.RandomPassword(
+            f"{name}-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)
+        )
+        self.username = REGISTRY_USER
+        self.password = pulumi.Output.secret(credentials.result)
+        env += [
+            "REGISTRY_AUTH=htpasswd",
+            f"REGISTRY_AUTH_HTPASSWD_REALM={self._settings.containers.site_name} registry",
+            f"REGISTRY_AUTH_HTPASSWD_PATH={HTPASSWD_FILE}",
+        ]
+        uploads.append(
+            docker.ContainerUploadArgs(
+                file=HTPASSWD_FILE,
+                content=pulumi.Output.secret(pulumi.Output.concat(REGISTRY_USER, ":", credentials.bcrypt_hash)),
+            )
+        )
+
+    def _container(
+        self,
+        name: str,
+        master: HostAccess,
+        env: list[str],
+        uploads: list[docker.ContainerUploadArgs],
+        host_ready: list[pulumi.Resource] | None,
+    ) -> docker.Container:
+        settings = self._settings
+        label, service = SERVICE_LABEL
+        return site_container(
             f"{name}-container",
-            site=site,
-            image=image,
-            container_name=f"{site.site_name}-registry",
-            extra_labels={"codenvy.service": "registry"},  # the marker the policy pack identifies it by
-            memory_mb=site.memory.registry_mb,
+            shared=settings.containers,
+            image=pull_image(f"{name}-image", settings.image, master.provider, self, host_ready),
+            container_name=f"{settings.containers.site_name}-registry",
+            extra_labels={label: service},
+            memory_mb=settings.memory_mb,
             stop_grace_seconds=STOP_GRACE_SECONDS,
             healthcheck=f"wget -q -O /dev/null http://{HEALTH_ADDR}/debug/health",
             provider=master.provider,
@@ -104,7 +145,6 @@ class Registry(pulumi.ComponentResource):
             depends_on=host_ready,
             envs=env,
             uploads=uploads,
-            ports=[docker.ContainerPortArgs(internal=5000, external=site.registry.port)],
+            ports=[docker.ContainerPortArgs(internal=5000, external=settings.config.port)],
             volumes=[docker.ContainerVolumeArgs(volume_name=self.data.name, container_path="/var/lib/registry")],
         )
-        self.register_outputs({"address": self.address, "ca_cert_pem": self.ca_cert_pem, "username": self.username})

@@ -1,24 +1,24 @@
-"""A whole Codenvy site composed from one validated SiteConfig."""
+"""A whole Codenvy site composed from one validated SiteConfig: each component gets its own settings."""
 
 from __future__ import annotations
 
 import pulumi
 
-from components.account_limits import AccountLimits, AuditReport
-from components.backups import Backups
+from components.account_limits import AccountLimits, ApiAccess, AuditReport
+from components.backups import Backups, BackupSettings
 from components.certificate_authority import CertificateAuthority
 from components.config import SiteConfig, is_ip_address
 from components.deploy_gates import Deployment
-from components.disaster_recovery import DisasterRecovery
+from components.disaster_recovery import DisasterRecovery, DisasterRecoverySettings
+from components.docker_host import DockerHost, DockerHostSettings
 from components.host_access import HostAccess, connect_host
-from components.master_node import MasterNode
-from components.overlay_network import OverlayNetwork
-from components.registry import Registry
-from components.workspace_node import WorkspaceNode
+from components.master_node import MasterNode, MasterSettings
+from components.registry import Registry, RegistrySettings
+from components.workspace_network import WorkspaceNetwork, WorkspaceNetworkSettings
 
 
 class Site(pulumi.ComponentResource):
-    """Master, registry, workspace network and nodes; `exports` is what users and a DR stack read."""
+    """Master, registry, workspace network and Docker hosts; `exports` is what users and a DR stack read."""
 
     exports: dict[str, pulumi.Input[object]]
 
@@ -28,71 +28,72 @@ class Site(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         hosts = {host.name: connect_host(name, host, site.ssh_private_key, self) for host in site.hosts}
         master = hosts[site.master.name]
+        docker_hosts = DockerHostSettings.of(site)
 
         ca = CertificateAuthority(f"{name}-ca", site.site_name, child)
         # A managed master gets daemon.json and the registry CA too (it pushes to its own registry) before
         # the swarm starts and before any container is created on it: a daemon restart hits nothing running.
         master_ready: list[pulumi.Resource] = []
         if site.master.manages_docker:
-            master_ready = [self._workspace_node(name, site, master, master, ca, None, [])]
-        registry = Registry(f"{name}-registry", site, master, ca, child, host_ready=master_ready)
-        network = OverlayNetwork(f"{name}-network", site, master, depends_on=master_ready, opts=child)
-        self.master = MasterNode(
-            f"{name}-master", site, master, network.network, registry, ca, deployment.upgrade, child, master_ready
+            master_ready = [self._docker_host(name, docker_hosts, master, master, ca, None, [])]
+        registry = Registry(f"{name}-registry", RegistrySettings.of(site), master, ca, child, host_ready=master_ready)
+        network = WorkspaceNetwork(
+            f"{name}-network", WorkspaceNetworkSettings.of(site), master, depends_on=master_ready, opts=child
         )
-        backups = Backups(f"{name}-backups", site, master, depends_on=[self.master], opts=child)
-        site_ca = ca.cert_pem if site.https else None
-        if site.limits.users:
-            AccountLimits(f"{name}-limits", site, site_ca, depends_on=[self.master], opts=child)
-        if site.audit.enabled:
-            AuditReport(f"{name}-audit", site, site_ca, depends_on=[self.master], opts=child)
+        self.master = MasterNode(
+            f"{name}-master",
+            MasterSettings.of(site),
+            master,
+            network.network,
+            registry,
+            ca,
+            deployment.upgrade,
+            child,
+            master_ready,
+        )
+        backups = Backups(f"{name}-backups", BackupSettings.of(site), master, depends_on=[self.master], opts=child)
+        self._account_services(name, site, ca)
         if deployment.primary is not None:
             # After the backups: a promotion runs the restore tool they install.
             DisasterRecovery(
-                f"{name}-dr", site, deployment.primary, master, depends_on=[self.master, backups], opts=child
+                f"{name}-dr",
+                DisasterRecoverySettings.of(site),
+                deployment.primary,
+                master,
+                depends_on=[self.master, backups],
+                opts=child,
             )
         self.nodes = [
-            self._workspace_node(name, site, hosts[node.name], master, ca, network.join_token, [network.network])
+            self._docker_host(name, docker_hosts, hosts[node.name], master, ca, network.join_token, [network.network])
             for node in site.nodes
         ]
-
-        self.exports = {
-            "siteName": site.site_name,
-            "environment": site.environment,
-            "role": site.role,
-            # Resolves with the server of this version (MasterNode.version): a failed upgrade keeps the old one.
-            "version": self.master.version,
-            "url": self.master.url,
-            "hostname": site.hostname,
-            "networkMode": site.network.mode,
-            "managerAddress": network.manager_address,
-            "registry": registry.address,
-            "registryCaCert": registry.ca_cert_pem,
-            "registryUsername": registry.username,
-            "registryPassword": registry.password,
-            "nodes": site.node_set,
-            "licensePresent": site.license is not None,
-            "backupDirectory": site.backup.directory,
-            "active": site.is_active,
-            "standby": site.dr.standby if site.dr and not site.dr.promote else None,
-            # Where the site's DNS name must point; only the active site claims it (failover re-points it).
-            "dnsRecord": _dns_record(site) if site.is_active else None,
-        }
+        self.exports = _exports(site, self.master, network, registry)
         self.register_outputs(self.exports)
 
-    def _workspace_node(
+    def _account_services(self, name: str, site: SiteConfig, ca: CertificateAuthority) -> None:
+        """Per-user limits and the audit report, through the site's API once the master serves it."""
+        if not (site.limits.users or site.audit.enabled):
+            return
+        api, site_ca = ApiAccess.of(site), ca.cert_pem if site.https else None
+        after, child = [self.master], pulumi.ResourceOptions(parent=self)
+        if site.limits.users:
+            AccountLimits(f"{name}-limits", site.limits.users, api, site_ca, depends_on=after, opts=child)
+        if site.audit.enabled:
+            AuditReport(f"{name}-audit", site.audit, site.version, api, site_ca, depends_on=after, opts=child)
+
+    def _docker_host(
         self,
         name: str,
-        site: SiteConfig,
+        settings: DockerHostSettings,
         host: HostAccess,
         manager: HostAccess,
         ca: CertificateAuthority,
         join_token: pulumi.Output[str] | None,
         after: list[pulumi.Resource],
-    ) -> WorkspaceNode:
-        return WorkspaceNode(
+    ) -> DockerHost:
+        return DockerHost(
             f"{name}-ws-{host.name}",
-            site,
+            settings,
             host,
             manager,
             registry_ca_pem=ca.cert_pem,
@@ -100,6 +101,33 @@ class Site(pulumi.ComponentResource):
             depends_on=after,
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+
+def _exports(
+    site: SiteConfig, master: MasterNode, network: WorkspaceNetwork, registry: Registry
+) -> dict[str, pulumi.Input[object]]:
+    return {
+        "siteName": site.site_name,
+        "environment": site.environment,
+        "role": site.role,
+        # Resolves with the server of this version (AppServer.version): a failed upgrade keeps the old one.
+        "version": master.version,
+        "url": site.url,
+        "hostname": site.hostname,
+        "networkMode": site.network.mode,
+        "managerAddress": network.manager_address,
+        "registry": registry.address,
+        "registryCaCert": registry.ca_cert_pem,
+        "registryUsername": registry.username,
+        "registryPassword": registry.password,
+        "nodes": site.node_set,
+        "licensePresent": site.license is not None,
+        "backupDirectory": site.backup.directory,
+        "active": site.is_active,
+        "standby": site.dr.standby if site.dr and not site.dr.promote else None,
+        # Where the site's DNS name must point; only the active site claims it (failover re-points it).
+        "dnsRecord": _dns_record(site) if site.is_active else None,
+    }
 
 
 def _dns_record(site: SiteConfig) -> dict[str, str]:

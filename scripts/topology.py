@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from components.config import HostConfig, SiteConfig
 from components.config_loader import load_stack_file
-from components.rendering import SERVER_PORT, workspace_network_name
+from components.master_layout import SERVER_PORT
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 START, END = "<!-- topology:start -->\n", "<!-- topology:end -->"
@@ -51,7 +51,7 @@ def _node(node: HostConfig, n: str) -> list[str]:
 def flowchart(site: SiteConfig) -> str:
     # Mermaid ids by position: a host may be named like a Mermaid keyword (`end`) or hold a '-'.
     m, nodes = "h0", [(node, f"h{index}") for index, node in enumerate(site.nodes, start=1)]
-    network = f"{site.network.mode} {workspace_network_name(site)}"
+    network = f"{site.network.mode} {site.workspace_network_name}"
     lines = ["```mermaid", "flowchart LR", f"  browsers([Browsers]) --> {m}_haproxy", *_master(site, m)]
     for node, n in nodes:
         lines += _node(node, n)

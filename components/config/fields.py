@@ -188,5 +188,12 @@ class Model(BaseModel):
         return value
 
 
+class Settings(BaseModel):
+    """What one component reads, taken from the validated stack config by the component's `of`; frozen, so
+    a component cannot change what another reads."""
+
+    model_config = ConfigDict(frozen=True)
+
+
 def _admits_bool(annotation: object) -> bool:
     return annotation is bool or any(_admits_bool(arg) for arg in get_args(annotation))

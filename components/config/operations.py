@@ -51,6 +51,11 @@ class BackupConfig(Model):
     )
     keep: int = Field(7, ge=1, le=365, description="Archives kept; older ones are deleted after each backup.")
 
+    @property
+    def incoming_directory(self) -> str:
+        """Where a standby's transfer puts the primary's archives."""
+        return f"{self.directory}/incoming"
+
 
 class DrConfig(Model):
     primary_stack: StackName = Field(description="The primary site's stack, as organization/project/stack.")

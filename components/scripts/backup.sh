@@ -2,15 +2,13 @@
 # Back up the site: the database (pg_dump -Fc), project data and the instance config, in one archive
 # with a manifest and sha256 sums. Workspace snapshots (the registry) are not part of it, as in the seed.
 set -euo pipefail
-# params: BACKUP_DIR KEEP REASON SITE_NAME TARGET_VERSION
+# params: BACKUP_DIR DATABASE DATABASE_USER FS_DIR INSTANCE_DIR KEEP POSTGRES REASON SERVER SITE_NAME TARGET_VERSION
 # The archives hold the database dump: readable by root only, whatever the caller's umask.
 umask 077
 # This site's archives only: codenvy-SITE-<UTC stamp>-<version>.tar. The stamp's upper-case T and Z can
 # never be part of a site name (a DNS label), so another site whose name starts with this one never matches.
 stamp_glob='[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z'
-server="$SITE_NAME-server"
-postgres="$SITE_NAME-postgres"
-deployed=$(docker cp "$server:/instance/codenvy.ver" - 2> /dev/null | tar -xO 2> /dev/null | tr -d '[:space:]' || true)
+deployed=$(docker cp "$SERVER:$INSTANCE_DIR/codenvy.ver" - 2> /dev/null | tar -xO 2> /dev/null | tr -d '[:space:]' || true)
 if [ "$REASON" = pre-upgrade ]; then
   if [ -z "$deployed" ]; then
     echo "pre-upgrade backup of $SITE_NAME: nothing deployed yet; nothing to back up"
@@ -22,16 +20,16 @@ if [ "$REASON" = pre-upgrade ]; then
   fi
 fi
 if [ -z "$deployed" ]; then
-  echo "backup of $SITE_NAME: no server container with /instance/codenvy.ver" >&2
+  echo "backup of $SITE_NAME: no server container with $INSTANCE_DIR/codenvy.ver" >&2
   exit 1
 fi
 mkdir -p -- "$BACKUP_DIR"
 chmod go-rwx -- "$BACKUP_DIR"
 work=$(mktemp -d "$BACKUP_DIR/.partial.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-docker exec "$postgres" pg_dump -Fc -U codenvy -d codenvy > "$work/database.dump"
-docker cp "$server:/home/codenvy/codenvy-data/fs" - > "$work/fs.tar"
-docker cp "$server:/instance" - > "$work/instance.tar"
+docker exec "$POSTGRES" pg_dump -Fc -U "$DATABASE_USER" -d "$DATABASE" > "$work/database.dump"
+docker cp "$SERVER:$FS_DIR" - > "$work/fs.tar"
+docker cp "$SERVER:$INSTANCE_DIR" - > "$work/instance.tar"
 data_sums=$(cd "$work" && sha256sum database.dump fs.tar instance.tar)
 created=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 {

@@ -2,11 +2,9 @@
 # Restore a backup archive into this site: checks first (members, checksums, version), then the
 # database in one transaction, then project data, then ANALYZE. A bad archive changes nothing.
 set -euo pipefail
-# params: SITE_NAME SITE_VERSION
+# params: DATABASE DATABASE_USER FS_DIR POSTGRES SERVER SITE_NAME SITE_VERSION
 umask 077
 archive=${1:?usage: restore ARCHIVE}
-server="$SITE_NAME-server"
-postgres="$SITE_NAME-postgres"
 refuse() {
   echo "restore into $SITE_NAME refused: $*; nothing was changed" >&2
   exit 1
@@ -41,9 +39,10 @@ newest=$(printf '%s\n%s\n' "${backup_version//-/\~}" "${SITE_VERSION//-/\~}" | s
 if [ "$newest" != "${SITE_VERSION//-/\~}" ]; then
   refuse "the backup is from $backup_version, newer than this site's $SITE_VERSION; upgrade the site first"
 fi
-docker exec -i "$postgres" pg_restore --single-transaction --clean --if-exists --no-owner \
-  -U codenvy -d codenvy < "$work/database.dump"
-docker cp - "$server:/home/codenvy/codenvy-data/" < "$work/fs.tar"
-docker exec "$postgres" psql -q -U codenvy -d codenvy -c ANALYZE
+docker exec -i "$POSTGRES" pg_restore --single-transaction --clean --if-exists --no-owner \
+  -U "$DATABASE_USER" -d "$DATABASE" < "$work/database.dump"
+# fs.tar holds the directory itself (docker cp of FS_DIR), so it unpacks into FS_DIR's parent.
+docker cp - "$SERVER:$(dirname "$FS_DIR")/" < "$work/fs.tar"
+docker exec "$POSTGRES" psql -q -U "$DATABASE_USER" -d "$DATABASE" -c ANALYZE
 printf '%s\n' "$fingerprint" > "$marker"
 echo "restore into $SITE_NAME: $(basename "$archive") (version $backup_version) restored"

@@ -24,8 +24,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from components.config import ImagesConfig
-from components.master_node import DATA_ROOT, INSTANCE_DIR
-from components.rendering import SERVER_PORT
+from components.master_layout import DATA_ROOT, INSTANCE_DIR, SERVER_PORT
 
 CACHE_DIR = Path(os.environ.get("CODENVY_SIM_IMAGE_CACHE", "/var/cache/codenvy-sim"))
 SUITE = "bookworm"

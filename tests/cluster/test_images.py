@@ -18,18 +18,17 @@ from pathlib import Path
 
 import pytest
 
+from components.app_server import AppServerSettings, render_codenvy_env
 from components.config import ImagesConfig
-from components.master_node import DATA_ROOT, INSTANCE_DIR
-from components.rendering import (
+from components.load_balancer import HAPROXY_CERT_PATH, HAPROXY_CFG_PATH, render_haproxy_cfg
+from components.master_layout import (
+    DATA_ROOT,
     DATABASE,
     DATABASE_USER,
-    HAPROXY_CERT_PATH,
-    HAPROXY_CFG_PATH,
+    INSTANCE_DIR,
     POSTGRES_ALIAS,
     SERVER_ALIAS,
     SERVER_PORT,
-    render_codenvy_env,
-    render_haproxy_cfg,
 )
 from tests.cluster.images import BUSYBOX_IMAGE, import_images, program_images
 from tests.harness import PROJECT_DIR, site_config
@@ -113,7 +112,7 @@ def self_signed(directory: Path, name: str) -> tuple[str, str]:
 def https_haproxy(engine: Engine, name: str, tmp_path: Path, *user: str) -> None:
     """HAProxy with the program's HTTPS config and its key uploaded as the provider does: root, 0600."""
     engine.docker("create", "--name", name, *user, IMAGES.haproxy)
-    root_owned_file(engine, name, HAPROXY_CFG_PATH, render_haproxy_cfg(site_config("dev")))
+    root_owned_file(engine, name, HAPROXY_CFG_PATH, render_haproxy_cfg(site_config("dev").https))
     cert, key = self_signed(tmp_path, "localhost")
     root_owned_file(engine, name, HAPROXY_CERT_PATH, cert + key, mode=0o600)
     engine.docker("start", name)
@@ -220,7 +219,10 @@ def test_postgres_carries_the_backup_tools(engine, postgres):
 @pytest.fixture(scope="module")
 def server(engine, postgres) -> str:
     """The application server with the environment, files and volumes the program gives it."""
-    env = [*render_codenvy_env(site_config("dev")).splitlines(), f"CODENVY_PGSQL_PASSWORD={PASSWORD}"]
+    env = [
+        *render_codenvy_env(AppServerSettings.of(site_config("dev"))).splitlines(),
+        f"CODENVY_PGSQL_PASSWORD={PASSWORD}",
+    ]
     engine.docker(
         "create", "--name", "server", "--network", "internal", "--network-alias", SERVER_ALIAS,
         *(item for variable in env for item in ("-e", variable)),

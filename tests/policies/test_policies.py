@@ -190,7 +190,7 @@ def declared(resource) -> dict[str, str]:
 
 def with_declared_nodes(evaluation, nodes: list[dict]) -> Any:
     """The evaluation with the master's workspace-nodes command declaring `nodes` instead."""
-    from components.rendering import as_command, render_script
+    from components.script_templates import as_command, render_script
 
     def redeclared(resource):
         if not resource.name.endswith("-master-workspace-nodes"):
@@ -223,7 +223,7 @@ def test_a_standby_that_declares_no_nodes_is_caught():
 def test_pack_and_program_agree_on_the_node_set_parameters():
     import codenvy_policies
 
-    from components.rendering import script_params
+    from components.script_templates import script_params
 
     declared = set(script_params("workspace_nodes"))
     assert {codenvy_policies.NODE_SET_PARAM, codenvy_policies.CONTAINER_PARAM} <= declared

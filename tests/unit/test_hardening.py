@@ -14,11 +14,15 @@ from typing import ClassVar
 
 import pytest
 
-from components import rendering
+from components.backups import BackupSettings, render_backup, render_restore
 from components.config import ConfigError
 from components.config_loader import load_site_config
 from components.deploy_gates import GateError, PrimarySite
+from components.disaster_recovery import DisasterRecoverySettings, render_transfer
+from components.host_firewall import FirewallSettings, render_nftables
+from components.host_tools import Toolbox, cron_entry, render_schedule
 from components.resource_api import ApiError, ResourceApi
+from components.script_templates import render_script
 
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH8T3Fq1n7S8q0mZ0n0v6iJH1w6b3Zbq2yq8wq8wq8wq"
 STAMP_OTHER = "20300101T000000Z"
@@ -131,13 +135,15 @@ def admin_ports(ruleset: str) -> set[int]:
 def test_firewall_opens_the_hosts_own_ssh_port():
     site = load_site_config(raw(**overlay(nodes=[{"name": "ws1", "address": "10.9.0.2", "ssh": {"port": 2222}}])))
     node = site.nodes[0]
-    assert 2222 in admin_ports(rendering.render_nftables(site, node, is_master=False, runs_workspaces=True))
+    assert 2222 in admin_ports(render_nftables(FirewallSettings.of(site), node, is_master=False, runs_workspaces=True))
 
 
 def test_firewall_opens_the_docker_tls_port_of_a_tcp_host():
     node = {"name": "ws1", "address": "10.9.0.2", "ssh": {}, "dockerHost": "tcp://10.9.0.2:2376"}
     site = load_site_config(raw(**overlay(nodes=[{**node, "dockerCertPath": "/certs"}])))
-    assert 2376 in admin_ports(rendering.render_nftables(site, site.nodes[0], is_master=False, runs_workspaces=True))
+    assert 2376 in admin_ports(
+        render_nftables(FirewallSettings.of(site), site.nodes[0], is_master=False, runs_workspaces=True)
+    )
 
 
 # --- 2. sites whose names share a prefix ------------------------------------------------------------------
@@ -148,7 +154,7 @@ def test_retention_keeps_the_archives_of_a_site_whose_name_extends_this_one(tmp_
     backups = tmp_path / "backups"
     backups.mkdir()
     other = old_archive(backups, f"codenvy-codenvy-dr-{STAMP_OTHER}-5.22.0.tar")
-    result = run(rendering.render_backup(backup_site(backups), "scheduled"), env, tmp_path)
+    result = run(render_backup(BackupSettings.of(backup_site(backups)), "scheduled"), env, tmp_path)
     assert result.returncode == 0, result.stderr
     assert other.exists()
 
@@ -156,7 +162,7 @@ def test_retention_keeps_the_archives_of_a_site_whose_name_extends_this_one(tmp_
 def test_a_crontab_marker_removes_only_its_own_sites_line(tmp_path):
     env = fake_bin(tmp_path)
     (tmp_path / "crontab").write_text("30 2 * * * /t/codenvy-backup-codenvy-dr # codenvy-backup-codenvy-dr\n")
-    result = run(rendering.render_schedule("codenvy-backup-codenvy", "boss"), env, tmp_path)
+    result = run(render_schedule("codenvy-backup-codenvy", "boss"), env, tmp_path)
     assert result.returncode == 0, result.stderr
     assert "# codenvy-backup-codenvy-dr" in (tmp_path / "crontab").read_text()
 
@@ -187,7 +193,7 @@ def test_the_transfer_fetches_only_the_primary_sites_archives(tmp_path):
     (tmp_path / "primary").mkdir()
     old_archive(tmp_path / "primary", "codenvy-codenvy-20240101T000000Z-5.22.0.tar")
     (tmp_path / "primary" / f"codenvy-codenvy-dr-{STAMP_OTHER}-5.22.0.tar").write_text("another site")
-    result = run(rendering.render_transfer(site, primary), env, tmp_path)
+    result = run(render_transfer(DisasterRecoverySettings.of(site), primary), env, tmp_path)
     assert result.returncode == 0, result.stderr
     assert [p.name for p in (tmp_path / "standby" / "incoming").iterdir()] == [
         "codenvy-codenvy-20240101T000000Z-5.22.0.tar"
@@ -229,7 +235,7 @@ def test_retention_never_splits_a_file_name(tmp_path):
     victim = tmp_path / "victim"
     victim.write_text("not an archive")
     old_archive(backups, "codenvy-codenvy-20200101T000000Z-1.0 victim .tar")
-    result = run(rendering.render_backup(backup_site(backups), "scheduled"), env, tmp_path)
+    result = run(render_backup(BackupSettings.of(backup_site(backups)), "scheduled"), env, tmp_path)
     assert result.returncode == 0, result.stderr
     assert victim.exists()
 
@@ -250,7 +256,7 @@ def test_the_transfer_verifies_the_pinned_primary_host_key(tmp_path):
     env = fake_bin(tmp_path)
     site, primary = standby(tmp_path, primarySsh={"hostKey": KEY})
     (tmp_path / "primary").mkdir()
-    result = run(rendering.render_transfer(site, primary), env, tmp_path)
+    result = run(render_transfer(DisasterRecoverySettings.of(site), primary), env, tmp_path)
     calls = (tmp_path / "calls.log").read_text()
     assert "StrictHostKeyChecking=yes" in calls and "accept-new" not in calls, result.stderr
     assert f"10.9.0.1 {KEY}" in calls.splitlines()
@@ -262,7 +268,7 @@ def test_the_transfer_verifies_the_pinned_primary_host_key(tmp_path):
 def test_backup_archives_are_readable_by_root_only(tmp_path):
     env = fake_bin(tmp_path)
     backups = tmp_path / "backups"
-    result = run(rendering.render_backup(backup_site(backups, keep=3), "scheduled"), env, tmp_path)
+    result = run(render_backup(BackupSettings.of(backup_site(backups, keep=3)), "scheduled"), env, tmp_path)
     assert result.returncode == 0, result.stderr
     archive = Path(result.stdout.strip().splitlines()[-1])
     assert stat.S_IMODE(archive.stat().st_mode) == 0o600
@@ -274,7 +280,7 @@ def test_transferred_archives_are_readable_by_root_only(tmp_path):
     site, primary = standby(tmp_path)
     (tmp_path / "primary").mkdir()
     (tmp_path / "primary" / "codenvy-codenvy-20240101T000000Z-5.22.0.tar").write_text("archive")
-    result = run(rendering.render_transfer(site, primary), env, tmp_path)
+    result = run(render_transfer(DisasterRecoverySettings.of(site), primary), env, tmp_path)
     assert result.returncode == 0, result.stderr
     (copy,) = (tmp_path / "standby" / "incoming").iterdir()
     assert stat.S_IMODE(copy.stat().st_mode) == 0o600
@@ -392,7 +398,7 @@ def restore(
     docker calls it made."""
     env = fake_bin(tmp_path)
     archive = archive_with(tmp_path, members, summed)
-    result = run(rendering.render_restore(load_site_config({})), env, tmp_path, str(archive))
+    result = run(render_restore(BackupSettings.of(load_site_config({}))), env, tmp_path, str(archive))
     return result, (tmp_path / "calls.log").read_text()
 
 
@@ -582,29 +588,34 @@ def scripts_of(site) -> dict[str, tuple[str, dict[str, str]]]:
     """Each script the config shapes, with the values it must receive as data."""
     scripts = {
         "backup": (
-            rendering.render_backup(site, "scheduled"),
+            render_backup(BackupSettings.of(site), "scheduled"),
             {"BACKUP_DIR": site.backup.directory, "SITE_NAME": site.site_name, "TARGET_VERSION": site.version},
         ),
-        "restore": (rendering.render_restore(site), {"SITE_NAME": site.site_name}),
+        "restore": (render_restore(BackupSettings.of(site)), {"SITE_NAME": site.site_name}),
         "firewall": (
-            rendering.render_script(
+            render_script(
                 "firewall",
                 nftables_conf=site.firewall.persist_file,
                 node_name=site.master.name,
                 owner="o",
-                ruleset=rendering.render_nftables(site, site.master, is_master=True, runs_workspaces=True),
+                ruleset=render_nftables(FirewallSettings.of(site), site.master, is_master=True, runs_workspaces=True),
                 state_dir=STATE_DIR,
             ),
             {"NFTABLES_CONF": site.firewall.persist_file},
         ),
     }
     if site.backup.schedule:
-        entry = rendering.cron_entry(site.backup.schedule, rendering.tool_path(site, "backup"), "/l")
-        scripts["schedule"] = (rendering.render_schedule("m", site.master.name, entry), {"ENTRY": entry})
+        entry = cron_entry(
+            site.backup.schedule, Toolbox(site.backup.tools_directory, site.site_name).path("backup"), "/l"
+        )
+        scripts["schedule"] = (render_schedule("m", site.master.name, entry), {"ENTRY": entry})
     if site.dr is not None:
         outputs = {"siteName": "codenvy", "version": site.version, "managerAddress": "10.9.0.1", "registry": "r"}
         primary = PrimarySite.from_outputs("o/p/s", {**outputs, "nodes": site.node_set})
-        scripts["transfer"] = (rendering.render_transfer(site, primary), {"KEY_FILE": site.dr.ssh_key_file})
+        scripts["transfer"] = (
+            render_transfer(DisasterRecoverySettings.of(site), primary),
+            {"KEY_FILE": site.dr.ssh_key_file},
+        )
     return scripts
 
 
@@ -622,12 +633,14 @@ def test_every_accepted_value_reaches_its_script_as_data(assignments, is_standby
         subprocess.run(["bash", "-n"], input=script, text=True, check=True)
         assert assigned(script, list(expected)) == list(expected.values()), name
     if site.backup.schedule:
-        entry = rendering.cron_entry(site.backup.schedule, rendering.tool_path(site, "backup"), "/l")
+        entry = cron_entry(
+            site.backup.schedule, Toolbox(site.backup.tools_directory, site.site_name).path("backup"), "/l"
+        )
         # cron hands the command to sh, and treats % as a newline: the line must be these words, nothing else.
         assert "%" not in entry and "\n" not in entry
         assert entry.split(" ") == [
             *site.backup.schedule.split(" "),
-            rendering.tool_path(site, "backup"),
+            Toolbox(site.backup.tools_directory, site.site_name).path("backup"),
             ">>",
             "/l",
             "2>&1",

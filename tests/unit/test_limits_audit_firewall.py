@@ -7,7 +7,7 @@ import json
 import pytest
 
 from components.config import ConfigError
-from components.rendering import render_nftables
+from components.host_firewall import FirewallSettings, render_nftables
 from components.resource_api import limits_body
 from tests.harness import evaluate, script_of, site_config
 
@@ -151,7 +151,9 @@ def test_master_and_worker_rules_follow_the_port_tables():
 def test_firewall_sources_come_from_config():
     site = site_config("sim")
     custom = site.model_copy(update={"firewall": site.firewall.model_copy(update={"ssh_cidrs": ("10.9.0.0/24",)})})
-    assert "elements = { 10.9.0.0/24 }" in render_nftables(custom, custom.master, is_master=True, runs_workspaces=False)
+    assert "elements = { 10.9.0.0/24 }" in render_nftables(
+        FirewallSettings.of(custom), custom.master, is_master=True, runs_workspaces=False
+    )
 
 
 def test_removing_the_firewall_unloads_its_table():
@@ -163,8 +165,10 @@ def test_removing_the_firewall_unloads_its_table():
 
 def test_peer_sites_may_pull_from_the_registry_only_when_listed():
     site = site_config("sim")
-    assert "@peers" not in render_nftables(site, site.master, is_master=True, runs_workspaces=False)
+    assert "@peers" not in render_nftables(
+        FirewallSettings.of(site), site.master, is_master=True, runs_workspaces=False
+    )
     with_peer = site.model_copy(update={"firewall": site.firewall.model_copy(update={"peer_cidrs": ("10.99.0.7/32",)})})
-    rules = render_nftables(with_peer, with_peer.master, is_master=True, runs_workspaces=False)
+    rules = render_nftables(FirewallSettings.of(with_peer), with_peer.master, is_master=True, runs_workspaces=False)
     assert "elements = { 10.99.0.7/32 }" in rules
     assert f"ct original proto-dst {site.registry.port} ip saddr @peers accept" in rules

@@ -25,10 +25,10 @@ import pulumi_command
 import pytest
 import yaml
 
-from components import rendering
 from components.config import ConfigError
 from components.deploy_gates import READ_STACK_OUTPUTS
 from components.resource_api import ApiError, ResourceApi, api_from_environment
+from components.script_templates import SCRIPTS_DIR, render_script
 from tests.harness import (
     PROJECT_DIR,
     STACKS,
@@ -139,7 +139,7 @@ def stack_file(stack: str) -> dict[str, Any]:
 
 def template_of(script: str) -> str:
     """The name of the template a rendered script came from (its text after the parameter block)."""
-    for path in sorted(rendering.SCRIPTS_DIR.glob("*.sh")):
+    for path in sorted(SCRIPTS_DIR.glob("*.sh")):
         body = path.read_text().split("# params:", 1)[1].split("\n", 1)[1]
         if script.endswith(body):
             return path.stem
@@ -150,7 +150,7 @@ def rerender(registration: Registration, key: str = "create", **changes: str) ->
     """The script a Command runs, with some parameters pointed somewhere harmless (a temporary directory)."""
     script = script_of(registration, key)
     values = {name.lower(): value for name, value in script_parameters(script).items()}
-    return rendering.render_script(template_of(script), **{**values, **changes})
+    return render_script(template_of(script), **{**values, **changes})
 
 
 # --- a host of fake binaries -------------------------------------------------------------------------
@@ -314,13 +314,34 @@ URNS_WITH_A_DELETE = {
 
 def engine_urn(evaluation: Evaluation, registration: Registration) -> str:
     """The URN the engine gives: the types of every ancestor below the stack (the mocks keep only the parent's)."""
+    return "$".join(type_chain(evaluation, registration)) + "::" + registration.name
+
+
+def type_chain(evaluation: Evaluation, registration: Registration) -> list[str]:
     chain = [registration.type]
     parent = registration.parent
     while parent and "::pulumi:pulumi:Stack::" not in parent:
         ancestor = evaluation.by_urn(parent)
         chain.insert(0, ancestor.type)
         parent = ancestor.parent
-    return "$".join(chain) + "::" + registration.name
+    return chain
+
+
+def inherited_alias_urns(stack_run: Run, registration: Registration) -> set[str]:
+    """The URNs an ancestor's type alias gives a resource under it: the chain with that ancestor's former
+    type (step_generator.go generateAliases multiplies the parent's aliases out to its children)."""
+    chain, found = type_chain(stack_run.evaluation, registration), set()
+    ancestor = registration
+    for depth in range(len(chain) - 1, -1, -1):
+        options = stack_run.options.get(ancestor.urn)  # reads (a StackReference) register no options
+        for alias in options.aliases if options else ():
+            types, _, name = alias.partition("::")
+            if name == ancestor.name:
+                former = [*chain[:depth], types.split("$")[-1], *chain[depth + 1 :]]
+                found.add("$".join(former) + "::" + registration.name)
+        if depth:
+            ancestor = stack_run.evaluation.by_urn(ancestor.parent)
+    return found
 
 
 @pytest.mark.parametrize("stack", sorted(URNS_WITH_A_DELETE))
@@ -328,6 +349,7 @@ def test_commands_with_a_delete_keep_their_urns_or_alias_them(stack):
     stack_run = shipped(stack)
     registered = {engine_urn(stack_run.evaluation, r) for r in stack_run.evaluation.resources}
     aliased = {alias for options in stack_run.options.values() for alias in options.aliases}
+    aliased |= {urn for r in stack_run.evaluation.resources for urn in inherited_alias_urns(stack_run, r)}
     missing = [urn for urn in URNS_WITH_A_DELETE[stack] if urn not in registered | aliased]
     assert not missing, f"moved without an alias: {missing}"
 

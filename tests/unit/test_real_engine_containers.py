@@ -15,7 +15,8 @@ from typing import Any, ClassVar
 
 import pytest
 
-from components import master_node, rendering
+from components import app_server
+from components.load_balancer import HAPROXY_CERT_PATH, render_haproxy_cfg
 from tests import harness
 from tests.engine.docker_provider import MIB, container_state
 from tests.engine.rules import CONTAINER, Diff, diff, with_container_defaults
@@ -127,19 +128,19 @@ def test_haproxy_starts_as_a_user_that_can_read_every_file_uploaded_into_it(stac
     site = site_config(stack)
     haproxy = evaluate(stack).named(f"{site.site_name}-master-haproxy").inputs
     user = haproxy.get("user") or IMAGE_USER["haproxy"]
-    assert site.https and any(u["file"] == rendering.HAPROXY_CERT_PATH for u in haproxy["uploads"])
+    assert site.https and any(u["file"] == HAPROXY_CERT_PATH for u in haproxy["uploads"])
     assert all(readable_by(user, upload) for upload in haproxy["uploads"]), f"{user} cannot read them"
 
 
 def test_haproxy_key_stays_readable_by_root_only():
     site = site_config("dev")
     uploads = evaluate("dev").named(f"{site.site_name}-master-haproxy").inputs["uploads"]
-    (key,) = [u for u in uploads if u["file"] == rendering.HAPROXY_CERT_PATH]
+    (key,) = [u for u in uploads if u["file"] == HAPROXY_CERT_PATH]
     assert not readable_by(IMAGE_USER["haproxy"], key)
 
 
 def test_haproxy_drops_root_for_the_images_unprivileged_account():
-    cfg = rendering.render_haproxy_cfg(site_config("dev"))
+    cfg = render_haproxy_cfg(site_config("dev").https)
     global_section = cfg.split("\n\n")[0].splitlines()
     assert global_section[0] == "global"
     settings = dict(line.split(None, 1) for line in global_section[1:])
@@ -297,7 +298,7 @@ def test_the_exported_version_is_the_one_the_server_declares():
     evaluation = evaluate("dev", {"codenvy-infra:version": "5.23.0"}, stack_outputs={DEV: {"version": "5.22.0"}})
     server = evaluation.named("codenvy-master-server").inputs
     labels = {item["label"]: item["value"] for item in server["labels"]}
-    assert evaluation.exports["version"] == labels[master_node.VERSION_LABEL] == "5.23.0"
+    assert evaluation.exports["version"] == labels[app_server.VERSION_LABEL] == "5.23.0"
 
 
 # --- 11: node changes and stopping ---------------------------------------------------------------

@@ -4,15 +4,37 @@ from __future__ import annotations
 
 import pulumi
 
-from components.config import SiteConfig
+from components.config import Settings, SiteConfig
+from components.docker_daemon import DaemonSettings, render_daemon_json
 from components.host_access import STATE_DIR, HostAccess, owner
-from components.rendering import render_daemon_json, render_install_file, render_nftables, render_script, sha256
+from components.host_firewall import FirewallSettings, render_nftables
+from components.host_tools import render_install_file
+from components.script_templates import render_script, sha256
 
 # The swarm node label naming the membership resource that may remove the node.
 OWNER_LABEL = "codenvy.owner"
+# The type this component had while it was named for workers only (it configures the master too); the
+# alias keeps every resource under it (and their URNs) in place.
+FORMER_TYPE = "codenvy:infra:WorkspaceNode"
 
 
-class WorkspaceNode(pulumi.ComponentResource):
+class DockerHostSettings(Settings):
+    daemon: DaemonSettings
+    registry_address: str
+    master_hosts_workspaces: bool
+    firewall: FirewallSettings
+
+    @classmethod
+    def of(cls, site: SiteConfig) -> DockerHostSettings:
+        return cls(
+            daemon=DaemonSettings.of(site),
+            registry_address=site.registry_address,
+            master_hosts_workspaces=site.master.host_workspaces,
+            firewall=FirewallSettings.of(site),
+        )
+
+
+class DockerHost(pulumi.ComponentResource):
     """Converges one Docker host of the site (every worker, and the master when the program manages its
     daemon): daemon.json (Docker restarted only when it changed), the registry CA, the firewall for its
     role (outside dev, persisted for the host's boot), then, on a worker in overlay mode, a join with the
@@ -26,7 +48,7 @@ class WorkspaceNode(pulumi.ComponentResource):
     def __init__(
         self,
         name: str,
-        site: SiteConfig,
+        settings: DockerHostSettings,
         host: HostAccess,
         manager: HostAccess,
         registry_ca_pem: pulumi.Input[str],
@@ -36,26 +58,29 @@ class WorkspaceNode(pulumi.ComponentResource):
     ) -> None:
         """`join_token` is the swarm-init output, present in overlay mode; its value is not used: each node
         reads the current join token from the manager when it is added."""
-        super().__init__("codenvy:infra:WorkspaceNode", name, None, opts)
+        aliases = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=FORMER_TYPE)])
+        super().__init__("codenvy:infra:DockerHost", name, None, pulumi.ResourceOptions.merge(opts, aliases))
         self.node_id = None
         prepared: list[pulumi.Resource] = list(depends_on or [])
         is_manager = host is manager
         joins = join_token is not None and not is_manager
         if host.config.lost:
-            self._forget(name, site, host, manager, joins, prepared)
+            self._forget(name, settings, host, manager, joins, prepared)
             self.register_outputs({"node_id": self.node_id})
             return
-        runs_workspaces = not is_manager or site.master.host_workspaces
+        runs_workspaces = not is_manager or settings.master_hosts_workspaces
         daemon_json = None
         if host.config.manages_docker:
-            daemon_json = render_daemon_json(site, host.config, runs_workspaces)
+            daemon_json = render_daemon_json(settings.daemon, host.config, runs_workspaces)
             prepared = [
                 *prepared,
                 self._apply_daemon_config(name, host, daemon_json, prepared),
-                self._trust_registry(name, site, host, registry_ca_pem, prepared),
+                self._trust_registry(name, settings.registry_address, host, registry_ca_pem, prepared),
             ]
-            if site.firewall_enabled:
-                prepared.append(self._apply_firewall(name, site, host, is_manager, runs_workspaces, prepared))
+            if settings.firewall.enabled:
+                prepared.append(
+                    self._apply_firewall(name, settings.firewall, host, is_manager, runs_workspaces, prepared)
+                )
         if joins:
             self._join_swarm(name, host, manager, daemon_json, prepared)
         self.register_outputs({"node_id": self.node_id})
@@ -79,7 +104,7 @@ class WorkspaceNode(pulumi.ComponentResource):
     def _apply_firewall(
         self,
         name: str,
-        site: SiteConfig,
+        rules: FirewallSettings,
         host: HostAccess,
         is_manager: bool,
         runs_workspaces: bool,
@@ -87,12 +112,12 @@ class WorkspaceNode(pulumi.ComponentResource):
     ) -> pulumi.Resource:
         resource_name = f"{name}-firewall"
         common = {
-            "nftables_conf": site.firewall.persist_file,
+            "nftables_conf": rules.config.persist_file,
             "node_name": host.name,
             "owner": owner(resource_name),
             "state_dir": STATE_DIR,
         }
-        ruleset = render_nftables(site, host.config, is_master=is_manager, runs_workspaces=runs_workspaces)
+        ruleset = render_nftables(rules, host.config, is_master=is_manager, runs_workspaces=runs_workspaces)
         return host.run(
             resource_name,
             render_script("firewall", ruleset=ruleset, **common),
@@ -104,14 +129,14 @@ class WorkspaceNode(pulumi.ComponentResource):
     def _trust_registry(
         self,
         name: str,
-        site: SiteConfig,
+        registry_address: str,
         host: HostAccess,
         ca_pem: pulumi.Input[str],
         after: list[pulumi.Resource],
     ) -> pulumi.Resource:
         script = pulumi.Output.from_input(ca_pem).apply(
             lambda pem: render_install_file(
-                f"/etc/docker/certs.d/{site.registry_address}/ca.crt", pem, "registry CA", host.name
+                f"/etc/docker/certs.d/{registry_address}/ca.crt", pem, "registry CA", host.name
             )
         )
         return host.run(f"{name}-registry-ca", script, parent=self, depends_on=after)
@@ -178,7 +203,7 @@ class WorkspaceNode(pulumi.ComponentResource):
     def _forget(
         self,
         name: str,
-        site: SiteConfig,
+        settings: DockerHostSettings,
         host: HostAccess,
         manager: HostAccess,
         joined: bool,
@@ -196,7 +221,7 @@ class WorkspaceNode(pulumi.ComponentResource):
         forgotten = []
         if host.config.manages_docker:
             forgotten += [f"{name}-daemon-config", f"{name}-registry-ca"]
-            if site.firewall_enabled:
+            if settings.firewall.enabled:
                 forgotten.append(f"{name}-firewall")
         if joined:
             forgotten.append(f"{name}-swarm-join")

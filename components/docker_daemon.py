@@ -1,0 +1,39 @@
+"""What each host's Docker daemon is told (daemon.json): the site's node labels, log limits and proxy."""
+
+from __future__ import annotations
+
+import json
+
+from components.config import HostConfig, LogConfig, ProxyConfig, Settings, SiteConfig
+
+
+class DaemonSettings(Settings):
+    site_name: str
+    logs: LogConfig
+    proxy: ProxyConfig
+
+    @classmethod
+    def of(cls, site: SiteConfig) -> DaemonSettings:
+        return cls(site_name=site.site_name, logs=site.logs, proxy=site.proxy)
+
+
+def render_daemon_json(settings: DaemonSettings, host: HostConfig, runs_workspaces: bool) -> str:
+    """daemon.json for a site host: labels, log limits and the master's proxy; never insecure registries."""
+    document: dict[str, object] = {
+        "labels": [
+            f"codenvy.site={settings.site_name}",
+            f"codenvy.node={host.name}",
+            f"codenvy.workspaces={str(runs_workspaces).lower()}",
+            f"codenvy.ram-gb={host.ram_gb:g}",
+            f"codenvy.cpus={host.cpus}",
+        ],
+        "log-driver": "json-file",
+        "log-opts": {"max-size": settings.logs.max_size, "max-file": str(settings.logs.max_file)},
+    }
+    proxy = settings.proxy
+    candidates = (("http-proxy", proxy.http_proxy), ("https-proxy", proxy.https_proxy), ("no-proxy", proxy.no_proxy))
+    proxies = {key: value for key, value in candidates if value}
+    if proxies:
+        # daemon.json "proxies" needs Docker 23 or newer; older daemons refuse the file.
+        document["proxies"] = proxies
+    return json.dumps(document, indent=2, sort_keys=True)

@@ -1,0 +1,95 @@
+"""The nftables table each managed host gets for its role: what may reach it, and which of the ports
+Docker publishes may be forwarded to, from where."""
+
+from __future__ import annotations
+
+from components.config import FirewallConfig, HostConfig, Settings, SiteConfig, is_ip_address
+
+# Swarm mode's ports (replacing the seeds' ZooKeeper 2181 and Docker 2375/23750): cluster members only.
+SWARM_TCP_PORTS = (7946,)
+SWARM_MANAGER_PORT = 2377
+SWARM_UDP_PORTS = (4789, 7946)
+# The seeds' port table: Docker publishes workspace ports from the host's ephemeral range.
+WORKSPACE_PORTS = "32768-65535"
+
+
+class FirewallSettings(Settings):
+    enabled: bool
+    config: FirewallConfig
+    # The site's hosts (IPv4, validated), lost ones excluded: who may speak Swarm.
+    member_addresses: tuple[str, ...]
+    http_port: int
+    https_port: int
+    registry_port: int
+
+    @classmethod
+    def of(cls, site: SiteConfig) -> FirewallSettings:
+        return cls(
+            enabled=site.firewall_enabled,
+            config=site.firewall,
+            member_addresses=tuple(sorted({h.address for h in site.members if is_ip_address(h.address)})),
+            http_port=site.master.http_port,
+            https_port=site.master.https_port,
+            registry_port=site.registry.port,
+        )
+
+
+def _elements(values) -> str:
+    return ", ".join(str(value) for value in values)
+
+
+def _address_set(name: str, networks) -> str:
+    return f"  set {name} {{ type ipv4_addr; flags interval; elements = {{ {_elements(networks)} }} }}"
+
+
+def _published_rules(rules: FirewallSettings, is_master: bool, runs_workspaces: bool) -> list[str]:
+    published = []
+    if is_master:
+        published += [
+            f"ct original proto-dst {{ {rules.http_port}, {rules.https_port} }} ip saddr @public_sources accept",
+            f"ct original proto-dst {rules.registry_port} ip saddr @members accept",
+        ]
+        if rules.config.peer_cidrs:
+            published.append(f"ct original proto-dst {rules.registry_port} ip saddr @peers accept")
+    if runs_workspaces:
+        published.append(f"ct original proto-dst {WORKSPACE_PORTS} ip saddr @public_sources accept")
+    return [f"ct status dnat meta l4proto tcp {rule}" for rule in published]
+
+
+def render_nftables(rules: FirewallSettings, host: HostConfig, is_master: bool, runs_workspaces: bool) -> str:
+    """The host's nftables table for its role. Input: the host's own SSH port (ssh.port) and its TLS Docker
+    API (a tcp:// dockerHost) from firewall.sshCidrs, Swarm from cluster members only. Forward (ports
+    Docker publishes): HTTP(S) from firewall.publicCidrs and the registry from members on the master,
+    workspace ports from publicCidrs on workspace hosts; every other published port is dropped, so
+    PostgreSQL or a Docker API is never reachable even if published.
+    firewall.peerCidrs (a DR standby, say) may pull from the registry too."""
+    admin_ports = sorted({host.ssh_port, *([host.docker_tls_port] if host.docker_tls_port else [])})
+    tcp_ports = (*SWARM_TCP_PORTS, SWARM_MANAGER_PORT) if is_master else SWARM_TCP_PORTS
+    peers = rules.config.peer_cidrs
+    lines = [
+        "table inet codenvy",
+        "delete table inet codenvy",
+        "table inet codenvy {",
+        f"  set members {{ type ipv4_addr; elements = {{ {_elements(rules.member_addresses)} }} }}",
+        _address_set("ssh_sources", rules.config.ssh_cidrs),
+        _address_set("public_sources", rules.config.public_cidrs),
+        *([_address_set("peers", peers)] if peers else []),
+        "  chain input {",
+        "    type filter hook input priority filter; policy drop;",
+        "    ct state established,related accept",
+        "    ct state invalid drop",
+        '    iif "lo" accept',
+        "    meta l4proto { icmp, ipv6-icmp } accept",
+        f"    tcp dport {{ {_elements(admin_ports)} }} ip saddr @ssh_sources accept",
+        f"    tcp dport {{ {_elements(tcp_ports)} }} ip saddr @members accept",
+        f"    udp dport {{ {_elements(SWARM_UDP_PORTS)} }} ip saddr @members accept",
+        "  }",
+        "  chain forward {",
+        "    type filter hook forward priority filter - 10; policy accept;",
+        "    ct state established,related accept",
+        *(f"    {rule}" for rule in _published_rules(rules, is_master, runs_workspaces)),
+        "    ct status dnat drop",
+        "  }",
+        "}",
+    ]
+    return "\n".join(lines) + "\n"

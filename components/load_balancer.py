@@ -1,0 +1,154 @@
+"""HAProxy in front of the application server: HTTP, and HTTPS with a certificate from the site CA."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_docker as docker
+
+from components.certificate_authority import CertificateAuthority
+from components.config import Settings, SiteConfig
+from components.containers import ContainerSettings, pull_image, site_container
+from components.host_access import HostAccess
+from components.master_layout import SERVER_ALIAS, SERVER_PORT
+
+HAPROXY_CFG_PATH = "/usr/local/etc/haproxy/haproxy.cfg"
+HAPROXY_CERT_PATH = "/usr/local/etc/haproxy/site.pem"
+# The official image's unprivileged account (uid/gid 99) that HAProxy drops to after loading its key.
+HAPROXY_USER = "haproxy"
+HAPROXY_GROUP = "haproxy"
+# HAProxy has nothing to save; a short grace lets it finish answers in flight.
+STOP_GRACE_SECONDS = 10
+
+
+class LoadBalancerSettings(Settings):
+    hostname: str
+    https: bool
+    master_address: str
+    http_port: int
+    https_port: int
+    image: str
+    memory_mb: int
+    containers: ContainerSettings
+
+    @classmethod
+    def of(cls, site: SiteConfig) -> LoadBalancerSettings:
+        return cls(
+            hostname=site.hostname,
+            https=site.https,
+            master_address=site.master.address,
+            http_port=site.master.http_port,
+            https_port=site.master.https_port,
+            image=site.images.haproxy,
+            memory_mb=site.memory.haproxy_mb,
+            containers=ContainerSettings.of(site),
+        )
+
+
+_GLOBAL_AND_DEFAULTS = [
+    "global",
+    "    log stdout format raw local0",
+    "    maxconn 4096",
+    # Started as root to read the root-only key; serves as the image's unprivileged user.
+    f"    user {HAPROXY_USER}",
+    f"    group {HAPROXY_GROUP}",
+    "",
+    "defaults",
+    "    mode http",
+    "    log global",
+    "    option httplog",
+    "    timeout connect 5s",
+    "    timeout client 60s",
+    "    timeout server 60s",
+    "    timeout tunnel 1h",
+    "",
+    "resolvers docker",
+    "    nameserver dns 127.0.0.11:53",
+]
+
+
+def render_haproxy_cfg(https: bool) -> str:
+    """HAProxy in front of the server; long tunnel timeouts because the IDE lives on websockets."""
+    backend = [
+        "backend codenvy",
+        "    option httpchk GET /api/",
+        f"    server {SERVER_ALIAS} {SERVER_ALIAS}:{SERVER_PORT} check resolvers docker init-addr none",
+    ]
+    http_front = ["frontend http", "    bind :80"]
+    http_front.append("    http-request redirect scheme https code 301" if https else "    default_backend codenvy")
+    sections = [_GLOBAL_AND_DEFAULTS, http_front]
+    if https:
+        sections.append(
+            [
+                "frontend https",
+                f"    bind :443 ssl crt {HAPROXY_CERT_PATH}",
+                "    http-request set-header X-Forwarded-Proto https",
+                "    default_backend codenvy",
+            ]
+        )
+    sections.append(backend)
+    return "\n\n".join("\n".join(section) for section in sections) + "\n"
+
+
+class LoadBalancer(pulumi.ComponentResource):
+    """The site's front door on the master. Its resources were the MasterNode's own (`former_parent`, named
+    `former_name`) before it had this component; the alias to that parent and the names they had keep them,
+    and their URNs, in place."""
+
+    container: docker.Container
+
+    def __init__(
+        self,
+        name: str,
+        settings: LoadBalancerSettings,
+        host: HostAccess,
+        ca: CertificateAuthority,
+        internal_network: docker.ContainerNetworksAdvancedArgs,
+        former_parent: pulumi.Resource,
+        former_name: str,
+        depends_on: list[pulumi.Resource],
+        host_ready: list[pulumi.Resource],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("codenvy:infra:LoadBalancer", name, None, opts)
+        moved = [pulumi.Alias(parent=former_parent)]
+        uploads = [docker.ContainerUploadArgs(file=HAPROXY_CFG_PATH, content=render_haproxy_cfg(settings.https))]
+        ports = [docker.ContainerPortArgs(internal=80, external=settings.http_port)]
+        if settings.https:
+            uploads.append(self._certificate(f"{former_name}-https", settings, ca, moved))
+            ports.append(docker.ContainerPortArgs(internal=443, external=settings.https_port))
+        self.container = site_container(
+            f"{former_name}-haproxy",
+            shared=settings.containers,
+            image=pull_image(f"{former_name}-haproxy-image", settings.image, host.provider, self, host_ready, moved),
+            container_name=f"{settings.containers.site_name}-haproxy",
+            memory_mb=settings.memory_mb,
+            stop_grace_seconds=STOP_GRACE_SECONDS,
+            healthcheck=f"haproxy -c -q -f {HAPROXY_CFG_PATH}",
+            # The image runs as an unprivileged user, who cannot read the root-owned 0600 key the provider
+            # uploads; HAProxy starts as root, loads it, and drops to haproxy.cfg's `user`/`group`.
+            user="root",
+            provider=host.provider,
+            parent=self,
+            depends_on=depends_on,
+            aliases=moved,
+            uploads=uploads,
+            ports=ports,
+            networks_advanced=[internal_network],
+        )
+        self.register_outputs({})
+
+    def _certificate(
+        self, name: str, settings: LoadBalancerSettings, ca: CertificateAuthority, moved: list[pulumi.Alias]
+    ) -> docker.ContainerUploadArgs:
+        cert = ca.issue(
+            name,
+            common_name=settings.hostname,
+            subject_names=[settings.hostname, settings.master_address],
+            parent=self,
+            aliases=moved,
+        )
+        return docker.ContainerUploadArgs(
+            file=HAPROXY_CERT_PATH,
+            content=pulumi.Output.concat(cert.cert_pem, cert.private_key_pem),
+            permissions="0600",
+        )
