@@ -17,9 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from scripts.sim.node import Node
 from tests.cluster.conftest import missing_prerequisite
 from tests.cluster.images import BUSYBOX_IMAGE, import_images
-from tests.cluster.sim import Node, SshAgent, lane_engine, lane_images, sim_worker, start_cluster, stop_cluster
+from tests.cluster.sim import SshAgent, lane_engine, lane_images, sim_worker, start_cluster, stop_cluster
 from tests.engine.engine import Backend
 
 

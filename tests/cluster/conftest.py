@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from scripts.sim.node import NODE_TOOLS, SSHD
 from tests.cluster.images import import_images
 from tests.cluster.sim import SshAgent, lane_images, start_cluster, stop_cluster
 
-TOOLS = ("ip", "nsenter", "unshare", "dockerd", "docker", "ssh", "ssh-keygen", "ssh-agent", "iptables", "busybox",
-         "htpasswd", "openssl", "nft", "debootstrap")  # fmt: skip
+# Besides what a simulated node is made with: what the lane's own steps run.
+LANE_TOOLS = ("ssh-agent", "busybox", "htpasswd", "openssl", "nft", "debootstrap")
+LANE_FILES = (SSHD, "/usr/bin/docker-registry")
 # Five hosts: the sim stack's three, one to add and remove, one for the standby site.
 LANE_NODES = 5
 # Server versions the lane upgrades to, besides the stack file's own.
@@ -23,8 +25,8 @@ UPGRADE_VERSIONS = ("5.23.0",)
 def missing_prerequisite() -> str | None:
     if os.geteuid() != 0:
         return "the cluster lane needs root (network namespaces and Docker daemons); run `sudo make test`"
-    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
-    missing += [path for path in ("/usr/sbin/sshd", "/usr/bin/docker-registry") if not Path(path).exists()]
+    missing = [tool for tool in (*NODE_TOOLS, *LANE_TOOLS) if shutil.which(tool) is None]
+    missing += [path for path in LANE_FILES if not Path(path).exists()]
     if missing:
         return f"the cluster lane needs {', '.join(missing)}: run scripts/install-cluster-deps"
     return None

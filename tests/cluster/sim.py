@@ -1,15 +1,15 @@
-"""The simulated hosts the cluster lane runs on (scripts/sim-cluster), and the stand-in engine wired to them."""
+"""The simulated hosts the cluster lane runs on (scripts/sim-cluster; a node is scripts/sim/node.py's Node),
+and the stand-in engine wired to them."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from scripts.sim.node import NOTHING_RUNS, Node, nodes_in
 from tests.cluster.images import BUSYBOX_IMAGE, program_images
 from tests.engine.command_provider import CommandProvider
 from tests.engine.docker_provider import DockerHost, ProviderError
@@ -17,48 +17,6 @@ from tests.engine.engine import Backend, Engine
 from tests.harness import PROJECT_DIR, site_config
 
 SIM_CLUSTER = PROJECT_DIR / "scripts" / "sim-cluster"
-STATE = Path(os.environ.get("CODENVY_SIM_STATE", "/var/lib/codenvy-sim"))
-NOTHING_RUNS = "sim-cluster: nothing runs"
-SSH_TIMEOUT = 240
-
-
-@dataclass(frozen=True)
-class Node:
-    """One simulated host, as `sim-cluster up --json` describes it."""
-
-    name: str
-    address: str
-    docker_host: str
-    key_file: str
-
-    @classmethod
-    def described(cls, entry: dict[str, Any]) -> Node:
-        return cls(entry["name"], entry["address"], entry["docker_host"], entry["ssh"]["key_file"])
-
-    def ssh(self, command: str, check: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess:
-        argv = ["ssh", "-i", self.key_file, "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-                "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", f"root@{self.address}",
-                command]  # fmt: skip
-        result = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=SSH_TIMEOUT)
-        if check and result.returncode != 0:
-            raise AssertionError(f"on {self.name}: {command[:120]!r} failed: {result.stderr.strip()}")
-        return result
-
-    def docker(self, *args: str, check: bool = True, stdin: str | None = None) -> subprocess.CompletedProcess:
-        result = subprocess.run(
-            ["docker", "-H", self.docker_host, *args], input=stdin, capture_output=True, text=True, timeout=300
-        )
-        if check and result.returncode != 0:
-            raise AssertionError(f"docker on {self.name}: {' '.join(args)} failed: {result.stderr!s}")
-        return result
-
-    def inspect(self, container: str) -> dict[str, Any]:
-        return json.loads(self.docker("inspect", container).stdout)[0]
-
-    def enter_argv(self) -> tuple[str, ...]:
-        """Runs a command inside this node (its network, mount and UTS namespaces), as if on that host."""
-        pid = (STATE / "nodes" / self.name / "init.pid").read_text().strip()
-        return ("nsenter", "-t", pid, "-n", "-m", "-u", "--")
 
 
 def sim_cluster(*args: str) -> subprocess.CompletedProcess:
@@ -71,7 +29,7 @@ def start_cluster(count: int, spec: Path) -> list[Node]:
     started = sim_cluster("up", "--nodes", str(count), "--json", str(spec))
     if started.returncode != 0:
         raise RuntimeError(started.stderr)
-    return [Node.described(entry) for entry in json.loads(spec.read_text())["nodes"]]
+    return nodes_in(spec)
 
 
 def stop_cluster() -> None:

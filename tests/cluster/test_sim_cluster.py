@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import subprocess
-from pathlib import Path
 
-from tests.cluster.sim import NOTHING_RUNS, sim_cluster, start_cluster, stop_cluster
+from scripts.sim.node import BRIDGE, CGROUP_PREFIX, NETNS_PREFIX, NOTHING_RUNS, STATE
+from tests.cluster.sim import sim_cluster, start_cluster, stop_cluster
 
 
 def leftovers() -> list[str]:
     found = []
     namespaces = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
-    found += [f"netns {line.split()[0]}" for line in namespaces.splitlines() if line.startswith("csim-")]
+    found += [f"netns {line.split()[0]}" for line in namespaces.splitlines() if line.startswith(NETNS_PREFIX)]
     daemons = subprocess.run(["pgrep", "-af", "dockerd"], capture_output=True, text=True).stdout
-    found += [f"process {line}" for line in daemons.splitlines() if "codenvy-sim" in line]
-    if subprocess.run(["ip", "link", "show", "csim0"], capture_output=True).returncode == 0:
-        found.append("bridge csim0")
-    if Path("/var/lib/codenvy-sim").exists():
-        found.append("state /var/lib/codenvy-sim")
+    found += [f"process {line}" for line in daemons.splitlines() if CGROUP_PREFIX in line]
+    if subprocess.run(["ip", "link", "show", BRIDGE], capture_output=True).returncode == 0:
+        found.append(f"bridge {BRIDGE}")
+    if STATE.exists():
+        found.append(f"state {STATE}")
     return found
 
 
