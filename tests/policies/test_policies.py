@@ -222,15 +222,6 @@ def test_a_standby_that_declares_no_nodes_is_caught():
     assert "standby nodes [] differ" in message
 
 
-def test_pack_and_program_agree_on_the_node_set_parameters():
-    import codenvy_policies
-
-    from components.rendering import script_params
-
-    declared = set(script_params("workspace_nodes"))
-    assert {codenvy_policies.NODE_SET_PARAM, codenvy_policies.CONTAINER_PARAM} <= declared
-
-
 def test_non_dev_site_without_backup_schedule_is_caught(sim):
     assert violations(stack_args(sim), only="backups-scheduled") == {}
     without = type(sim)(resources=[r for r in sim.resources if not r.name.endswith("backups-schedule")])
@@ -281,14 +272,6 @@ def test_every_message_says_how_to_fix_it(postgres):
     unsafe = of(postgres, image="x:latest", memory=0, restart="no", privileged=True, logOpts={}, healthcheck={})
     for messages in violations(unsafe).values():
         assert all(any(verb in m for verb in ("set", "use", "name", "drop", "add")) for m in messages), messages
-
-
-def test_pack_and_program_agree_on_internal_ports():
-    import codenvy_policies
-
-    from components import config
-
-    assert codenvy_policies.INTERNAL_PORTS == config.INTERNAL_PORTS
 
 
 def test_policy_names_are_kebab_case_and_unique():
