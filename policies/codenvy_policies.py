@@ -90,9 +90,6 @@ UNCONFINED = (
     ("label", "disable"),
     ("label", "type:spc_t"),
 )
-# The label components/registry.py sets on the registry container: how the pack knows it without REGISTRY_*
-# variables (a test keeps the two equal).
-REGISTRY_LABEL = ("codenvy.service", "registry")
 PLAINTEXT_DOCKER_API = re.compile(r"tcp://[^\s\"']+:2375\b")
 # In a host command, after _daemon_text's decoding: any address on 2375 (dockerd reads `0.0.0.0:2375` and
 # `:2375` as tcp://), any tcp:// listener (its port defaults to 2375 without TLS, so only a number tells),
@@ -100,12 +97,43 @@ PLAINTEXT_DOCKER_API = re.compile(r"tcp://[^\s\"']+:2375\b")
 PLAINTEXT_PORT = re.compile(r":0*2375(?!\d)")
 TCP_LISTENER = re.compile(r"tcp://(\[[^\]]*\]|[^\s/:,;|&)\]]*)(?::(\w*))?")
 INSECURE_REGISTRY = re.compile(r"insecure[\s_-]*registr")
+
+# --- markers the program sets on purpose -----------------------------------------------------------
+# The pack imports nothing of the program, so each fact below is a copy; tests/policies/test_copied_facts.py
+# fails when one drifts from the program's.
+
+# The label the program sets on the registry container (components/registry.py): the registry is what carries
+# it, whatever its variables say; these are the variables that give it TLS.
+REGISTRY_LABEL = ("codenvy.service", "registry")
+REGISTRY_TLS_VARIABLES = ("REGISTRY_HTTP_TLS_CERTIFICATE", "REGISTRY_HTTP_TLS_KEY")
+# What the server container declares about its site (components/master_node.py server_labels, and the
+# site label every site container carries): the stack policies find each site's server by its version.
+SITE_LABEL = "codenvy.site"
+VERSION_LABEL = "codenvy.version"
+ROLE_LABEL = "codenvy.role"
+ENVIRONMENT_LABEL = "codenvy.environment"
+STANDBY_ROLE = "standby"
+# The one environment the program lets run without scheduled backups (config: backup.schedule may be null).
+UNSCHEDULED_ENVIRONMENT = "dev"
 # The parameter a swarm-membership script (components/scripts/swarm_init.sh, swarm_join.sh) declares its role by.
 SWARM_ROLE_PARAM = "SWARM_ROLE"
+MANAGER_ROLE = "manager"
 # The parameters of the master's workspace-nodes command (components/scripts/workspace_nodes.sh) that
-# declare a site's workspace nodes and the server container they belong to (a test keeps them equal).
+# declare a site's workspace nodes and the server container they belong to.
 NODE_SET_PARAM = "NODE_SET"
 CONTAINER_PARAM = "CONTAINER"
+# The parameters of a schedule command (components/scripts/schedule.sh): the crontab line it keeps under a
+# marker, none when the entry is empty. A site's backups keep theirs under the marker codenvy-backup-<site>.
+MARKER_PARAM = "MARKER"
+ENTRY_PARAM = "ENTRY"
+BACKUP_MARKER_PREFIX = "codenvy-backup-"
+# The outputs a primary exports that its standby's StackReference is compared by (components/deployment.py).
+PRIMARY_VERSION_OUTPUT = "version"
+PRIMARY_NODES_OUTPUT = "nodes"
+# The program's config keys the messages name as the fix.
+BACKUP_SCHEDULE_KEY = "codenvy-infra:backup.schedule"
+REGISTRY_TLS_KEY = "codenvy-infra:registry.tls"
+PRIMARY_STACK_KEY = "codenvy-infra:dr.primaryStack"
 
 
 def _resource_policy(
@@ -171,6 +199,8 @@ def _container_props(args: ResourceValidationArgs) -> Mapping[str, Any]:
 
 
 def _unpinned(image: str | None) -> bool:
+    """The program's pin rule (components/config.py _pinned_image), without its reference grammar: Docker
+    refuses a malformed reference before it runs anything."""
     if not image or image.startswith("sha256:") or "@sha256:" in image:
         return False  # unknown until apply, an image ID, or a digest
     repository, _, tag = image.rpartition(":")
@@ -352,13 +382,12 @@ def _labels(props: Mapping[str, Any]) -> dict[str, str]:
 
 def _check_registry_tls(args: ResourceValidationArgs) -> str | None:
     props = _container_props(args)
-    env = _envs(props)
     label, value = REGISTRY_LABEL
-    is_registry = _labels(props).get(label) == value or any(key.startswith("REGISTRY_") for key in env)
-    if not is_registry or args.get_config().get("allowPlaintext"):
+    if _labels(props).get(label) != value or args.get_config().get("allowPlaintext"):
         return None
-    if not env.get("REGISTRY_HTTP_TLS_CERTIFICATE") or not env.get("REGISTRY_HTTP_TLS_KEY"):
-        return "registry serves plain HTTP; set REGISTRY_HTTP_TLS_CERTIFICATE and _KEY (codenvy-infra:registry.tls)"
+    env = _envs(props)
+    if not all(env.get(variable) for variable in REGISTRY_TLS_VARIABLES):
+        return f"registry serves plain HTTP; set {' and '.join(REGISTRY_TLS_VARIABLES)} ({REGISTRY_TLS_KEY})"
     return None
 
 
@@ -387,10 +416,6 @@ def _check_provider_host(args: ResourceValidationArgs) -> str | None:
     if host.startswith("tcp://") and has_tls and not PLAINTEXT_DOCKER_API.search(host):
         return None
     return f"Docker API at '{host}' without TLS; use unix://, ssh://user@host, or tcp://host:2376 with certificates"
-
-
-def _command_text(props: Mapping[str, Any]) -> str:
-    return "\n".join(str(props.get(key) or "") for key in ("create", "update"))
 
 
 def _check_no_plugin(args: ResourceValidationArgs) -> str | None:
@@ -438,13 +463,14 @@ def _servers(args: StackValidationArgs) -> list[tuple[str, dict[str, str], str]]
     for resource in args.resources:
         if resource.resource_type == CONTAINER:
             labels = {item["label"]: item["value"] for item in resource.props.get("labels") or []}
-            if "codenvy.version" in labels:
+            if VERSION_LABEL in labels:
                 servers.append((resource.urn, labels, str(resource.props.get("name") or "")))
     return servers
 
 
 def _script_params(props: Mapping[str, Any]) -> dict[str, str]:
-    """The one-line parameters a rendered script assigns (`KEY='value'`) in a Command's `bash -c` create."""
+    """The one-line parameters a rendered script assigns (`KEY='value'`) in a Command's `bash -c` create: what
+    components/rendering.py render_script and as_command write."""
     try:
         argv = shlex.split(str(props.get("create") or ""))
     except ValueError:
@@ -483,13 +509,14 @@ def _validate_odd_managers(args: StackValidationArgs, report: ReportViolation) -
     managers = sum(
         1
         for r in args.resources
-        if r.resource_type in COMMANDS and _script_params(r.props).get(SWARM_ROLE_PARAM) == "manager"
+        if r.resource_type in COMMANDS and _script_params(r.props).get(SWARM_ROLE_PARAM) == MANAGER_ROLE
     )
     if managers and managers % 2 == 0:
         report(f"{managers} swarm managers: Raft needs an odd number (1, 3, 5) to keep a majority", None)
 
 
 def _capacities(nodes: Iterable[Mapping[str, Any]]) -> list[tuple[float, int]]:
+    """(RAM GiB, CPUs) of each node, sorted: what components/deployment.py capacities compares a standby by."""
     return sorted((float(node["ramGb"]), int(node["cpus"])) for node in nodes)
 
 
@@ -497,40 +524,52 @@ def _validate_standby_matches_primary(args: StackValidationArgs, report: ReportV
     references = [r for r in args.resources if r.resource_type == STACK_REFERENCE]
     node_sets = _declared_node_sets(args)
     for urn, labels, name in _servers(args):
-        if labels.get("codenvy.role") != "standby":
+        if labels.get(ROLE_LABEL) != STANDBY_ROLE:
             continue
         if not references:
-            report("a standby without a StackReference to its primary; set codenvy-infra:dr.primaryStack", urn)
+            report(f"a standby without a StackReference to its primary; set {PRIMARY_STACK_KEY}", urn)
             continue
         primary = references[0].props.get("outputs") or {}
-        if labels["codenvy.version"] != primary.get("version"):
+        if labels[VERSION_LABEL] != primary.get(PRIMARY_VERSION_OUTPUT):
             report(
-                f"standby runs {labels['codenvy.version']}, its primary {primary.get('version')}; "
+                f"standby runs {labels[VERSION_LABEL]}, its primary {primary.get(PRIMARY_VERSION_OUTPUT)}; "
                 "upgrade both to the same version",
                 urn,
             )
         standby_nodes = _capacities(node_sets.get(name, []))
-        if standby_nodes != _capacities(primary.get("nodes") or []):
+        primary_nodes = _capacities(primary.get(PRIMARY_NODES_OUTPUT) or [])
+        if standby_nodes != primary_nodes:
             report(
-                f"standby nodes {standby_nodes} differ from the primary's {_capacities(primary.get('nodes') or [])}"
-                " (RAM GiB, CPUs); make the same change on both",
+                f"standby nodes {standby_nodes} differ from the primary's {primary_nodes} (RAM GiB, CPUs); "
+                "make the same change on both",
                 urn,
             )
 
 
+def _backup_marker(site_name: str) -> str:
+    """The crontab marker a site's backup schedule keeps its line under."""
+    return f"{BACKUP_MARKER_PREFIX}{site_name}"
+
+
+def _scheduled_markers(args: StackValidationArgs) -> set[str]:
+    """The markers that schedule commands keep a crontab line under (a command with an empty entry removes it)."""
+    markers = set()
+    for resource in args.resources:
+        if resource.resource_type in COMMANDS:
+            params = _script_params(resource.props)
+            if params.get(ENTRY_PARAM) and MARKER_PARAM in params:
+                markers.add(params[MARKER_PARAM])
+    return markers
+
+
 def _validate_backups_scheduled(args: StackValidationArgs, report: ReportViolation) -> None:
+    scheduled = _scheduled_markers(args)
     for urn, labels, _ in _servers(args):
-        if labels.get("codenvy.environment") == "dev":
+        if labels.get(ENVIRONMENT_LABEL) == UNSCHEDULED_ENVIRONMENT:
             continue
-        site = labels.get("codenvy.site", "")
-        scheduled = any(
-            r.resource_type in COMMANDS
-            and f"MARKER=codenvy-backup-{site}" in _command_text(r.props)
-            and "ENTRY=''" not in _command_text(r.props)
-            for r in args.resources
-        )
-        if not scheduled:
-            report(f"site {site} has no scheduled backup; set codenvy-infra:backup.schedule", urn)
+        site = labels.get(SITE_LABEL, "")
+        if _backup_marker(site) not in scheduled:
+            report(f"site {site} has no scheduled backup; set {BACKUP_SCHEDULE_KEY}", urn)
 
 
 ALLOW_PLAINTEXT = PolicyConfigSchema(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import subprocess
 import sys
@@ -10,13 +11,19 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from codenvy_policies import POLICIES
 
+from components.host_tools import render_schedule
+from components.script_templates import as_command, render_script
 from tests.harness import PROJECT_DIR, STACKS, evaluate, full_stack_name, script_of
 from tests.policies.pack import BY_NAME, all_violations, of, resource_args, stack_args, violations
 
 CONTAINER = "docker:index/container:Container"
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - what the policy must catch
 PROVIDER = "pulumi:providers:docker"
+KEBAB_CASE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+# The parameters of the workspace-nodes and schedule scripts these tests re-render.
+DECLARED_PARAMS = ("CONTAINER", "NODE_SET", "TARGET", "MARKER", "NODE_NAME", "ENTRY")
 
 
 def test_pack_imports_with_only_pulumi_policy():
@@ -185,12 +192,11 @@ def test_standby_matching_its_primary_passes_and_a_drifted_one_is_caught():
 def declared(resource) -> dict[str, str]:
     """The parameters a command's script assigns, unquoted as bash would."""
     assignments = [line.partition("=") for line in script_of(resource).splitlines()]
-    return {key: shlex.split(value)[0] for key, _, value in assignments if key in ("CONTAINER", "NODE_SET", "TARGET")}
+    return {key: shlex.split(value)[0] for key, _, value in assignments if key in DECLARED_PARAMS}
 
 
 def with_declared_nodes(evaluation, nodes: list[dict]) -> Any:
     """The evaluation with the master's workspace-nodes command declaring `nodes` instead."""
-    from components.script_templates import as_command, render_script
 
     def redeclared(resource):
         if not resource.name.endswith("-master-workspace-nodes"):
@@ -220,20 +226,50 @@ def test_a_standby_that_declares_no_nodes_is_caught():
     assert "standby nodes [] differ" in message
 
 
-def test_pack_and_program_agree_on_the_node_set_parameters():
-    import codenvy_policies
-
-    from components.script_templates import script_params
-
-    declared = set(script_params("workspace_nodes"))
-    assert {codenvy_policies.NODE_SET_PARAM, codenvy_policies.CONTAINER_PARAM} <= declared
-
-
 def test_non_dev_site_without_backup_schedule_is_caught(sim):
     assert violations(stack_args(sim), only="backups-scheduled") == {}
     without = type(sim)(resources=[r for r in sim.resources if not r.name.endswith("backups-schedule")])
     (message,) = violations(stack_args(without), only="backups-scheduled")["backups-scheduled"]
     assert "codenvy-infra:backup.schedule" in message
+
+
+def with_backup_schedule(evaluation, script: str) -> Any:
+    """The evaluation with the site's backup schedule command running `script` instead."""
+
+    def rescheduled(resource):
+        if not resource.name.endswith("-backups-schedule"):
+            return resource
+        create = as_command(script)
+        return replace(
+            resource, inputs={**resource.inputs, "create": create}, outputs={**resource.outputs, "create": create}
+        )
+
+    return type(evaluation)(resources=[rescheduled(r) for r in evaluation.resources])
+
+
+def backup_schedule_params(evaluation) -> dict[str, str]:
+    """The sim site's backup schedule parameters (lower-case, as render_schedule takes them)."""
+    params = declared(evaluation.named("codenvy-backups-schedule"))
+    return {"marker": params["MARKER"], "node_name": params["NODE_NAME"], "entry": params["ENTRY"]}
+
+
+def test_schedule_command_that_removes_the_backup_line_is_caught(sim):
+    params = backup_schedule_params(sim)
+    removing = with_backup_schedule(sim, render_schedule(params["marker"], params["node_name"]))
+    assert "backups-scheduled" in violations(stack_args(removing), only="backups-scheduled")
+
+
+def test_schedule_under_another_sites_marker_is_caught(sim):
+    params = backup_schedule_params(sim)
+    other_marker = params["marker"] + "-other"
+    other = with_backup_schedule(sim, render_schedule(other_marker, params["node_name"], params["entry"]))
+    assert "backups-scheduled" in violations(stack_args(other), only="backups-scheduled")
+
+
+def test_marker_written_outside_the_declared_parameters_is_caught(sim):
+    params = backup_schedule_params(sim)
+    echoed = f"set -euo pipefail\necho MARKER={params['marker']} ENTRY={shlex.quote(params['entry'])}\n"
+    assert "backups-scheduled" in violations(stack_args(with_backup_schedule(sim, echoed)), only="backups-scheduled")
 
 
 def test_every_message_says_how_to_fix_it(postgres):
@@ -242,15 +278,10 @@ def test_every_message_says_how_to_fix_it(postgres):
         assert all(any(verb in m for verb in ("set", "use", "name", "drop", "add")) for m in messages), messages
 
 
-def test_pack_and_program_agree_on_internal_ports():
-    import codenvy_policies
-
-    from components import config
-
-    assert codenvy_policies.INTERNAL_PORTS == config.INTERNAL_PORTS
+def test_policy_names_are_unique():
+    names = [policy.name for policy in POLICIES]
+    assert sorted({name for name in names if names.count(name) > 1}) == []
 
 
-def test_policy_names_are_kebab_case_and_unique():
-    names = list(BY_NAME)
-    assert len(names) == len(set(names))
-    assert all(name == name.lower() and " " not in name and "_" not in name for name in names)
+def test_policy_names_are_kebab_case():
+    assert [policy.name for policy in POLICIES if not KEBAB_CASE.fullmatch(policy.name)] == []

@@ -212,11 +212,10 @@ def test_registry_with_tls_variables_passes(registry):
     assert violations(of(registry)) == {}
 
 
-def test_pack_and_program_agree_on_the_registry_label(registry):
-    import codenvy_policies
-
-    label, value = codenvy_policies.REGISTRY_LABEL
-    assert {"label": label, "value": value} in registry.inputs["labels"]
+def test_registry_variables_without_the_label_are_not_held_to_registry_tls(postgres):
+    """A client configured with REGISTRY_* variables is not a registry; only the program's label makes one."""
+    envs = [*(postgres.inputs.get("envs") or []), "REGISTRY_STORAGE_DELETE_ENABLED=true"]
+    assert tripped(of(postgres, envs=envs), "registry-serves-tls") == []
 
 
 # --- Swarm services -------------------------------------------------------------------------------------
@@ -266,7 +265,7 @@ def test_hardened_service_trips_nothing():
         ("no-internal-port-published", {"endpointSpec": {"ports": [{"targetPort": 5432, "publishedPort": 15432}]}}),
         ("no-internal-port-published", {"endpointSpec": {"ports": [{"targetPort": 2375}]}}),
         ("registry-serves-tls", {"labels": [{"label": "codenvy.service", "value": "registry"}]}),
-        ("registry-serves-tls", {"spec": {"env": {"REGISTRY_STORAGE_DELETE_ENABLED": "true"}}}),
+        ("registry-serves-tls", {"spec": {"labels": [{"label": "codenvy.service", "value": "registry"}]}}),
     ],
 )
 def test_service_task_spec_is_held_to_the_container_rules(policy, changes):
