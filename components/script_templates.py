@@ -8,37 +8,52 @@ import hashlib
 import shlex
 from pathlib import Path
 
-SCRIPTS_DIR = Path(__file__).parent / "scripts"
-
 
 def sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 @functools.cache
-def _template(name: str) -> tuple[str, ...]:
-    """A script template's lines, read once per process (a site with many nodes renders each many times)."""
-    return tuple((SCRIPTS_DIR / f"{name}.sh").read_text().splitlines())
+def _lines(path: Path) -> tuple[str, ...]:
+    """A template's lines, read once per process (a site with many nodes renders each many times)."""
+    return tuple(path.read_text().splitlines())
 
 
-def script_params(name: str) -> tuple[str, ...]:
-    """The parameters a script template declares on its `# params:` line."""
-    for line in _template(name):
-        if line.startswith("# params:"):
-            return tuple(line.removeprefix("# params:").split())
-    return ()
+class ScriptTemplates:
+    """A directory of `<name>.sh` templates: each declares its parameters on a `# params:` line and gets them
+    as shell-quoted assignments right after `set -euo pipefail`. Standard library only, so the simulated
+    cluster's script (run by root's python3) renders its own templates with it too."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(sorted(path.stem for path in self.directory.glob("*.sh")))
+
+    def params(self, name: str) -> tuple[str, ...]:
+        """The parameters the template `name` declares on its `# params:` line."""
+        for line in _lines(self.directory / f"{name}.sh"):
+            if line.startswith("# params:"):
+                return tuple(line.removeprefix("# params:").split())
+        return ()
+
+    def render(self, name: str, **params: object) -> str:
+        """The template with its parameters assigned after `set -euo pipefail`; exactly the declared ones."""
+        declared = set(self.params(name))
+        given = {key.upper() for key in params}
+        if declared != given:
+            raise ValueError(f"script {self.directory.name}/{name}.sh takes {sorted(declared)}, got {sorted(given)}")
+        lines = _lines(self.directory / f"{name}.sh")
+        assignments = [f"{key.upper()}={shlex.quote(str(value))}" for key, value in sorted(params.items())]
+        at = lines.index("set -euo pipefail") + 1
+        return "\n".join([*lines[:at], *assignments, *lines[at:]]) + "\n"
 
 
-def render_script(name: str, **params: str) -> str:
-    """The template `components/scripts/<name>.sh` with its parameters assigned after `set -euo pipefail`."""
-    declared = set(script_params(name))
-    given = {key.upper() for key in params}
-    if declared != given:
-        raise ValueError(f"script {name} takes {sorted(declared)}, got {sorted(given)}")
-    lines = _template(name)
-    assignments = [f"{key.upper()}={shlex.quote(str(value))}" for key, value in sorted(params.items())]
-    at = lines.index("set -euo pipefail") + 1
-    return "\n".join([*lines[:at], *assignments, *lines[at:]]) + "\n"
+# The program's scripts, components/scripts/*.sh.
+PROGRAM_SCRIPTS = ScriptTemplates(Path(__file__).parent / "scripts")
+SCRIPTS_DIR = PROGRAM_SCRIPTS.directory
+render_script = PROGRAM_SCRIPTS.render
+script_params = PROGRAM_SCRIPTS.params
 
 
 def as_command(script: str) -> str:

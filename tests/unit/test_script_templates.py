@@ -1,4 +1,5 @@
-"""The template engine: every script parses, takes exactly its declared parameters, and gets them intact."""
+"""The template engine: every script (the program's and the simulated cluster's) parses, takes exactly its
+declared parameters, and gets them intact."""
 
 from __future__ import annotations
 
@@ -7,31 +8,37 @@ import subprocess
 
 import pytest
 
-from components.script_templates import SCRIPTS_DIR, as_command, render_script, script_params
+from components.script_templates import PROGRAM_SCRIPTS, ScriptTemplates, as_command, render_script
+from scripts.sim.templates import SIM_SCRIPTS
 
-SCRIPTS = sorted(path.stem for path in SCRIPTS_DIR.glob("*.sh"))
+SCRIPTS = [
+    pytest.param(templates, name, id=f"{templates.directory.name}/{name}")
+    for templates in (PROGRAM_SCRIPTS, SIM_SCRIPTS)
+    for name in templates.names()
+]
 
 
-def sample_params(name: str) -> dict[str, str]:
-    return {param.lower(): f"{param} with 'quotes',\n$dollars and `ticks`" for param in script_params(name)}
+def sample_params(templates: ScriptTemplates, name: str) -> dict[str, str]:
+    return {param.lower(): f"{param} with 'quotes',\n$dollars and `ticks`" for param in templates.params(name)}
 
 
-@pytest.mark.parametrize("name", SCRIPTS)
-def test_script_is_strict(name):
-    lines = render_script(name, **sample_params(name)).splitlines()
+@pytest.mark.parametrize(("templates", "name"), SCRIPTS)
+def test_script_is_strict(templates, name):
+    lines = templates.render(name, **sample_params(templates, name)).splitlines()
     assert lines[0] == "#!/usr/bin/env bash"
     assert "set -euo pipefail" in lines[:4]
 
 
-@pytest.mark.parametrize("name", SCRIPTS)
-def test_script_parses_with_bash(name):
-    subprocess.run(["bash", "-n"], input=render_script(name, **sample_params(name)), text=True, check=True)
+@pytest.mark.parametrize(("templates", "name"), SCRIPTS)
+def test_script_parses_with_bash(templates, name):
+    script = templates.render(name, **sample_params(templates, name))
+    subprocess.run(["bash", "-n"], input=script, text=True, check=True)
 
 
-@pytest.mark.parametrize("name", SCRIPTS)
-def test_parameters_survive_quoting_exactly(name):
-    params = sample_params(name)
-    script = render_script(name, **params)
+@pytest.mark.parametrize(("templates", "name"), SCRIPTS)
+def test_parameters_survive_quoting_exactly(templates, name):
+    params = sample_params(templates, name)
+    script = templates.render(name, **params)
     # Keep the script up to its own `# params:` line: the assignments, and none of the work.
     probe = script[: script.index("# params:")]
     probe += "printf '%s\\0' " + " ".join(f'"${key.upper()}"' for key in params) + "\n"
@@ -47,6 +54,10 @@ def test_script_refuses_a_missing_parameter():
 def test_script_refuses_an_unknown_parameter():
     with pytest.raises(ValueError, match="BOGUS"):
         render_script("swarm_leave", node_name="n", bogus="x")
+
+
+def test_there_are_scripts_of_both_kinds_to_check():
+    assert PROGRAM_SCRIPTS.names() and SIM_SCRIPTS.names()
 
 
 def test_as_command_runs_the_script_through_bash():

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from scripts.sim import templates
 from scripts.sim.node import PER_NODE_DIRS, RESTART_HELPER, Node, cluster_json
+from scripts.sim.templates import SIM_SCRIPTS
 from tests.harness import PROJECT_DIR, site_config
 
-TEMPLATES = templates.template_names()
 # Linux's limit on an interface name (IFNAMSIZ less its terminating NUL).
 MAX_INTERFACE_NAME = 15
 
@@ -31,7 +30,7 @@ def sim_cluster() -> dict:
 
 
 def sample_params(name: str) -> dict[str, str]:
-    return {param.lower(): f"{param} with 'quotes',\n$dollars and `ticks`" for param in templates.template_params(name)}
+    return {param.lower(): f"{param} with 'quotes',\n$dollars and `ticks`" for param in SIM_SCRIPTS.params(name)}
 
 
 def assigned(script: str, names: list[str]) -> list[str]:
@@ -43,34 +42,7 @@ def assigned(script: str, names: list[str]) -> list[str]:
 
 
 def test_there_are_templates_to_check():
-    assert set(TEMPLATES) == {"node_init", "restart_dockerd", "start_dockerd"}
-
-
-@pytest.mark.parametrize("name", TEMPLATES)
-def test_template_is_strict_and_parses_with_bash(name):
-    script = templates.render(name, **sample_params(name))
-    lines = script.splitlines()
-    assert lines[0] == "#!/usr/bin/env bash"
-    assert "set -euo pipefail" in lines[:4]
-    subprocess.run(["bash", "-n"], input=script, text=True, check=True)
-
-
-@pytest.mark.parametrize("name", TEMPLATES)
-def test_parameters_survive_quoting_exactly(name):
-    params = sample_params(name)
-    script = templates.render(name, **params)
-    assert assigned(script, [key.upper() for key in params]) == list(params.values())
-
-
-def test_render_refuses_a_missing_parameter():
-    with pytest.raises(ValueError, match="STOP_TIMEOUT"):
-        templates.render("restart_dockerd", docker_pidfile="p", nodes_dir="d", start_dockerd="s")
-
-
-def test_render_refuses_an_undeclared_parameter():
-    with pytest.raises(ValueError, match="BOGUS"):
-        templates.render("restart_dockerd", docker_pidfile="p", nodes_dir="d", start_dockerd="s", stop_timeout=1,
-                         bogus="x")  # fmt: skip
+    assert set(SIM_SCRIPTS.names()) == {"node_init", "restart_dockerd", "start_dockerd"}
 
 
 @pytest.mark.parametrize("script", ["start_dockerd_script", "restart_dockerd_script", "node_init_script"])
@@ -110,7 +82,7 @@ def fake_engine(tmp_path: Path, answers: bool) -> dict[str, str]:
 
 
 def start_dockerd(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    script = templates.render(
+    script = SIM_SCRIPTS.render(
         "start_dockerd",
         cgroup_parent="codenvy-sim-node7",
         docker_pidfile=tmp_path / "docker.pid",
@@ -155,7 +127,7 @@ def restart(tmp_path: Path) -> tuple[subprocess.Popen, Path]:
     threading.Thread(target=daemon.wait, daemon=True).start()
     pidfile = tmp_path / "docker.pid"
     pidfile.write_text(f"{daemon.pid}\n")
-    script = templates.render(
+    script = SIM_SCRIPTS.render(
         "restart_dockerd", docker_pidfile=pidfile, nodes_dir=nodes_dir, start_dockerd="start-dockerd", stop_timeout=10
     )
     try:
