@@ -9,8 +9,7 @@ import pytest
 
 from components.config import INTERNAL_PORTS
 from components.stack_config import ConfigError
-from tests.harness import STACKS, Evaluation, evaluate, fake_image_id, script_of, site_config
-from tests.loopback import script_parameters
+from tests.harness import STACKS, Evaluation, evaluate, fake_image_id, script_of, script_parameters, site_config
 
 CONTAINER = "docker:index/container:Container"
 REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"

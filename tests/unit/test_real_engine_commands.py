@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import pulumi_command
 import pytest
@@ -38,10 +38,14 @@ from tests.harness import (
     Registration,
     evaluate,
     full_stack_name,
+    primary_as_shipped,
     script_of,
+    script_parameters,
     site_config,
+    stack_file_config,
+    template_of,
 )
-from tests.loopback import script_parameters, serving
+from tests.loopback import serving
 
 COMMANDS = ("command:local:Command", "command:remote:Command")
 DEV = full_stack_name("dev")
@@ -88,7 +92,9 @@ class TokenMocks(FabricatingMocks):
         return resource_id, outputs
 
 
-def run(stack: str, overrides: dict | None = None, *, mocks=None, **kwargs) -> Run:
+def run(stack: str, overrides: dict | None = None, *, secret_keys: tuple[str, ...] = ()) -> Run:
+    """`stack`'s file plus `overrides` under the token mocks, a standby reading its primary as shipped, with
+    the resource options the engine would receive."""
     result = Run(Evaluation())
 
     class OptionsMonitor(RecordingMonitor):
@@ -104,10 +110,10 @@ def run(stack: str, overrides: dict | None = None, *, mocks=None, **kwargs) -> R
             )
             return response
 
-    if mocks is None and "stack_outputs" not in kwargs:
-        evaluate(stack, overrides, into=result.evaluation, monitor_class=OptionsMonitor, mocks=_token_mocks(stack))
-    else:
-        evaluate(stack, overrides, into=result.evaluation, monitor_class=OptionsMonitor, mocks=mocks, **kwargs)
+    mocks = TokenMocks(primary_as_shipped({**stack_file_config(stack), **(overrides or {})}))
+    evaluate(
+        stack, overrides, secret_keys=secret_keys, mocks=mocks, monitor_class=OptionsMonitor, into=result.evaluation
+    )
     return result
 
 
@@ -115,12 +121,6 @@ def run(stack: str, overrides: dict | None = None, *, mocks=None, **kwargs) -> R
 def shipped(stack: str) -> Run:
     """A shipped stack file as it is, evaluated once for the tests that only read it."""
     return run(stack)
-
-
-def _token_mocks(stack: str) -> TokenMocks:
-    dr = stack_file(stack).get("codenvy-infra:dr")
-    outputs = {dr["primaryStack"]: evaluate("dev").exports} if dr else {}
-    return TokenMocks(outputs)
 
 
 def _alias_urn(request, alias) -> str:
@@ -131,19 +131,6 @@ def _alias_urn(request, alias) -> str:
     parent = spec.parentUrn or request.parent
     parent_types = "" if spec.noParent or not parent else parent.split("::")[2] + "$"
     return f"{parent_types}{spec.type or request.type}::{spec.name or request.name}"
-
-
-def stack_file(stack: str) -> dict[str, Any]:
-    return yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())["config"]
-
-
-def template_of(script: str) -> str:
-    """The name of the template a rendered script came from (its text after the parameter block)."""
-    for path in sorted(rendering.SCRIPTS_DIR.glob("*.sh")):
-        body = path.read_text().split("# params:", 1)[1].split("\n", 1)[1]
-        if script.endswith(body):
-            return path.stem
-    raise AssertionError("not a rendered template")
 
 
 def rerender(registration: Registration, key: str = "create", **changes: str) -> str:
@@ -341,7 +328,7 @@ def test_a_command_with_a_delete_is_deleted_before_it_is_replaced():
 
 @functools.cache
 def renamed_node_run() -> Run:
-    nodes = stack_file("sim")["codenvy-infra:nodes"]
+    nodes = stack_file_config("sim")["codenvy-infra:nodes"]
     return run("sim", {"codenvy-infra:nodes": [{**nodes[0], "name": "worker2"}, nodes[1]]})
 
 
@@ -429,7 +416,7 @@ SECRET_CONFIG = {
 @functools.cache
 def secret_run() -> tuple[Run, list[str]]:
     secrets = ("codenvy-infra:sshPrivateKey", "codenvy-infra:adminPassword")
-    sim = run("sim", SECRET_CONFIG, mocks=TokenMocks(), secret_keys=secrets)
+    sim = run("sim", SECRET_CONFIG, secret_keys=secrets)
     values = [SECRET_CONFIG[key] for key in secrets]
     values += [
         c.outputs["stdout"].strip() for c in sim.commands() if "stdout" in sim.options[c.urn].additional_secret_outputs
@@ -513,9 +500,12 @@ def test_a_failed_join_does_not_print_the_token(host):
 # --- 8: a dead node ------------------------------------------------------------------------------------
 
 
+LOST_ADDRESS = stack_file_config("sim")["codenvy-infra:nodes"][0]["address"]
+
+
 @functools.cache
 def lost_node_run() -> Run:
-    nodes = stack_file("sim")["codenvy-infra:nodes"]
+    nodes = stack_file_config("sim")["codenvy-infra:nodes"]
     return run("sim", {"codenvy-infra:nodes": [{**nodes[0], "lost": True}, nodes[1]]})
 
 
@@ -541,16 +531,13 @@ def test_the_manager_confirms_a_lost_node_before_it_is_forgotten():
     lost = lost_node_run()
     check = lost.evaluation.named("codenvy-ws-node2-lost")
     assert check.inputs["connection"]["host"] == site_config("sim").master.address
-    assert script_parameters(script_of(check))["NODE_ADDR"] == stack_file("sim")["codenvy-infra:nodes"][0]["address"]
+    assert script_parameters(script_of(check))["NODE_ADDR"] == LOST_ADDRESS
 
 
 def test_a_lost_node_is_removed_from_the_swarm_by_the_manager():
     names = {r.name for r in lost_node_run().evaluation.resources}
     assert "codenvy-ws-node2-membership" not in names, "its delete drains and removes the node on the manager"
     assert "codenvy-ws-node3-membership" in names
-
-
-LOST_ADDRESS = stack_file("sim")["codenvy-infra:nodes"][0]["address"]
 
 
 def test_a_lost_node_is_no_member_in_the_other_hosts_firewalls():
@@ -575,7 +562,7 @@ def test_the_lost_check_refuses_a_node_that_is_ready(host, state, refused):
 
 
 def test_the_master_cannot_be_lost():
-    master = stack_file("sim")["codenvy-infra:master"]
+    master = stack_file_config("sim")["codenvy-infra:master"]
     with pytest.raises(ConfigError, match=r"codenvy-infra:master\.lost: the master cannot be marked lost"):
         evaluate("sim", {"codenvy-infra:master": {**master, "lost": True}})
 
@@ -711,7 +698,7 @@ def test_no_command_asks_the_ssh_server_to_accept_variables(stack):
     ],
 )
 def test_ssh_options_the_commands_would_not_follow_are_refused(options, key):
-    master = stack_file("sim")["codenvy-infra:master"]
+    master = stack_file_config("sim")["codenvy-infra:master"]
     with pytest.raises(ConfigError) as caught:
         evaluate("sim", {"codenvy-infra:master": {**master, "ssh": {"options": options}}})
     message = str(caught.value)
@@ -721,7 +708,7 @@ def test_ssh_options_the_commands_would_not_follow_are_refused(options, key):
 def with_key_file(tmp_path: Path) -> tuple[Run, Path]:
     key = tmp_path / "id_ed25519"
     key.write_text("-----BEGIN OPENSSH PRIVATE KEY----- file")
-    master = stack_file("sim")["codenvy-infra:master"]
+    master = stack_file_config("sim")["codenvy-infra:master"]
     return run("sim", {"codenvy-infra:master": {**master, "ssh": {**master["ssh"], "keyFile": str(key)}}}), key
 
 
@@ -740,14 +727,14 @@ def test_a_key_file_is_the_identity_of_the_docker_providers_ssh(tmp_path):
 
 
 def test_a_missing_key_file_is_refused_naming_its_key(tmp_path):
-    master = stack_file("sim")["codenvy-infra:master"]
+    master = stack_file_config("sim")["codenvy-infra:master"]
     missing = str(tmp_path / "nope")
     with pytest.raises(ConfigError, match=r"codenvy-infra:master\.ssh\.keyFile: no file at"):
         evaluate("sim", {"codenvy-infra:master": {**master, "ssh": {**master["ssh"], "keyFile": missing}}})
 
 
 def test_a_host_key_is_pinned_on_the_commands_connection():
-    master = stack_file("sim")["codenvy-infra:master"]
+    master = stack_file_config("sim")["codenvy-infra:master"]
     host_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJb"
     sim = run("sim", {"codenvy-infra:master": {**master, "ssh": {**master["ssh"], "hostKey": host_key}}})
     assert sim.evaluation.named("codenvy-network-swarm-init").inputs["connection"]["hostKey"] == host_key
@@ -755,8 +742,8 @@ def test_a_host_key_is_pinned_on_the_commands_connection():
 
 def transfer_tool(tmp_path: Path, **dr) -> Registration:
     overrides = {
-        "codenvy-infra:backup": {**stack_file("dr")["codenvy-infra:backup"], "toolsDirectory": str(tmp_path)},
-        "codenvy-infra:dr": {**stack_file("dr")["codenvy-infra:dr"], **dr},
+        "codenvy-infra:backup": {**stack_file_config("dr")["codenvy-infra:backup"], "toolsDirectory": str(tmp_path)},
+        "codenvy-infra:dr": {**stack_file_config("dr")["codenvy-infra:dr"], **dr},
     }
     return run("dr", overrides).evaluation.named("codenvy-dr-dr-transfer-tool")
 
@@ -767,7 +754,7 @@ def test_promotion_removes_the_transfer_tool(tmp_path):
     assert installed.returncode == 0, installed.stderr
     path = tmp_path / "codenvy-transfer-codenvy-dr"
     assert path.exists()
-    promoted = run("dr", {"codenvy-infra:dr": {**stack_file("dr")["codenvy-infra:dr"], "promote": True}})
+    promoted = run("dr", {"codenvy-infra:dr": {**stack_file_config("dr")["codenvy-infra:dr"], "promote": True}})
     assert not [r for r in promoted.evaluation.resources if "transfer" in r.name], "so the engine deletes it"
     removed = subprocess.run(shlex.split(tool.inputs["delete"]), capture_output=True, text=True, check=False)
     assert removed.returncode == 0, removed.stderr

@@ -11,7 +11,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
@@ -86,25 +86,21 @@ def cold(promote: bool = False) -> harness.Evaluation:
     return evaluate("dr", {"codenvy-infra:dr": {"primaryStack": DEV, "standby": "cold", "promote": promote}})
 
 
-class OptionsMonitor(harness.RecordingMonitor):
-    """The recording monitor, also keeping each resource's ignoreChanges as the engine receives them."""
-
-    ignore_changes: ClassVar[dict[str, list[str]]] = {}
-
-    def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
-        OptionsMonitor.ignore_changes[request.name] = list(request.ignoreChanges)
-        return super().RegisterResource(request)
-
-
-@pytest.fixture
-def with_options(monkeypatch) -> dict[str, list[str]]:
-    OptionsMonitor.ignore_changes = {}
-    monkeypatch.setattr(harness, "RecordingMonitor", OptionsMonitor)
-    return OptionsMonitor.ignore_changes
-
-
 def overlay(encrypted: bool) -> harness.Evaluation:
     return evaluate("sim", {"codenvy-infra:network": {"mode": "overlay", "encrypted": encrypted}})
+
+
+def encrypted_overlay_ignoring() -> tuple[harness.Evaluation, dict[str, list[str]]]:
+    """An encrypted overlay's evaluation, with each resource's ignoreChanges as the engine receives them."""
+    ignored: dict[str, list[str]] = {}
+
+    class IgnoreChangesMonitor(harness.RecordingMonitor):
+        def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
+            ignored[request.name] = list(request.ignoreChanges)
+            return super().RegisterResource(request)
+
+    overrides = {"codenvy-infra:network": {"mode": "overlay", "encrypted": True}}
+    return evaluate("sim", overrides, monitor_class=IgnoreChangesMonitor), ignored
 
 
 def workspace_network(evaluation: harness.Evaluation) -> harness.Registration:
@@ -170,14 +166,15 @@ def test_active_sites_containers_read_back_as_registered():
 # --- 3: an encrypted overlay ---------------------------------------------------------------------
 
 
-def test_encrypted_overlay_reads_back_without_a_difference(with_options):
-    network = workspace_network(overlay(encrypted=True))
+def test_encrypted_overlay_reads_back_without_a_difference():
+    evaluation, ignored = encrypted_overlay_ignoring()
+    network = workspace_network(evaluation)
     state = {**network.inputs, "options": {**network.inputs["options"], VXLAN_OPTION: "4097"}}
     differing = {key for key in state if state[key] != network.inputs.get(key)}
     # Every network attribute is ForceNew (resource_docker_network.go), so any difference replaces the
     # network; the bridge drops ignored attributes from the diff (pulumi-terraform-bridge
     # pkg/tfshim/sdk-v2/instance_diff.go processIgnoreChanges).
-    assert differing - set(with_options[network.name]) == set()
+    assert differing - set(ignored[network.name]) == set()
 
 
 def test_turning_encryption_on_creates_a_network_beside_the_old_one():
