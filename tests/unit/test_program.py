@@ -194,16 +194,10 @@ def test_exports_describe_the_site_for_users_and_the_dr_stack(stack):
     assert exports["url"].startswith("https://" if site.https else "http://")
 
 
-def test_second_evaluation_registers_identical_inputs(stack):
-    name, first = stack
-    second = evaluate(name)
-
-    def by_urn(evaluation: Evaluation):
-        return {r.urn: (r.inputs, sorted(r.dependencies), r.provider) for r in evaluation.resources}
-
-    assert len(first.resources) == len(by_urn(first)), "URNs are unique"
-    assert by_urn(first) == by_urn(second)
-    assert first.exports == second.exports
+def test_every_resource_has_a_urn_of_its_own(stack):
+    _, evaluation = stack
+    urns = [r.urn for r in evaluation.resources]
+    assert len(set(urns)) == len(urns)
 
 
 # --- topology --------------------------------------------------------------------------------
