@@ -5,7 +5,7 @@ from tests.harness.evaluation import evaluate, evaluate_function, primary_as_shi
 from tests.harness.host_inputs import container_env, script_of, script_parameters, template_of
 from tests.harness.mocks import FabricatingMocks, fake_image_id
 from tests.harness.monitor import RecordingMonitor, plain
-from tests.harness.records import Evaluation, Registration
+from tests.harness.records import Evaluation, Options, Registration
 from tests.harness.stacks import PROJECT, PROJECT_DIR, STACKS, full_stack_name, site_config, stack_file_config
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "STACKS",
     "Evaluation",
     "FabricatingMocks",
+    "Options",
     "RecordingMonitor",
     "Registration",
     "container_env",

@@ -6,8 +6,9 @@ from typing import Any
 
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor, Mocks
+from pulumi.runtime.proto import resource_pb2
 
-from tests.harness.records import Registration
+from tests.harness.records import Options, Registration
 
 
 class RecordingMonitor(MockMonitor):
@@ -41,8 +42,38 @@ class RecordingMonitor(MockMonitor):
                 inputs={key: plain(value) for key, value in inputs.items()},
                 secret_inputs=frozenset(key for key, value in inputs.items() if _holds_secret(value)),
                 outputs={key: plain(value) for key, value in rpc.deserialize_properties(state).items()},
+                options=_options_of(request),
             )
         )
+
+
+def _options_of(request) -> Options:
+    if not isinstance(request, resource_pb2.RegisterResourceRequest):
+        return Options()
+    return Options(
+        delete_before_replace=request.deleteBeforeReplace,
+        ignore_changes=tuple(request.ignoreChanges),
+        retain_on_delete=request.retainOnDelete,
+        additional_secret_outputs=tuple(request.additionalSecretOutputs),
+        aliases=(
+            *(_urn_tail(urn) for urn in request.aliasURNs),
+            *(_alias_tail(request, alias) for alias in request.aliases),
+        ),
+    )
+
+
+def _urn_tail(urn: str) -> str:
+    return urn.split("::", 2)[-1]
+
+
+def _alias_tail(request, alias) -> str:
+    """An alias as `types::name`, the tail of the URN it names (spec fields default to the resource's own)."""
+    if alias.urn:
+        return _urn_tail(alias.urn)
+    spec = alias.spec
+    parent = spec.parentUrn or request.parent
+    parent_types = "" if spec.noParent or not parent else parent.split("::")[2] + "$"
+    return f"{parent_types}{spec.type or request.type}::{spec.name or request.name}"
 
 
 def _holds_secret(value: Any) -> bool:

@@ -7,6 +7,18 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class Options:
+    """The resource options of one registration, as the engine receives them (a read carries none)."""
+
+    delete_before_replace: bool = False
+    ignore_changes: tuple[str, ...] = ()
+    retain_on_delete: bool = False
+    additional_secret_outputs: tuple[str, ...] = ()
+    # Each alias as `types::name`, the tail of the URN it names.
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Registration:
     urn: str
     type: str
@@ -18,6 +30,7 @@ class Registration:
     secret_inputs: frozenset[str]
     # The state the engine would hold after the step (the mocks echo inputs plus computed outputs).
     outputs: dict[str, Any]
+    options: Options = Options()
 
     @property
     def parent_type(self) -> str:

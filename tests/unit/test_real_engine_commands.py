@@ -16,7 +16,6 @@ import stat
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import ClassVar
@@ -34,7 +33,6 @@ from tests.harness import (
     STACKS,
     Evaluation,
     FabricatingMocks,
-    RecordingMonitor,
     Registration,
     evaluate,
     full_stack_name,
@@ -51,31 +49,11 @@ COMMANDS = ("command:local:Command", "command:remote:Command")
 DEV = full_stack_name("dev")
 
 
-# --- evaluating with the options the engine receives -----------------------------------------------
+# --- evaluating with join tokens the manager gives -----------------------------------------------------
 
 
-@dataclass
-class Options:
-    """The resource options of one registration, as the engine receives them."""
-
-    delete_before_replace: bool
-    ignore_changes: tuple[str, ...]
-    retain_on_delete: bool
-    additional_secret_outputs: tuple[str, ...]
-    aliases: tuple[str, ...]
-
-
-@dataclass
-class Run:
-    evaluation: Evaluation
-    options: dict[str, Options] = field(default_factory=dict)
-
-    def of(self, name: str) -> tuple[Registration, Options]:
-        registration = self.evaluation.named(name)
-        return registration, self.options[registration.urn]
-
-    def commands(self) -> list[Registration]:
-        return [r for r in self.evaluation.resources if r.type in COMMANDS]
+def commands(evaluation: Evaluation) -> list[Registration]:
+    return [r for r in evaluation.resources if r.type in COMMANDS]
 
 
 def token_of(name: str) -> str:
@@ -92,45 +70,16 @@ class TokenMocks(FabricatingMocks):
         return resource_id, outputs
 
 
-def run(stack: str, overrides: dict | None = None, *, secret_keys: tuple[str, ...] = ()) -> Run:
-    """`stack`'s file plus `overrides` under the token mocks, a standby reading its primary as shipped, with
-    the resource options the engine would receive."""
-    result = Run(Evaluation())
-
-    class OptionsMonitor(RecordingMonitor):
-        def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
-            response = super().RegisterResource(request)
-            aliases = [*request.aliasURNs, *(_alias_urn(request, spec) for spec in request.aliases)]
-            result.options[response.urn] = Options(
-                delete_before_replace=request.deleteBeforeReplace,
-                ignore_changes=tuple(request.ignoreChanges),
-                retain_on_delete=request.retainOnDelete,
-                additional_secret_outputs=tuple(request.additionalSecretOutputs),
-                aliases=tuple(aliases),
-            )
-            return response
-
+def run(stack: str, overrides: dict | None = None, *, secret_keys: tuple[str, ...] = ()) -> Evaluation:
+    """`stack`'s file plus `overrides` under the token mocks, a standby reading its primary as shipped."""
     mocks = TokenMocks(primary_as_shipped({**stack_file_config(stack), **(overrides or {})}))
-    evaluate(
-        stack, overrides, secret_keys=secret_keys, mocks=mocks, monitor_class=OptionsMonitor, into=result.evaluation
-    )
-    return result
+    return evaluate(stack, overrides, secret_keys=secret_keys, mocks=mocks)
 
 
 @functools.cache
-def shipped(stack: str) -> Run:
+def shipped(stack: str) -> Evaluation:
     """A shipped stack file as it is, evaluated once for the tests that only read it."""
     return run(stack)
-
-
-def _alias_urn(request, alias) -> str:
-    """An alias as `types::name`, the tail of the URN it names (spec fields default to the resource's own)."""
-    if alias.urn:
-        return alias.urn.split("::", 2)[-1]
-    spec = alias.spec
-    parent = spec.parentUrn or request.parent
-    parent_types = "" if spec.noParent or not parent else parent.split("::")[2] + "$"
-    return f"{parent_types}{spec.type or request.type}::{spec.name or request.name}"
 
 
 def rerender(registration: Registration, key: str = "create", **changes: str) -> str:
@@ -198,9 +147,9 @@ esac
 """
 
 
-def firewall_on(host: FakeHost, stack_run: Run, node: str) -> tuple[str, str]:
+def firewall_on(host: FakeHost, evaluation: Evaluation, node: str) -> tuple[str, str]:
     """The program's firewall create and delete for `node`, with its state and boot ruleset under `host`."""
-    firewall = stack_run.evaluation.named(f"codenvy-ws-{node}-firewall")
+    firewall = evaluation.named(f"codenvy-ws-{node}-firewall")
     paths = {"state_dir": str(host.root / "etc-codenvy"), "nftables_conf": str(host.root / "nftables.conf")}
     host.fake("nft", FAKE_NFT)
     host.fake("systemctl", 'echo "$*" >> "$FAKE/systemctl.log"')
@@ -240,7 +189,7 @@ def test_removing_the_firewall_takes_it_out_of_the_boot_ruleset(host):
 
 def test_firewall_persists_into_the_file_named_in_config():
     sim = run("sim", {"codenvy-infra:firewall": {"persistFile": "/etc/sysconfig/nftables.conf"}})
-    params = script_parameters(script_of(sim.evaluation.named("codenvy-ws-node2-firewall")))
+    params = script_parameters(script_of(sim.named("codenvy-ws-node2-firewall")))
     assert params["NFTABLES_CONF"] == "/etc/sysconfig/nftables.conf"
 
 
@@ -248,24 +197,24 @@ def test_each_node_joins_with_the_token_the_manager_gives_when_the_node_is_added
     sim = shipped("sim")
     site = site_config("sim")
     for node in ("node2", "node3"):
-        reader = sim.evaluation.named(f"codenvy-ws-{node}-join-token")
+        reader = sim.named(f"codenvy-ws-{node}-join-token")
         assert reader.inputs["connection"]["host"] == site.master.address
         assert "join-token --quiet worker" in script_of(reader)
         assert "triggers" not in reader.inputs, "a node added later gets a reader of its own, run when it is added"
-        join = sim.evaluation.named(f"codenvy-ws-{node}-swarm-join")
+        join = sim.named(f"codenvy-ws-{node}-swarm-join")
         assert join.inputs["stdin"] == token_of(reader.name)
         assert reader.urn in join.dependencies
 
 
 def test_the_ready_check_runs_again_when_the_nodes_daemon_config_changes():
-    before, _ = shipped("sim").of("codenvy-ws-node2-ready")
-    after, _ = run("sim", {"codenvy-infra:logs": {"maxSize": "20m"}}).of("codenvy-ws-node2-ready")
+    before = shipped("sim").named("codenvy-ws-node2-ready")
+    after = run("sim", {"codenvy-infra:logs": {"maxSize": "20m"}}).named("codenvy-ws-node2-ready")
     assert before.inputs["triggers"] != after.inputs["triggers"]
     assert "delete" not in before.inputs, "replacing a check undoes nothing"
 
 
 def test_the_primary_registry_is_checked_again_when_the_version_changes():
-    check = shipped("dr").evaluation.named("codenvy-dr-dr-primary-registry")
+    check = shipped("dr").named("codenvy-dr-dr-primary-registry")
     assert check.inputs["triggers"] == [site_config("dr").version]
 
 
@@ -312,30 +261,30 @@ def engine_urn(evaluation: Evaluation, registration: Registration) -> str:
 
 @pytest.mark.parametrize("stack", sorted(URNS_WITH_A_DELETE))
 def test_commands_with_a_delete_keep_their_urns_or_alias_them(stack):
-    stack_run = shipped(stack)
-    registered = {engine_urn(stack_run.evaluation, r) for r in stack_run.evaluation.resources}
-    aliased = {alias for options in stack_run.options.values() for alias in options.aliases}
+    evaluation = shipped(stack)
+    registered = {engine_urn(evaluation, r) for r in evaluation.resources}
+    aliased = {alias for r in evaluation.resources for alias in r.options.aliases}
     missing = [urn for urn in URNS_WITH_A_DELETE[stack] if urn not in registered | aliased]
     assert not missing, f"moved without an alias: {missing}"
 
 
 def test_a_command_with_a_delete_is_deleted_before_it_is_replaced():
     sim = shipped("sim")
-    for command in sim.commands():
+    for command in commands(sim):
         if command.inputs.get("delete"):
-            assert sim.options[command.urn].delete_before_replace, command.name
+            assert command.options.delete_before_replace, command.name
 
 
 @functools.cache
-def renamed_node_run() -> Run:
+def renamed_node_run() -> Evaluation:
     nodes = stack_file_config("sim")["codenvy-infra:nodes"]
     return run("sim", {"codenvy-infra:nodes": [{**nodes[0], "name": "worker2"}, nodes[1]]})
 
 
 @pytest.mark.parametrize("kind", ["firewall", "swarm-join", "membership"])
 def test_a_renamed_nodes_resources_claim_the_host_under_their_own_names(kind):
-    old = shipped("sim").evaluation.named(f"codenvy-ws-node2-{kind}")
-    new = renamed_node_run().evaluation.named(f"codenvy-ws-worker2-{kind}")
+    old = shipped("sim").named(f"codenvy-ws-node2-{kind}")
+    new = renamed_node_run().named(f"codenvy-ws-worker2-{kind}")
     old_owner = script_parameters(script_of(old, "delete"))["OWNER"]
     assert script_parameters(script_of(new))["OWNER"] != old_owner
     assert script_parameters(script_of(old))["OWNER"] == old_owner, "a delete acts only for its own create"
@@ -373,8 +322,8 @@ esac
 
 def test_an_old_leave_after_a_renamed_nodes_join_keeps_the_host_in_the_swarm(host):
     host.fake("docker", FAKE_DOCKER)
-    old = shipped("sim").evaluation.named("codenvy-ws-node2-swarm-join")
-    new = renamed_node_run().evaluation.named("codenvy-ws-worker2-swarm-join")
+    old = shipped("sim").named("codenvy-ws-node2-swarm-join")
+    new = renamed_node_run().named("codenvy-ws-worker2-swarm-join")
     state = {"state_dir": str(host.root / "etc-codenvy")}
     (host.root / "swarm-state").write_text("active\n")
     joined = host.run(rerender(new, **state), MANAGER=site_config("sim").master.address)
@@ -386,8 +335,8 @@ def test_an_old_leave_after_a_renamed_nodes_join_keeps_the_host_in_the_swarm(hos
 
 def test_an_old_membership_delete_after_a_renamed_nodes_claim_leaves_the_node_in_the_swarm(host):
     host.fake("docker", FAKE_DOCKER)
-    old = shipped("sim").evaluation.named("codenvy-ws-node2-membership")
-    new = renamed_node_run().evaluation.named("codenvy-ws-worker2-membership")
+    old = shipped("sim").named("codenvy-ws-node2-membership")
+    new = renamed_node_run().named("codenvy-ws-worker2-membership")
     assert host.run(script_of(new)).returncode == 0
     result = host.run(script_of(old, "delete"))
     assert result.returncode == 0 and "left in the swarm" in result.stdout
@@ -396,7 +345,7 @@ def test_an_old_membership_delete_after_a_renamed_nodes_claim_leaves_the_node_in
 
 def test_a_membership_delete_removes_the_node_it_claimed(host):
     host.fake("docker", FAKE_DOCKER)
-    membership = shipped("sim").evaluation.named("codenvy-ws-node2-membership")
+    membership = shipped("sim").named("codenvy-ws-node2-membership")
     host.run(script_of(membership))
     result = host.run(script_of(membership, "delete"))
     assert result.returncode == 0 and "drained and removed" in result.stdout
@@ -414,15 +363,13 @@ SECRET_CONFIG = {
 
 
 @functools.cache
-def secret_run() -> tuple[Run, list[str]]:
+def secret_run() -> tuple[Evaluation, list[str]]:
     secrets = ("codenvy-infra:sshPrivateKey", "codenvy-infra:adminPassword")
     sim = run("sim", SECRET_CONFIG, secret_keys=secrets)
     values = [SECRET_CONFIG[key] for key in secrets]
-    values += [
-        c.outputs["stdout"].strip() for c in sim.commands() if "stdout" in sim.options[c.urn].additional_secret_outputs
-    ]
-    values += [r.outputs["result"] for r in sim.evaluation.of_type("random:index/randomPassword:RandomPassword")]
-    values += [r.outputs["privateKeyPem"] for r in sim.evaluation.of_type("tls:index/privateKey:PrivateKey")]
+    values += [c.outputs["stdout"].strip() for c in commands(sim) if "stdout" in c.options.additional_secret_outputs]
+    values += [r.outputs["result"] for r in sim.of_type("random:index/randomPassword:RandomPassword")]
+    values += [r.outputs["privateKeyPem"] for r in sim.of_type("tls:index/privateKey:PrivateKey")]
     assert all(values), "every secret is known"
     return sim, values
 
@@ -431,7 +378,7 @@ def test_no_secret_is_in_the_text_of_any_command():
     """A failed command's error quotes its whole text, and the text is a process argument on the host."""
     sim, secrets = secret_run()
     assert len(secrets) > 4
-    for command in sim.commands():
+    for command in commands(sim):
         text = json.dumps({key: command.inputs.get(key) for key in ("create", "update", "delete", "triggers")})
         leaked = [secret for secret in secrets if secret in text]
         assert not leaked, f"{command.name} carries a secret in its command text"
@@ -439,7 +386,7 @@ def test_no_secret_is_in_the_text_of_any_command():
 
 def test_a_command_whose_stdout_is_secret_does_not_log_it():
     sim, _ = secret_run()
-    secret_stdout = [c for c in sim.commands() if "stdout" in sim.options[c.urn].additional_secret_outputs]
+    secret_stdout = [c for c in commands(sim) if "stdout" in c.options.additional_secret_outputs]
     assert {c.name for c in secret_stdout} >= {"codenvy-ws-node2-join-token", "codenvy-ws-node3-join-token"}
     for command in secret_stdout:
         assert command.inputs.get("logging") == "stderr", command.name
@@ -447,7 +394,7 @@ def test_a_command_whose_stdout_is_secret_does_not_log_it():
 
 def test_the_join_token_travels_as_a_secret_on_stdin():
     sim, _ = secret_run()
-    join = sim.evaluation.named("codenvy-ws-node2-swarm-join")
+    join = sim.named("codenvy-ws-node2-swarm-join")
     assert "stdin" in join.secret_inputs
     assert join.inputs["stdin"] == token_of("codenvy-ws-node2-join-token")
 
@@ -464,7 +411,7 @@ printf '%s' "${CURL_CODE:-200}"
 def join_on(host: FakeHost) -> tuple[str, str]:
     host.fake("docker", FAKE_DOCKER)
     host.fake("curl", FAKE_CURL)
-    join = shipped("sim").evaluation.named("codenvy-ws-node2-swarm-join")
+    join = shipped("sim").named("codenvy-ws-node2-swarm-join")
     return rerender(join, state_dir=str(host.root / "etc-codenvy")), "SWMTKN-1-0123456789abcdef-secret"
 
 
@@ -504,7 +451,7 @@ LOST_ADDRESS = stack_file_config("sim")["codenvy-infra:nodes"][0]["address"]
 
 
 @functools.cache
-def lost_node_run() -> Run:
+def lost_node_run() -> Evaluation:
     nodes = stack_file_config("sim")["codenvy-infra:nodes"]
     return run("sim", {"codenvy-infra:nodes": [{**nodes[0], "lost": True}, nodes[1]]})
 
@@ -512,11 +459,12 @@ def lost_node_run() -> Run:
 @pytest.mark.parametrize("kind", ["daemon-config", "registry-ca", "firewall", "swarm-join"])
 def test_a_lost_nodes_resources_leave_the_state_without_contacting_it(kind):
     lost = lost_node_run()
-    command, options = lost.of(f"codenvy-ws-node2-{kind}")
+    command = lost.named(f"codenvy-ws-node2-{kind}")
+    options = command.options
     assert options.retain_on_delete, "removed from the program later, it is dropped without a provider delete"
     assert set(options.ignore_changes) >= {"create", "update", "delete", "connection", "triggers", "stdin"}
     assert "create" not in command.inputs, "one that never existed is created without running anything"
-    assert lost.evaluation.named("codenvy-ws-node2-lost").urn in command.dependencies
+    assert lost.named("codenvy-ws-node2-lost").urn in command.dependencies
 
 
 def test_command_inputs_the_lost_nodes_resources_ignore_are_all_of_them():
@@ -529,24 +477,24 @@ def test_command_inputs_the_lost_nodes_resources_ignore_are_all_of_them():
 
 def test_the_manager_confirms_a_lost_node_before_it_is_forgotten():
     lost = lost_node_run()
-    check = lost.evaluation.named("codenvy-ws-node2-lost")
+    check = lost.named("codenvy-ws-node2-lost")
     assert check.inputs["connection"]["host"] == site_config("sim").master.address
     assert script_parameters(script_of(check))["NODE_ADDR"] == LOST_ADDRESS
 
 
 def test_a_lost_node_is_removed_from_the_swarm_by_the_manager():
-    names = {r.name for r in lost_node_run().evaluation.resources}
+    names = {r.name for r in lost_node_run().resources}
     assert "codenvy-ws-node2-membership" not in names, "its delete drains and removes the node on the manager"
     assert "codenvy-ws-node3-membership" in names
 
 
 def test_a_lost_node_is_no_member_in_the_other_hosts_firewalls():
-    rules = script_parameters(script_of(lost_node_run().evaluation.named("codenvy-ws-node1-firewall")))["RULESET"]
+    rules = script_parameters(script_of(lost_node_run().named("codenvy-ws-node1-firewall")))["RULESET"]
     assert LOST_ADDRESS not in rules
 
 
 def test_a_lost_node_leaves_the_node_set():
-    assert LOST_ADDRESS not in [node["address"] for node in lost_node_run().evaluation.exports["nodes"]]
+    assert LOST_ADDRESS not in [node["address"] for node in lost_node_run().exports["nodes"]]
 
 
 @pytest.mark.parametrize(("state", "refused"), [("ready", True), ("down", False)])
@@ -554,7 +502,7 @@ def test_the_lost_check_refuses_a_node_that_is_ready(host, state, refused):
     host.fake("docker", FAKE_DOCKER)
     (host.root / "node-ids").write_text("id1\nid2\n")
     (host.root / "nodes").write_text(f"id1 10.77.0.11 ready\nid2 10.77.0.12 {state}\n")
-    check = lost_node_run().evaluation.named("codenvy-ws-node2-lost")
+    check = lost_node_run().named("codenvy-ws-node2-lost")
     result = host.run(script_of(check))
     assert (result.returncode == 1) is refused, result.stderr
     if refused:
@@ -681,8 +629,8 @@ def test_a_standby_reads_a_primary_whose_none_exports_are_absent():
 
 @pytest.mark.parametrize("stack", [*STACKS, "sim with limits and audit"])
 def test_no_command_asks_the_ssh_server_to_accept_variables(stack):
-    stack_run = secret_run()[0] if stack == "sim with limits and audit" else shipped(stack)
-    for command in stack_run.commands():
+    evaluation = secret_run()[0] if stack == "sim with limits and audit" else shipped(stack)
+    for command in commands(evaluation):
         assert command.inputs.get("addPreviousOutputInEnv") is False, command.name
         if command.type == "command:remote:Command":
             assert "environment" not in command.inputs, command.name
@@ -705,7 +653,7 @@ def test_ssh_options_the_commands_would_not_follow_are_refused(options, key):
     assert "codenvy-infra:master.ssh.options: " in message and f"set ssh.{key} instead" in message
 
 
-def with_key_file(tmp_path: Path) -> tuple[Run, Path]:
+def with_key_file(tmp_path: Path) -> tuple[Evaluation, Path]:
     key = tmp_path / "id_ed25519"
     key.write_text("-----BEGIN OPENSSH PRIVATE KEY----- file")
     master = stack_file_config("sim")["codenvy-infra:master"]
@@ -714,14 +662,14 @@ def with_key_file(tmp_path: Path) -> tuple[Run, Path]:
 
 def test_a_key_file_is_the_secret_key_of_the_commands_connection(tmp_path):
     sim, key = with_key_file(tmp_path)
-    init = sim.evaluation.named("codenvy-network-swarm-init")
+    init = sim.named("codenvy-network-swarm-init")
     assert init.inputs["connection"]["privateKey"] == key.read_text()
     assert "connection" in init.secret_inputs
 
 
 def test_a_key_file_is_the_identity_of_the_docker_providers_ssh(tmp_path):
     sim, key = with_key_file(tmp_path)
-    provider = sim.evaluation.named("codenvy-node1-docker")
+    provider = sim.named("codenvy-node1-docker")
     # Provider configuration reaches the engine as JSON text.
     assert json.loads(provider.inputs["sshOpts"])[:2] == ["-i", str(key)]
 
@@ -737,7 +685,7 @@ def test_a_host_key_is_pinned_on_the_commands_connection():
     master = stack_file_config("sim")["codenvy-infra:master"]
     host_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJb"
     sim = run("sim", {"codenvy-infra:master": {**master, "ssh": {**master["ssh"], "hostKey": host_key}}})
-    assert sim.evaluation.named("codenvy-network-swarm-init").inputs["connection"]["hostKey"] == host_key
+    assert sim.named("codenvy-network-swarm-init").inputs["connection"]["hostKey"] == host_key
 
 
 def transfer_tool(tmp_path: Path, **dr) -> Registration:
@@ -745,7 +693,7 @@ def transfer_tool(tmp_path: Path, **dr) -> Registration:
         "codenvy-infra:backup": {**stack_file_config("dr")["codenvy-infra:backup"], "toolsDirectory": str(tmp_path)},
         "codenvy-infra:dr": {**stack_file_config("dr")["codenvy-infra:dr"], **dr},
     }
-    return run("dr", overrides).evaluation.named("codenvy-dr-dr-transfer-tool")
+    return run("dr", overrides).named("codenvy-dr-dr-transfer-tool")
 
 
 def test_promotion_removes_the_transfer_tool(tmp_path):
@@ -755,7 +703,7 @@ def test_promotion_removes_the_transfer_tool(tmp_path):
     path = tmp_path / "codenvy-transfer-codenvy-dr"
     assert path.exists()
     promoted = run("dr", {"codenvy-infra:dr": {**stack_file_config("dr")["codenvy-infra:dr"], "promote": True}})
-    assert not [r for r in promoted.evaluation.resources if "transfer" in r.name], "so the engine deletes it"
+    assert not [r for r in promoted.resources if "transfer" in r.name], "so the engine deletes it"
     removed = subprocess.run(shlex.split(tool.inputs["delete"]), capture_output=True, text=True, check=False)
     assert removed.returncode == 0, removed.stderr
     assert not path.exists()
