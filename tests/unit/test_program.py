@@ -60,7 +60,7 @@ def containers(evaluation: Evaluation):
     return {c.inputs["name"]: c for c in evaluation.of_type(CONTAINER)}
 
 
-def test_the_layouts_dev_and_dr_stacks_are_shipped():
+def test_the_stacks_the_layout_names_are_shipped():
     assert {"dev", "dr"} <= set(STACKS)
 
 
@@ -402,7 +402,7 @@ def test_each_nodes_membership_is_checked_on_the_manager(node, address):
 
 
 @pytest.mark.parametrize(("node", "address"), NODE_ADDRESSES)
-def test_deleting_a_membership_drains_and_removes_the_node(node, address):
+def test_deleting_a_membership_removes_the_node_from_the_swarm(node, address):
     membership = two_node_overlay().named(f"codenvy-ws-{node}-membership")
     assert template_of(script_of(membership, "delete")) == "node_remove"
 

@@ -178,12 +178,20 @@ def test_a_second_firewall_run_on_a_persisted_host_changes_nothing(host):
     assert (host.root / "nftables.conf").read_text() == before
 
 
-def test_removing_the_firewall_takes_it_out_of_the_boot_ruleset(host):
+def firewall_removed(host: FakeHost) -> None:
     create, delete = firewall_on(host, shipped("sim"), "node2")
     host.run(create)
     result = host.run(delete)
     assert result.returncode == 0, result.stderr
+
+
+def test_removing_the_firewall_takes_it_out_of_the_boot_ruleset(host):
+    firewall_removed(host)
     assert "include" not in (host.root / "nftables.conf").read_text()
+
+
+def test_removing_the_firewall_unloads_it(host):
+    firewall_removed(host)
     assert not (host.root / "loaded.nft").exists()
 
 
@@ -193,24 +201,46 @@ def test_firewall_persists_into_the_file_named_in_config():
     assert params["NFTABLES_CONF"] == "/etc/sysconfig/nftables.conf"
 
 
-def test_each_node_joins_with_the_token_the_manager_gives_when_the_node_is_added():
+WORKERS = ["node2", "node3"]
+
+
+@pytest.mark.parametrize("node", WORKERS)
+def test_each_nodes_join_token_is_read_on_the_manager(node):
+    reader = shipped("sim").named(f"codenvy-ws-{node}-join-token")
+    assert reader.inputs["connection"]["host"] == site_config("sim").master.address
+
+
+@pytest.mark.parametrize("node", WORKERS)
+def test_each_node_is_given_a_worker_token(node):
+    assert "join-token --quiet worker" in script_of(shipped("sim").named(f"codenvy-ws-{node}-join-token"))
+
+
+@pytest.mark.parametrize("node", WORKERS)
+def test_a_join_token_is_read_when_its_node_is_added(node):
+    # A node added later gets a reader of its own, run when it is added; no trigger re-runs an old one.
+    assert "triggers" not in shipped("sim").named(f"codenvy-ws-{node}-join-token").inputs
+
+
+@pytest.mark.parametrize("node", WORKERS)
+def test_each_node_joins_with_the_token_its_reader_gave(node):
+    join = shipped("sim").named(f"codenvy-ws-{node}-swarm-join")
+    assert join.inputs["stdin"] == token_of(f"codenvy-ws-{node}-join-token")
+
+
+@pytest.mark.parametrize("node", WORKERS)
+def test_a_join_waits_for_its_token(node):
     sim = shipped("sim")
-    site = site_config("sim")
-    for node in ("node2", "node3"):
-        reader = sim.named(f"codenvy-ws-{node}-join-token")
-        assert reader.inputs["connection"]["host"] == site.master.address
-        assert "join-token --quiet worker" in script_of(reader)
-        assert "triggers" not in reader.inputs, "a node added later gets a reader of its own, run when it is added"
-        join = sim.named(f"codenvy-ws-{node}-swarm-join")
-        assert join.inputs["stdin"] == token_of(reader.name)
-        assert reader.urn in join.dependencies
+    assert sim.named(f"codenvy-ws-{node}-join-token").urn in sim.named(f"codenvy-ws-{node}-swarm-join").dependencies
 
 
 def test_the_ready_check_runs_again_when_the_nodes_daemon_config_changes():
     before = shipped("sim").named("codenvy-ws-node2-ready")
     after = run("sim", {"codenvy-infra:logs": {"maxSize": "20m"}}).named("codenvy-ws-node2-ready")
     assert before.inputs["triggers"] != after.inputs["triggers"]
-    assert "delete" not in before.inputs, "replacing a check undoes nothing"
+
+
+def test_replacing_the_ready_check_undoes_nothing():
+    assert "delete" not in shipped("sim").named("codenvy-ws-node2-ready").inputs
 
 
 def test_the_primary_registry_is_checked_again_when_the_version_changes():
@@ -281,13 +311,24 @@ def renamed_node_run() -> Evaluation:
     return run("sim", {"codenvy-infra:nodes": [{**nodes[0], "name": "worker2"}, nodes[1]]})
 
 
-@pytest.mark.parametrize("kind", ["firewall", "swarm-join", "membership"])
+CLAIMING_KINDS = ["firewall", "swarm-join", "membership"]
+
+
+def owner(registration: Registration, key: str = "create") -> str:
+    return script_parameters(script_of(registration, key))["OWNER"]
+
+
+@pytest.mark.parametrize("kind", CLAIMING_KINDS)
 def test_a_renamed_nodes_resources_claim_the_host_under_their_own_names(kind):
     old = shipped("sim").named(f"codenvy-ws-node2-{kind}")
     new = renamed_node_run().named(f"codenvy-ws-worker2-{kind}")
-    old_owner = script_parameters(script_of(old, "delete"))["OWNER"]
-    assert script_parameters(script_of(new))["OWNER"] != old_owner
-    assert script_parameters(script_of(old))["OWNER"] == old_owner, "a delete acts only for its own create"
+    assert owner(new) != owner(old, "delete")
+
+
+@pytest.mark.parametrize("kind", CLAIMING_KINDS)
+def test_a_delete_acts_only_for_its_own_create(kind):
+    resource = shipped("sim").named(f"codenvy-ws-node2-{kind}")
+    assert owner(resource, "delete") == owner(resource)
 
 
 def test_an_old_firewall_delete_after_a_renamed_nodes_create_leaves_the_firewall(host):
@@ -419,8 +460,12 @@ def test_the_join_gives_the_token_to_the_docker_api(host):
     script, token = join_on(host)
     result = host.run(script, stdin=token + "\n")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "node-xyz", "stdout is the node ID alone"
     assert json.loads((host.root / "curl-stdin").read_text())["JoinToken"] == token
+
+
+def test_the_join_prints_the_node_id_alone(host):
+    script, token = join_on(host)
+    assert host.run(script, stdin=token + "\n").stdout.strip() == "node-xyz"
 
 
 def test_no_process_of_the_join_gets_the_token_as_an_argument(host):
@@ -456,15 +501,30 @@ def lost_node_run() -> Evaluation:
     return run("sim", {"codenvy-infra:nodes": [{**nodes[0], "lost": True}, nodes[1]]})
 
 
-@pytest.mark.parametrize("kind", ["daemon-config", "registry-ca", "firewall", "swarm-join"])
-def test_a_lost_nodes_resources_leave_the_state_without_contacting_it(kind):
+LOST_KINDS = ["daemon-config", "registry-ca", "firewall", "swarm-join"]
+
+
+@pytest.mark.parametrize("kind", LOST_KINDS)
+def test_a_lost_nodes_resources_leave_the_state_without_a_provider_delete(kind):
+    # Removed from the program later, each is dropped from the state without contacting the host.
+    assert lost_node_run().named(f"codenvy-ws-node2-{kind}").options.retain_on_delete
+
+
+@pytest.mark.parametrize("kind", LOST_KINDS)
+def test_a_lost_nodes_resources_ignore_every_input_that_would_run_something(kind):
+    ignored = set(lost_node_run().named(f"codenvy-ws-node2-{kind}").options.ignore_changes)
+    assert ignored >= {"create", "update", "delete", "connection", "triggers", "stdin"}
+
+
+@pytest.mark.parametrize("kind", LOST_KINDS)
+def test_a_lost_nodes_resource_that_never_existed_is_created_without_running_anything(kind):
+    assert "create" not in lost_node_run().named(f"codenvy-ws-node2-{kind}").inputs
+
+
+@pytest.mark.parametrize("kind", LOST_KINDS)
+def test_a_lost_nodes_resources_wait_for_the_managers_confirmation(kind):
     lost = lost_node_run()
-    command = lost.named(f"codenvy-ws-node2-{kind}")
-    options = command.options
-    assert options.retain_on_delete, "removed from the program later, it is dropped without a provider delete"
-    assert set(options.ignore_changes) >= {"create", "update", "delete", "connection", "triggers", "stdin"}
-    assert "create" not in command.inputs, "one that never existed is created without running anything"
-    assert lost.named("codenvy-ws-node2-lost").urn in command.dependencies
+    assert lost.named("codenvy-ws-node2-lost").urn in lost.named(f"codenvy-ws-node2-{kind}").dependencies
 
 
 def test_command_inputs_the_lost_nodes_resources_ignore_are_all_of_them():
@@ -660,11 +720,14 @@ def with_key_file(tmp_path: Path) -> tuple[Evaluation, Path]:
     return run("sim", {"codenvy-infra:master": {**master, "ssh": {**master["ssh"], "keyFile": str(key)}}}), key
 
 
-def test_a_key_file_is_the_secret_key_of_the_commands_connection(tmp_path):
+def test_a_key_file_is_the_key_of_the_commands_connection(tmp_path):
     sim, key = with_key_file(tmp_path)
-    init = sim.named("codenvy-network-swarm-init")
-    assert init.inputs["connection"]["privateKey"] == key.read_text()
-    assert "connection" in init.secret_inputs
+    assert sim.named("codenvy-network-swarm-init").inputs["connection"]["privateKey"] == key.read_text()
+
+
+def test_a_connection_holding_a_key_file_is_secret(tmp_path):
+    sim, _ = with_key_file(tmp_path)
+    assert "connection" in sim.named("codenvy-network-swarm-init").secret_inputs
 
 
 def test_a_key_file_is_the_identity_of_the_docker_providers_ssh(tmp_path):
@@ -721,12 +784,21 @@ def workflow(name: str) -> dict:
     return yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / f"{name}.yml").read_text())
 
 
-def test_the_up_workflow_converges_only_the_stacks_the_team_names():
-    job = workflow("up")["jobs"]["up"]
-    stacks = job["strategy"]["matrix"]["stack"]
+def up_job() -> dict:
+    return workflow("up")["jobs"]["up"]
+
+
+def test_the_up_workflow_converges_the_stacks_the_team_names():
+    stacks = up_job()["strategy"]["matrix"]["stack"]
     assert isinstance(stacks, str) and "vars.CONVERGE_STACKS" in stacks, "not a fixed list such as [dev, dr]"
-    assert "CONVERGE_STACKS" in job["if"], "nothing is converged until the team names stacks"
-    assert any("remote_hosts_only.py" in step.get("run", "") for step in job["steps"])
+
+
+def test_the_up_workflow_converges_nothing_until_the_team_names_stacks():
+    assert "CONVERGE_STACKS" in up_job()["if"]
+
+
+def test_the_up_workflow_checks_that_no_host_is_the_runner():
+    assert any("remote_hosts_only.py" in step.get("run", "") for step in up_job()["steps"])
 
 
 @pytest.mark.parametrize(("stack", "refused"), [("dev", True), ("dr", True), ("sim", False)])

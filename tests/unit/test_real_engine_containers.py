@@ -19,7 +19,7 @@ from components import master_node, rendering
 from tests import harness
 from tests.engine.docker_provider import MIB, container_state
 from tests.engine.rules import CONTAINER, Diff, diff, with_container_defaults
-from tests.harness import FabricatingMocks, evaluate, script_of, site_config, stack_file_config
+from tests.harness import FabricatingMocks, container_env, evaluate, script_of, site_config, stack_file_config
 
 NETWORK = "docker:index/network:Network"
 DEV = harness.full_stack_name("dev")
@@ -169,15 +169,23 @@ def test_turning_encryption_on_creates_a_network_beside_the_old_one():
     plain, encrypted = workspace_network(overlay(encrypted=False)), workspace_network(overlay(encrypted=True))
     assert plain.urn != encrypted.urn, "a new resource, created with its own options"
     assert plain.inputs["name"] != encrypted.inputs["name"], "created before the old one goes: no name clash"
-    assert encrypted.inputs["options"] == {"encrypted": "true"} and not plain.inputs.get("options")
+
+
+def test_only_the_encrypted_overlay_asks_for_encryption():
+    plain, encrypted = workspace_network(overlay(encrypted=False)), workspace_network(overlay(encrypted=True))
+    assert not plain.inputs.get("options")
+    assert encrypted.inputs["options"] == {"encrypted": "true"}
 
 
 def test_the_server_joins_the_network_the_site_names():
     evaluation = overlay(encrypted=True)
     server = evaluation.named("codenvy-master-server").inputs
-    network_names = {n["name"] for n in server["networksAdvanced"]}
-    assert workspace_network(evaluation).inputs["name"] in network_names
-    env = dict(item.split("=", 1) for item in server["envs"])
+    assert workspace_network(evaluation).inputs["name"] in {n["name"] for n in server["networksAdvanced"]}
+
+
+def test_the_server_puts_workspaces_on_the_network_the_site_names():
+    evaluation = overlay(encrypted=True)
+    env = container_env(evaluation.named("codenvy-master-server"))
     assert env["CODENVY_MACHINE_DOCKER_NETWORK"] == workspace_network(evaluation).inputs["name"]
 
 
