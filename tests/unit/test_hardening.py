@@ -13,10 +13,13 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from components import rendering
 from components.config import ConfigError
 from components.deployment import GateError, PrimarySite
+from components.host_access import STATE_DIR
 from components.resource_api import ApiError, ResourceApi
 from components.stack_config import load_site_config
 
@@ -539,10 +542,6 @@ def test_a_server_repository_that_is_not_a_repository_is_refused():
 
 # --- the property that keeps it so ---------------------------------------------------------------------
 
-from hypothesis import HealthCheck, example, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from components.host_access import STATE_DIR  # noqa: E402
 
 # Every key of the stack file, and the nested ones that reach a host.
 PATHS = [

@@ -27,6 +27,7 @@ import yaml
 from components import rendering
 from components.config import ConfigError
 from components.deployment import READ_STACK_OUTPUTS
+from components.host_access import COMMAND_INPUTS
 from components.resource_api import ApiError, ResourceApi, api_from_environment
 from tests.harness import (
     PROJECT_DIR,
@@ -528,8 +529,6 @@ def test_a_lost_nodes_resources_wait_for_the_managers_confirmation(kind):
 
 
 def test_command_inputs_the_lost_nodes_resources_ignore_are_all_of_them():
-    from components.host_access import COMMAND_INPUTS
-
     declared = set(inspect.signature(pulumi_command.remote.CommandArgs.__init__).parameters) - {"__self__"}
     camel = {"".join(part.title() if i else part for i, part in enumerate(name.split("_"))) for name in declared}
     assert camel == set(COMMAND_INPUTS)
