@@ -1,9 +1,7 @@
-"""Test helpers that run real local processes: a throwaway HTTP server on loopback, and bash reading a
-rendered script's parameters back."""
+"""A throwaway HTTP server on loopback, for tests of clients that talk to the site's API."""
 
 from __future__ import annotations
 
-import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,12 +18,3 @@ def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
         yield f"http://127.0.0.1:{httpd.server_address[1]}/api"
     finally:
         httpd.shutdown()
-
-
-def script_parameters(script: str) -> dict[str, str]:
-    """The values a rendered script assigns to its declared parameters, as bash sees them."""
-    head, _, declared = script.partition("# params:")
-    names = declared.splitlines()[0].split()
-    probe = head + "".join(f'printf "%s\\0" "${name}"\n' for name in names)
-    printed = subprocess.run(["bash", "-c", probe], capture_output=True, text=True, check=True).stdout
-    return dict(zip(names, printed.split("\0")[:-1], strict=True))

@@ -19,8 +19,7 @@ from components.host_firewall import FirewallSettings
 from components.load_balancer import HAPROXY_CERT_PATH, LoadBalancer, LoadBalancerSettings
 from components.registry import Registry, RegistrySettings
 from components.workspace_network import WorkspaceNetwork, WorkspaceNetworkSettings
-from tests.harness import Evaluation, run_under_mocks, script_of
-from tests.loopback import script_parameters
+from tests.harness import Evaluation, run_under_mocks, script_of, script_parameters
 
 CONTAINER = "docker:index/container:Container"
 NETWORK = "docker:index/network:Network"

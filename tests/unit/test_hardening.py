@@ -13,12 +13,15 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from components.backups import BackupSettings, render_backup, render_restore
 from components.config import ConfigError
 from components.config_loader import load_site_config
 from components.deploy_gates import GateError, PrimarySite
 from components.disaster_recovery import DisasterRecoverySettings, render_transfer
+from components.host_access import STATE_DIR
 from components.host_firewall import FirewallSettings, render_nftables
 from components.host_tools import Toolbox, cron_entry, render_schedule
 from components.resource_api import ApiError, ResourceApi
@@ -252,26 +255,44 @@ def test_a_standby_without_the_primarys_host_key_is_refused_outside_dev():
     refused("dr.primarySsh.hostKey", **values)
 
 
-def test_the_transfer_verifies_the_pinned_primary_host_key(tmp_path):
+def pinned_transfer_calls(tmp_path: Path) -> list[str]:
+    """The transfer run against a primary with a pinned host key: what ssh and scp were given, one line each,
+    with the known_hosts file ssh was pointed at."""
     env = fake_bin(tmp_path)
     site, primary = standby(tmp_path, primarySsh={"hostKey": KEY})
     (tmp_path / "primary").mkdir()
-    result = run(render_transfer(DisasterRecoverySettings.of(site), primary), env, tmp_path)
-    calls = (tmp_path / "calls.log").read_text()
-    assert "StrictHostKeyChecking=yes" in calls and "accept-new" not in calls, result.stderr
-    assert f"10.9.0.1 {KEY}" in calls.splitlines()
+    run(render_transfer(DisasterRecoverySettings.of(site), primary), env, tmp_path)
+    return (tmp_path / "calls.log").read_text().splitlines()
+
+
+def test_the_transfer_checks_the_primarys_host_key_strictly(tmp_path):
+    options = [word for line in pinned_transfer_calls(tmp_path) for word in line.split() if "HostKeyChecking" in word]
+    assert options and set(options) == {"StrictHostKeyChecking=yes"}
+
+
+def test_the_transfer_trusts_only_the_pinned_primary_host_key(tmp_path):
+    assert f"10.9.0.1 {KEY}" in pinned_transfer_calls(tmp_path)
 
 
 # --- 5. modes of what holds the database ---------------------------------------------------------------
 
 
-def test_backup_archives_are_readable_by_root_only(tmp_path):
+def scheduled_backup(tmp_path: Path) -> tuple[Path, Path]:
+    """A scheduled backup run into a fresh directory: the archive it wrote and that directory."""
     env = fake_bin(tmp_path)
     backups = tmp_path / "backups"
     result = run(render_backup(BackupSettings.of(backup_site(backups, keep=3)), "scheduled"), env, tmp_path)
     assert result.returncode == 0, result.stderr
-    archive = Path(result.stdout.strip().splitlines()[-1])
+    return Path(result.stdout.strip().splitlines()[-1]), backups
+
+
+def test_backup_archives_are_readable_by_root_only(tmp_path):
+    archive, _ = scheduled_backup(tmp_path)
     assert stat.S_IMODE(archive.stat().st_mode) == 0o600
+
+
+def test_the_backup_directory_is_open_to_root_only(tmp_path):
+    _, backups = scheduled_backup(tmp_path)
     assert stat.S_IMODE(backups.stat().st_mode) == 0o700
 
 
@@ -402,9 +423,16 @@ def restore(
     return result, (tmp_path / "calls.log").read_text()
 
 
+SYMLINKED_DUMP = {**DATA, "database.dump": Path("/etc/hostname")}
+
+
 def test_restore_refuses_a_symlinked_dump_that_no_checksum_covers(tmp_path):
-    result, calls = restore(tmp_path, {**DATA, "database.dump": Path("/etc/hostname")}, ["manifest.json"])
+    result, _ = restore(tmp_path, SYMLINKED_DUMP, ["manifest.json"])
     assert result.returncode != 0 and "refused" in result.stderr
+
+
+def test_a_refused_restore_touches_no_container(tmp_path):
+    _, calls = restore(tmp_path, SYMLINKED_DUMP, ["manifest.json"])
     assert "docker" not in calls
 
 
@@ -492,7 +520,7 @@ def test_ports_that_collide_on_the_master_are_refused(key, values):
     refused(key, **values)
 
 
-def test_overlay_with_a_loopback_master_and_remote_nodes_is_refused():
+def test_a_loopback_master_of_remote_overlay_nodes_is_refused():
     refused("master.address", **overlay(master={"address": "127.0.0.1"}))
 
 
@@ -520,10 +548,6 @@ def test_a_server_repository_that_is_not_a_repository_is_refused():
 
 # --- the property that keeps it so ---------------------------------------------------------------------
 
-from hypothesis import HealthCheck, example, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from components.host_access import STATE_DIR  # noqa: E402
 
 # Every key of the stack file, and the nested ones that reach a host.
 PATHS = [
@@ -632,19 +656,27 @@ def test_every_accepted_value_reaches_its_script_as_data(assignments, is_standby
     for name, (script, expected) in scripts_of(site).items():
         subprocess.run(["bash", "-n"], input=script, text=True, check=True)
         assert assigned(script, list(expected)) == list(expected.values()), name
-    if site.backup.schedule:
-        entry = cron_entry(
-            site.backup.schedule, Toolbox(site.backup.tools_directory, site.site_name).path("backup"), "/l"
-        )
-        # cron hands the command to sh, and treats % as a newline: the line must be these words, nothing else.
-        assert "%" not in entry and "\n" not in entry
-        assert entry.split(" ") == [
-            *site.backup.schedule.split(" "),
-            Toolbox(site.backup.tools_directory, site.site_name).path("backup"),
-            ">>",
-            "/l",
-            "2>&1",
-        ]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.sampled_from(TEXT_PATHS), st.sampled_from(MARKERS)), min_size=1, max_size=3))
+def test_every_accepted_backup_schedule_is_one_cron_line_of_plain_words(assignments):
+    try:
+        site = load_site_config(stack_values(assignments))
+    except ConfigError:
+        return
+    if not site.backup.schedule:
+        return
+    entry = cron_entry(site.backup.schedule, Toolbox(site.backup.tools_directory, site.site_name).path("backup"), "/l")
+    # cron hands the command to sh, and treats % as a newline: the line must be these words, nothing else.
+    assert "%" not in entry and "\n" not in entry
+    assert entry.split(" ") == [
+        *site.backup.schedule.split(" "),
+        Toolbox(site.backup.tools_directory, site.site_name).path("backup"),
+        ">>",
+        "/l",
+        "2>&1",
+    ]
 
 
 @pytest.mark.parametrize(

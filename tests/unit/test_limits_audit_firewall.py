@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import json
+import shlex
 
 import pytest
 
 from components.config import ConfigError
 from components.host_firewall import FirewallSettings, render_nftables
 from components.resource_api import limits_body
-from tests.harness import evaluate, script_of, site_config
+from tests.harness import container_env, evaluate, script_of, script_parameters, site_config
 
 ADMIN = {"codenvy-infra:adminPassword": "s3cret"}
+# How the program's local Commands call the Resource API client.
+RESOURCE_API = ["python3", "components/resource_api.py"]
 SECRET = ("codenvy-infra:adminPassword",)
 
 
@@ -30,6 +34,15 @@ def limit_commands(evaluation):
     return {r.name: r for r in evaluation.of_type("command:local:Command") if "-limits-" in r.name}
 
 
+@functools.cache
+def two_overrides():
+    return evaluate("dev", with_users(ALICE, BOB), secret_keys=SECRET)
+
+
+def alices_override():
+    return next(c for name, c in limit_commands(two_overrides()).items() if "alice" in name)
+
+
 def test_limits_body_is_the_seeds_format():
     body = limits_body("userId", [{"type": "RAM", "amount": 2048, "unit": "mb"}, {"type": "workspace", "amount": 10}])
     assert body == {
@@ -38,35 +51,49 @@ def test_limits_body_is_the_seeds_format():
     }
 
 
-def test_each_override_is_one_resource_storing_and_resetting_that_user():
-    evaluation = evaluate("dev", with_users(ALICE, BOB), secret_keys=SECRET)
-    commands = limit_commands(evaluation)
-    assert len(commands) == 2
-    alice = next(c for name, c in commands.items() if "alice" in name)
-    assert alice.inputs["create"] == "python3 components/resource_api.py limits apply alice"
-    assert alice.inputs["delete"] == "python3 components/resource_api.py limits reset alice"
-    assert json.loads(alice.inputs["environment"]["CODENVY_LIMITS"]) == [
+def test_each_user_override_is_one_resource():
+    names = sorted(limit_commands(two_overrides()))
+    assert len(names) == 2 and "alice" in names[0] and "bob" in names[1]
+
+
+def test_an_override_stores_that_users_limits():
+    assert shlex.split(alices_override().inputs["create"]) == [*RESOURCE_API, "limits", "apply", "alice"]
+
+
+def test_deleting_an_override_resets_that_users_limits():
+    assert shlex.split(alices_override().inputs["delete"]) == [*RESOURCE_API, "limits", "reset", "alice"]
+
+
+def test_an_override_sends_that_users_limits():
+    assert json.loads(alices_override().inputs["environment"]["CODENVY_LIMITS"]) == [
         {"amount": 2048, "type": "RAM", "unit": "mb"},
         {"amount": 10, "type": "workspace"},
     ]
+
+
+def test_an_override_calls_the_sites_api():
     site = site_config("dev")
-    assert alice.inputs["environment"]["CODENVY_API_URL"].startswith(
-        f"https://{site.hostname}:{site.master.https_port}"
-    )
-    assert "environment" in alice.secret_inputs, "the admin password travels as a secret"
-    server = evaluation.named("codenvy-master-server")
-    assert server.urn in alice.dependencies
+    url = alices_override().inputs["environment"]["CODENVY_API_URL"]
+    assert url.startswith(f"https://{site.hostname}:{site.master.https_port}")
+
+
+def test_the_admin_password_reaches_an_override_as_a_secret():
+    assert "environment" in alices_override().secret_inputs
+
+
+def test_an_override_waits_for_the_server():
+    assert two_overrides().named("codenvy-master-server").urn in alices_override().dependencies
 
 
 def test_removing_an_override_removes_only_that_users_resource():
-    both = set(limit_commands(evaluate("dev", with_users(ALICE, BOB), secret_keys=SECRET)))
+    both = set(limit_commands(two_overrides()))
     alone = set(limit_commands(evaluate("dev", with_users(ALICE), secret_keys=SECRET)))
     (removed,) = both - alone
     assert "bob" in removed and alone < both, "its delete (limits reset) runs on the next up"
 
 
 def test_changing_a_limit_changes_only_that_users_inputs():
-    before = limit_commands(evaluate("dev", with_users(ALICE, BOB), secret_keys=SECRET))
+    before = limit_commands(two_overrides())
     richer = {**ALICE, "resources": [{"type": "RAM", "amount": 4096, "unit": "mb"}]}
     after = limit_commands(evaluate("dev", with_users(richer, BOB), secret_keys=SECRET))
     changed = [name for name in before if before[name].inputs != after[name].inputs]
@@ -104,48 +131,90 @@ def test_limits_need_the_admin_password():
 
 def test_default_limits_go_into_codenvy_env():
     evaluation = evaluate("dev", {"codenvy-infra:limits": {"defaults": {"ramMb": 8192, "runtimes": 2}}})
-    env = dict(item.split("=", 1) for item in evaluation.named("codenvy-master-server").inputs["envs"])
+    env = container_env(evaluation.named("codenvy-master-server"))
     assert env["CODENVY_LIMITS_USER_WORKSPACES_RAM"] == "8192mb"
     assert env["CODENVY_LIMITS_USER_WORKSPACES_RUN_COUNT"] == "2"
 
 
-def test_audit_report_is_opt_in_and_fetched_after_install_and_upgrades():
+def test_the_audit_report_is_off_by_default():
     assert not [r for r in evaluate("dev").resources if "audit" in r.name]
-    evaluation = evaluate("dev", {"codenvy-infra:audit": {"enabled": True, "directory": "reports"}, **ADMIN})
-    fetch = evaluation.named("codenvy-audit-fetch")
-    assert fetch.inputs["create"] == "python3 components/resource_api.py audit reports"
-    assert fetch.inputs["triggers"] == [site_config("dev").version]
+
+
+@functools.cache
+def audited():
+    return evaluate("dev", {"codenvy-infra:audit": {"enabled": True, "directory": "reports"}, **ADMIN})
+
+
+def test_the_audit_report_is_fetched_into_the_configured_directory():
+    assert shlex.split(audited().named("codenvy-audit-fetch").inputs["create"]) == [*RESOURCE_API, "audit", "reports"]
+
+
+def test_the_audit_report_is_fetched_again_after_an_upgrade():
+    assert audited().named("codenvy-audit-fetch").inputs["triggers"] == [site_config("dev").version]
 
 
 # --- firewall ---------------------------------------------------------------------------------------
 
 
-def firewall_rules(evaluation, host: str) -> str:
-    script = script_of(evaluation.named(f"codenvy-ws-{host}-firewall"))
-    return script.split("RULESET='", 1)[1].split("'\n", 1)[0]
+@functools.cache
+def sim():
+    return evaluate("sim")
 
 
-def test_firewall_is_on_outside_dev_and_off_on_a_developer_machine():
-    assert sorted(r.name for r in evaluate("sim").resources if r.name.endswith("-firewall")) == [
+def firewall_rules(host: str) -> str:
+    return script_parameters(script_of(sim().named(f"codenvy-ws-{host}-firewall")))["RULESET"]
+
+
+def test_every_sim_host_has_a_firewall():
+    assert sorted(r.name for r in sim().resources if r.name.endswith("-firewall")) == [
         f"codenvy-ws-{h}-firewall" for h in ("node1", "node2", "node3")
     ]
+
+
+def test_a_developer_machine_has_no_firewall():
     assert not [r for r in evaluate("dev").resources if r.name.endswith("-firewall")]
 
 
-def test_master_and_worker_rules_follow_the_port_tables():
-    sim = evaluate("sim")
-    site = site_config("sim")
-    master, worker = firewall_rules(sim, "node1"), firewall_rules(sim, "node2")
-    members = ", ".join(sorted(h.address for h in site.hosts))
-    for rules in (master, worker):
-        assert f"elements = {{ {members} }}" in rules
-        assert "policy drop" in rules and "tcp dport { 22 } ip saddr @ssh_sources accept" in rules
-        assert "udp dport { 4789, 7946 } ip saddr @members accept" in rules
-        assert "5432" not in rules, "PostgreSQL is never opened"
-    assert "2377" in master and "2377" not in worker, "only the manager takes swarm joins"
-    assert f"ct original proto-dst {site.registry.port} ip saddr @members accept" in master
-    assert "32768-65535" in worker and "32768-65535" not in master, "sim's master hosts no workspaces"
-    assert "ct status dnat drop" in master and "ct status dnat drop" in worker
+def members_set(site) -> str:
+    return f"set members {{ type ipv4_addr; elements = {{ {', '.join(sorted(h.address for h in site.hosts))} }} }}"
+
+
+# Rules every host's firewall has, master (node1) and worker (node2) alike.
+COMMON_RULES = {
+    "members-are-the-sites-hosts": members_set(site_config("sim")),
+    "drop-by-default": "policy drop",
+    "ssh-from-admin-sources": "tcp dport { 22 } ip saddr @ssh_sources accept",
+    "swarm-gossip-from-members": "udp dport { 4789, 7946 } ip saddr @members accept",
+    "other-published-ports-dropped": "ct status dnat drop",
+}
+
+
+@pytest.mark.parametrize("host", ["node1", "node2"])
+@pytest.mark.parametrize("rule", COMMON_RULES)
+def test_every_firewall_has_the_common_rule(host, rule):
+    assert COMMON_RULES[rule] in firewall_rules(host)
+
+
+@pytest.mark.parametrize("host", ["node1", "node2"])
+def test_no_firewall_opens_postgresql(host):
+    assert "5432" not in firewall_rules(host)
+
+
+@pytest.mark.parametrize(("host", "opened"), [("node1", True), ("node2", False)])
+def test_only_the_manager_takes_swarm_joins(host, opened):
+    assert ("2377" in firewall_rules(host)) is opened
+
+
+def test_the_master_lets_members_pull_from_the_registry():
+    assert f"ct original proto-dst {site_config('sim').registry.port} ip saddr @members accept" in firewall_rules(
+        "node1"
+    )
+
+
+@pytest.mark.parametrize(("host", "opened"), [("node1", False), ("node2", True)])
+def test_only_hosts_running_workspaces_publish_workspace_ports(host, opened):
+    # The sim stack's master hosts no workspaces.
+    assert ("32768-65535" in firewall_rules(host)) is opened
 
 
 def test_firewall_sources_come_from_config():
@@ -156,19 +225,25 @@ def test_firewall_sources_come_from_config():
     )
 
 
-def test_removing_the_firewall_unloads_its_table():
-    sim = evaluate("sim")
-    assert "nft delete table inet codenvy" in script_of(sim.named("codenvy-ws-node2-firewall"), "delete")
+def test_deleting_a_firewall_unloads_its_table():
+    assert "nft delete table inet codenvy" in script_of(sim().named("codenvy-ws-node2-firewall"), "delete")
+
+
+def test_a_disabled_firewall_registers_no_firewall():
     off = evaluate("sim", {"codenvy-infra:firewall": {"enabled": False}})
     assert not [r for r in off.resources if r.name.endswith("-firewall")]
 
 
-def test_peer_sites_may_pull_from_the_registry_only_when_listed():
+def test_no_peer_site_may_pull_from_the_registry_unless_listed():
     site = site_config("sim")
     assert "@peers" not in render_nftables(
         FirewallSettings.of(site), site.master, is_master=True, runs_workspaces=False
     )
+
+
+def test_a_listed_peer_site_may_pull_from_the_registry():
+    site = site_config("sim")
     with_peer = site.model_copy(update={"firewall": site.firewall.model_copy(update={"peer_cidrs": ("10.99.0.7/32",)})})
     rules = render_nftables(FirewallSettings.of(with_peer), with_peer.master, is_master=True, runs_workspaces=False)
-    assert "elements = { 10.99.0.7/32 }" in rules
+    assert "set peers { type ipv4_addr; flags interval; elements = { 10.99.0.7/32 } }" in rules
     assert f"ct original proto-dst {site.registry.port} ip saddr @peers accept" in rules

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 
@@ -9,11 +10,22 @@ import pytest
 
 from components.config import INTERNAL_PORTS
 from components.config_loader import ConfigError
-from tests.harness import STACKS, Evaluation, evaluate, fake_image_id, script_of, site_config
-from tests.loopback import script_parameters
+from tests.harness import (
+    STACKS,
+    Evaluation,
+    container_env,
+    evaluate,
+    fake_image_id,
+    script_of,
+    script_parameters,
+    site_config,
+    template_of,
+)
 
 CONTAINER = "docker:index/container:Container"
 REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
+NETWORK = "docker:index/network:Network"
+VOLUME = "docker:index/volume:Volume"
 PROVIDER = "pulumi:providers:docker"
 COMMANDS = ("command:local:Command", "command:remote:Command")
 COMPONENTS = {
@@ -28,26 +40,41 @@ COMPONENTS = {
     "Backups",
     "DisasterRecovery",
 }
+DATA_VOLUMES = ("pgdata", "fs", "che-machines", "instance", "registry-data")
+
+
+@functools.cache
+def shipped(stack: str) -> Evaluation:
+    """A shipped stack file as it is, evaluated once for the tests that only read it."""
+    return evaluate(stack)
 
 
 @pytest.fixture(scope="module", params=STACKS)
 def stack(request) -> tuple[str, Evaluation]:
-    return request.param, evaluate(request.param)
+    return request.param, shipped(request.param)
 
 
 def commands(evaluation: Evaluation):
     return [r for r in evaluation.resources if r.type in COMMANDS]
 
 
-def test_shipped_stacks_include_primary_standby_and_an_overlay_site():
+def containers(evaluation: Evaluation):
+    return {c.inputs["name"]: c for c in evaluation.of_type(CONTAINER)}
+
+
+def test_the_stacks_the_layout_names_are_shipped():
     assert {"dev", "dr"} <= set(STACKS)
-    modes = {site_config(name).network.mode for name in STACKS}
-    roles = {site_config(name).role for name in STACKS}
-    assert modes == {"bridge", "overlay"}
-    assert roles == {"primary", "standby"}
 
 
-def test_every_component_is_typed_and_every_resource_has_a_parent(stack):
+def test_shipped_stacks_cover_both_roles():
+    assert {site_config(name).role for name in STACKS} == {"primary", "standby"}
+
+
+def test_shipped_stacks_cover_both_network_modes():
+    assert {site_config(name).network.mode for name in STACKS} == {"bridge", "overlay"}
+
+
+def test_every_component_has_a_codenvy_infra_type(stack):
     _, evaluation = stack
     types = {
         r.type
@@ -55,54 +82,79 @@ def test_every_component_is_typed_and_every_resource_has_a_parent(stack):
         if not r.type.startswith(("docker:", "tls:", "random:", "command:", "pulumi:"))
     }
     assert types <= {f"codenvy:infra:{name}" for name in COMPONENTS}
-    for resource in evaluation.resources:
-        if resource.type == "codenvy:infra:Site":
-            continue
-        assert resource.parent_type.startswith("codenvy:infra:"), f"{resource.name} is not inside a component"
 
 
-def test_one_docker_provider_per_host_and_every_docker_resource_uses_one(stack):
-    name, evaluation = stack
-    site = site_config(name)
-    providers = evaluation.of_type(PROVIDER)
-    assert sorted(p.inputs["host"] for p in providers) == sorted(h.docker_endpoint for h in site.hosts)
-    provider_urns = {p.urn for p in providers}
-    for resource in evaluation.resources:
-        if resource.type.startswith("docker:"):
-            assert resource.provider.rsplit("::", 1)[0] in provider_urns, f"{resource.name} uses the default provider"
-
-
-def test_master_runs_postgres_server_haproxy_and_registry(stack):
-    name, evaluation = stack
-    site = site_config(name)
-    containers = {c.inputs["name"]: c for c in evaluation.of_type(CONTAINER)}
-    expected = {f"{site.site_name}-{svc}" for svc in ("postgres", "server", "haproxy", "registry")}
-    assert set(containers) == expected
-
-
-def test_images_are_pinned_and_the_server_runs_the_configured_version(stack):
-    name, evaluation = stack
-    site = site_config(name)
-    pulled = {image.inputs["name"] for image in evaluation.of_type(REMOTE_IMAGE)}
-    assert f"{site.images.server}:{site.version}" in pulled
-    for image in pulled:
-        assert ":" in image.rsplit("/", 1)[-1] and not image.endswith(":latest"), image
-    images_by_id = {fake_image_id(image) for image in pulled}
-    for container in evaluation.of_type(CONTAINER):
-        assert container.inputs["image"] in images_by_id, "containers run the pulled, pinned image"
-
-
-def test_containers_are_hardened(stack):
+def test_every_resource_but_the_site_lives_inside_a_component(stack):
     _, evaluation = stack
-    for container in evaluation.of_type(CONTAINER):
-        inputs = container.inputs
-        assert inputs["memory"] > 0
-        assert inputs["restart"] == "on-failure" and inputs["maxRetryCount"] > 0
-        assert inputs["healthcheck"]["tests"][0] == "CMD-SHELL"
-        assert set(inputs["logOpts"]) == {"max-size", "max-file"}
-        assert not inputs.get("privileged")
-        mounts = [v.get("hostPath", "") for v in inputs.get("volumes", [])]
-        assert "/var/run/docker.sock" not in mounts
+    outside = [
+        r.name
+        for r in evaluation.resources
+        if r.type != "codenvy:infra:Site" and not r.parent_type.startswith("codenvy:infra:")
+    ]
+    assert outside == []
+
+
+def test_one_docker_provider_per_host(stack):
+    name, evaluation = stack
+    hosts = sorted(p.inputs["host"] for p in evaluation.of_type(PROVIDER))
+    assert hosts == sorted(h.docker_endpoint for h in site_config(name).hosts)
+
+
+def test_every_docker_resource_uses_a_hosts_provider(stack):
+    _, evaluation = stack
+    provider_urns = {p.urn for p in evaluation.of_type(PROVIDER)}
+    on_default = [
+        r.name
+        for r in evaluation.resources
+        if r.type.startswith("docker:") and r.provider.rsplit("::", 1)[0] not in provider_urns
+    ]
+    assert on_default == []
+
+
+def test_the_master_runs_the_sites_four_services(stack):
+    name, evaluation = stack
+    site = site_config(name)
+    expected = {f"{site.site_name}-{svc}" for svc in ("postgres", "server", "haproxy", "registry")}
+    assert set(containers(evaluation)) == expected
+
+
+def test_the_server_image_is_the_configured_version(stack):
+    name, evaluation = stack
+    site = site_config(name)
+    assert f"{site.images.server}:{site.version}" in {i.inputs["name"] for i in evaluation.of_type(REMOTE_IMAGE)}
+
+
+def test_every_pulled_image_is_pinned_to_a_tag(stack):
+    _, evaluation = stack
+    for image in (i.inputs["name"] for i in evaluation.of_type(REMOTE_IMAGE)):
+        tag = image.rpartition("/")[2].partition(":")[2]
+        assert tag and tag != "latest", image
+
+
+def test_containers_run_the_pulled_images(stack):
+    _, evaluation = stack
+    pulled_ids = {fake_image_id(i.inputs["name"]) for i in evaluation.of_type(REMOTE_IMAGE)}
+    assert {c.inputs["image"] for c in evaluation.of_type(CONTAINER)} <= pulled_ids
+
+
+# Each rule of the Docker hardening the containers follow (CIS Docker Benchmark), on a container's inputs.
+HARDENING = {
+    "memory-limit": lambda inputs: inputs["memory"] > 0,
+    "bounded-restarts": lambda inputs: inputs["restart"] == "on-failure" and inputs["maxRetryCount"] > 0,
+    "shell-healthcheck": lambda inputs: inputs["healthcheck"]["tests"][0] == "CMD-SHELL",
+    "log-rotation": lambda inputs: set(inputs["logOpts"]) == {"max-size", "max-file"},
+    "unprivileged": lambda inputs: not inputs.get("privileged"),
+    "no-docker-socket": lambda inputs: (
+        "/var/run/docker.sock" not in [v.get("hostPath") for v in inputs.get("volumes", [])]
+    ),
+}
+
+
+@pytest.mark.parametrize("rule", HARDENING)
+def test_every_container_follows_the_hardening_rule(stack, rule):
+    _, evaluation = stack
+    breaking = [c.name for c in evaluation.of_type(CONTAINER) if not HARDENING[rule](c.inputs)]
+    assert breaking == []
 
 
 def test_no_internal_port_is_published(stack):
@@ -116,8 +168,7 @@ def test_published_ports_come_from_config(stack):
     name, evaluation = stack
     site = site_config(name)
     published = {
-        c.inputs["name"]: sorted(p["external"] for p in c.inputs.get("ports", []))
-        for c in evaluation.of_type(CONTAINER)
+        name: sorted(p["external"] for p in c.inputs.get("ports", [])) for name, c in containers(evaluation).items()
     }
     assert published[f"{site.site_name}-haproxy"] == sorted({site.master.http_port, site.master.https_port})
     assert published[f"{site.site_name}-registry"] == [site.registry.port]
@@ -125,106 +176,163 @@ def test_published_ports_come_from_config(stack):
     assert published[f"{site.site_name}-server"] == []
 
 
-def test_data_lives_on_named_volumes_kept_on_destroy(stack):
+def test_site_data_lives_on_named_volumes(stack):
     name, evaluation = stack
     site = site_config(name)
-    volumes = {v.inputs["name"] for v in evaluation.of_type("docker:index/volume:Volume")}
-    for purpose in ("pgdata", "fs", "che-machines", "instance", "registry-data"):
-        assert f"{site.site_name}-{purpose}" in volumes
-    containers = {c.inputs["name"]: c for c in evaluation.of_type(CONTAINER)}
-    postgres_mounts = {v["containerPath"] for v in containers[f"{site.site_name}-postgres"].inputs["volumes"]}
-    assert "/var/lib/postgresql/data" in postgres_mounts
+    volumes = {v.inputs["name"] for v in evaluation.of_type(VOLUME)}
+    assert {f"{site.site_name}-{purpose}" for purpose in DATA_VOLUMES} <= volumes
 
 
-def test_server_environment_and_version_file_follow_config(stack):
+def test_data_volumes_are_kept_when_the_stack_is_destroyed(stack):
     name, evaluation = stack
     site = site_config(name)
-    server = evaluation.named(f"{site.site_name}-master-server")
-    env = dict(item.split("=", 1) for item in server.inputs["envs"])
-    assert env["CODENVY_HOST"] == site.hostname
-    assert env["CODENVY_MACHINE_DOCKER_NETWORK_DRIVER"] == site.network.mode
-    assert "envs" in server.secret_inputs, "the database password makes the environment secret"
-    uploads = {u["file"]: u["content"] for u in server.inputs["uploads"]}
+    data = {f"{site.site_name}-{purpose}" for purpose in DATA_VOLUMES}
+    kept = {v.inputs["name"] for v in evaluation.of_type(VOLUME) if v.options.retain_on_delete}
+    assert data <= kept
+
+
+def test_postgres_keeps_its_database_on_its_volume(stack):
+    name, evaluation = stack
+    site = site_config(name)
+    mounts = containers(evaluation)[f"{site.site_name}-postgres"].inputs["volumes"]
+    assert {"volumeName": f"{site.site_name}-pgdata", "containerPath": "/var/lib/postgresql/data"} in mounts
+
+
+def test_the_server_environment_follows_config(stack):
+    name, evaluation = stack
+    site = site_config(name)
+    env = container_env(evaluation.named(f"{site.site_name}-master-server"))
+    assert (env["CODENVY_HOST"], env["CODENVY_MACHINE_DOCKER_NETWORK_DRIVER"]) == (site.hostname, site.network.mode)
+
+
+def test_the_servers_version_file_names_the_configured_version(stack):
+    name, evaluation = stack
+    site = site_config(name)
+    uploads = {u["file"]: u["content"] for u in evaluation.named(f"{site.site_name}-master-server").inputs["uploads"]}
     assert uploads["/instance/codenvy.ver"].strip() == site.version
 
 
 def test_the_workspace_nodes_are_written_into_the_servers_instance_folder(stack):
     name, evaluation = stack
     site = site_config(name)
-    command = evaluation.named(f"{site.site_name}-master-workspace-nodes")
-    params = script_parameters(script_of(command))
+    params = script_parameters(script_of(evaluation.named(f"{site.site_name}-master-workspace-nodes")))
     assert json.loads(params["NODE_SET"]) == site.node_set
     assert params["CONTAINER"] == evaluation.named(f"{site.site_name}-master-server").inputs["name"]
     assert params["TARGET"].startswith("/instance/")
-    assert evaluation.named(f"{site.site_name}-master-server").urn in command.dependencies
 
 
-def test_secrets_stay_secret(stack):
+def test_the_workspace_nodes_are_written_once_the_server_exists(stack):
     name, evaluation = stack
     site = site_config(name)
+    server = evaluation.named(f"{site.site_name}-master-server")
+    assert server.urn in evaluation.named(f"{site.site_name}-master-workspace-nodes").dependencies
+
+
+# Inputs that carry a secret (the database password, the registry's key and htpasswd, HAProxy's key).
+SECRET_INPUTS = [("master-postgres", "envs"), ("master-server", "envs"), ("registry-container", "uploads")]
+SECRET_INPUTS += [("master-haproxy", "uploads")]
+
+
+@pytest.mark.parametrize(("resource", "key"), SECRET_INPUTS)
+def test_inputs_holding_a_secret_are_secret(stack, resource, key):
+    name, evaluation = stack
+    assert key in evaluation.named(f"{site_config(name).site_name}-{resource}").secret_inputs
+
+
+def test_the_registry_password_is_exported_as_a_secret(stack):
+    _, evaluation = stack
     assert "registryPassword" in evaluation.secret_exports
-    assert "envs" in evaluation.named(f"{site.site_name}-master-postgres").secret_inputs
-    assert "uploads" in evaluation.named(f"{site.site_name}-registry-container").secret_inputs
-    assert "uploads" in evaluation.named(f"{site.site_name}-master-haproxy").secret_inputs
-    for join in (c for c in commands(evaluation) if c.name.endswith("-swarm-join")):
-        assert "stdin" in join.secret_inputs, "the join token reaches the join on stdin"
-        assert "create" not in join.secret_inputs, "the join script itself holds no secret"
 
 
-def test_registry_serves_tls_from_the_site_ca(stack):
+def test_the_join_token_reaches_each_join_as_a_secret_stdin():
+    joins = [c for c in commands(shipped("sim")) if c.name.endswith("-swarm-join")]
+    assert joins and all("stdin" in join.secret_inputs for join in joins)
+
+
+def test_the_join_script_holds_no_secret():
+    joins = [c for c in commands(shipped("sim")) if c.name.endswith("-swarm-join")]
+    assert joins and not [join.name for join in joins if "create" in join.secret_inputs]
+
+
+def test_the_registry_serves_its_own_certificate(stack):
     name, evaluation = stack
     site = site_config(name)
     registry = evaluation.named(f"{site.site_name}-registry-container")
-    env = dict(item.split("=", 1) for item in registry.inputs["envs"])
-    assert env["REGISTRY_HTTP_TLS_CERTIFICATE"] in {u["file"] for u in registry.inputs["uploads"]}
-    csr = evaluation.named(f"{site.site_name}-registry-tls-csr")
-    assert site.master.address in csr.inputs.get("ipAddresses", []) + csr.inputs.get("dnsNames", [])
-    assert evaluation.exports["registry"] == f"{site.master.address}:{site.registry.port}"
-    assert evaluation.exports["registryCaCert"] == evaluation.named(f"{site.site_name}-ca-cert").inputs.get(
-        "certPem", evaluation.exports["registryCaCert"]
-    )
+    uploads = {u["file"]: u["content"] for u in registry.inputs["uploads"]}
+    served = uploads[container_env(registry)["REGISTRY_HTTP_TLS_CERTIFICATE"]]
+    assert served == evaluation.named(f"{site.site_name}-registry-tls-cert").outputs["certPem"]
 
 
-def test_exports_describe_the_site_for_users_and_the_dr_stack(stack):
+def test_the_registry_certificate_names_the_master_address(stack):
     name, evaluation = stack
     site = site_config(name)
-    exports = evaluation.exports
-    assert exports["version"] == site.version and exports["role"] == site.role
-    assert exports["networkMode"] == site.network.mode
-    assert exports["managerAddress"] == site.master.address
-    assert [n["name"] for n in exports["nodes"]] == [h.name for h in site.workspace_hosts]
-    assert [(n["ramGb"], n["cpus"]) for n in exports["nodes"]] == [(h.ram_gb, h.cpus) for h in site.workspace_hosts]
-    assert exports["url"].startswith("https://" if site.https else "http://")
+    csr = evaluation.named(f"{site.site_name}-registry-tls-csr")
+    assert site.master.address in csr.inputs.get("ipAddresses", []) + csr.inputs.get("dnsNames", [])
 
 
-def test_second_evaluation_registers_identical_inputs(stack):
-    name, first = stack
-    second = evaluate(name)
+def test_the_registry_is_exported_at_the_masters_address(stack):
+    name, evaluation = stack
+    site = site_config(name)
+    assert evaluation.exports["registry"] == f"{site.master.address}:{site.registry.port}"
 
-    def by_urn(evaluation: Evaluation):
-        return {r.urn: (r.inputs, sorted(r.dependencies), r.provider) for r in evaluation.resources}
 
-    assert len(first.resources) == len(by_urn(first)), "URNs are unique"
-    assert by_urn(first) == by_urn(second)
-    assert first.exports == second.exports
+def test_the_exported_registry_ca_is_the_sites_ca_certificate(stack):
+    name, evaluation = stack
+    ca = evaluation.named(f"{site_config(name).site_name}-ca-cert")
+    assert evaluation.exports["registryCaCert"] == ca.outputs["certPem"]
+
+
+# What the exports tell users and the standby of a site, from its config.
+EXPORTED = {
+    "version": lambda site: site.version,
+    "role": lambda site: site.role,
+    "networkMode": lambda site: site.network.mode,
+    "managerAddress": lambda site: site.master.address,
+    "nodes": lambda site: [
+        {"name": h.name, "address": h.address, "ramGb": h.ram_gb, "cpus": h.cpus} for h in site.workspace_hosts
+    ],
+}
+
+
+@pytest.mark.parametrize("key", EXPORTED)
+def test_an_export_describes_the_site(stack, key):
+    name, evaluation = stack
+    assert evaluation.exports[key] == EXPORTED[key](site_config(name))
+
+
+def test_the_exported_url_uses_https_when_the_site_does(stack):
+    name, evaluation = stack
+    scheme = evaluation.exports["url"].split("://", 1)[0]
+    assert scheme == ("https" if site_config(name).https else "http")
+
+
+def test_every_resource_has_a_urn_of_its_own(stack):
+    _, evaluation = stack
+    urns = [r.urn for r in evaluation.resources]
+    assert len(set(urns)) == len(urns)
 
 
 # --- topology --------------------------------------------------------------------------------
 
 
-def test_dev_is_bridge_mode_on_the_local_engine_without_touching_its_daemon():
-    evaluation = evaluate("dev")
-    networks = evaluation.of_type("docker:index/network:Network")
-    assert {n.inputs["driver"] for n in networks} == {"bridge"}
-    assert [p.inputs["host"] for p in evaluation.of_type(PROVIDER)] == ["unix:///var/run/docker.sock"]
-    local = [c.name for c in commands(evaluation)]
-    assert {c.type for c in commands(evaluation)} == {"command:local:Command"}, "no SSH in dev"
-    assert not [name for name in local if "daemon-config" in name or "swarm" in name or "registry-ca" in name], (
-        "a developer's own engine is not reconfigured"
-    )
+def test_dev_uses_bridge_networks_only():
+    assert {n.inputs["driver"] for n in shipped("dev").of_type(NETWORK)} == {"bridge"}
 
 
-def overlay_evaluation(node_names: list[str]) -> Evaluation:
+def test_dev_reaches_only_the_local_docker_socket():
+    assert [p.inputs["host"] for p in shipped("dev").of_type(PROVIDER)] == ["unix:///var/run/docker.sock"]
+
+
+def test_dev_runs_no_command_over_ssh():
+    assert {c.type for c in commands(shipped("dev"))} == {"command:local:Command"}
+
+
+def test_dev_leaves_the_developers_own_engine_unconfigured():
+    reconfiguring = ("daemon-config", "swarm", "registry-ca")
+    assert [c.name for c in commands(shipped("dev")) if any(kind in c.name for kind in reconfiguring)] == []
+
+
+def overlay_evaluation(node_names: list[str], **overrides) -> Evaluation:
     nodes = [
         {"name": n, "address": f"10.8.0.{i + 2}", "ssh": {"user": "root"}, "ramGb": 4, "cpus": 2}
         for i, n in enumerate(node_names)
@@ -235,74 +343,148 @@ def overlay_evaluation(node_names: list[str]) -> Evaluation:
             "codenvy-infra:network": {"mode": "overlay", "encrypted": True},
             "codenvy-infra:master": {"name": "boss", "address": "10.8.0.1", "ssh": {"user": "root"}},
             "codenvy-infra:nodes": nodes,
+            **overrides,
         },
     )
 
 
-def test_overlay_initialises_swarm_on_the_master_and_creates_an_attachable_encrypted_network():
-    evaluation = overlay_evaluation(["ws1", "ws2"])
-    init = [c for c in commands(evaluation) if c.name.endswith("-swarm-init")]
-    assert len(init) == 1 and "--advertise-addr" in init[0].inputs["create"]
-    assert init[0].inputs["connection"]["host"] == "10.8.0.1"
-    (overlay,) = [n for n in evaluation.of_type("docker:index/network:Network") if n.inputs["driver"] == "overlay"]
-    assert overlay.inputs["attachable"] is True
-    assert "encrypted" in overlay.inputs["options"]
-    assert init[0].urn in overlay.dependencies
+@functools.cache
+def two_node_overlay() -> Evaluation:
+    return overlay_evaluation(["ws1", "ws2"])
 
 
-def test_each_overlay_node_joins_through_its_own_connection_and_is_checked_from_the_manager():
-    evaluation = overlay_evaluation(["ws1", "ws2"])
-    for node, address in (("ws1", "10.8.0.2"), ("ws2", "10.8.0.3")):
-        join = evaluation.named(f"codenvy-ws-{node}-swarm-join")
-        assert join.inputs["connection"]["host"] == address
-        assert "MANAGER_ADDR=10.8.0.1" in join.inputs["create"] and "/swarm/join" in join.inputs["create"]
-        assert "swarm leave" in join.inputs["delete"]
-        membership = evaluation.named(f"codenvy-ws-{node}-membership")
-        assert membership.inputs["connection"]["host"] == "10.8.0.1"
-        assert "node inspect" in membership.inputs["create"]
-        assert "drain" in membership.inputs["delete"] and "node rm" in membership.inputs["delete"]
-        assert join.urn in membership.dependencies
+def overlay_network(evaluation: Evaluation):
+    (network,) = [n for n in evaluation.of_type(NETWORK) if n.inputs["driver"] == "overlay"]
+    return network
 
 
-def test_daemon_config_is_replaced_only_when_its_content_changes():
-    before = overlay_evaluation(["ws1"]).named("codenvy-ws-ws1-daemon-config")
-    same = overlay_evaluation(["ws1"]).named("codenvy-ws-ws1-daemon-config")
-    assert before.inputs["triggers"] == same.inputs["triggers"]
-    changed = evaluate(
-        "dev",
-        {
-            "codenvy-infra:network": {"mode": "overlay"},
-            "codenvy-infra:master": {"name": "boss", "address": "10.8.0.1", "ssh": {"user": "root"}},
-            "codenvy-infra:nodes": [{"name": "ws1", "address": "10.8.0.2", "ssh": {}, "ramGb": 4, "cpus": 2}],
-            "codenvy-infra:logs": {"maxSize": "20m"},
-        },
-    ).named("codenvy-ws-ws1-daemon-config")
-    assert before.inputs["triggers"] != changed.inputs["triggers"]
-    assert '"max-size": "20m"' in changed.inputs["create"]
+def test_overlay_initialises_one_swarm_advertised_at_the_master():
+    (init,) = [c for c in commands(two_node_overlay()) if c.name.endswith("-swarm-init")]
+    assert init.inputs["connection"]["host"] == "10.8.0.1"
+    assert script_parameters(script_of(init))["ADVERTISE_ADDR"] == "10.8.0.1"
+
+
+def test_the_overlay_network_is_attachable():
+    assert overlay_network(two_node_overlay()).inputs["attachable"] is True
+
+
+def test_the_overlay_network_is_encrypted_when_configured():
+    assert overlay_network(two_node_overlay()).inputs["options"] == {"encrypted": "true"}
+
+
+def test_the_overlay_network_is_created_once_the_swarm_exists():
+    (init,) = [c for c in commands(two_node_overlay()) if c.name.endswith("-swarm-init")]
+    assert init.urn in overlay_network(two_node_overlay()).dependencies
+
+
+NODE_ADDRESSES = [("ws1", "10.8.0.2"), ("ws2", "10.8.0.3")]
+
+
+@pytest.mark.parametrize(("node", "address"), NODE_ADDRESSES)
+def test_each_node_joins_through_its_own_connection(node, address):
+    assert two_node_overlay().named(f"codenvy-ws-{node}-swarm-join").inputs["connection"]["host"] == address
+
+
+@pytest.mark.parametrize(("node", "address"), NODE_ADDRESSES)
+def test_each_node_joins_the_swarm_of_the_master(node, address):
+    join = script_of(two_node_overlay().named(f"codenvy-ws-{node}-swarm-join"))
+    assert (template_of(join), script_parameters(join)["MANAGER_ADDR"]) == ("swarm_join", "10.8.0.1")
+
+
+@pytest.mark.parametrize(("node", "address"), NODE_ADDRESSES)
+def test_deleting_a_join_leaves_the_swarm(node, address):
+    assert template_of(script_of(two_node_overlay().named(f"codenvy-ws-{node}-swarm-join"), "delete")) == "swarm_leave"
+
+
+@pytest.mark.parametrize(("node", "address"), NODE_ADDRESSES)
+def test_each_nodes_membership_is_checked_on_the_manager(node, address):
+    membership = two_node_overlay().named(f"codenvy-ws-{node}-membership")
+    assert membership.inputs["connection"]["host"] == "10.8.0.1"
+    assert template_of(script_of(membership)) == "node_ready"
+
+
+@pytest.mark.parametrize(("node", "address"), NODE_ADDRESSES)
+def test_deleting_a_membership_removes_the_node_from_the_swarm(node, address):
+    membership = two_node_overlay().named(f"codenvy-ws-{node}-membership")
+    assert template_of(script_of(membership, "delete")) == "node_remove"
+
+
+@pytest.mark.parametrize(("node", "address"), NODE_ADDRESSES)
+def test_a_membership_is_checked_once_its_node_has_joined(node, address):
+    evaluation = two_node_overlay()
+    join = evaluation.named(f"codenvy-ws-{node}-swarm-join")
+    assert join.urn in evaluation.named(f"codenvy-ws-{node}-membership").dependencies
+
+
+def daemon_config(**overrides) -> dict:
+    return overlay_evaluation(["ws1"], **overrides).named("codenvy-ws-ws1-daemon-config").inputs
+
+
+def test_an_unchanged_daemon_config_keeps_its_trigger():
+    assert daemon_config()["triggers"] == daemon_config()["triggers"]
+
+
+def test_a_changed_daemon_config_changes_its_trigger():
+    assert daemon_config()["triggers"] != daemon_config(**{"codenvy-infra:logs": {"maxSize": "20m"}})["triggers"]
+
+
+def node_daemon_json(evaluation: Evaluation, node: str) -> dict:
+    return json.loads(script_parameters(script_of(evaluation.named(f"codenvy-ws-{node}-daemon-config")))["DAEMON_JSON"])
+
+
+def test_the_daemon_config_carries_the_configured_log_size():
+    evaluation = overlay_evaluation(["ws1"], **{"codenvy-infra:logs": {"maxSize": "20m"}})
+    assert node_daemon_json(evaluation, "ws1")["log-opts"]["max-size"] == "20m"
+
+
+def test_no_node_daemon_trusts_an_insecure_registry():
+    assert "insecure-registries" not in node_daemon_json(two_node_overlay(), "ws1")
 
 
 def test_nodes_trust_the_registry_ca_at_the_registry_address():
-    evaluation = overlay_evaluation(["ws1"])
-    trust = evaluation.named("codenvy-ws-ws1-registry-ca")
-    assert "TARGET=/etc/docker/certs.d/10.8.0.1:5000/ca.crt" in trust.inputs["create"]
-    assert "insecure" not in trust.inputs["create"]
+    params = script_parameters(script_of(two_node_overlay().named("codenvy-ws-ws1-registry-ca")))
+    assert params["TARGET"] == "/etc/docker/certs.d/10.8.0.1:5000/ca.crt"
+
+
+def test_nodes_trust_the_sites_own_ca():
+    evaluation = two_node_overlay()
+    params = script_parameters(script_of(evaluation.named("codenvy-ws-ws1-registry-ca")))
+    assert params["CONTENT"] == evaluation.named("codenvy-ca-cert").outputs["certPem"]
+
+
+def urn_inputs(evaluation: Evaluation) -> dict[str, dict]:
+    return {r.urn: r.inputs for r in evaluation.resources}
+
+
+@functools.cache
+def adding_a_node() -> tuple[dict[str, dict], dict[str, dict]]:
+    """Every resource's inputs by URN, before and after a third node is added."""
+    return urn_inputs(two_node_overlay()), urn_inputs(overlay_evaluation(["ws1", "ws2", "ws3"]))
+
+
+def test_adding_a_node_keeps_every_resource():
+    before, after = adding_a_node()
+    assert set(before) <= set(after)
 
 
 def test_adding_a_node_adds_only_that_nodes_resources():
-    before = {r.urn: r.inputs for r in overlay_evaluation(["ws1", "ws2"]).resources}
-    after = {r.urn: r.inputs for r in overlay_evaluation(["ws1", "ws2", "ws3"]).resources}
+    before, after = adding_a_node()
     added = set(after) - set(before)
-    assert set(before) <= set(after)
     assert added and all("codenvy-ws-ws3" in urn or "-ws3-docker" in urn for urn in added)
-    changed = {urn for urn in before if before[urn] != after[urn]}
-    assert changed == {u for u in before if u.endswith("::codenvy-master-workspace-nodes")}, "not the server"
+
+
+def test_adding_a_node_changes_only_the_servers_node_list():
+    before, after = adding_a_node()
+    changed = {urn.rsplit("::", 1)[-1] for urn in before if before[urn] != after[urn]}
+    assert changed == {"codenvy-master-workspace-nodes"}, "not the server"
 
 
 def test_removing_a_node_removes_only_that_nodes_resources():
     before = {r.urn for r in overlay_evaluation(["ws1", "ws2", "ws3"]).resources}
     after = {r.urn for r in overlay_evaluation(["ws1", "ws3"]).resources}
+    removed = before - after
     assert after <= before
-    assert all("ws2" in urn for urn in before - after)
+    assert removed and all("ws2" in urn for urn in removed)
 
 
 def test_no_node_waits_on_another_node():
@@ -333,13 +515,20 @@ def test_bad_config_fails_before_any_resource_is_registered(overrides, key):
     assert attempt.resources == []
 
 
-def test_ssh_private_key_from_secret_config_reaches_connections_as_a_secret():
-    evaluation = evaluate(
-        "sim", {"codenvy-infra:sshPrivateKey": "-----BEGIN KEY-----"}, secret_keys=("codenvy-infra:sshPrivateKey",)
-    )
-    for command in commands(evaluation):
-        assert command.inputs["connection"]["privateKey"] == "-----BEGIN KEY-----"
-        assert "connection" in command.secret_inputs
+@functools.cache
+def with_secret_ssh_key() -> Evaluation:
+    key = {"codenvy-infra:sshPrivateKey": "-----BEGIN KEY-----"}
+    return evaluate("sim", key, secret_keys=tuple(key))
+
+
+def test_the_ssh_private_key_from_secret_config_reaches_every_connection():
+    keys = {command.inputs["connection"]["privateKey"] for command in commands(with_secret_ssh_key())}
+    assert keys == {"-----BEGIN KEY-----"}
+
+
+def test_every_connection_holding_the_ssh_key_is_secret():
+    holding = [c for c in commands(with_secret_ssh_key()) if c.inputs["connection"].get("privateKey")]
+    assert holding and all("connection" in c.secret_inputs for c in holding)
 
 
 def critical_path(evaluation: Evaluation) -> int:

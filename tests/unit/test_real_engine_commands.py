@@ -16,10 +16,9 @@ import stat
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import pulumi_command
 import pytest
@@ -27,51 +26,35 @@ import yaml
 
 from components.config import ConfigError
 from components.deploy_gates import READ_STACK_OUTPUTS
+from components.host_access import COMMAND_INPUTS
 from components.resource_api import ApiError, ResourceApi, api_from_environment
-from components.script_templates import SCRIPTS_DIR, render_script
+from components.script_templates import render_script
 from tests.harness import (
     PROJECT_DIR,
     STACKS,
     Evaluation,
     FabricatingMocks,
-    RecordingMonitor,
     Registration,
     evaluate,
     full_stack_name,
+    primary_as_shipped,
     script_of,
+    script_parameters,
     site_config,
+    stack_file_config,
+    template_of,
 )
-from tests.loopback import script_parameters, serving
+from tests.loopback import serving
 
 COMMANDS = ("command:local:Command", "command:remote:Command")
 DEV = full_stack_name("dev")
 
 
-# --- evaluating with the options the engine receives -----------------------------------------------
+# --- evaluating with join tokens the manager gives -----------------------------------------------------
 
 
-@dataclass
-class Options:
-    """The resource options of one registration, as the engine receives them."""
-
-    delete_before_replace: bool
-    ignore_changes: tuple[str, ...]
-    retain_on_delete: bool
-    additional_secret_outputs: tuple[str, ...]
-    aliases: tuple[str, ...]
-
-
-@dataclass
-class Run:
-    evaluation: Evaluation
-    options: dict[str, Options] = field(default_factory=dict)
-
-    def of(self, name: str) -> tuple[Registration, Options]:
-        registration = self.evaluation.named(name)
-        return registration, self.options[registration.urn]
-
-    def commands(self) -> list[Registration]:
-        return [r for r in self.evaluation.resources if r.type in COMMANDS]
+def commands(evaluation: Evaluation) -> list[Registration]:
+    return [r for r in evaluation.resources if r.type in COMMANDS]
 
 
 def token_of(name: str) -> str:
@@ -88,62 +71,16 @@ class TokenMocks(FabricatingMocks):
         return resource_id, outputs
 
 
-def run(stack: str, overrides: dict | None = None, *, mocks=None, **kwargs) -> Run:
-    result = Run(Evaluation())
-
-    class OptionsMonitor(RecordingMonitor):
-        def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
-            response = super().RegisterResource(request)
-            aliases = [*request.aliasURNs, *(_alias_urn(request, spec) for spec in request.aliases)]
-            result.options[response.urn] = Options(
-                delete_before_replace=request.deleteBeforeReplace,
-                ignore_changes=tuple(request.ignoreChanges),
-                retain_on_delete=request.retainOnDelete,
-                additional_secret_outputs=tuple(request.additionalSecretOutputs),
-                aliases=tuple(aliases),
-            )
-            return response
-
-    if mocks is None and "stack_outputs" not in kwargs:
-        evaluate(stack, overrides, into=result.evaluation, monitor_class=OptionsMonitor, mocks=_token_mocks(stack))
-    else:
-        evaluate(stack, overrides, into=result.evaluation, monitor_class=OptionsMonitor, mocks=mocks, **kwargs)
-    return result
+def run(stack: str, overrides: dict | None = None, *, secret_keys: tuple[str, ...] = ()) -> Evaluation:
+    """`stack`'s file plus `overrides` under the token mocks, a standby reading its primary as shipped."""
+    mocks = TokenMocks(primary_as_shipped({**stack_file_config(stack), **(overrides or {})}))
+    return evaluate(stack, overrides, secret_keys=secret_keys, mocks=mocks)
 
 
 @functools.cache
-def shipped(stack: str) -> Run:
+def shipped(stack: str) -> Evaluation:
     """A shipped stack file as it is, evaluated once for the tests that only read it."""
     return run(stack)
-
-
-def _token_mocks(stack: str) -> TokenMocks:
-    dr = stack_file(stack).get("codenvy-infra:dr")
-    outputs = {dr["primaryStack"]: evaluate("dev").exports} if dr else {}
-    return TokenMocks(outputs)
-
-
-def _alias_urn(request, alias) -> str:
-    """An alias as `types::name`, the tail of the URN it names (spec fields default to the resource's own)."""
-    if alias.urn:
-        return alias.urn.split("::", 2)[-1]
-    spec = alias.spec
-    parent = spec.parentUrn or request.parent
-    parent_types = "" if spec.noParent or not parent else parent.split("::")[2] + "$"
-    return f"{parent_types}{spec.type or request.type}::{spec.name or request.name}"
-
-
-def stack_file(stack: str) -> dict[str, Any]:
-    return yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())["config"]
-
-
-def template_of(script: str) -> str:
-    """The name of the template a rendered script came from (its text after the parameter block)."""
-    for path in sorted(SCRIPTS_DIR.glob("*.sh")):
-        body = path.read_text().split("# params:", 1)[1].split("\n", 1)[1]
-        if script.endswith(body):
-            return path.stem
-    raise AssertionError("not a rendered template")
 
 
 def rerender(registration: Registration, key: str = "create", **changes: str) -> str:
@@ -211,9 +148,9 @@ esac
 """
 
 
-def firewall_on(host: FakeHost, stack_run: Run, node: str) -> tuple[str, str]:
+def firewall_on(host: FakeHost, evaluation: Evaluation, node: str) -> tuple[str, str]:
     """The program's firewall create and delete for `node`, with its state and boot ruleset under `host`."""
-    firewall = stack_run.evaluation.named(f"codenvy-ws-{node}-firewall")
+    firewall = evaluation.named(f"codenvy-ws-{node}-firewall")
     paths = {"state_dir": str(host.root / "etc-codenvy"), "nftables_conf": str(host.root / "nftables.conf")}
     host.fake("nft", FAKE_NFT)
     host.fake("systemctl", 'echo "$*" >> "$FAKE/systemctl.log"')
@@ -242,43 +179,73 @@ def test_a_second_firewall_run_on_a_persisted_host_changes_nothing(host):
     assert (host.root / "nftables.conf").read_text() == before
 
 
-def test_removing_the_firewall_takes_it_out_of_the_boot_ruleset(host):
+def firewall_removed(host: FakeHost) -> None:
     create, delete = firewall_on(host, shipped("sim"), "node2")
     host.run(create)
     result = host.run(delete)
     assert result.returncode == 0, result.stderr
+
+
+def test_removing_the_firewall_takes_it_out_of_the_boot_ruleset(host):
+    firewall_removed(host)
     assert "include" not in (host.root / "nftables.conf").read_text()
+
+
+def test_removing_the_firewall_unloads_it(host):
+    firewall_removed(host)
     assert not (host.root / "loaded.nft").exists()
 
 
 def test_firewall_persists_into_the_file_named_in_config():
     sim = run("sim", {"codenvy-infra:firewall": {"persistFile": "/etc/sysconfig/nftables.conf"}})
-    params = script_parameters(script_of(sim.evaluation.named("codenvy-ws-node2-firewall")))
+    params = script_parameters(script_of(sim.named("codenvy-ws-node2-firewall")))
     assert params["NFTABLES_CONF"] == "/etc/sysconfig/nftables.conf"
 
 
-def test_each_node_joins_with_the_token_the_manager_gives_when_the_node_is_added():
+WORKERS = ["node2", "node3"]
+
+
+@pytest.mark.parametrize("node", WORKERS)
+def test_each_nodes_join_token_is_read_on_the_manager(node):
+    reader = shipped("sim").named(f"codenvy-ws-{node}-join-token")
+    assert reader.inputs["connection"]["host"] == site_config("sim").master.address
+
+
+@pytest.mark.parametrize("node", WORKERS)
+def test_each_node_is_given_a_worker_token(node):
+    assert "join-token --quiet worker" in script_of(shipped("sim").named(f"codenvy-ws-{node}-join-token"))
+
+
+@pytest.mark.parametrize("node", WORKERS)
+def test_a_join_token_is_read_when_its_node_is_added(node):
+    # A node added later gets a reader of its own, run when it is added; no trigger re-runs an old one.
+    assert "triggers" not in shipped("sim").named(f"codenvy-ws-{node}-join-token").inputs
+
+
+@pytest.mark.parametrize("node", WORKERS)
+def test_each_node_joins_with_the_token_its_reader_gave(node):
+    join = shipped("sim").named(f"codenvy-ws-{node}-swarm-join")
+    assert join.inputs["stdin"] == token_of(f"codenvy-ws-{node}-join-token")
+
+
+@pytest.mark.parametrize("node", WORKERS)
+def test_a_join_waits_for_its_token(node):
     sim = shipped("sim")
-    site = site_config("sim")
-    for node in ("node2", "node3"):
-        reader = sim.evaluation.named(f"codenvy-ws-{node}-join-token")
-        assert reader.inputs["connection"]["host"] == site.master.address
-        assert "join-token --quiet worker" in script_of(reader)
-        assert "triggers" not in reader.inputs, "a node added later gets a reader of its own, run when it is added"
-        join = sim.evaluation.named(f"codenvy-ws-{node}-swarm-join")
-        assert join.inputs["stdin"] == token_of(reader.name)
-        assert reader.urn in join.dependencies
+    assert sim.named(f"codenvy-ws-{node}-join-token").urn in sim.named(f"codenvy-ws-{node}-swarm-join").dependencies
 
 
 def test_the_ready_check_runs_again_when_the_nodes_daemon_config_changes():
-    before, _ = shipped("sim").of("codenvy-ws-node2-ready")
-    after, _ = run("sim", {"codenvy-infra:logs": {"maxSize": "20m"}}).of("codenvy-ws-node2-ready")
+    before = shipped("sim").named("codenvy-ws-node2-ready")
+    after = run("sim", {"codenvy-infra:logs": {"maxSize": "20m"}}).named("codenvy-ws-node2-ready")
     assert before.inputs["triggers"] != after.inputs["triggers"]
-    assert "delete" not in before.inputs, "replacing a check undoes nothing"
+
+
+def test_replacing_the_ready_check_undoes_nothing():
+    assert "delete" not in shipped("sim").named("codenvy-ws-node2-ready").inputs
 
 
 def test_the_primary_registry_is_checked_again_when_the_version_changes():
-    check = shipped("dr").evaluation.named("codenvy-dr-dr-primary-registry")
+    check = shipped("dr").named("codenvy-dr-dr-primary-registry")
     assert check.inputs["triggers"] == [site_config("dr").version]
 
 
@@ -327,53 +294,63 @@ def type_chain(evaluation: Evaluation, registration: Registration) -> list[str]:
     return chain
 
 
-def inherited_alias_urns(stack_run: Run, registration: Registration) -> set[str]:
+def inherited_alias_urns(evaluation: Evaluation, registration: Registration) -> set[str]:
     """The URNs an ancestor's type alias gives a resource under it: the chain with that ancestor's former
     type (step_generator.go generateAliases multiplies the parent's aliases out to its children)."""
-    chain, found = type_chain(stack_run.evaluation, registration), set()
+    chain, found = type_chain(evaluation, registration), set()
     ancestor = registration
     for depth in range(len(chain) - 1, -1, -1):
-        options = stack_run.options.get(ancestor.urn)  # reads (a StackReference) register no options
-        for alias in options.aliases if options else ():
+        for alias in ancestor.options.aliases:
             types, _, name = alias.partition("::")
             if name == ancestor.name:
                 former = [*chain[:depth], types.split("$")[-1], *chain[depth + 1 :]]
                 found.add("$".join(former) + "::" + registration.name)
         if depth:
-            ancestor = stack_run.evaluation.by_urn(ancestor.parent)
+            ancestor = evaluation.by_urn(ancestor.parent)
     return found
 
 
 @pytest.mark.parametrize("stack", sorted(URNS_WITH_A_DELETE))
 def test_commands_with_a_delete_keep_their_urns_or_alias_them(stack):
-    stack_run = shipped(stack)
-    registered = {engine_urn(stack_run.evaluation, r) for r in stack_run.evaluation.resources}
-    aliased = {alias for options in stack_run.options.values() for alias in options.aliases}
-    aliased |= {urn for r in stack_run.evaluation.resources for urn in inherited_alias_urns(stack_run, r)}
+    evaluation = shipped(stack)
+    registered = {engine_urn(evaluation, r) for r in evaluation.resources}
+    aliased = {alias for r in evaluation.resources for alias in r.options.aliases}
+    aliased |= {urn for r in evaluation.resources for urn in inherited_alias_urns(evaluation, r)}
     missing = [urn for urn in URNS_WITH_A_DELETE[stack] if urn not in registered | aliased]
     assert not missing, f"moved without an alias: {missing}"
 
 
 def test_a_command_with_a_delete_is_deleted_before_it_is_replaced():
     sim = shipped("sim")
-    for command in sim.commands():
+    for command in commands(sim):
         if command.inputs.get("delete"):
-            assert sim.options[command.urn].delete_before_replace, command.name
+            assert command.options.delete_before_replace, command.name
 
 
 @functools.cache
-def renamed_node_run() -> Run:
-    nodes = stack_file("sim")["codenvy-infra:nodes"]
+def renamed_node_run() -> Evaluation:
+    nodes = stack_file_config("sim")["codenvy-infra:nodes"]
     return run("sim", {"codenvy-infra:nodes": [{**nodes[0], "name": "worker2"}, nodes[1]]})
 
 
-@pytest.mark.parametrize("kind", ["firewall", "swarm-join", "membership"])
+CLAIMING_KINDS = ["firewall", "swarm-join", "membership"]
+
+
+def owner(registration: Registration, key: str = "create") -> str:
+    return script_parameters(script_of(registration, key))["OWNER"]
+
+
+@pytest.mark.parametrize("kind", CLAIMING_KINDS)
 def test_a_renamed_nodes_resources_claim_the_host_under_their_own_names(kind):
-    old = shipped("sim").evaluation.named(f"codenvy-ws-node2-{kind}")
-    new = renamed_node_run().evaluation.named(f"codenvy-ws-worker2-{kind}")
-    old_owner = script_parameters(script_of(old, "delete"))["OWNER"]
-    assert script_parameters(script_of(new))["OWNER"] != old_owner
-    assert script_parameters(script_of(old))["OWNER"] == old_owner, "a delete acts only for its own create"
+    old = shipped("sim").named(f"codenvy-ws-node2-{kind}")
+    new = renamed_node_run().named(f"codenvy-ws-worker2-{kind}")
+    assert owner(new) != owner(old, "delete")
+
+
+@pytest.mark.parametrize("kind", CLAIMING_KINDS)
+def test_a_delete_acts_only_for_its_own_create(kind):
+    resource = shipped("sim").named(f"codenvy-ws-node2-{kind}")
+    assert owner(resource, "delete") == owner(resource)
 
 
 def test_an_old_firewall_delete_after_a_renamed_nodes_create_leaves_the_firewall(host):
@@ -408,8 +385,8 @@ esac
 
 def test_an_old_leave_after_a_renamed_nodes_join_keeps_the_host_in_the_swarm(host):
     host.fake("docker", FAKE_DOCKER)
-    old = shipped("sim").evaluation.named("codenvy-ws-node2-swarm-join")
-    new = renamed_node_run().evaluation.named("codenvy-ws-worker2-swarm-join")
+    old = shipped("sim").named("codenvy-ws-node2-swarm-join")
+    new = renamed_node_run().named("codenvy-ws-worker2-swarm-join")
     state = {"state_dir": str(host.root / "etc-codenvy")}
     (host.root / "swarm-state").write_text("active\n")
     joined = host.run(rerender(new, **state), MANAGER=site_config("sim").master.address)
@@ -421,8 +398,8 @@ def test_an_old_leave_after_a_renamed_nodes_join_keeps_the_host_in_the_swarm(hos
 
 def test_an_old_membership_delete_after_a_renamed_nodes_claim_leaves_the_node_in_the_swarm(host):
     host.fake("docker", FAKE_DOCKER)
-    old = shipped("sim").evaluation.named("codenvy-ws-node2-membership")
-    new = renamed_node_run().evaluation.named("codenvy-ws-worker2-membership")
+    old = shipped("sim").named("codenvy-ws-node2-membership")
+    new = renamed_node_run().named("codenvy-ws-worker2-membership")
     assert host.run(script_of(new)).returncode == 0
     result = host.run(script_of(old, "delete"))
     assert result.returncode == 0 and "left in the swarm" in result.stdout
@@ -431,7 +408,7 @@ def test_an_old_membership_delete_after_a_renamed_nodes_claim_leaves_the_node_in
 
 def test_a_membership_delete_removes_the_node_it_claimed(host):
     host.fake("docker", FAKE_DOCKER)
-    membership = shipped("sim").evaluation.named("codenvy-ws-node2-membership")
+    membership = shipped("sim").named("codenvy-ws-node2-membership")
     host.run(script_of(membership))
     result = host.run(script_of(membership, "delete"))
     assert result.returncode == 0 and "drained and removed" in result.stdout
@@ -449,15 +426,13 @@ SECRET_CONFIG = {
 
 
 @functools.cache
-def secret_run() -> tuple[Run, list[str]]:
+def secret_run() -> tuple[Evaluation, list[str]]:
     secrets = ("codenvy-infra:sshPrivateKey", "codenvy-infra:adminPassword")
-    sim = run("sim", SECRET_CONFIG, mocks=TokenMocks(), secret_keys=secrets)
+    sim = run("sim", SECRET_CONFIG, secret_keys=secrets)
     values = [SECRET_CONFIG[key] for key in secrets]
-    values += [
-        c.outputs["stdout"].strip() for c in sim.commands() if "stdout" in sim.options[c.urn].additional_secret_outputs
-    ]
-    values += [r.outputs["result"] for r in sim.evaluation.of_type("random:index/randomPassword:RandomPassword")]
-    values += [r.outputs["privateKeyPem"] for r in sim.evaluation.of_type("tls:index/privateKey:PrivateKey")]
+    values += [c.outputs["stdout"].strip() for c in commands(sim) if "stdout" in c.options.additional_secret_outputs]
+    values += [r.outputs["result"] for r in sim.of_type("random:index/randomPassword:RandomPassword")]
+    values += [r.outputs["privateKeyPem"] for r in sim.of_type("tls:index/privateKey:PrivateKey")]
     assert all(values), "every secret is known"
     return sim, values
 
@@ -466,7 +441,7 @@ def test_no_secret_is_in_the_text_of_any_command():
     """A failed command's error quotes its whole text, and the text is a process argument on the host."""
     sim, secrets = secret_run()
     assert len(secrets) > 4
-    for command in sim.commands():
+    for command in commands(sim):
         text = json.dumps({key: command.inputs.get(key) for key in ("create", "update", "delete", "triggers")})
         leaked = [secret for secret in secrets if secret in text]
         assert not leaked, f"{command.name} carries a secret in its command text"
@@ -474,7 +449,7 @@ def test_no_secret_is_in_the_text_of_any_command():
 
 def test_a_command_whose_stdout_is_secret_does_not_log_it():
     sim, _ = secret_run()
-    secret_stdout = [c for c in sim.commands() if "stdout" in sim.options[c.urn].additional_secret_outputs]
+    secret_stdout = [c for c in commands(sim) if "stdout" in c.options.additional_secret_outputs]
     assert {c.name for c in secret_stdout} >= {"codenvy-ws-node2-join-token", "codenvy-ws-node3-join-token"}
     for command in secret_stdout:
         assert command.inputs.get("logging") == "stderr", command.name
@@ -482,7 +457,7 @@ def test_a_command_whose_stdout_is_secret_does_not_log_it():
 
 def test_the_join_token_travels_as_a_secret_on_stdin():
     sim, _ = secret_run()
-    join = sim.evaluation.named("codenvy-ws-node2-swarm-join")
+    join = sim.named("codenvy-ws-node2-swarm-join")
     assert "stdin" in join.secret_inputs
     assert join.inputs["stdin"] == token_of("codenvy-ws-node2-join-token")
 
@@ -499,7 +474,7 @@ printf '%s' "${CURL_CODE:-200}"
 def join_on(host: FakeHost) -> tuple[str, str]:
     host.fake("docker", FAKE_DOCKER)
     host.fake("curl", FAKE_CURL)
-    join = shipped("sim").evaluation.named("codenvy-ws-node2-swarm-join")
+    join = shipped("sim").named("codenvy-ws-node2-swarm-join")
     return rerender(join, state_dir=str(host.root / "etc-codenvy")), "SWMTKN-1-0123456789abcdef-secret"
 
 
@@ -507,8 +482,12 @@ def test_the_join_gives_the_token_to_the_docker_api(host):
     script, token = join_on(host)
     result = host.run(script, stdin=token + "\n")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "node-xyz", "stdout is the node ID alone"
     assert json.loads((host.root / "curl-stdin").read_text())["JoinToken"] == token
+
+
+def test_the_join_prints_the_node_id_alone(host):
+    script, token = join_on(host)
+    assert host.run(script, stdin=token + "\n").stdout.strip() == "node-xyz"
 
 
 def test_no_process_of_the_join_gets_the_token_as_an_argument(host):
@@ -535,25 +514,42 @@ def test_a_failed_join_does_not_print_the_token(host):
 # --- 8: a dead node ------------------------------------------------------------------------------------
 
 
+LOST_ADDRESS = stack_file_config("sim")["codenvy-infra:nodes"][0]["address"]
+
+
 @functools.cache
-def lost_node_run() -> Run:
-    nodes = stack_file("sim")["codenvy-infra:nodes"]
+def lost_node_run() -> Evaluation:
+    nodes = stack_file_config("sim")["codenvy-infra:nodes"]
     return run("sim", {"codenvy-infra:nodes": [{**nodes[0], "lost": True}, nodes[1]]})
 
 
-@pytest.mark.parametrize("kind", ["daemon-config", "registry-ca", "firewall", "swarm-join"])
-def test_a_lost_nodes_resources_leave_the_state_without_contacting_it(kind):
+LOST_KINDS = ["daemon-config", "registry-ca", "firewall", "swarm-join"]
+
+
+@pytest.mark.parametrize("kind", LOST_KINDS)
+def test_a_lost_nodes_resources_leave_the_state_without_a_provider_delete(kind):
+    # Removed from the program later, each is dropped from the state without contacting the host.
+    assert lost_node_run().named(f"codenvy-ws-node2-{kind}").options.retain_on_delete
+
+
+@pytest.mark.parametrize("kind", LOST_KINDS)
+def test_a_lost_nodes_resources_ignore_every_input_that_would_run_something(kind):
+    ignored = set(lost_node_run().named(f"codenvy-ws-node2-{kind}").options.ignore_changes)
+    assert ignored >= {"create", "update", "delete", "connection", "triggers", "stdin"}
+
+
+@pytest.mark.parametrize("kind", LOST_KINDS)
+def test_a_lost_nodes_resource_that_never_existed_is_created_without_running_anything(kind):
+    assert "create" not in lost_node_run().named(f"codenvy-ws-node2-{kind}").inputs
+
+
+@pytest.mark.parametrize("kind", LOST_KINDS)
+def test_a_lost_nodes_resources_wait_for_the_managers_confirmation(kind):
     lost = lost_node_run()
-    command, options = lost.of(f"codenvy-ws-node2-{kind}")
-    assert options.retain_on_delete, "removed from the program later, it is dropped without a provider delete"
-    assert set(options.ignore_changes) >= {"create", "update", "delete", "connection", "triggers", "stdin"}
-    assert "create" not in command.inputs, "one that never existed is created without running anything"
-    assert lost.evaluation.named("codenvy-ws-node2-lost").urn in command.dependencies
+    assert lost.named("codenvy-ws-node2-lost").urn in lost.named(f"codenvy-ws-node2-{kind}").dependencies
 
 
 def test_command_inputs_the_lost_nodes_resources_ignore_are_all_of_them():
-    from components.host_access import COMMAND_INPUTS
-
     declared = set(inspect.signature(pulumi_command.remote.CommandArgs.__init__).parameters) - {"__self__"}
     camel = {"".join(part.title() if i else part for i, part in enumerate(name.split("_"))) for name in declared}
     assert camel == set(COMMAND_INPUTS)
@@ -561,27 +557,24 @@ def test_command_inputs_the_lost_nodes_resources_ignore_are_all_of_them():
 
 def test_the_manager_confirms_a_lost_node_before_it_is_forgotten():
     lost = lost_node_run()
-    check = lost.evaluation.named("codenvy-ws-node2-lost")
+    check = lost.named("codenvy-ws-node2-lost")
     assert check.inputs["connection"]["host"] == site_config("sim").master.address
-    assert script_parameters(script_of(check))["NODE_ADDR"] == stack_file("sim")["codenvy-infra:nodes"][0]["address"]
+    assert script_parameters(script_of(check))["NODE_ADDR"] == LOST_ADDRESS
 
 
 def test_a_lost_node_is_removed_from_the_swarm_by_the_manager():
-    names = {r.name for r in lost_node_run().evaluation.resources}
+    names = {r.name for r in lost_node_run().resources}
     assert "codenvy-ws-node2-membership" not in names, "its delete drains and removes the node on the manager"
     assert "codenvy-ws-node3-membership" in names
 
 
-LOST_ADDRESS = stack_file("sim")["codenvy-infra:nodes"][0]["address"]
-
-
 def test_a_lost_node_is_no_member_in_the_other_hosts_firewalls():
-    rules = script_parameters(script_of(lost_node_run().evaluation.named("codenvy-ws-node1-firewall")))["RULESET"]
+    rules = script_parameters(script_of(lost_node_run().named("codenvy-ws-node1-firewall")))["RULESET"]
     assert LOST_ADDRESS not in rules
 
 
 def test_a_lost_node_leaves_the_node_set():
-    assert LOST_ADDRESS not in [node["address"] for node in lost_node_run().evaluation.exports["nodes"]]
+    assert LOST_ADDRESS not in [node["address"] for node in lost_node_run().exports["nodes"]]
 
 
 @pytest.mark.parametrize(("state", "refused"), [("ready", True), ("down", False)])
@@ -589,7 +582,7 @@ def test_the_lost_check_refuses_a_node_that_is_ready(host, state, refused):
     host.fake("docker", FAKE_DOCKER)
     (host.root / "node-ids").write_text("id1\nid2\n")
     (host.root / "nodes").write_text(f"id1 10.77.0.11 ready\nid2 10.77.0.12 {state}\n")
-    check = lost_node_run().evaluation.named("codenvy-ws-node2-lost")
+    check = lost_node_run().named("codenvy-ws-node2-lost")
     result = host.run(script_of(check))
     assert (result.returncode == 1) is refused, result.stderr
     if refused:
@@ -597,7 +590,7 @@ def test_the_lost_check_refuses_a_node_that_is_ready(host, state, refused):
 
 
 def test_the_master_cannot_be_lost():
-    master = stack_file("sim")["codenvy-infra:master"]
+    master = stack_file_config("sim")["codenvy-infra:master"]
     with pytest.raises(ConfigError, match=r"codenvy-infra:master\.lost: the master cannot be marked lost"):
         evaluate("sim", {"codenvy-infra:master": {**master, "lost": True}})
 
@@ -716,8 +709,8 @@ def test_a_standby_reads_a_primary_whose_none_exports_are_absent():
 
 @pytest.mark.parametrize("stack", [*STACKS, "sim with limits and audit"])
 def test_no_command_asks_the_ssh_server_to_accept_variables(stack):
-    stack_run = secret_run()[0] if stack == "sim with limits and audit" else shipped(stack)
-    for command in stack_run.commands():
+    evaluation = secret_run()[0] if stack == "sim with limits and audit" else shipped(stack)
+    for command in commands(evaluation):
         assert command.inputs.get("addPreviousOutputInEnv") is False, command.name
         if command.type == "command:remote:Command":
             assert "environment" not in command.inputs, command.name
@@ -733,54 +726,57 @@ def test_no_command_asks_the_ssh_server_to_accept_variables(stack):
     ],
 )
 def test_ssh_options_the_commands_would_not_follow_are_refused(options, key):
-    master = stack_file("sim")["codenvy-infra:master"]
+    master = stack_file_config("sim")["codenvy-infra:master"]
     with pytest.raises(ConfigError) as caught:
         evaluate("sim", {"codenvy-infra:master": {**master, "ssh": {"options": options}}})
     message = str(caught.value)
     assert "codenvy-infra:master.ssh.options: " in message and f"set ssh.{key} instead" in message
 
 
-def with_key_file(tmp_path: Path) -> tuple[Run, Path]:
+def with_key_file(tmp_path: Path) -> tuple[Evaluation, Path]:
     key = tmp_path / "id_ed25519"
     key.write_text("-----BEGIN OPENSSH PRIVATE KEY----- file")
-    master = stack_file("sim")["codenvy-infra:master"]
+    master = stack_file_config("sim")["codenvy-infra:master"]
     return run("sim", {"codenvy-infra:master": {**master, "ssh": {**master["ssh"], "keyFile": str(key)}}}), key
 
 
-def test_a_key_file_is_the_secret_key_of_the_commands_connection(tmp_path):
+def test_a_key_file_is_the_key_of_the_commands_connection(tmp_path):
     sim, key = with_key_file(tmp_path)
-    init = sim.evaluation.named("codenvy-network-swarm-init")
-    assert init.inputs["connection"]["privateKey"] == key.read_text()
-    assert "connection" in init.secret_inputs
+    assert sim.named("codenvy-network-swarm-init").inputs["connection"]["privateKey"] == key.read_text()
+
+
+def test_a_connection_holding_a_key_file_is_secret(tmp_path):
+    sim, _ = with_key_file(tmp_path)
+    assert "connection" in sim.named("codenvy-network-swarm-init").secret_inputs
 
 
 def test_a_key_file_is_the_identity_of_the_docker_providers_ssh(tmp_path):
     sim, key = with_key_file(tmp_path)
-    provider = sim.evaluation.named("codenvy-node1-docker")
+    provider = sim.named("codenvy-node1-docker")
     # Provider configuration reaches the engine as JSON text.
     assert json.loads(provider.inputs["sshOpts"])[:2] == ["-i", str(key)]
 
 
 def test_a_missing_key_file_is_refused_naming_its_key(tmp_path):
-    master = stack_file("sim")["codenvy-infra:master"]
+    master = stack_file_config("sim")["codenvy-infra:master"]
     missing = str(tmp_path / "nope")
     with pytest.raises(ConfigError, match=r"codenvy-infra:master\.ssh\.keyFile: no file at"):
         evaluate("sim", {"codenvy-infra:master": {**master, "ssh": {**master["ssh"], "keyFile": missing}}})
 
 
 def test_a_host_key_is_pinned_on_the_commands_connection():
-    master = stack_file("sim")["codenvy-infra:master"]
+    master = stack_file_config("sim")["codenvy-infra:master"]
     host_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJb"
     sim = run("sim", {"codenvy-infra:master": {**master, "ssh": {**master["ssh"], "hostKey": host_key}}})
-    assert sim.evaluation.named("codenvy-network-swarm-init").inputs["connection"]["hostKey"] == host_key
+    assert sim.named("codenvy-network-swarm-init").inputs["connection"]["hostKey"] == host_key
 
 
 def transfer_tool(tmp_path: Path, **dr) -> Registration:
     overrides = {
-        "codenvy-infra:backup": {**stack_file("dr")["codenvy-infra:backup"], "toolsDirectory": str(tmp_path)},
-        "codenvy-infra:dr": {**stack_file("dr")["codenvy-infra:dr"], **dr},
+        "codenvy-infra:backup": {**stack_file_config("dr")["codenvy-infra:backup"], "toolsDirectory": str(tmp_path)},
+        "codenvy-infra:dr": {**stack_file_config("dr")["codenvy-infra:dr"], **dr},
     }
-    return run("dr", overrides).evaluation.named("codenvy-dr-dr-transfer-tool")
+    return run("dr", overrides).named("codenvy-dr-dr-transfer-tool")
 
 
 def test_promotion_removes_the_transfer_tool(tmp_path):
@@ -789,8 +785,8 @@ def test_promotion_removes_the_transfer_tool(tmp_path):
     assert installed.returncode == 0, installed.stderr
     path = tmp_path / "codenvy-transfer-codenvy-dr"
     assert path.exists()
-    promoted = run("dr", {"codenvy-infra:dr": {**stack_file("dr")["codenvy-infra:dr"], "promote": True}})
-    assert not [r for r in promoted.evaluation.resources if "transfer" in r.name], "so the engine deletes it"
+    promoted = run("dr", {"codenvy-infra:dr": {**stack_file_config("dr")["codenvy-infra:dr"], "promote": True}})
+    assert not [r for r in promoted.resources if "transfer" in r.name], "so the engine deletes it"
     removed = subprocess.run(shlex.split(tool.inputs["delete"]), capture_output=True, text=True, check=False)
     assert removed.returncode == 0, removed.stderr
     assert not path.exists()
@@ -808,12 +804,21 @@ def workflow(name: str) -> dict:
     return yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / f"{name}.yml").read_text())
 
 
-def test_the_up_workflow_converges_only_the_stacks_the_team_names():
-    job = workflow("up")["jobs"]["up"]
-    stacks = job["strategy"]["matrix"]["stack"]
+def up_job() -> dict:
+    return workflow("up")["jobs"]["up"]
+
+
+def test_the_up_workflow_converges_the_stacks_the_team_names():
+    stacks = up_job()["strategy"]["matrix"]["stack"]
     assert isinstance(stacks, str) and "vars.CONVERGE_STACKS" in stacks, "not a fixed list such as [dev, dr]"
-    assert "CONVERGE_STACKS" in job["if"], "nothing is converged until the team names stacks"
-    assert any("remote_hosts_only.py" in step.get("run", "") for step in job["steps"])
+
+
+def test_the_up_workflow_converges_nothing_until_the_team_names_stacks():
+    assert "CONVERGE_STACKS" in up_job()["if"]
+
+
+def test_the_up_workflow_checks_that_no_host_is_the_runner():
+    assert any("remote_hosts_only.py" in step.get("run", "") for step in up_job()["steps"])
 
 
 @pytest.mark.parametrize(("stack", "refused"), [("dev", True), ("dr", True), ("sim", False)])

@@ -11,7 +11,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
@@ -20,7 +20,7 @@ from components.load_balancer import HAPROXY_CERT_PATH, render_haproxy_cfg
 from tests import harness
 from tests.engine.docker_provider import MIB, container_state
 from tests.engine.rules import CONTAINER, Diff, diff, with_container_defaults
-from tests.harness import FabricatingMocks, evaluate, script_of, site_config, stack_file_config
+from tests.harness import FabricatingMocks, container_env, evaluate, script_of, site_config, stack_file_config
 
 NETWORK = "docker:index/network:Network"
 DEV = harness.full_stack_name("dev")
@@ -85,23 +85,6 @@ def containers(evaluation: harness.Evaluation) -> dict[str, harness.Registration
 
 def cold(promote: bool = False) -> harness.Evaluation:
     return evaluate("dr", {"codenvy-infra:dr": {"primaryStack": DEV, "standby": "cold", "promote": promote}})
-
-
-class OptionsMonitor(harness.RecordingMonitor):
-    """The recording monitor, also keeping each resource's ignoreChanges as the engine receives them."""
-
-    ignore_changes: ClassVar[dict[str, list[str]]] = {}
-
-    def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
-        OptionsMonitor.ignore_changes[request.name] = list(request.ignoreChanges)
-        return super().RegisterResource(request)
-
-
-@pytest.fixture
-def with_options(monkeypatch) -> dict[str, list[str]]:
-    OptionsMonitor.ignore_changes = {}
-    monkeypatch.setattr(harness, "RecordingMonitor", OptionsMonitor)
-    return OptionsMonitor.ignore_changes
 
 
 def overlay(encrypted: bool) -> harness.Evaluation:
@@ -171,14 +154,14 @@ def test_active_sites_containers_read_back_as_registered():
 # --- 3: an encrypted overlay ---------------------------------------------------------------------
 
 
-def test_encrypted_overlay_reads_back_without_a_difference(with_options):
+def test_encrypted_overlay_reads_back_without_a_difference():
     network = workspace_network(overlay(encrypted=True))
     state = {**network.inputs, "options": {**network.inputs["options"], VXLAN_OPTION: "4097"}}
     differing = {key for key in state if state[key] != network.inputs.get(key)}
     # Every network attribute is ForceNew (resource_docker_network.go), so any difference replaces the
     # network; the bridge drops ignored attributes from the diff (pulumi-terraform-bridge
     # pkg/tfshim/sdk-v2/instance_diff.go processIgnoreChanges).
-    assert differing - set(with_options[network.name]) == set()
+    assert differing - set(network.options.ignore_changes) == set()
 
 
 def test_turning_encryption_on_creates_a_network_beside_the_old_one():
@@ -187,15 +170,23 @@ def test_turning_encryption_on_creates_a_network_beside_the_old_one():
     plain, encrypted = workspace_network(overlay(encrypted=False)), workspace_network(overlay(encrypted=True))
     assert plain.urn != encrypted.urn, "a new resource, created with its own options"
     assert plain.inputs["name"] != encrypted.inputs["name"], "created before the old one goes: no name clash"
-    assert encrypted.inputs["options"] == {"encrypted": "true"} and not plain.inputs.get("options")
+
+
+def test_only_the_encrypted_overlay_asks_for_encryption():
+    plain, encrypted = workspace_network(overlay(encrypted=False)), workspace_network(overlay(encrypted=True))
+    assert not plain.inputs.get("options")
+    assert encrypted.inputs["options"] == {"encrypted": "true"}
 
 
 def test_the_server_joins_the_network_the_site_names():
     evaluation = overlay(encrypted=True)
     server = evaluation.named("codenvy-master-server").inputs
-    network_names = {n["name"] for n in server["networksAdvanced"]}
-    assert workspace_network(evaluation).inputs["name"] in network_names
-    env = dict(item.split("=", 1) for item in server["envs"])
+    assert workspace_network(evaluation).inputs["name"] in {n["name"] for n in server["networksAdvanced"]}
+
+
+def test_the_server_puts_workspaces_on_the_network_the_site_names():
+    evaluation = overlay(encrypted=True)
+    env = container_env(evaluation.named("codenvy-master-server"))
     assert env["CODENVY_MACHINE_DOCKER_NETWORK"] == workspace_network(evaluation).inputs["name"]
 
 

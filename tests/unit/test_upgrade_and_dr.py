@@ -3,17 +3,28 @@ stack's outputs supplied as the engine would read them."""
 
 from __future__ import annotations
 
+import functools
+import posixpath
 import re
 
 import pytest
 
 from components.config import ConfigError
 from components.versioning import UpgradeRefusedError, plan_upgrade, version_key
-from tests.harness import Evaluation, evaluate, full_stack_name, script_of, site_config
+from tests.harness import (
+    Evaluation,
+    evaluate,
+    full_stack_name,
+    script_of,
+    script_parameters,
+    site_config,
+    template_of,
+)
 
 DEV = full_stack_name("dev")
 DR = full_stack_name("dr")
 CONTAINER = "docker:index/container:Container"
+REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
 
 
 def dev_after(previous_version: str | None, **overrides) -> Evaluation:
@@ -26,6 +37,21 @@ def refused(stack: str, overrides: dict, outputs: dict) -> tuple[str, Evaluation
     with pytest.raises(ConfigError) as caught:
         evaluate(stack, overrides, stack_outputs=outputs, into=attempt)
     return str(caught.value), attempt
+
+
+def parameters(registration, key: str = "create") -> dict[str, str]:
+    return script_parameters(script_of(registration, key))
+
+
+def installed_parameters(tool) -> dict[str, str]:
+    """The parameters of the script an install Command puts on the host."""
+    return script_parameters(parameters(tool)["CONTENT"])
+
+
+def cron_words(entry: str) -> tuple[list[str], str]:
+    """A crontab line's five schedule fields and the command it runs."""
+    words = entry.split()
+    return words[:5], words[5]
 
 
 # --- versions ------------------------------------------------------------------------------------
@@ -45,10 +71,12 @@ def test_versions_order_as_releases_do(older, newer):
     assert version_key(older) < version_key(newer)
 
 
-def test_plan_names_install_same_and_upgrade():
-    assert plan_upgrade(None, "5.1.0").kind == "install"
-    assert plan_upgrade("5.1.0", "5.1.0").kind == "same"
-    assert plan_upgrade("5.0.0-M8", "5.1.0").kind == "upgrade"
+@pytest.mark.parametrize(
+    ("deployed", "target", "kind"),
+    [(None, "5.1.0", "install"), ("5.1.0", "5.1.0", "same"), ("5.0.0-M8", "5.1.0", "upgrade")],
+)
+def test_the_plan_names_what_a_deployment_does(deployed, target, kind):
+    assert plan_upgrade(deployed, target).kind == kind
 
 
 def test_downgrade_plan_is_refused_with_both_versions():
@@ -56,17 +84,39 @@ def test_downgrade_plan_is_refused_with_both_versions():
         plan_upgrade("5.1.0", "5.0.0")
 
 
-def test_downgrade_of_the_dev_stack_registers_nothing():
-    message, attempt = refused("dev", {"codenvy-infra:version": "5.21.0"}, {DEV: {"version": "5.22.0"}})
-    assert "codenvy-infra:version:" in message
-    assert "downgrade from 5.22.0 (deployed) to 5.21.0" in message
-    assert attempt.resources == []
+# Configurations the program refuses, each with the stack outputs it is checked against.
+REFUSED = {
+    "downgrade": ("dev", {"codenvy-infra:version": "5.21.0"}, {DEV: {"version": "5.22.0"}}),
+    "rename": ("dev", {"codenvy-infra:siteName": "renamed"}, {DEV: {"siteName": "codenvy"}}),
+    "major-jump": ("dev", {"codenvy-infra:version": "6.0.0"}, {DEV: {"version": "5.22.0"}}),
+    "unscheduled-backups": ("sim", {"codenvy-infra:backup": {"schedule": None}}, {}),
+}
+
+
+@functools.cache
+def refusal(case: str) -> tuple[str, Evaluation]:
+    return refused(*REFUSED[case])
+
+
+@pytest.mark.parametrize("case", REFUSED)
+def test_a_refused_config_registers_nothing(case):
+    assert refusal(case)[1].resources == []
+
+
+def test_a_downgrade_of_the_dev_stack_is_refused_naming_the_key():
+    assert refusal("downgrade")[0].startswith("codenvy-infra:version:")
+
+
+def test_a_downgrade_of_the_dev_stack_is_refused_with_both_versions():
+    assert "downgrade from 5.22.0 (deployed) to 5.21.0" in refusal("downgrade")[0]
 
 
 def test_renaming_a_deployed_site_is_refused_naming_the_key():
-    message, attempt = refused("dev", {"codenvy-infra:siteName": "renamed"}, {DEV: {"siteName": "codenvy"}})
-    assert message.startswith("codenvy-infra:siteName:") and "'codenvy'" in message
-    assert attempt.resources == []
+    assert refusal("rename")[0].startswith("codenvy-infra:siteName:")
+
+
+def test_renaming_a_deployed_site_is_refused_naming_the_deployed_name():
+    assert "'codenvy'" in refusal("rename")[0]
 
 
 def test_a_site_keeps_its_deployed_name_without_complaint():
@@ -78,10 +128,12 @@ def test_downgrade_between_milestones_is_refused():
     assert "downgrade from 5.0.0-M8 (deployed) to 5.0.0-M2" in message
 
 
-def test_incompatible_major_jump_is_refused_unless_allowed():
-    message, attempt = refused("dev", {"codenvy-infra:version": "6.0.0"}, {DEV: {"version": "5.22.0"}})
+def test_an_incompatible_major_jump_is_refused_naming_the_switch_that_allows_it():
+    message = refusal("major-jump")[0]
     assert "incompatible upgrade from 5.22.0 (deployed) to 6.0.0" in message and "allowMajor" in message
-    assert attempt.resources == []
+
+
+def test_an_allowed_major_jump_goes_ahead():
     allowed = dev_after("5.22.0", **{"codenvy-infra:version": "6.0.0", "codenvy-infra:upgrade": {"allowMajor": True}})
     assert allowed.exports["version"] == "6.0.0"
 
@@ -92,90 +144,176 @@ def test_same_version_gives_the_same_inputs_as_a_first_install():
     assert fresh == rerun
 
 
-def test_upgrade_backs_up_before_the_server_is_replaced():
-    evaluation = dev_after("5.21.0")
-    backup = evaluation.named("codenvy-master-pre-upgrade-backup")
-    server = evaluation.named("codenvy-master-server")
-    assert backup.urn in server.dependencies
-    assert evaluation.named("codenvy-master-postgres").urn in backup.dependencies
-    assert backup.inputs["triggers"] == ["5.22.0"], "a new version re-runs the backup"
-    assert "REASON=pre-upgrade" in backup.inputs["create"] and "TARGET_VERSION=5.22.0" in backup.inputs["create"]
-    assert "pg_dump -Fc" in backup.inputs["create"]
-    assert "codenvy/codenvy:5.22.0" in {
-        i.inputs["name"] for i in evaluation.of_type("docker:index/remoteImage:RemoteImage")
-    }
+@functools.cache
+def upgrade() -> Evaluation:
+    return dev_after("5.21.0")
 
 
-def test_skip_backup_upgrades_without_the_backup_and_warns(caplog):
+def test_the_pre_upgrade_backup_runs_before_the_server_is_replaced():
+    backup = upgrade().named("codenvy-master-pre-upgrade-backup")
+    assert backup.urn in upgrade().named("codenvy-master-server").dependencies
+
+
+def test_the_pre_upgrade_backup_waits_for_the_database():
+    postgres = upgrade().named("codenvy-master-postgres")
+    assert postgres.urn in upgrade().named("codenvy-master-pre-upgrade-backup").dependencies
+
+
+def test_a_new_version_runs_the_pre_upgrade_backup_again():
+    assert upgrade().named("codenvy-master-pre-upgrade-backup").inputs["triggers"] == ["5.22.0"]
+
+
+def test_the_pre_upgrade_backup_is_a_backup_for_the_target_version():
+    backup = upgrade().named("codenvy-master-pre-upgrade-backup")
+    params = parameters(backup)
+    assert (template_of(script_of(backup)), params["REASON"], params["TARGET_VERSION"]) == (
+        "backup",
+        "pre-upgrade",
+        "5.22.0",
+    )
+
+
+def test_the_pre_upgrade_backup_dumps_the_database_in_custom_format():
+    assert "pg_dump -Fc" in script_of(upgrade().named("codenvy-master-pre-upgrade-backup"))
+
+
+def test_an_upgrade_pulls_the_new_server_image():
+    assert "codenvy/codenvy:5.22.0" in {i.inputs["name"] for i in upgrade().of_type(REMOTE_IMAGE)}
+
+
+def test_skip_backup_upgrades_without_a_backup():
     evaluation = dev_after("5.21.0", **{"codenvy-infra:upgrade": {"skipBackup": True}})
     assert not [r for r in evaluation.resources if r.name.endswith("pre-upgrade-backup")]
+
+
+def test_skip_backup_warns_that_the_upgrade_has_no_backup(caplog):
+    dev_after("5.21.0", **{"codenvy-infra:upgrade": {"skipBackup": True}})
     assert any("without a backup" in record.getMessage() for record in caplog.records)
 
 
 # --- backups ---------------------------------------------------------------------------------------
 
 
-def test_non_dev_stacks_schedule_backups_with_retention():
-    evaluation = evaluate("sim")
+@functools.cache
+def sim() -> Evaluation:
+    return evaluate("sim")
+
+
+def test_backups_run_the_backup_tool_on_the_configured_schedule():
     site = site_config("sim")
-    schedule = evaluation.named("codenvy-backups-schedule")
-    assert f"ENTRY='{site.backup.schedule} {site.backup.tools_directory}/codenvy-backup-codenvy " in script_of(schedule)
-    assert "ENTRY=''" in script_of(schedule, "delete"), "removing the schedule removes the crontab line"
-    tool = evaluation.named("codenvy-backups-backup-tool")
-    assert f"KEEP={site.backup.keep}" in tool.inputs["create"] and "FILE_MODE=0755" in tool.inputs["create"]
-    assert tool.inputs["connection"]["host"] == site.master.address
+    schedule, command = cron_words(parameters(sim().named("codenvy-backups-schedule"))["ENTRY"])
+    assert (schedule, command) == (
+        site.backup.schedule.split(),
+        f"{site.backup.tools_directory}/codenvy-backup-codenvy",
+    )
+
+
+def test_removing_the_schedule_removes_its_crontab_line():
+    assert parameters(sim().named("codenvy-backups-schedule"), "delete")["ENTRY"] == ""
+
+
+def test_the_backup_tool_keeps_the_configured_number_of_archives():
+    keep = installed_parameters(sim().named("codenvy-backups-backup-tool"))["KEEP"]
+    assert int(keep) == site_config("sim").backup.keep
+
+
+def test_the_backup_tool_is_installed_executable():
+    assert parameters(sim().named("codenvy-backups-backup-tool"))["FILE_MODE"] == "0755"
+
+
+def test_the_backup_tool_is_installed_on_the_master():
+    tool = sim().named("codenvy-backups-backup-tool")
+    assert tool.inputs["connection"]["host"] == site_config("sim").master.address
 
 
 def test_backups_must_be_scheduled_outside_dev():
-    message, attempt = refused("sim", {"codenvy-infra:backup": {"schedule": None}}, {})
+    message = refusal("unscheduled-backups")[0]
     assert "codenvy-infra:backup.schedule: backups must be scheduled outside environment dev" in message
-    assert attempt.resources == []
 
 
-def test_restore_tool_is_installed_beside_the_backup_tool():
-    tool = evaluate("sim").named("codenvy-backups-restore-tool")
-    assert "pg_restore --single-transaction" in tool.inputs["create"]
-    assert "ANALYZE" in tool.inputs["create"]
+def test_the_restore_tool_is_installed_beside_the_backup_tool():
+    restore, backup = (parameters(sim().named(f"codenvy-backups-{kind}-tool")) for kind in ("restore", "backup"))
+    assert posixpath.dirname(restore["TARGET"]) == posixpath.dirname(backup["TARGET"])
+
+
+def test_the_restore_tool_restores_the_database_in_one_transaction():
+    assert "pg_restore --single-transaction" in parameters(sim().named("codenvy-backups-restore-tool"))["CONTENT"]
+
+
+def test_the_restore_tool_analyzes_the_restored_database():
+    assert "ANALYZE" in parameters(sim().named("codenvy-backups-restore-tool"))["CONTENT"]
 
 
 # --- disaster recovery -----------------------------------------------------------------------------
 
 
-def test_dr_stack_evaluates_against_the_dev_stacks_real_outputs():
-    dev = evaluate("dev")
-    standby = evaluate("dr")
-    assert standby.exports["version"] == dev.exports["version"]
-    assert [(n["ramGb"], n["cpus"]) for n in standby.exports["nodes"]] == [
-        (n["ramGb"], n["cpus"]) for n in dev.exports["nodes"]
-    ]
-    check = standby.named("codenvy-dr-dr-primary-registry")
-    assert f"REGISTRY={dev.exports['registry']}" in check.inputs["create"]
-    transfer = standby.named("codenvy-dr-dr-transfer-tool")
-    assert f"PRIMARY_ADDR={dev.exports['managerAddress']}" in transfer.inputs["create"]
-    assert "MODE=hot" in transfer.inputs["create"]
+@functools.cache
+def dev() -> Evaluation:
+    return evaluate("dev")
+
+
+@functools.cache
+def standby_of_dev(**dr) -> Evaluation:
+    """The dr stack (with `dr` settings over its file's) reading the dev stack's real outputs."""
+    overrides = {"codenvy-infra:dr": {"primaryStack": DEV, **dr}} if dr else {}
+    return evaluate("dr", overrides, stack_outputs={DEV: dev().exports})
+
+
+def test_the_standby_runs_the_primarys_version():
+    assert standby_of_dev().exports["version"] == dev().exports["version"]
+
+
+def test_the_standby_has_the_primarys_node_capacity():
+    def capacity(evaluation: Evaluation) -> list[tuple]:
+        return [(n["ramGb"], n["cpus"]) for n in evaluation.exports["nodes"]]
+
+    assert capacity(standby_of_dev()) == capacity(dev())
+
+
+def test_the_standby_checks_the_primarys_registry():
+    check = standby_of_dev().named("codenvy-dr-dr-primary-registry")
+    assert parameters(check)["REGISTRY"] == dev().exports["registry"]
+
+
+def test_the_transfer_fetches_from_the_primarys_manager():
+    transfer = installed_parameters(standby_of_dev().named("codenvy-dr-dr-transfer-tool"))
+    assert transfer["PRIMARY_ADDR"] == dev().exports["managerAddress"]
+
+
+def test_a_hot_standby_restores_each_transfer():
+    assert installed_parameters(standby_of_dev().named("codenvy-dr-dr-transfer-tool"))["MODE"] == "hot"
 
 
 def primary_outputs(**changes) -> dict:
-    return {DEV: {**evaluate("dev").exports, **changes}}
+    return {DEV: {**dev().exports, **changes}}
 
 
-@pytest.mark.parametrize(
-    ("changes", "expected"),
-    [
-        ({"version": "5.23.0"}, "version: standby 5.22.0, primary 5.23.0"),
-        (
-            {"nodes": [{"name": "a", "address": "10.0.0.2", "ramGb": 8, "cpus": 2}] * 2},
-            "workspace nodes: standby has 1, primary has 2",
-        ),
-        ({"nodes": [{"name": "a", "address": "10.0.0.2", "ramGb": 16, "cpus": 2}]}, "node capacity"),
-        ({"licensePresent": True}, "licence: the primary has one"),
-    ],
-)
-def test_standby_that_differs_from_its_primary_is_refused_before_any_change(changes, expected):
-    message, attempt = refused("dr", {}, primary_outputs(**changes))
+PARITY = {
+    "version": ({"version": "5.23.0"}, "version: standby 5.22.0, primary 5.23.0"),
+    "node-count": (
+        {"nodes": [{"name": "a", "address": "10.0.0.2", "ramGb": 8, "cpus": 2}] * 2},
+        "workspace nodes: standby has 1, primary has 2",
+    ),
+    "node-capacity": ({"nodes": [{"name": "a", "address": "10.0.0.2", "ramGb": 16, "cpus": 2}]}, "node capacity"),
+    "licence": ({"licensePresent": True}, "licence: the primary has one"),
+}
+
+
+@functools.cache
+def parity_refusal(case: str) -> tuple[str, Evaluation]:
+    return refused("dr", {}, primary_outputs(**PARITY[case][0]))
+
+
+@pytest.mark.parametrize("case", PARITY)
+def test_a_standby_that_differs_from_its_primary_is_refused_naming_the_difference(case):
+    message, _ = parity_refusal(case)
     assert "codenvy-infra:dr.primaryStack:" in message and DEV in message
-    assert expected in message
-    assert attempt.resources == []
+    assert PARITY[case][1] in message
+
+
+@pytest.mark.parametrize("case", PARITY)
+def test_a_standby_that_differs_from_its_primary_registers_nothing(case):
+    assert parity_refusal(case)[1].resources == []
 
 
 def test_standby_of_an_undeployed_primary_says_so():
@@ -195,39 +333,66 @@ def containers_started(evaluation: Evaluation) -> set[bool]:
     return {c.inputs["start"] for c in evaluation.of_type(CONTAINER)}
 
 
-def test_hot_standby_runs_its_services_and_does_not_claim_dns():
-    evaluation = evaluate("dr")
-    assert containers_started(evaluation) == {True}
-    assert evaluation.exports["active"] is False and evaluation.exports["dnsRecord"] is None
-    assert evaluation.exports["standby"] == "hot"
+def test_a_hot_standby_runs_its_services():
+    assert containers_started(standby_of_dev()) == {True}
 
 
-def test_cold_standby_creates_containers_stopped_and_stages_backups():
-    evaluation = evaluate("dr", {"codenvy-infra:dr": {"primaryStack": DEV, "standby": "cold"}})
-    assert containers_started(evaluation) == {False}
-    assert "MODE=cold" in evaluation.named("codenvy-dr-dr-transfer-tool").inputs["create"]
-    assert evaluation.named("codenvy-dr-dr-transfer-schedule").inputs["create"].count("30 2 * * *") == 1
+def test_a_hot_standby_reports_itself_an_inactive_hot_standby():
+    exports = standby_of_dev().exports
+    assert (exports["active"], exports["standby"]) == (False, "hot")
 
 
-def test_promote_starts_services_stops_the_transfer_and_claims_dns():
-    promoted = evaluate("dr", {"codenvy-infra:dr": {"primaryStack": DEV, "standby": "cold", "promote": True}})
-    assert containers_started(promoted) == {True}
-    assert not [r for r in promoted.resources if "transfer" in r.name]
+def test_a_hot_standby_does_not_claim_dns():
+    assert standby_of_dev().exports["dnsRecord"] is None
+
+
+def test_a_cold_standby_creates_its_containers_stopped():
+    assert containers_started(standby_of_dev(standby="cold")) == {False}
+
+
+def test_a_cold_standby_stages_transfers_without_restoring_them():
+    transfer = installed_parameters(standby_of_dev(standby="cold").named("codenvy-dr-dr-transfer-tool"))
+    assert transfer["MODE"] == "cold"
+
+
+def test_the_transfer_runs_nightly_by_default():
+    evaluation = standby_of_dev(standby="cold")
+    schedule, command = cron_words(parameters(evaluation.named("codenvy-dr-dr-transfer-schedule"))["ENTRY"])
+    tool = parameters(evaluation.named("codenvy-dr-dr-transfer-tool"))["TARGET"]
+    assert (schedule, command) == (["30", "2", "*", "*", "*"], tool)
+
+
+def promoted() -> Evaluation:
+    return standby_of_dev(standby="cold", promote=True)
+
+
+def test_promotion_starts_every_service():
+    assert containers_started(promoted()) == {True}
+
+
+def test_promotion_stops_the_transfer():
+    assert not [r for r in promoted().resources if "transfer" in r.name]
+
+
+def test_a_promoted_standby_reports_itself_the_active_site():
+    exports = promoted().exports
+    assert (exports["active"], exports["standby"]) == (True, None)
+
+
+def test_a_promoted_standby_claims_dns():
     site = site_config("dr")
-    assert promoted.exports["active"] is True and promoted.exports["standby"] is None
-    assert promoted.exports["dnsRecord"] == {"name": site.hostname, "type": "A", "value": site.master.address}
+    assert promoted().exports["dnsRecord"] == {"name": site.hostname, "type": "A", "value": site.master.address}
 
 
-def promotion_restore(evaluation: Evaluation) -> list[str]:
-    return [script_of(r) for r in evaluation.resources if r.name.endswith("-promotion-restore")]
+def promotion_restore(evaluation: Evaluation) -> list[dict[str, str]]:
+    return [parameters(r) for r in evaluation.resources if r.name.endswith("-promotion-restore")]
 
 
 def test_promoting_a_cold_standby_restores_its_newest_staged_archive():
-    promoted = evaluate("dr", {"codenvy-infra:dr": {"primaryStack": DEV, "standby": "cold", "promote": True}})
-    (script,) = promotion_restore(promoted)
+    (params,) = promotion_restore(promoted())
     site = site_config("dr")
-    assert f"INCOMING_DIR={site.backup.directory}/incoming" in script.splitlines()
-    assert f"RESTORE_TOOL={site.backup.tools_directory}/codenvy-restore-{site.site_name}" in script.splitlines()
+    assert params["INCOMING_DIR"] == f"{site.backup.directory}/incoming"
+    assert params["RESTORE_TOOL"] == f"{site.backup.tools_directory}/codenvy-restore-{site.site_name}"
 
 
 @pytest.mark.parametrize(
@@ -235,12 +400,18 @@ def test_promoting_a_cold_standby_restores_its_newest_staged_archive():
 )
 def test_only_a_promoted_cold_standby_restores_at_promotion(dr):
     # A hot standby restored every transfer already; an unpromoted one keeps its archives staged.
-    assert promotion_restore(evaluate("dr", {"codenvy-infra:dr": {"primaryStack": DEV, **dr}})) == []
+    assert promotion_restore(standby_of_dev(**dr)) == []
 
 
-def test_primary_claims_dns_and_a_primary_cannot_have_a_dr_section():
-    assert evaluate("dev").exports["dnsRecord"]["name"] == site_config("dev").hostname
+def test_a_primary_claims_dns():
+    assert dev().exports["dnsRecord"]["name"] == site_config("dev").hostname
+
+
+def test_a_primary_cannot_have_a_dr_section():
     message, _ = refused("dev", {"codenvy-infra:dr": {"primaryStack": DR}}, {})
     assert "codenvy-infra:dr: only a standby site has a dr section" in message
+
+
+def test_a_standby_needs_a_primary_stack():
     message, _ = refused("dev", {"codenvy-infra:role": "standby"}, {})
     assert "codenvy-infra:dr: a standby site needs dr.primaryStack" in message

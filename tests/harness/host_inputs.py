@@ -1,0 +1,54 @@
+"""What a registration hands a host, read back as the host reads it: a Command's script, the parameters
+that script assigns, the template it came from, a container's environment."""
+
+from __future__ import annotations
+
+import io
+import shlex
+
+from tests.harness.records import Registration
+from tests.harness.stacks import PROJECT_DIR
+
+TEMPLATES_DIR = PROJECT_DIR / "components" / "scripts"
+# Rendered scripts assign their parameters right after this line and declare their names on the next.
+PARAMETERS_START = "set -euo pipefail\n"
+DECLARATION = "#"  # the comment `# params: NAME …` that ends the assignments
+
+
+def script_of(registration: Registration, key: str = "create") -> str:
+    """The script a Command runs, out of its `bash -c '…'` wrapper."""
+    argv = shlex.split(registration.inputs[key])
+    assert argv[:2] == ["bash", "-c"], argv[:2]
+    return argv[2]
+
+
+def script_parameters(script: str) -> dict[str, str]:
+    """The values a rendered script assigns to its declared parameters, split into words as bash splits
+    them, so a test compares values whatever quoting the renderer chose. A value may hold a whole script
+    (an installed tool), so the block ends at the first word outside quotes that starts the declaration."""
+    text = io.StringIO(script.split(PARAMETERS_START, 1)[1])
+    words = shlex.shlex(text, posix=True)
+    words.whitespace_split, words.commenters = True, ""
+    values = {}
+    for word in iter(words.get_token, DECLARATION):
+        assert word is not None, "not a rendered script: no parameter declaration"
+        name, is_assignment, value = word.partition("=")
+        assert is_assignment, f"{word!r} is no assignment"
+        values[name] = value
+    declared = text.read().split("\n", 1)[0].split()
+    assert declared[0] == "params:" and sorted(declared[1:]) == sorted(values), "assigned and declared differ"
+    return values
+
+
+def template_of(script: str) -> str:
+    """The name of the template a rendered script came from (its text after the parameter block)."""
+    for path in sorted(TEMPLATES_DIR.glob("*.sh")):
+        body = path.read_text().split("# params:", 1)[1].split("\n", 1)[1]
+        if script.endswith(body):
+            return path.stem
+    raise AssertionError("not a rendered template")
+
+
+def container_env(registration: Registration) -> dict[str, str]:
+    """A container's environment, from the `NAME=value` items the provider passes to the daemon."""
+    return dict(item.split("=", 1) for item in registration.inputs["envs"])
