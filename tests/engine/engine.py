@@ -189,7 +189,7 @@ class Engine:
         try:
             common = {"mocks": run.mocks, "monitor_class": run.monitor_class, "into": evaluation, "preview": preview}
             if self.program is None:
-                evaluate(self.stack_file, dict(overrides), stack_outputs={}, stack_name=self.stack, **common, **options)
+                evaluate(self.stack_file, dict(overrides), stack_name=self.stack, **common, **options)
             else:
                 run_under_mocks(self.program, stack=self.stack, config=overrides, **common)
         except Exception as error:

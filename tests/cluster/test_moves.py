@@ -1,0 +1,126 @@
+"""Moving code moves no resource: the sim site deployed by the program as it was released before the
+restructuring (components renamed, split and given settings models of their own), then `up` with the
+program as it is now. The engine matches every old URN through the aliases the moved components carry;
+without them it would create the new URNs and delete the old ones, which for a Command with a delete
+script means undoing the host's firewall or swarm membership."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import runpy
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.cluster.sim import lane_engine
+from tests.engine.engine import Backend, Engine, Result
+from tests.harness import PROJECT_DIR
+
+# The sim stack's three hosts.
+LANE_NODES = 3
+# The last release before the restructuring: what users have deployed.
+RELEASED = "8f07f1c"
+# What the restructuring changed on purpose, so the next `up` re-runs it in place: the backup and restore
+# tools take the database and data paths as parameters, and the swarm scripts declare the role the policy
+# pack counts.
+UPDATED_ON_PURPOSE = {
+    "codenvy-backups-backup-tool",
+    "codenvy-backups-restore-tool",
+    "codenvy-master-pre-upgrade-backup",
+    "codenvy-network-swarm-init",
+    "codenvy-ws-node2-swarm-join",
+    "codenvy-ws-node3-swarm-join",
+}
+
+
+def released_tree(destination: Path) -> Path:
+    """The project at RELEASED, from this clone's history."""
+    try:
+        archive = subprocess.run(
+            ["git", "-C", str(PROJECT_DIR), "archive", "--format=tar", RELEASED],
+            capture_output=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError) as error:
+        pytest.fail(f"the lane needs git history back to {RELEASED} (a clone, not an export): {error}")
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(destination, filter="data")
+    return destination
+
+
+@contextlib.contextmanager
+def released_components(tree: Path):
+    """The released `components` package in place of the current one, which this process has imported, for
+    a whole run: the SDK still resolves the program's annotations and callbacks after its body returns."""
+
+    def ours(name: str) -> bool:
+        return name == "components" or name.startswith("components.")
+
+    current = {name: module for name, module in sys.modules.items() if ours(name)}
+    for name in current:
+        del sys.modules[name]
+    sys.path.insert(0, str(tree))
+    try:
+        yield lambda: runpy.run_path(str(tree / "__main__.py"), run_name="__main__")
+    finally:
+        sys.path.remove(str(tree))
+        for name in [name for name in sys.modules if ours(name)]:
+            del sys.modules[name]
+        sys.modules.update(current)
+
+
+@pytest.fixture(scope="module")
+def engine(cluster, ssh_agent) -> Engine:
+    return lane_engine("sim", cluster, Backend(), ssh_agent)
+
+
+@pytest.fixture(scope="module")
+def released_up(engine, tmp_path_factory) -> Result:
+    tree = released_tree(tmp_path_factory.mktemp("released"))
+    config = yaml.safe_load((tree / "Pulumi.sim.yaml").read_text())["config"]
+    with released_components(tree) as program:
+        engine.program = program
+        try:
+            return engine.up(config)
+        finally:
+            engine.program = None
+
+
+@pytest.fixture(scope="module")
+def current_up(engine, released_up) -> Result:
+    return engine.up()
+
+
+def names(steps, *kinds: str) -> set[str]:
+    return {step.urn.rsplit("::", 1)[-1] for step in steps if step.kind in kinds}
+
+
+def test_the_released_program_converges_the_site(released_up):
+    assert names(released_up.steps, "create") and not names(released_up.steps, "replace", "delete")
+
+
+def test_the_current_program_creates_only_the_new_components(current_up):
+    """A component has no provider: its create makes nothing anywhere, only a node in the state's tree."""
+    created = {step.type for step in current_up.steps if step.kind == "create"}
+    assert created == {"codenvy:infra:AppServer", "codenvy:infra:LoadBalancer"}
+
+
+def test_the_current_program_replaces_nothing(current_up):
+    assert names(current_up.steps, "replace", "delete-replaced") == set()
+
+
+def test_the_current_program_deletes_nothing(current_up):
+    assert names(current_up.steps, "delete") == set()
+
+
+def test_only_what_changed_on_purpose_is_updated(current_up):
+    assert names(current_up.steps, "update") == UPDATED_ON_PURPOSE
+
+
+def test_a_second_up_changes_nothing(engine, current_up):
+    assert engine.up().diff() == []
