@@ -5,13 +5,13 @@ resource is registered."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 from pydantic import TypeAdapter, ValidationError
 
-from components.config import DnsLabel, GateError, Ipv4Host, SafePath, SemVer, SiteConfig, config_key
+from components.config import DnsLabel, GateError, Ipv4Host, Port, SafePath, SemVer, SiteConfig, config_key
 from components.versioning import UpgradePlan, UpgradeRefusedError, plan_upgrade
 
 # The engine's builtin provider answers this invoke with a stack's last outputs, `{name, outputs,
@@ -39,6 +39,12 @@ class PrimarySite:
     backup_directory: str
     nodes: tuple[tuple[float, int], ...]
     license_present: bool
+    # What a streaming standby needs: the masters the primary streams to, the port its PostgreSQL is
+    # published on, the replication role's password (a secret output), and the site CA its TLS chains to.
+    standby_addresses: tuple[str, ...] = ()
+    postgres_port: int | None = None
+    replication_password: str | None = field(default=None, repr=False)
+    ca_cert: str | None = field(default=None, repr=False)
 
     @classmethod
     def from_outputs(cls, stack: str, outputs: Mapping[str, Any]) -> PrimarySite:
@@ -69,7 +75,23 @@ class PrimarySite:
             backup_directory=checked["backupDirectory"],
             nodes=capacities(outputs["nodes"]),
             license_present=bool(outputs.get("licensePresent", False)),
+            standby_addresses=tuple(
+                _checked_output(stack, "replicationStandbys", Ipv4Host, address)
+                for address in outputs.get("replicationStandbys") or ()
+            ),
+            postgres_port=_port_output(stack, outputs.get("postgresPort")),
+            replication_password=outputs.get("replicationPassword"),
+            ca_cert=outputs.get("registryCaCert"),
         )
+
+
+def _port_output(stack: str, value: Any) -> int | None:
+    """Stack outputs carry numbers as floats (a protobuf Struct's only number type): 5432.0 is port 5432."""
+    if value is None:
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return _checked_output(stack, "postgresPort", Port, value)
 
 
 def _checked_output(stack: str, name: str, kind: Any, value: Any) -> Any:
@@ -158,4 +180,17 @@ def establish(site: SiteConfig, read_outputs: OutputsReader = read_stack_outputs
         if problems:
             details = "\n".join(f"  - {problem}" for problem in problems)
             raise GateError(PRIMARY_STACK_KEY, f"this standby does not match the primary {primary.stack}:\n{details}")
+        _streams_from(site, primary)
     return Deployment(site=site, upgrade=upgrade, primary=primary)
+
+
+def _streams_from(site: SiteConfig, primary: PrimarySite) -> None:
+    """A streaming standby needs its primary to stream to it: listed there, and deployed since."""
+    if not site.streams_from_primary or site.master.address in primary.standby_addresses:
+        return
+    raise GateError(
+        ("dr", "replication"),
+        f"this standby streams from {primary.stack}, which does not list its master {site.master.address} in "
+        "replication.standbyAddresses: add it there and run `pulumi up` on the primary first (or set "
+        "dr.replication: archive)",
+    )

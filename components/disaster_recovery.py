@@ -2,28 +2,59 @@
 
 from __future__ import annotations
 
+import shlex
+
 import pulumi
+import pulumi_command as command
 
 from components.backups import BackupSettings
-from components.config import DrConfig, Settings, SiteConfig
+from components.config import DrConfig, HostConfig, Settings, SiteConfig
+from components.database_replication import CONF_DIR, REPLICATION_ROLE, slot_name
 from components.deploy_gates import PrimarySite
 from components.host_access import HostAccess
 from components.host_tools import install_tool, schedule_tool
+from components.master_layout import DATABASE_USER
 from components.script_templates import render_script
+
+# A file sync older than this is reported as broken replication (the schedule runs every minute by default).
+FILES_STALE_S = 600
 
 
 class DisasterRecoverySettings(Settings):
     config: DrConfig
     backups: BackupSettings
+    master_address: str
 
     @classmethod
     def of(cls, site: SiteConfig) -> DisasterRecoverySettings:
         assert site.dr is not None, "only a standby has disaster recovery"
-        return cls(config=site.dr, backups=BackupSettings.of(site))
+        return cls(config=site.dr, backups=BackupSettings.of(site), master_address=site.master.address)
 
     @property
     def incoming_directory(self) -> str:
         return self.backups.config.incoming_directory
+
+    @property
+    def files_state(self) -> str:
+        """Where the file sync records its last run (what the status tool reads the files' lag from)."""
+        return f"{self.backups.config.directory}/file-sync.state"
+
+
+def render_status(settings: DisasterRecoverySettings, primary: PrimarySite) -> str:
+    """The replication status tool of a streaming standby (codenvy-replication-<site>)."""
+    return render_script(
+        "replication_status",
+        conf_dir=CONF_DIR,
+        container=settings.backups.data.postgres_container,
+        database_user=DATABASE_USER,
+        files_stale_s=str(FILES_STALE_S),
+        primary_addr=primary.manager_address,
+        primary_port=str(primary.postgres_port),
+        role=REPLICATION_ROLE,
+        site_name=settings.backups.site_name,
+        slot=slot_name(settings.master_address),
+        state_file=settings.files_state,
+    )
 
 
 def render_transfer(settings: DisasterRecoverySettings, primary: PrimarySite) -> str:
@@ -31,16 +62,21 @@ def render_transfer(settings: DisasterRecoverySettings, primary: PrimarySite) ->
     dr = settings.config
     return render_script(
         "transfer",
+        fs_volume=f"{settings.backups.site_name}-fs",
         incoming_dir=settings.incoming_directory,
         key_file=dr.ssh_key_file,
-        mode=dr.standby,
+        # A hot standby without streaming restores each archive; otherwise it is staged (a replica cannot
+        # take a restore, a cold standby's database is stopped).
+        mode="restore" if dr.standby == "hot" and not dr.streams else "stage",
         primary_addr=primary.manager_address,
         primary_backup_dir=primary.backup_directory,
+        primary_fs_volume=f"{primary.site_name}-fs",
         primary_host_key=dr.primary_ssh.host_key or "",
         primary_port=str(dr.primary_ssh.port),
         primary_site=primary.site_name,
         primary_user=dr.primary_ssh.user,
         restore_tool=settings.backups.toolbox.path("restore"),
+        state_file=settings.files_state,
     )
 
 
@@ -87,13 +123,28 @@ class DisasterRecovery(pulumi.ComponentResource):
         master: HostAccess,
         depends_on: list[pulumi.Resource],
     ) -> None:
-        toolbox = settings.backups.toolbox
+        toolbox, dr = settings.backups.toolbox, settings.config
         script = render_transfer(settings, primary)
         tool = install_tool(master, f"{name}-transfer-tool", toolbox, "transfer", script, self, depends_on)
-        schedule = settings.config.transfer_schedule
-        if schedule is not None:
+        if dr.transfer_schedule is not None:
             log_file = f"{settings.incoming_directory}.log"
+            schedule = dr.transfer_schedule
             schedule_tool(master, f"{name}-transfer-schedule", toolbox, "transfer", schedule, log_file, self, [tool])
+        if dr.streams:
+            log_file = f"{settings.files_state}.log"
+            schedule = dr.file_sync_schedule
+            schedule_tool(
+                master, f"{name}-file-sync-schedule", toolbox, "transfer", schedule, log_file, self, [tool], job="files"
+            )
+            status = render_status(settings, primary)
+            install_tool(master, f"{name}-status-tool", toolbox, "replication", status, self, depends_on)
+            self._report_replication(master, toolbox.path("replication"))
+
+    def _report_replication(self, master: HostAccess, tool: str) -> None:
+        """Every preview and up asks the status tool, through the same ssh(1) as the Docker provider, and
+        warns when replication is broken: a standby that fell behind for good is never silently stale."""
+        answer = command.local.run_output(command=status_command(master.config, tool))
+        answer.stdout.apply(lambda text: _warn_unless_healthy(text or "", self))
 
     def _restore_staged(
         self, name: str, settings: DisasterRecoverySettings, master: HostAccess, depends_on: list[pulumi.Resource]
@@ -113,3 +164,28 @@ class DisasterRecovery(pulumi.ComponentResource):
             parent=self,
             depends_on=depends_on,
         )
+
+
+def status_command(host: HostConfig, tool: str) -> str:
+    """A command line, for this machine, that prints the status tool's answer on `host` and never fails."""
+    run_tool = f"{shlex.quote(tool)} --check"
+    unknown = shlex.quote(f"replication: unknown: {tool} did not answer on {host.name}")
+    if host.ssh is None:
+        return f"{run_tool} 2>&1 || echo {unknown}"
+    ssh = ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-p", str(host.ssh.port), "-l", host.ssh.user]
+    ssh += [*(("-i", host.ssh.key_file) if host.ssh.key_file else ()), *host.ssh.options]
+    if host.ssh.host_key is None:
+        return f"{shlex.join(ssh)} {host.address} {shlex.quote(run_tool)} 2>&1 || echo {unknown}"
+    # The pinned key only, as the Commands check it; ssh looks a host on another port up as [address]:port.
+    known = f"{host.address} {host.ssh.host_key}\n[{host.address}]:{host.ssh.port} {host.ssh.host_key}\n"
+    return (
+        f'known=$(mktemp) && printf {shlex.quote(known)} > "$known" && '
+        f'{shlex.join(ssh)} -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$known" {host.address} '
+        f'{shlex.quote(run_tool)} 2>&1 || echo {unknown}; rm -f "$known"'
+    )
+
+
+def _warn_unless_healthy(answer: str, resource: pulumi.Resource) -> None:
+    verdict = (answer.strip().splitlines() or [""])[-1]
+    if not verdict.endswith(": healthy"):
+        pulumi.log.warn(answer.strip(), resource)

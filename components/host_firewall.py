@@ -21,9 +21,17 @@ class FirewallSettings(Settings):
     http_port: int
     https_port: int
     registry_port: int
+    # The other site's master while the database streams (its standbys, or its primary): it alone reaches
+    # this master's SSH and published PostgreSQL besides the administrators.
+    replication_peers: tuple[str, ...] = ()
+    postgres_port: int = 5432
 
     @classmethod
-    def of(cls, site: SiteConfig) -> FirewallSettings:
+    def of(cls, site: SiteConfig, primary_address: str | None = None) -> FirewallSettings:
+        """`primary_address`: a standby's primary, a peer when the standby streams."""
+        peers = set(site.replication.standby_addresses)
+        if primary_address and site.dr is not None and site.dr.streams:
+            peers.add(primary_address)
         return cls(
             enabled=site.firewall_enabled,
             config=site.firewall,
@@ -31,6 +39,8 @@ class FirewallSettings(Settings):
             http_port=site.master.http_port,
             https_port=site.master.https_port,
             registry_port=site.registry.port,
+            replication_peers=tuple(sorted(peers)),
+            postgres_port=site.master.postgres_port,
         )
 
 
@@ -51,6 +61,8 @@ def _published_rules(rules: FirewallSettings, is_master: bool, runs_workspaces: 
         ]
         if rules.config.peer_cidrs:
             published.append(f"ct original proto-dst {rules.registry_port} ip saddr @peers accept")
+        if rules.replication_peers:
+            published.append(f"ct original proto-dst {rules.postgres_port} ip saddr @replication_peers accept")
     if runs_workspaces:
         published.append(f"ct original proto-dst {WORKSPACE_PORTS} ip saddr @public_sources accept")
     return [f"ct status dnat meta l4proto tcp {rule}" for rule in published]
@@ -66,6 +78,7 @@ def render_nftables(rules: FirewallSettings, host: HostConfig, is_master: bool, 
     admin_ports = sorted({host.ssh_port, *([host.docker_tls_port] if host.docker_tls_port else [])})
     tcp_ports = (*SWARM_TCP_PORTS, SWARM_MANAGER_PORT) if is_master else SWARM_TCP_PORTS
     peers = rules.config.peer_cidrs
+    replication = rules.replication_peers if is_master else ()
     lines = [
         "table inet codenvy",
         "delete table inet codenvy",
@@ -74,6 +87,10 @@ def render_nftables(rules: FirewallSettings, host: HostConfig, is_master: bool, 
         _address_set("ssh_sources", rules.config.ssh_cidrs),
         _address_set("public_sources", rules.config.public_cidrs),
         *([_address_set("peers", peers)] if peers else []),
+        *(
+            [f"  set replication_peers {{ type ipv4_addr; elements = {{ {_elements(replication)} }} }}"]
+            * bool(replication)
+        ),
         "  chain input {",
         "    type filter hook input priority filter; policy drop;",
         "    ct state established,related accept",
@@ -81,6 +98,7 @@ def render_nftables(rules: FirewallSettings, host: HostConfig, is_master: bool, 
         '    iif "lo" accept',
         "    meta l4proto { icmp, ipv6-icmp } accept",
         f"    tcp dport {{ {_elements(admin_ports)} }} ip saddr @ssh_sources accept",
+        *([f"    tcp dport {host.ssh_port} ip saddr @replication_peers accept"] if replication else []),
         f"    tcp dport {{ {_elements(tcp_ports)} }} ip saddr @members accept",
         f"    udp dport {{ {_elements(SWARM_UDP_PORTS)} }} ip saddr @members accept",
         "  }",

@@ -75,12 +75,15 @@ def schedule_tool(
     log_file: str,
     parent: pulumi.Resource,
     depends_on: list[pulumi.Resource],
+    job: str = "",
 ) -> pulumi.Resource:
-    """One crontab line that runs the tool; removing the resource removes the line."""
-    marker = toolbox.marker(tool)
+    """One crontab line that runs the tool (with `job` as its argument, tagged for it); removing the
+    resource removes the line."""
+    marker = toolbox.marker(f"{tool}-{job}" if job else tool)
+    command = f"{toolbox.path(tool)} {job}" if job else toolbox.path(tool)
     return host.run(
         resource_name,
-        render_schedule(marker, host.name, cron_entry(schedule, toolbox.path(tool), log_file)),
+        render_schedule(marker, host.name, cron_entry(schedule, command, log_file)),
         delete_script=render_schedule(marker, host.name),
         parent=parent,
         depends_on=depends_on,

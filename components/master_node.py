@@ -11,6 +11,13 @@ from components.backups import BackupSettings, render_backup
 from components.certificate_authority import CertificateAuthority
 from components.config import Settings, SiteConfig
 from components.containers import ContainerSettings, pull_image, site_container
+from components.database_replication import (
+    CONF_DIR,
+    DatabaseReplication,
+    ReplicationSettings,
+    postgres_command,
+)
+from components.deploy_gates import PrimarySite
 from components.host_access import HostAccess
 from components.load_balancer import LoadBalancer, LoadBalancerSettings
 from components.master_layout import DATABASE, DATABASE_USER, POSTGRES_ALIAS, POSTGRES_DATA_DIR, MasterData
@@ -33,6 +40,8 @@ class MasterSettings(Settings):
     app_server: AppServerSettings
     load_balancer: LoadBalancerSettings
     containers: ContainerSettings
+    # Present while the database streams to or from a standby (SiteConfig.database_streams).
+    replication: ReplicationSettings | None
 
     @classmethod
     def of(cls, site: SiteConfig) -> MasterSettings:
@@ -46,6 +55,7 @@ class MasterSettings(Settings):
             app_server=AppServerSettings.of(site),
             load_balancer=LoadBalancerSettings.of(site),
             containers=ContainerSettings.of(site),
+            replication=ReplicationSettings.of(site) if site.database_streams else None,
         )
 
 
@@ -65,8 +75,10 @@ class MasterNode(pulumi.ComponentResource):
         upgrade: UpgradePlan,
         opts: pulumi.ResourceOptions | None = None,
         host_ready: list[pulumi.Resource] | None = None,
+        primary: PrimarySite | None = None,
     ) -> None:
-        """`host_ready`: what must finish on the master first (its daemon restarts while it is configured)."""
+        """`host_ready`: what must finish on the master first (its daemon restarts while it is configured).
+        `primary`: a standby's primary, which a streaming standby's database follows."""
         super().__init__("codenvy:infra:MasterNode", name, None, opts)
         self._settings = settings
         self._host = host
@@ -89,7 +101,8 @@ class MasterNode(pulumi.ComponentResource):
         )
         # Secret by construction, not only by the provider's schema, so no engine can leak it.
         password = pulumi.Output.secret(db_password.result)
-        self.postgres = self._postgres(name, volumes["pgdata"], password)
+        self.replication_password: pulumi.Output[str] | None = None
+        self.postgres = self._postgres(name, volumes["pgdata"], password, ca, primary)
         pre_upgrade_backup = self._pre_upgrade_backup(name, upgrade)
         self.app_server = AppServer(
             f"{name}-app",
@@ -142,29 +155,58 @@ class MasterNode(pulumi.ComponentResource):
     def _internal(self, alias: str) -> docker.ContainerNetworksAdvancedArgs:
         return docker.ContainerNetworksAdvancedArgs(name=self.internal_network.name, aliases=[alias])
 
-    def _postgres(self, name: str, data: docker.Volume, password: pulumi.Output[str]) -> docker.Container:
+    def _postgres(
+        self,
+        name: str,
+        data: docker.Volume,
+        password: pulumi.Output[str],
+        ca: CertificateAuthority,
+        primary: PrimarySite | None,
+    ) -> docker.Container:
         settings = self._settings
-        return site_container(
+        image = pull_image(
+            f"{name}-postgres-image", settings.postgres_image, self._host.provider, self, self._host_ready
+        )
+        streaming: dict = {}
+        replication = None
+        if settings.replication is not None:
+            replication = DatabaseReplication(
+                f"{name}-replication",
+                settings.replication,
+                self._host,
+                ca,
+                primary,
+                image_ready=[image, *self._host_ready],
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.replication_password = replication.password
+            streaming = _streaming_arguments(settings.replication, replication.ready)
+        container = site_container(
             f"{name}-postgres",
             shared=settings.containers,
-            image=pull_image(
-                f"{name}-postgres-image", settings.postgres_image, self._host.provider, self, self._host_ready
-            ),
+            image=image,
             container_name=MasterData(settings.site_name).postgres_container,
             memory_mb=settings.postgres_memory_mb,
             stop_grace_seconds=POSTGRES_STOP_GRACE_SECONDS,
             healthcheck=f"pg_isready -U {DATABASE_USER} -d {DATABASE}",
             provider=self._host.provider,
             parent=self,
-            depends_on=self._host_ready,
+            depends_on=[*self._host_ready, *streaming.pop("ready", [])],
             envs=[
                 f"POSTGRES_DB={DATABASE}",
                 f"POSTGRES_USER={DATABASE_USER}",
                 pulumi.Output.concat("POSTGRES_PASSWORD=", password),
             ],
-            volumes=[docker.ContainerVolumeArgs(volume_name=data.name, container_path=POSTGRES_DATA_DIR)],
+            volumes=[
+                docker.ContainerVolumeArgs(volume_name=data.name, container_path=POSTGRES_DATA_DIR),
+                *streaming.pop("volumes", []),
+            ],
             networks_advanced=[self._internal(POSTGRES_ALIAS)],
+            **streaming,
         )
+        if replication is not None:
+            replication.after_start(container)
+        return container
 
 
 def _server_secrets(db_password: pulumi.Output[str], registry: Registry) -> list[pulumi.Input[str]]:
@@ -175,3 +217,16 @@ def _server_secrets(db_password: pulumi.Output[str], registry: Registry) -> list
             pulumi.Output.concat("CODENVY_DOCKER_REGISTRY_PASSWORD=", registry.password),
         ]
     return secrets
+
+
+def _streaming_arguments(settings: ReplicationSettings, ready: list[pulumi.Resource]) -> dict:
+    """What a streaming PostgreSQL adds: its arguments, its configuration volume, and its port published at
+    the master's own address (the firewall lets only the peer site's master through)."""
+    return {
+        "ready": ready,
+        "command": postgres_command(settings),
+        "volumes": [
+            docker.ContainerVolumeArgs(volume_name=settings.conf_volume, container_path=CONF_DIR, read_only=True)
+        ],
+        "ports": [docker.ContainerPortArgs(internal=5432, external=settings.postgres_port, ip=settings.master_address)],
+    }

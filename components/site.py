@@ -28,7 +28,8 @@ class Site(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         hosts = {host.name: connect_host(name, host, site.ssh_private_key, self) for host in site.hosts}
         master = hosts[site.master.name]
-        docker_hosts = DockerHostSettings.of(site)
+        primary = deployment.primary
+        docker_hosts = DockerHostSettings.of(site, primary.manager_address if primary else None)
 
         ca = CertificateAuthority(f"{name}-ca", site.site_name, child)
         # A managed master gets daemon.json and the registry CA too (it pushes to its own registry) before
@@ -50,15 +51,16 @@ class Site(pulumi.ComponentResource):
             deployment.upgrade,
             child,
             master_ready,
+            primary=primary,
         )
         backups = Backups(f"{name}-backups", BackupSettings.of(site), master, depends_on=[self.master], opts=child)
         self._account_services(name, site, ca)
-        if deployment.primary is not None:
+        if primary is not None:
             # After the backups: a promotion runs the restore tool they install.
             DisasterRecovery(
                 f"{name}-dr",
                 DisasterRecoverySettings.of(site),
-                deployment.primary,
+                primary,
                 master,
                 depends_on=[self.master, backups],
                 opts=child,
@@ -127,6 +129,11 @@ def _exports(
         "standby": site.dr.standby if site.dr and not site.dr.promote else None,
         # Where the site's DNS name must point; only the active site claims it (failover re-points it).
         "dnsRecord": _dns_record(site) if site.is_active else None,
+        # What a streaming standby reads: the masters this site streams to, where its PostgreSQL listens,
+        # and the replication role's password.
+        "replicationStandbys": list(site.replication.standby_addresses),
+        "postgresPort": site.master.postgres_port if site.database_streams else None,
+        "replicationPassword": master.replication_password,
     }
 
 

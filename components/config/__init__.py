@@ -11,6 +11,7 @@ from components.config.fields import (
     Ipv4Host,
     Model,
     PinnedImage,
+    Port,
     SafePath,
     SemVer,
     Settings,
@@ -30,7 +31,7 @@ from components.config.hosts import (
     unverified_host_key_option,
 )
 from components.config.limits import LIMIT_UNITS, AuditConfig, DefaultLimits, LimitsConfig, ResourceLimit, UserLimits
-from components.config.operations import BackupConfig, DrConfig, FirewallConfig, UpgradeConfig
+from components.config.operations import BackupConfig, DrConfig, FirewallConfig, ReplicationConfig, UpgradeConfig
 from components.config.services import (
     ImagesConfig,
     LogConfig,
@@ -70,9 +71,11 @@ __all__ = [
     "Model",
     "NetworkConfig",
     "PinnedImage",
+    "Port",
     "PrimarySshEndpoint",
     "ProxyConfig",
     "RegistryConfig",
+    "ReplicationConfig",
     "ResourceLimit",
     "SafePath",
     "SemVer",

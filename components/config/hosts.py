@@ -216,6 +216,11 @@ class MasterConfig(HostConfig):
     host_workspaces: bool = Field(True, description="Also run workspaces on the master (the seed allows it).")
     http_port: PublicPort = Field(80, description="Host port HAProxy publishes for HTTP.")
     https_port: PublicPort = Field(443, description="Host port HAProxy publishes for HTTPS.")
+    postgres_port: Port = Field(
+        5432,
+        description="Port PostgreSQL is published on at the master's address while the site streams to or "
+        "from a standby (only the peer site's master passes the firewall).",
+    )
 
     @field_validator("lost")
     @classmethod

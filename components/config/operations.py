@@ -5,9 +5,10 @@ from __future__ import annotations
 from ipaddress import IPv4Network
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from components.config.fields import AbsolutePath, CronSchedule, Model, SafePath, StackName
+from components.config.errors import ConfigKeyError
+from components.config.fields import AbsolutePath, CronSchedule, Ipv4Host, Model, SafePath, StackName
 from components.config.hosts import PrimarySshEndpoint
 
 
@@ -60,15 +61,56 @@ class BackupConfig(Model):
 class DrConfig(Model):
     primary_stack: StackName = Field(description="The primary site's stack, as organization/project/stack.")
     standby: Literal["hot", "cold"] = Field(
-        "hot", description="hot: services run idle and backups are restored; cold: containers exist, stopped."
+        "hot",
+        description="hot: services run idle against a replica of the primary's data; cold: containers exist, "
+        "stopped, and the nightly archive is staged for a promotion.",
+    )
+    replication: Literal["streaming", "archive"] | None = Field(
+        None,
+        description="streaming: the database streams from the primary and project files follow every "
+        "fileSyncSchedule (the primary lists this master in replication.standbyAddresses); archive: the "
+        "nightly archive is restored. Default: streaming for hot, archive for cold (which cannot stream).",
     )
     promote: bool = Field(False, description="Fail over: this standby becomes the active site.")
     transfer_schedule: CronSchedule | None = Field(
-        "30 2 * * *", description="Cron schedule of the nightly transfer from the primary; null: on demand only."
+        "30 2 * * *",
+        description="Cron schedule of the nightly archive transfer from the primary (a second line when "
+        "streaming: only what changed crosses the network); null: on demand only.",
+    )
+    file_sync_schedule: CronSchedule = Field(
+        "* * * * *", description="Cron schedule of the project-file sync from the primary when streaming."
+    )
+    reseed: int = Field(
+        0, ge=0, description="Raise to seed the replica again from the primary (after a slot was lost, say)."
     )
     primary_ssh: PrimarySshEndpoint = Field(
         default_factory=PrimarySshEndpoint, description="How the standby master reaches the primary."
     )
     ssh_key_file: AbsolutePath = Field(
         "/root/.ssh/id_ed25519", description="Key on the standby master that the primary master accepts."
+    )
+
+    @model_validator(mode="after")
+    def _cold_cannot_stream(self) -> DrConfig:
+        if self.standby == "cold" and self.replication == "streaming":
+            raise ConfigKeyError(("replication",), "a cold standby's database is stopped; use standby: hot to stream")
+        return self
+
+    @property
+    def streams(self) -> bool:
+        """The database replicates continuously and project files follow on a schedule."""
+        return (self.replication or ("streaming" if self.standby == "hot" else "archive")) == "streaming"
+
+
+class ReplicationConfig(Model):
+    standby_addresses: tuple[Ipv4Host, ...] = Field(
+        (),
+        description="Masters of standby sites that stream this site's database and pull its project files: "
+        "only they may reach its PostgreSQL and SSH through the firewall.",
+    )
+    max_wal_keep_mb: int = Field(
+        4096,
+        ge=64,
+        description="WAL kept for a standby that fell behind, MiB; beyond it the standby's slot is dropped and "
+        "it must be seeded again (dr.reseed), so a dead standby never fills the primary's disk.",
     )

@@ -9,7 +9,7 @@ from pydantic import Field, SecretStr, model_validator
 from components.config.fields import DnsLabel, HostAddress, Model, SemVer
 from components.config.hosts import HostConfig, MasterConfig
 from components.config.limits import AuditConfig, LimitsConfig
-from components.config.operations import BackupConfig, DrConfig, FirewallConfig, UpgradeConfig
+from components.config.operations import BackupConfig, DrConfig, FirewallConfig, ReplicationConfig, UpgradeConfig
 from components.config.services import ImagesConfig, LogConfig, MemoryConfig, NetworkConfig, ProxyConfig, RegistryConfig
 from components.config.site_rules import SITE_RULES
 
@@ -42,6 +42,9 @@ class SiteConfig(Model):
     )
     audit: AuditConfig = Field(default_factory=AuditConfig, description="The audit report (seed: audit service).")
     firewall: FirewallConfig = Field(default_factory=FirewallConfig, description="Host firewall per role.")
+    replication: ReplicationConfig = Field(
+        default_factory=ReplicationConfig, description="Standby sites streaming this one's data."
+    )
 
     @model_validator(mode="after")
     def _rules_across_sections(self) -> SiteConfig:
@@ -57,6 +60,18 @@ class SiteConfig(Model):
     def is_active(self) -> bool:
         """Serves users: a primary, or a standby that has been promoted."""
         return self.dr is None or self.dr.promote
+
+    @property
+    def streams_from_primary(self) -> bool:
+        """A standby whose database is a replica of the primary's, its project files synced from it."""
+        return self.dr is not None and self.dr.streams and not self.dr.promote
+
+    @property
+    def database_streams(self) -> bool:
+        """PostgreSQL runs ready to stream in either direction (TLS, the peers' hba lines, published at the
+        master's address): on a site with standbys and on a streaming standby, promoted or not, so neither
+        promotion nor failback changes the container."""
+        return bool(self.replication.standby_addresses) or (self.dr is not None and self.dr.streams)
 
     @property
     def runs_services(self) -> bool:

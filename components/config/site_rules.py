@@ -43,6 +43,8 @@ def topology(site: SiteConfig) -> None:
 def master_ports_distinct(site: SiteConfig) -> None:
     """HAProxy, the registry, sshd and a TLS Docker API all listen on the master's host ports."""
     taken = {site.master.ssh_port: "master.ssh.port (sshd)"}
+    if site.database_streams:
+        taken[site.master.postgres_port] = "master.postgresPort (PostgreSQL, streaming)"
     if site.master.docker_tls_port:
         taken[site.master.docker_tls_port] = "master.dockerHost (the Docker API)"
     for key, port in (
@@ -158,8 +160,24 @@ def limits_fit(site: SiteConfig) -> None:
         )
 
 
+def replication_from_an_active_site(site: SiteConfig) -> None:
+    """Only the site that serves streams to standbys; a standby's own standbys would be a chain nobody
+    fails over along."""
+    addresses = site.replication.standby_addresses
+    if addresses and not site.is_active:
+        raise ConfigKeyError(
+            ("replication", "standbyAddresses"), "a standby streams from its primary; list standbys on the primary"
+        )
+    own = sorted({host.address for host in site.hosts} & set(addresses))
+    if own:
+        raise ConfigKeyError(
+            ("replication", "standbyAddresses"), f"{', '.join(own)} is a host of this site, not of a standby site"
+        )
+
+
 # In the order they are checked: the first that fails is the one reported.
 SITE_RULES = (
+    replication_from_an_active_site,
     topology,
     master_ports_distinct,
     reachable_master,

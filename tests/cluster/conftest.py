@@ -14,7 +14,7 @@ from tests.cluster.images import import_images
 from tests.cluster.sim import SshAgent, lane_images, start_cluster, stop_cluster
 
 # Besides what a simulated node is made with: what the lane's own steps run.
-LANE_TOOLS = ("ssh-agent", "busybox", "htpasswd", "openssl", "nft", "debootstrap")
+LANE_TOOLS = ("ssh-agent", "rsync", "busybox", "htpasswd", "openssl", "nft", "debootstrap")
 LANE_FILES = (SSHD, "/usr/bin/docker-registry")
 # Five hosts: the sim stack's three, one to add and remove, one for the standby site.
 LANE_NODES = 5

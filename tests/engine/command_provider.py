@@ -76,6 +76,21 @@ class CommandProvider:
             )
         return result.stdout.removesuffix("\n"), result.stderr.removesuffix("\n")
 
+    def run_invoke(self, inputs: dict[str, Any]) -> tuple[str, str]:
+        """The local `run` invoke: the command runs as a local Command's create, where Pulumi runs, whose
+        ssh-agent (SSH_AUTH_SOCK) its ssh(1) uses."""
+        environment = {
+            **(inputs.get("environment") or {}),
+            **({"SSH_AUTH_SOCK": self.agent_socket} if self.agent_socket else {}),
+        }
+        return self.run(
+            "invoke",
+            "command:local:Command",
+            {"create": inputs["command"], "environment": environment, "logging": inputs.get("logging")},
+            "create",
+            {},
+        )
+
     def _log_output(self, urn: str, logging: str, stdout: str, stderr: str) -> None:
         # util/util.go LogOutput: each line is streamed to the engine as it is printed (an ephemeral status
         # line), as `logging` chooses (local/logging.go, remote/logging.go; unset means both).

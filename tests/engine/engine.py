@@ -27,6 +27,7 @@ from tests.harness import (
     plain,
     run_under_mocks,
 )
+from tests.harness.mocks import LOCAL_RUN
 
 
 class EngineError(Exception):
@@ -280,7 +281,7 @@ class _Run:
         self.aliases_of: dict[str, list[str]] = {}
         self.failure: Exception | None = None
         self.lock = threading.Lock()
-        self.mocks = _ReadMocks(engine.backend)
+        self.mocks = _ReadMocks(engine.backend, engine.commands)
         run = self
 
         class Monitor(RecordingMonitor):
@@ -440,14 +441,22 @@ class _Run:
 
 
 class _ReadMocks(FabricatingMocks):
-    """Reads and invokes: StackReference and readStackOutputs answered from the backend's checkpoints."""
+    """Reads and invokes: StackReference and readStackOutputs answered from the backend's checkpoints, and
+    pulumi-command's local `run` invoke run for real, in preview as in up."""
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, commands: CommandProvider) -> None:
         super().__init__()
         self.backend = backend
+        self.commands = commands
 
     def outputs_of_stack(self, name: str) -> dict[str, Any]:
         return self.backend.read_stack_outputs(name)
+
+    def call(self, args):
+        if args.token == LOCAL_RUN:
+            stdout, stderr = self.commands.run_invoke(dict(args.args))
+            return {**args.args, "stdout": stdout, "stderr": stderr}
+        return super().call(args)
 
 
 def _ignoring(new: dict[str, Any], old: dict[str, Any], paths) -> dict[str, Any]:
@@ -462,6 +471,8 @@ def _ignoring(new: dict[str, Any], old: dict[str, Any], paths) -> dict[str, Any]
     return result
 
 
+# pulumi-command's invoke (provider/pkg/provider/local/run.go): the command runs as a local Command's create
+# does, during every preview and up, and a non-zero exit fails the invoke.
 # What each provider computes, unknown in a preview until the step runs.
 COMPUTED_OUTPUTS = {
     "command:local:Command": ("stdout", "stderr"),

@@ -20,6 +20,10 @@ def _fake(kind: str, name: str) -> str:
     return f"{kind}-{hashlib.sha256(name.encode()).hexdigest()[:16]}"
 
 
+# pulumi-command's local `run` invoke (the engine runs it; mocks only answer it).
+LOCAL_RUN = "command:local:run"
+
+
 class FabricatingMocks(Mocks):
     """Echo inputs and make up only the computed outputs the program reads, by exact type token.
     `stack_outputs` answers the engine's readStackOutputs by stack name; other stacks have no outputs
@@ -61,4 +65,7 @@ class FabricatingMocks(Mocks):
         if args.token == READ_STACK_OUTPUTS:
             name = args.args["name"]
             return {"name": name, "outputs": self.outputs_of_stack(name), "secretOutputNames": []}
+        if args.token == LOCAL_RUN:
+            # Mocks run nothing: the status a standby's program asks for is not known here.
+            return {**args.args, "stdout": "replication: unknown: mocks run no command", "stderr": ""}
         return {}

@@ -16,6 +16,7 @@ from codenvy_policies import POLICIES
 from components.host_tools import render_schedule
 from components.script_templates import as_command, render_script
 from tests.harness import PROJECT_DIR, STACKS, evaluate, full_stack_name, script_of
+from tests.harness.dr_pair import following_standby, promoted_standby, streaming_primary
 from tests.policies.pack import BY_NAME, all_violations, of, resource_args, stack_args, violations
 
 CONTAINER = "docker:index/container:Container"
@@ -41,6 +42,12 @@ def test_pack_imports_with_only_pulumi_policy():
 @pytest.mark.parametrize("stack", STACKS)
 def test_shipped_stack_passes_the_strict_pack(stack):
     assert all_violations(evaluate(stack)) == {}
+
+
+@pytest.mark.parametrize("site", [streaming_primary, following_standby, promoted_standby])
+def test_a_streaming_pair_passes_the_strict_pack(site):
+    """PostgreSQL published at the master's address, TLS files from a volume, the seed, role and promotion."""
+    assert all_violations(site()) == {}
 
 
 def test_hardened_container_trips_nothing(postgres):

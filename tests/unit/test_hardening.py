@@ -55,7 +55,7 @@ def overlay(master: dict | None = None, nodes: list[dict] | None = None, **value
     }
 
 
-# --- fake host tools: the scripts run for real, with docker, ssh, scp and crontab stubbed on PATH ----------
+# --- fake host tools: the scripts run for real, with docker, ssh, rsync and crontab stubbed on PATH ----------
 
 
 def fake_bin(tmp_path: Path) -> dict[str, str]:
@@ -82,10 +82,12 @@ for arg in "$@"; do
 done
 bash -c "${{@: -1}}"
 """,
-        "scp": f"""#!/usr/bin/env bash
-echo "scp $*" >> {log}
+        # A remote source (ADDRESS:path) is this machine's path; what rsync prints of its transfer, a line.
+        "rsync": f"""#!/usr/bin/env bash
+echo "rsync $*" >> {log}
 source="${{@: -2:1}}"
 cp "${{source#*:}}" "${{@: -1}}"
+echo "Total bytes received: 7"
 """,
         "crontab": f"""#!/usr/bin/env bash
 table={tmp_path}/crontab
@@ -256,7 +258,7 @@ def test_a_standby_without_the_primarys_host_key_is_refused_outside_dev():
 
 
 def pinned_transfer_calls(tmp_path: Path) -> list[str]:
-    """The transfer run against a primary with a pinned host key: what ssh and scp were given, one line each,
+    """The transfer run against a primary with a pinned host key: what ssh and rsync were given, one line each,
     with the known_hosts file ssh was pointed at."""
     env = fake_bin(tmp_path)
     site, primary = standby(tmp_path, primarySsh={"hostKey": KEY})

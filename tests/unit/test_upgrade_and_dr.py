@@ -281,7 +281,7 @@ def test_the_transfer_fetches_from_the_primarys_manager():
 
 
 def test_a_hot_standby_restores_each_transfer():
-    assert installed_parameters(standby_of_dev().named("codenvy-dr-dr-transfer-tool"))["MODE"] == "hot"
+    assert installed_parameters(standby_of_dev().named("codenvy-dr-dr-transfer-tool"))["MODE"] == "restore"
 
 
 def primary_outputs(**changes) -> dict:
@@ -352,7 +352,7 @@ def test_a_cold_standby_creates_its_containers_stopped():
 
 def test_a_cold_standby_stages_transfers_without_restoring_them():
     transfer = installed_parameters(standby_of_dev(standby="cold").named("codenvy-dr-dr-transfer-tool"))
-    assert transfer["MODE"] == "cold"
+    assert transfer["MODE"] == "stage"
 
 
 def test_the_transfer_runs_nightly_by_default():

@@ -1,0 +1,244 @@
+"""PostgreSQL streaming between a site and its standby: TLS and pg_hba.conf for the peer site on both, the
+replication role on the site that serves, the replica seeded on a streaming standby, and its promotion."""
+
+from __future__ import annotations
+
+import base64
+import io
+import tarfile
+
+import pulumi
+import pulumi_docker as docker
+import pulumi_random as random
+
+from components.certificate_authority import CertificateAuthority
+from components.config import Settings, SiteConfig
+from components.deploy_gates import PrimarySite
+from components.host_access import HostAccess
+from components.master_layout import DATABASE_USER, MasterData
+from components.script_templates import render_script, sha256
+
+REPLICATION_ROLE = "replicator"
+SLOT_PREFIX = "standby_"
+# Where the server finds its TLS files, pg_hba.conf and the replication password file (a volume of its own).
+CONF_DIR = "/etc/codenvy-postgres"
+
+
+def slot_name(standby_master_address: str) -> str:
+    """The primary's slot for a standby, named for the standby master's address (both sites know it)."""
+    return SLOT_PREFIX + standby_master_address.replace(".", "_")
+
+
+class ReplicationSettings(Settings):
+    site_name: str
+    master_name: str
+    master_address: str
+    postgres_port: int
+    postgres_image: str
+    max_wal_keep_mb: int
+    # The serving side: the standby masters this site streams to.
+    standby_addresses: tuple[str, ...]
+    # The standby side: seeded from and streaming the primary until promoted, then promoted.
+    streams_from_primary: bool
+    promoted: bool
+    reseed: int
+    backup_directory: str
+
+    @classmethod
+    def of(cls, site: SiteConfig) -> ReplicationSettings:
+        dr = site.dr
+        return cls(
+            site_name=site.site_name,
+            master_name=site.master.name,
+            master_address=site.master.address,
+            postgres_port=site.master.postgres_port,
+            postgres_image=site.images.postgres,
+            max_wal_keep_mb=site.replication.max_wal_keep_mb,
+            standby_addresses=site.replication.standby_addresses,
+            streams_from_primary=site.streams_from_primary,
+            promoted=bool(dr and dr.streams and dr.promote),
+            reseed=dr.reseed if dr else 0,
+            backup_directory=site.backup.directory,
+        )
+
+    @property
+    def data(self) -> MasterData:
+        return MasterData(self.site_name)
+
+    @property
+    def conf_volume(self) -> str:
+        return f"{self.site_name}-pgconf"
+
+
+def postgres_command(settings: ReplicationSettings) -> list[str]:
+    """The server's arguments, the same on both sites, so promotion and failback never change the container.
+    The official entrypoint hands them to its first-boot server too: the files must exist before it starts."""
+    options = {
+        "ssl": "on",
+        "ssl_cert_file": f"{CONF_DIR}/server.crt",
+        "ssl_key_file": f"{CONF_DIR}/server.key",
+        "hba_file": f"{CONF_DIR}/pg_hba.conf",
+        # A standby that stops consuming may pin this much WAL, then loses its slot: never the whole disk.
+        "max_slot_wal_keep_size": f"{settings.max_wal_keep_mb}MB",
+        "wal_level": "replica",
+        "hot_standby": "on",
+    }
+    return ["postgres", *(word for key, value in options.items() for word in ("-c", f"{key}={value}"))]
+
+
+def render_pg_hba(peers: tuple[str, ...]) -> str:
+    """The image's own rules (local trust, passwords over the network), the replication role kept out of
+    every database, and replication over TLS from the peer site's master only."""
+    lines = [
+        "local all all trust",
+        f"host all {REPLICATION_ROLE} all reject",
+        "host all all 127.0.0.1/32 trust",
+        "host all all all scram-sha-256",
+        *(f"hostssl replication {REPLICATION_ROLE} {peer}/32 scram-sha-256" for peer in peers),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def config_bundle(files: dict[str, str]) -> str:
+    """The files as a base64 tar with fixed metadata, so the same files are the same bundle on every run."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, content in sorted(files.items()):
+            data = content.encode()
+            member = tarfile.TarInfo(name)
+            member.size, member.mode, member.mtime = len(data), 0o600, 0
+            tar.addfile(member, io.BytesIO(data))
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+class DatabaseReplication(pulumi.ComponentResource):
+    """`ready`: what the PostgreSQL container waits for (its configuration volume, and on a standby the
+    seeded replica). `after_start(container)` adds what needs the running server: the replication role
+    on the serving side, the promotion on a promoted standby."""
+
+    ready: list[pulumi.Resource]
+    password: pulumi.Output[str] | None
+
+    def __init__(
+        self,
+        name: str,
+        settings: ReplicationSettings,
+        host: HostAccess,
+        ca: CertificateAuthority,
+        primary: PrimarySite | None,
+        image_ready: list[pulumi.Resource],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("codenvy:infra:DatabaseReplication", name, None, opts)
+        self._settings, self._host, self._name = settings, host, name
+        self.password = None
+        if settings.standby_addresses:
+            generated = random.RandomPassword(
+                f"{name}-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)
+            )
+            self.password = pulumi.Output.secret(generated.result)
+        volume = docker.Volume(
+            f"{name}-conf",
+            name=settings.conf_volume,
+            opts=pulumi.ResourceOptions(parent=self, provider=host.provider, depends_on=image_ready),
+        )
+        streaming_from = primary if settings.streams_from_primary or settings.promoted else None
+        config = self._write_config(ca, streaming_from, [volume, *image_ready])
+        self.ready = [config]
+        if settings.streams_from_primary and primary is not None:
+            self.ready.append(self._seed(primary, [config]))
+
+    def _write_config(
+        self, ca: CertificateAuthority, primary: PrimarySite | None, after: list[pulumi.Resource]
+    ) -> pulumi.Resource:
+        settings = self._settings
+        cert = ca.issue(
+            f"{self._name}-tls",
+            common_name=settings.master_address,
+            subject_names=[settings.master_address, settings.master_name],
+            parent=self,
+        )
+        peers = tuple(sorted({*settings.standby_addresses, *([primary.manager_address] if primary else [])}))
+        files: dict[str, pulumi.Input[str]] = {
+            "server.crt": cert.cert_pem,
+            "server.key": cert.private_key_pem,
+            "pg_hba.conf": render_pg_hba(peers),
+        }
+        if primary is not None and primary.ca_cert and primary.replication_password:
+            files["primary-ca.crt"] = primary.ca_cert
+            files["replication.pgpass"] = pulumi.Output.secret(
+                f"{primary.manager_address}:{primary.postgres_port}:*:{REPLICATION_ROLE}:"
+                f"{primary.replication_password}\n"
+            )
+        names = list(files)
+        bundle = pulumi.Output.secret(
+            pulumi.Output.all(*files.values()).apply(
+                lambda contents: config_bundle(dict(zip(names, contents, strict=True)))
+            )
+        )
+        script = bundle.apply(
+            lambda text: render_script(
+                "postgres_config",
+                bundle_sha256=sha256(text),
+                conf_volume=settings.conf_volume,
+                container=settings.data.postgres_container,
+                database_user=DATABASE_USER,
+                image=settings.postgres_image,
+                node_name=settings.master_name,
+            )
+        )
+        return self._host.run(f"{self._name}-config", script, stdin=bundle, parent=self, depends_on=after)
+
+    def _seed(self, primary: PrimarySite, after: list[pulumi.Resource]) -> pulumi.Resource:
+        settings = self._settings
+        return self._host.run(
+            f"{self._name}-seed",
+            render_script(
+                "replica_seed",
+                backup_dir=settings.backup_directory,
+                conf_dir=CONF_DIR,
+                conf_volume=settings.conf_volume,
+                container=settings.data.postgres_container,
+                data_volume=f"{settings.site_name}-pgdata",
+                image=settings.postgres_image,
+                node_name=settings.master_name,
+                primary_addr=primary.manager_address,
+                primary_port=str(primary.postgres_port),
+                role=REPLICATION_ROLE,
+                slot=slot_name(settings.master_address),
+            ),
+            # Raising dr.reseed seeds again (a slot the primary dropped); a promoted standby has no seed.
+            triggers=[str(settings.reseed)],
+            parent=self,
+            depends_on=after,
+        )
+
+    def after_start(self, container: pulumi.Resource) -> None:
+        """The rest, once the server's container exists; registers the component's outputs."""
+        settings, common = self._settings, {"container": self._settings.data.postgres_container}
+        if self.password is not None:
+            self._host.run(
+                f"{self._name}-role",
+                render_script(
+                    "replication_role",
+                    database_user=DATABASE_USER,
+                    kept_slots=" ".join(slot_name(address) for address in settings.standby_addresses),
+                    node_name=settings.master_name,
+                    role=REPLICATION_ROLE,
+                    slot_prefix=SLOT_PREFIX,
+                    **common,
+                ),
+                stdin=self.password,
+                parent=self,
+                depends_on=[container],
+            )
+        if settings.promoted:
+            self._host.run(
+                f"{self._name}-promote",
+                render_script(
+                    "promote_database", database_user=DATABASE_USER, node_name=settings.master_name, **common
+                ),
+                parent=self,
+                depends_on=[container],
+            )
+        self.register_outputs({"streams_to": list(settings.standby_addresses)})

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# On a standby being promoted: its replica becomes a primary (a new timeline), forgets the primary it
+# followed, and checkpoints so the new timeline is on disk. A database that is a primary already is left.
+set -euo pipefail
+# params: CONTAINER DATABASE_USER NODE_NAME
+sql() { docker exec -i "$CONTAINER" psql -X -q -At -v ON_ERROR_STOP=1 -U "$DATABASE_USER" -d postgres "$@"; }
+for _ in $(seq 1 90); do
+  docker exec "$CONTAINER" pg_isready -q > /dev/null 2>&1 && break
+  sleep 1
+done
+if [ "$(sql -c 'SELECT pg_is_in_recovery()')" = f ]; then
+  echo "promotion on $NODE_NAME: the database is a primary already"
+  exit 0
+fi
+sql << 'SQL'
+SELECT pg_promote(true, 60);
+ALTER SYSTEM RESET primary_conninfo;
+ALTER SYSTEM RESET primary_slot_name;
+SELECT pg_reload_conf();
+CHECKPOINT;
+SQL
+echo "promotion on $NODE_NAME: the database accepts writes"

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# On a streaming standby's master: make its PostgreSQL data a replica of the primary's, unless it is one.
+set -euo pipefail
+# params: BACKUP_DIR CONF_DIR CONF_VOLUME CONTAINER DATA_VOLUME IMAGE NODE_NAME PRIMARY_ADDR PRIMARY_PORT ROLE SLOT
+# "Is one": the same database system as the primary's, following it, with a slot the primary still keeps.
+# Seeding copies the primary's data with pg_basebackup (TLS verified against the primary's CA, the password
+# from a file, never an argument) and creates the slot. Data that was there (a former primary's, after a
+# failback) is archived into the backup directory first. The server is stopped while its data is replaced
+# and started again after.
+data=/var/lib/postgresql/data
+conninfo="host=$PRIMARY_ADDR port=$PRIMARY_PORT user=$ROLE sslmode=verify-ca sslrootcert=$CONF_DIR/primary-ca.crt"
+conninfo+=" passfile=$CONF_DIR/replication.pgpass application_name=$SLOT connect_timeout=10"
+# A throw-away container of the server's image, on the host's network so the primary sees this master's address.
+postgres_tool() {
+  docker run --rm -i --network host --user postgres -v "$DATA_VOLUME:$data" -v "$CONF_VOLUME:$CONF_DIR:ro" \
+    --entrypoint "$1" "$IMAGE" "${@:2}"
+}
+replication_sql() { postgres_tool psql -X -At -d "$conninfo replication=true dbname=replication" -c "$1"; }
+primary_id=$(replication_sql IDENTIFY_SYSTEM | cut -d'|' -f1) || {
+  echo "replica seed on $NODE_NAME: cannot reach the primary's PostgreSQL at $PRIMARY_ADDR:$PRIMARY_PORT" >&2
+  exit 1
+}
+slot_lsn=$(replication_sql "READ_REPLICATION_SLOT $SLOT" | cut -d'|' -f2)
+# shellcheck disable=SC2016 # expanded by the throw-away container's shell
+local_id=$(postgres_tool sh -c 'test -f "$1/standby.signal" && pg_controldata "$1" | sed -n "s/^Database system identifier: *//p"' \
+  sh "$data" 2> /dev/null || true)
+if [ "$local_id" = "$primary_id" ] && [ -n "$slot_lsn" ]; then
+  echo "replica seed on $NODE_NAME: already a replica of $PRIMARY_ADDR with slot $SLOT"
+  exit 0
+fi
+running=$(docker inspect -f '{{.State.Running}}' "$CONTAINER" 2> /dev/null || echo absent)
+if [ "$running" = true ]; then
+  docker stop -t 120 "$CONTAINER" > /dev/null
+fi
+if postgres_tool sh -c 'test -s "$1/PG_VERSION"' sh "$data" 2> /dev/null; then
+  mkdir -p -- "$BACKUP_DIR"
+  chmod go-rwx -- "$BACKUP_DIR"
+  kept="$BACKUP_DIR/pre-seed-$(date -u +%Y%m%dT%H%M%SZ).tar"
+  docker run --rm --user root -v "$DATA_VOLUME:$data:ro" --entrypoint tar "$IMAGE" -C "$data" -cf - . > "$kept"
+  echo "replica seed on $NODE_NAME: the data it had is kept in $kept"
+fi
+# shellcheck disable=SC2016 # expanded by the throw-away container's shell
+docker run --rm --user root -v "$DATA_VOLUME:$data" --entrypoint sh "$IMAGE" -c \
+  'find "$1" -mindepth 1 -delete && chown postgres:postgres "$1" && chmod 0700 "$1"' sh "$data"
+# A slot the primary dropped for falling behind (or never had) is made afresh with the copy.
+replication_sql "DROP_REPLICATION_SLOT $SLOT" > /dev/null 2>&1 || true
+postgres_tool pg_basebackup -D "$data" -R -C -S "$SLOT" -X stream -c fast -d "$conninfo"
+if [ "$running" != absent ]; then
+  docker start "$CONTAINER" > /dev/null
+fi
+echo "replica seed on $NODE_NAME: seeded from $PRIMARY_ADDR with slot $SLOT"

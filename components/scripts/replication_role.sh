@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# On the site that serves: the replication role its standbys log in with, and no slot of an unlisted standby.
+set -euo pipefail
+# params: CONTAINER DATABASE_USER KEPT_SLOTS NODE_NAME ROLE SLOT_PREFIX
+# The password comes on stdin, never in an argument. A slot pins WAL until its standby comes back, so one
+# whose standby is no longer listed is dropped. A role that already has this password is left as it is.
+password=$(cat)
+fingerprint=$(printf '%s' "$password" | sha256sum | cut -d' ' -f1)
+for _ in $(seq 1 90); do
+  docker exec "$CONTAINER" pg_isready -q > /dev/null 2>&1 && break
+  sleep 1
+done
+sql() { docker exec -i "$CONTAINER" psql -X -q -At -v ON_ERROR_STOP=1 -U "$DATABASE_USER" -d postgres "$@"; }
+# The role carries the password's fingerprint as its comment: the guard without reading any hash back.
+known=$(sql -v role="$ROLE" <<< "SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = :'role';")
+if [ "$known" != "sha256:$fingerprint" ]; then
+  sql -v role="$ROLE" -v password="$password" -v comment="sha256:$fingerprint" << 'SQL'
+SELECT format('CREATE ROLE %I WITH LOGIN REPLICATION', :'role')
+  WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') \gexec
+SELECT format('ALTER ROLE %I WITH LOGIN REPLICATION NOSUPERUSER CONNECTION LIMIT 5 PASSWORD %L', :'role', :'password') \gexec
+SELECT format('COMMENT ON ROLE %I IS %L', :'role', :'comment') \gexec
+SQL
+  echo "replication role on $NODE_NAME: $ROLE set"
+else
+  echo "replication role on $NODE_NAME: unchanged"
+fi
+kept=$(printf "'%s'," $KEPT_SLOTS)
+dropped=$(sql -v prefix="$SLOT_PREFIX%" << SQL
+SELECT pg_drop_replication_slot(slot_name), slot_name FROM pg_replication_slots
+ WHERE slot_name LIKE :'prefix' AND NOT active AND slot_name NOT IN (${kept%,}, '');
+SQL
+)
+if [ -n "$dropped" ]; then
+  echo "replication slots on $NODE_NAME: dropped those of standbys no longer listed: $(cut -d'|' -f2 <<< "$dropped" | xargs)"
+fi

@@ -1,0 +1,214 @@
+"""Continuous DR as the program registers it: a primary streaming to a standby on another host, the
+standby following it, and the standby promoted."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import tarfile
+
+import pytest
+
+from components.config import ConfigError
+from components.config.errors import GateError
+from components.config_loader import load_site_config
+from components.database_replication import ReplicationSettings, postgres_command, render_pg_hba, slot_name
+from components.disaster_recovery import status_command
+from components.host_firewall import FirewallSettings, render_nftables
+from tests.harness import Evaluation, evaluate, script_of, script_parameters
+from tests.harness.dr_pair import (
+    PRIMARY_MASTER,
+    PRIMARY_STACK,
+    STANDBY_MASTER,
+    following_standby,
+    master,
+    promoted_standby,
+    streaming_primary,
+)
+
+
+def names(evaluation: Evaluation) -> set[str]:
+    return {r.name for r in evaluation.resources}
+
+
+def postgres(evaluation: Evaluation, site: str):
+    return evaluation.named(f"{site}-master-postgres").inputs
+
+
+def test_the_primary_publishes_postgresql_at_its_masters_address_only():
+    (port,) = postgres(streaming_primary(), "codenvy")["ports"]
+    assert (port["internal"], port["external"], port["ip"]) == (5432, 5432, PRIMARY_MASTER)
+
+
+def test_the_primary_exports_what_its_standby_reads():
+    exports = streaming_primary().exports
+    assert (exports["replicationStandbys"], exports["postgresPort"]) == ([STANDBY_MASTER], 5432)
+
+
+def test_the_replication_password_is_a_secret_export():
+    assert "replicationPassword" in streaming_primary().secret_exports
+
+
+def test_the_primary_sets_the_replication_role_with_the_password_on_stdin():
+    role = streaming_primary().named("codenvy-master-replication-role")
+    assert role.inputs["stdin"] == streaming_primary().exports["replicationPassword"]
+    assert streaming_primary().exports["replicationPassword"] not in role.inputs["create"]
+
+
+def test_the_primary_keeps_the_slot_of_each_listed_standby_only():
+    role = streaming_primary().named("codenvy-master-replication-role")
+    assert script_parameters(script_of(role))["KEPT_SLOTS"] == slot_name(STANDBY_MASTER)
+
+
+def test_a_site_that_does_not_stream_runs_postgresql_as_before():
+    inputs = evaluate("dev", stack_outputs={}).named("codenvy-master-postgres").inputs
+    assert not inputs.get("command") and not inputs.get("ports")
+
+
+def test_both_sites_run_postgresql_with_the_same_arguments():
+    """So neither promotion nor failback changes (and replaces) either container."""
+    assert postgres(streaming_primary(), "codenvy")["command"] == postgres(following_standby(), "codenvy-dr")["command"]
+
+
+def test_promotion_keeps_the_standbys_postgresql_container_as_it_is():
+    assert postgres(promoted_standby(), "codenvy-dr") == postgres(following_standby(), "codenvy-dr")
+
+
+def test_the_standbys_database_is_seeded_before_its_container_exists():
+    seed = following_standby().named("codenvy-dr-master-replication-seed")
+    container = following_standby().named("codenvy-dr-master-postgres")
+    assert seed.urn in container.dependencies
+
+
+def test_the_seed_follows_the_primary_from_this_masters_slot():
+    seed = script_parameters(script_of(following_standby().named("codenvy-dr-master-replication-seed")))
+    assert (seed["PRIMARY_ADDR"], seed["SLOT"]) == (PRIMARY_MASTER, slot_name(STANDBY_MASTER))
+
+
+def config_files(evaluation: Evaluation, site: str) -> dict[str, str]:
+    bundle = evaluation.named(f"{site}-master-replication-config").inputs["stdin"]
+    with tarfile.open(fileobj=io.BytesIO(base64.b64decode(bundle))) as tar:
+        return {member.name: tar.extractfile(member).read().decode() for member in tar.getmembers()}
+
+
+def test_the_standby_authenticates_with_the_primarys_password_from_a_file():
+    pgpass = config_files(following_standby(), "codenvy-dr")["replication.pgpass"].strip()
+    assert pgpass == f"{PRIMARY_MASTER}:5432:*:replicator:{streaming_primary().exports['replicationPassword']}"
+
+
+def test_the_standby_verifies_the_primary_against_the_primarys_ca():
+    assert (
+        config_files(following_standby(), "codenvy-dr")["primary-ca.crt"]
+        == streaming_primary().exports["registryCaCert"]
+    )
+
+
+def test_the_primarys_hba_admits_replication_from_its_standby_over_tls_only():
+    hba = [line.split() for line in config_files(streaming_primary(), "codenvy")["pg_hba.conf"].splitlines()]
+    replication = [line for line in hba if line[1] == "replication"]
+    assert replication == [["hostssl", "replication", "replicator", f"{STANDBY_MASTER}/32", "scram-sha-256"]]
+
+
+def test_the_replication_role_gets_no_database_login():
+    lines = render_pg_hba((STANDBY_MASTER,)).splitlines()
+    reject = lines.index("host all replicator all reject")
+    assert reject < lines.index("host all all all scram-sha-256")
+
+
+def test_postgresql_caps_the_wal_a_lost_standby_may_pin():
+    settings = dict(word.split("=", 1) for word in postgres(streaming_primary(), "codenvy")["command"] if "=" in word)
+    assert settings["max_slot_wal_keep_size"] == "4096MB"
+
+
+def test_the_standby_syncs_project_files_every_minute():
+    line = script_parameters(script_of(following_standby().named("codenvy-dr-dr-file-sync-schedule")))["ENTRY"]
+    words = line.split()
+    assert (words[:5], words[6]) == (["*"] * 5, "files")
+
+
+def test_a_streaming_standby_stages_its_nightly_archive():
+    tool = following_standby().named("codenvy-dr-dr-transfer-tool")
+    assert script_parameters(script_parameters(script_of(tool))["CONTENT"])["MODE"] == "stage"
+
+
+def test_a_streaming_standby_has_a_status_tool():
+    assert "codenvy-dr-dr-status-tool" in names(following_standby())
+
+
+def test_promotion_promotes_the_database():
+    assert "codenvy-dr-master-replication-promote" in names(promoted_standby())
+
+
+@pytest.mark.parametrize(
+    "gone", ["codenvy-dr-master-replication-seed", "codenvy-dr-dr-file-sync-schedule", "codenvy-dr-dr-status-tool"]
+)
+def test_promotion_stops_following_the_primary(gone):
+    assert gone not in names(promoted_standby())
+
+
+def test_a_standby_the_primary_does_not_list_is_refused_before_anything_exists():
+    others = {"codenvy-infra:master": master("10.9.0.3")}
+    dr = {"primaryStack": PRIMARY_STACK, "standby": "hot"}
+    with pytest.raises(GateError, match=r"codenvy-infra:dr\.replication: .* does not list its master 10\.9\.0\.3"):
+        evaluate("dr", {**others, "codenvy-infra:dr": dr}, stack_outputs={PRIMARY_STACK: streaming_primary().exports})
+
+
+def test_a_cold_standby_cannot_stream():
+    raw = {
+        "codenvy-infra:role": "standby",
+        "codenvy-infra:dr": json.dumps({"primaryStack": "o/p/s", "standby": "cold", "replication": "streaming"}),
+    }
+    with pytest.raises(ConfigError, match=r"codenvy-infra:dr\.replication: a cold standby"):
+        load_site_config(raw)
+
+
+def test_a_standby_cannot_have_standbys_of_its_own():
+    raw = {
+        "codenvy-infra:role": "standby",
+        "codenvy-infra:dr": json.dumps({"primaryStack": "o/p/s"}),
+        "codenvy-infra:replication": json.dumps({"standbyAddresses": ["10.9.0.7"]}),
+    }
+    with pytest.raises(ConfigError, match=r"codenvy-infra:replication\.standbyAddresses: a standby streams"):
+        load_site_config(raw)
+
+
+def primary_site():
+    return load_site_config(
+        {
+            "codenvy-infra:master": json.dumps(master(PRIMARY_MASTER)),
+            "codenvy-infra:replication": json.dumps({"standbyAddresses": [STANDBY_MASTER]}),
+        }
+    )
+
+
+def test_the_primarys_firewall_lets_its_standby_reach_postgresql():
+    site = primary_site()
+    rules = render_nftables(FirewallSettings.of(site), site.master, is_master=True, runs_workspaces=True)
+    assert "ct original proto-dst 5432 ip saddr @replication_peers accept" in rules
+    assert f"set replication_peers {{ type ipv4_addr; elements = {{ {STANDBY_MASTER} }} }}" in rules
+
+
+def test_the_primarys_firewall_lets_its_standby_reach_ssh():
+    site = primary_site()
+    rules = render_nftables(FirewallSettings.of(site), site.master, is_master=True, runs_workspaces=True)
+    assert "    tcp dport 22 ip saddr @replication_peers accept" in rules.splitlines()
+
+
+def test_a_site_without_standbys_opens_nothing_for_replication():
+    site = load_site_config({})
+    assert "replication_peers" not in render_nftables(FirewallSettings.of(site), site.master, True, True)
+
+
+def test_the_status_check_of_a_pinned_host_trusts_only_its_key():
+    host = load_site_config(
+        {"codenvy-infra:master": json.dumps({"address": "10.9.0.5", "ssh": {"hostKey": "ssh-ed25519 AAAAKEY"}})}
+    ).master
+    command = status_command(host, "/usr/local/lib/codenvy/codenvy-replication-x")
+    assert "StrictHostKeyChecking=yes" in command and "10.9.0.5 ssh-ed25519 AAAAKEY" in command
+
+
+def test_postgresql_arguments_turn_tls_on():
+    arguments = postgres_command(ReplicationSettings.of(primary_site()))
+    settings = dict(word.split("=", 1) for word in arguments if "=" in word)
+    assert (settings["ssl"], settings["hba_file"]) == ("on", "/etc/codenvy-postgres/pg_hba.conf")
