@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+"""Benchmark (not a test): a failover drill on the simulated cluster. A primary on node1 and a hot standby
+on node2; a writer creates users, workspaces, limits and project files through the primary's API at a
+steady rate; the primary's host is cut off the network; the promoting `up` runs on the standby; then the
+drill counts what the standby has. The last line:
+
+    rpo_s=<seconds of acknowledged writes lost> rto_s=<cut-off to the standby answering over HTTPS with the
+    data> nightly_mb=<a night's transfer of an unchanged site> full_mb=<a full archive>
+
+    sudo .venv/bin/python bench/failover_drill.py [--replication streaming|archive] [--write-seconds 90]
+
+`streaming` is continuous DR (the default for a hot standby); `archive` is the nightly archive restored on
+the standby, the only way before it, with the night's transfer run when the writer starts. cron does not
+run on the simulated hosts: the drill runs the file sync itself, on its schedule (every minute).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.cluster.conftest import UPGRADE_VERSIONS, missing_prerequisite
+from tests.cluster.dr_pair import dr_pair
+from tests.cluster.images import import_images
+from tests.cluster.sim import SshAgent, lane_images, start_cluster, stop_cluster
+from tests.cluster.site_driver import SITE, Site, api, healthy, wait_for
+from tests.engine.engine import Backend
+
+FILE_SYNC_EVERY = 60.0
+WRITE_EVERY = 0.5
+
+
+@dataclass
+class Writes:
+    """What the primary acknowledged, in order: (monotonic time, kind, key)."""
+
+    acknowledged: list[tuple[float, str, str]] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+
+def write_steadily(primary: Site, writes: Writes) -> None:
+    """One user, their workspace, their limit and a project file per round, until stopped or cut off."""
+    round_number = 0
+    while not writes.stop.is_set():
+        round_number += 1
+        email = f"drill-{round_number}@example.com"
+        try:
+            status, user = api(primary, "POST", "/user", {"email": email})
+            if status != 201:
+                continue
+            writes.acknowledged.append((time.monotonic(), "user", email))
+            workspace, path = f"ws-{round_number}", f"drill/{round_number}.txt"
+            limits = {"userId": email, "resources": [{"type": "workspace", "amount": 3}]}
+            calls = [
+                ("workspace", workspace, "POST", "/workspace", {"owner": user["id"], "name": workspace}),
+                ("limit", email, "POST", "/resource/free", limits),
+                ("file", path, "PUT", f"/project/{path}", str(round_number).encode()),
+            ]
+            for kind, key, method, path, body in calls:
+                if api(primary, method, path, body)[0] in (200, 201):
+                    writes.acknowledged.append((time.monotonic(), kind, key))
+        except OSError:
+            return  # cut off
+        writes.stop.wait(WRITE_EVERY)
+
+
+def what_the_standby_has(standby: Site) -> dict[str, set[str]]:
+    return {
+        "user": {user["email"] for user in api(standby, "GET", "/user")[1]},
+        "workspace": {workspace["name"] for workspace in api(standby, "GET", "/workspace")[1]},
+        "limit": {entry["userId"] for entry in api(standby, "GET", "/resource")[1]},
+    }
+
+
+def lost_seconds(writes: Writes, has: dict[str, set[str]], kinds: tuple[str, ...], cut: float, standby: Site) -> float:
+    """Seconds before the cut-off since which some acknowledged write of `kinds` is missing on the standby."""
+    missing = [at for at, kind, key in writes.acknowledged if kind in kinds and not present(standby, has, kind, key)]
+    return max(0.0, cut - min(missing)) if missing else 0.0
+
+
+def present(standby: Site, has: dict[str, set[str]], kind: str, key: str) -> bool:
+    if kind == "file":
+        return api(standby, "GET", f"/project/{key}")[0] == 200
+    return key in has[kind]
+
+
+def transfer(standby: Site, job: str) -> str:
+    tool = f"{SITE.backup.tools_directory}/codenvy-transfer-{standby.name}"
+    return standby.master.ssh(f"{tool} {job}").stdout
+
+
+def backup_megabytes(primary: Site) -> float:
+    """A fresh archive of the primary, its size in MB."""
+    archive = primary.master.ssh(f"{SITE.backup.tools_directory}/codenvy-backup-{primary.name}").stdout.split()[-1]
+    return int(primary.master.ssh(f"stat -c %s {archive}").stdout) / 1e6
+
+
+def nightly_megabytes(primary: Site, standby: Site) -> tuple[float, float]:
+    """Two nights of an unchanged site: the second night's transfer, in MB received, and a full archive."""
+    full = backup_megabytes(primary)
+    transfer(standby, "archive")
+    time.sleep(1.1)  # the archive's name has a one-second stamp
+    backup_megabytes(primary)
+    received = [line for line in transfer(standby, "archive").splitlines() if "bytes received" in line]
+    return int(received[-1].split()[-1].replace(",", "")) / 1e6, full
+
+
+def drill(replication: str, write_seconds: float) -> dict[str, float]:
+    figures: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        agent = None
+        try:
+            nodes = start_cluster(2, Path(tmp) / "nodes.json")
+            images = lane_images(*UPGRADE_VERSIONS)
+            for node in nodes:
+                import_images(node.docker_host, images)
+            agent = SshAgent(nodes[0].key_file)
+            primary, standby = dr_pair(nodes, Backend(), agent, replication=replication)
+            primary.up()
+            wait_for("the primary healthy", lambda: healthy(primary))
+            standby.up()
+            wait_for("the standby healthy", lambda: healthy(standby))
+            figures["nightly_mb"], figures["full_mb"] = nightly_megabytes(primary, standby)
+            if replication == "archive":
+                transfer(standby, "archive")  # the night's restore, just before the day's writes begin
+
+            writes = Writes()
+            writer = threading.Thread(target=write_steadily, args=(primary, writes), daemon=True)
+            writer.start()
+            started = time.monotonic()
+            while time.monotonic() - started < write_seconds:
+                time.sleep(min(FILE_SYNC_EVERY, write_seconds - (time.monotonic() - started)))
+                if replication == "streaming":
+                    transfer(standby, "files")
+
+            # The primary's host loses its only link: nothing reaches it or leaves it any more.
+            subprocess.run(["ip", "link", "set", nodes[0].host_link, "down"], check=True)
+            cut = time.monotonic()
+            writes.stop.set()
+            writer.join(timeout=30)
+            standby.remember(dr={**standby.config["codenvy-infra:dr"], "promote": True})
+            standby.up()
+            wait_for("the promoted standby answering", lambda: api(standby, "GET", "/stats")[0] == 200, every=0.5)
+            figures["rto_s"] = time.monotonic() - cut
+
+            has = what_the_standby_has(standby)
+            figures["writes"] = len(writes.acknowledged)
+            figures["rpo_s"] = lost_seconds(writes, has, ("user", "workspace", "limit"), cut, standby)
+            figures["rpo_files_s"] = lost_seconds(writes, has, ("file",), cut, standby)
+        finally:
+            if agent:
+                agent.stop()
+            stop_cluster()
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--replication", choices=("streaming", "archive"), default="streaming")
+    parser.add_argument("--write-seconds", type=float, default=90.0)
+    args = parser.parse_args()
+    reason = missing_prerequisite()
+    if reason:
+        print(f"failover_drill: {reason}", file=sys.stderr)
+        return 1
+    figures = drill(args.replication, args.write_seconds)
+    print(
+        f"replication={args.replication} writes={figures['writes']:.0f} "
+        f"rpo_files_s={figures['rpo_files_s']:.1f} (acknowledged writes, {args.write_seconds:.0f} s of writing)"
+    )
+    print(
+        f"rpo_s={figures['rpo_s']:.1f} rto_s={figures['rto_s']:.1f} "
+        f"nightly_mb={figures['nightly_mb']:.3f} full_mb={figures['full_mb']:.3f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

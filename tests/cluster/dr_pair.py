@@ -1,0 +1,42 @@
+"""A DR pair of one-host sites on the lane's first two nodes: the primary on node1, its hot standby on node2,
+the standby streaming (or restoring nightly archives). Shared by tests/cluster/test_streaming_dr.py and
+bench/failover_drill.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.cluster.sim import Node, SshAgent, lane_engine
+from tests.cluster.site_driver import SITE, Site, config_keys
+from tests.engine.engine import Backend
+from tests.harness import full_stack_name
+
+PRIMARY_STACK, STANDBY_STACK = "stream", "stream-dr"
+STANDBY_SITE = "codenvy-dr"
+
+
+def master_of(node: Node) -> dict[str, Any]:
+    """The sim stack's master settings (SSH, restart helper) on `node`, running workspaces too."""
+    template = SITE.master.model_dump(by_alias=True, exclude_none=True)
+    return {**template, "name": node.name, "address": node.address, "hostWorkspaces": True}
+
+
+def one_host_site(node: Node, **changes: Any) -> dict[str, Any]:
+    site = {"hostname": node.address, "network": {"mode": "bridge"}, "nodes": [], "master": master_of(node)}
+    return config_keys({**site, **changes})
+
+
+def standby_of(stack: str, master: Node, **dr: Any) -> dict[str, Any]:
+    """A hot standby's dr settings: it follows `stack`, reaching its master with `master`'s key."""
+    return {"primaryStack": full_stack_name(stack), "standby": "hot", "sshKeyFile": master.key_file, **dr}
+
+
+def dr_pair(nodes: list[Node], backend: Backend, agent: SshAgent, replication: str = "streaming", **primary: Any):
+    """The primary (listing node2 as its standby when streaming) and the standby; neither is up yet."""
+    everyone = {node.name: node for node in nodes}
+    streams = {"replication": {"standbyAddresses": [nodes[1].address], **primary}} if replication == "streaming" else {}
+    primary_site = Site(lane_engine(PRIMARY_STACK, nodes, backend, agent), everyone, one_host_site(nodes[0], **streams))
+    dr = standby_of(PRIMARY_STACK, nodes[1], replication=replication, transferSchedule=None)
+    standby_config = one_host_site(nodes[1], siteName=STANDBY_SITE, role="standby", dr=dr)
+    standby_site = Site(lane_engine(STANDBY_STACK, nodes, backend, agent), everyone, standby_config)
+    return primary_site, standby_site

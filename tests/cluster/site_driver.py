@@ -1,0 +1,90 @@
+"""Driving one site of the lane: its stack's config repeated on every run, its hosts, its API over HTTPS
+with the site CA, and waiting for what converges on its own time."""
+
+from __future__ import annotations
+
+import base64
+import json
+import ssl
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+from tests.cluster.sim import Node
+from tests.engine.engine import Engine, Result
+from tests.harness import site_config
+
+SITE = site_config("sim")
+ADMIN_PASSWORD = "lane-admin-password-7f3a9c"  # noqa: S105 - a throwaway site's
+SECRET_KEYS = ("codenvy-infra:adminPassword",)
+MASTER_SERVICES = ("postgres", "server", "haproxy", "registry")
+HEALTH_WAIT = 150
+
+
+def wait_for(what: str, check, timeout: float = HEALTH_WAIT, every: float = 2.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout:.0f} s")
+        time.sleep(every)
+
+
+class Site:
+    """One stack of the lane: its engine, the config every `up` repeats, and the hosts it runs on."""
+
+    def __init__(self, engine: Engine, nodes: dict[str, Node], config: dict[str, Any]) -> None:
+        self.engine, self.nodes, self.config = engine, nodes, config
+
+    def up(self, **changes: Any) -> Result:
+        return self.engine.up(self._config(changes), secret_keys=SECRET_KEYS)
+
+    def preview(self, **changes: Any) -> Result:
+        return self.engine.preview(self._config(changes), secret_keys=SECRET_KEYS)
+
+    def remember(self, **changes: Any) -> None:
+        """Make `changes` part of every later run, as an edit of the stack file would."""
+        self.config.update(config_keys(changes))
+
+    def _config(self, changes: dict[str, Any]) -> dict[str, Any]:
+        return {**self.config, **config_keys(changes)}
+
+    @property
+    def name(self) -> str:
+        return self.config.get("codenvy-infra:siteName", SITE.site_name)
+
+    def container(self, service: str) -> dict[str, Any]:
+        return self.master.inspect(f"{self.name}-{service}")
+
+    @property
+    def master(self) -> Node:
+        master = self.config.get("codenvy-infra:master", {}).get("name", SITE.master.name)
+        return self.nodes[master]
+
+
+def config_keys(changes: dict[str, Any]) -> dict[str, Any]:
+    return {f"codenvy-infra:{key}": value for key, value in changes.items()}
+
+
+def api(site: Site, method: str, path: str, body: Any = None, ca: str | None = None) -> tuple[int, Any]:
+    """A call to the site's API through HAProxy over HTTPS, trusting only the site's CA."""
+    context = ssl.create_default_context(cadata=ca or site.engine.checkpoint.outputs["registryCaCert"])
+    data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+    url = f"{site.engine.checkpoint.outputs['url']}/api{path}"
+    request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - the lane's own https site
+    request.add_header("Content-Type", "application/json")
+    request.add_header("Authorization", "Basic " + base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode())
+    try:
+        with urllib.request.urlopen(request, timeout=10, context=context) as response:  # noqa: S310 - the lane's site
+            payload = response.read()
+            return response.status, json.loads(payload) if payload[:1] in (b"{", b"[") else payload
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def healthy(site: Site, services=MASTER_SERVICES) -> bool:
+    states = {service: site.container(service)["State"] for service in services}
+    return all(state["Running"] and state.get("Health", {}).get("Status") == "healthy" for state in states.values())

@@ -1,0 +1,221 @@
+"""Continuous DR on real engines: a primary on node1 streaming to a hot standby on node2, each a bridge-mode
+site of one host. The standby's database follows within seconds and its project files after each sync; a
+standby whose slot the primary dropped says so in the next preview; promotion makes it the active site;
+failback makes the old primary its standby, seeded from it. Tests run in file order."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.cluster.dr_pair import STANDBY_SITE, STANDBY_STACK, dr_pair, standby_of
+from tests.cluster.site_driver import SITE, Site, api, healthy, wait_for
+from tests.engine.engine import Backend, Result
+
+LANE_NODES = 2
+# Small enough that the lane can outgrow it with a little writing, so a stopped standby loses its slot.
+MAX_WAL_KEEP_MB = 64
+ROW_WAIT = 10
+SITE_FS = "/home/codenvy/codenvy-data/fs"
+
+
+@pytest.fixture(scope="module")
+def backend() -> Backend:
+    return Backend()
+
+
+@pytest.fixture(scope="module")
+def sites(cluster, ssh_agent, backend) -> tuple[Site, Site]:
+    return dr_pair(cluster, backend, ssh_agent, maxWalKeepMb=MAX_WAL_KEEP_MB)
+
+
+@pytest.fixture(scope="module")
+def primary(sites) -> Site:
+    return sites[0]
+
+
+@pytest.fixture(scope="module")
+def standby(sites) -> Site:
+    return sites[1]
+
+
+@pytest.fixture(scope="module")
+def pair(primary, standby) -> tuple[Result, Result]:
+    first = primary.up()
+    wait_for("the primary healthy", lambda: healthy(primary))
+    second = standby.up()
+    wait_for("the standby healthy", lambda: healthy(standby))
+    return first, second
+
+
+def sql(site: Site, query: str) -> str:
+    return site.master.docker("exec", f"{site.name}-postgres", "psql", "-X", "-At", "-U", "codenvy", "-d", "codenvy",
+                              "-c", query).stdout.strip()  # fmt: skip
+
+
+def users(site: Site) -> set[str]:
+    status, body = api(site, "GET", "/user")
+    return {user["email"] for user in body} if status == 200 else set()
+
+
+def tool(site: Site, name: str, *args: str, check: bool = True):
+    return site.master.ssh(" ".join([f"{SITE.backup.tools_directory}/codenvy-{name}-{site.name}", *args]), check=check)
+
+
+def test_the_standbys_database_is_a_read_only_replica(standby, pair):
+    assert sql(standby, "SELECT pg_is_in_recovery()") == "t"
+
+
+def test_a_row_written_on_the_primary_is_readable_on_the_standby_within_seconds(primary, standby, pair):
+    assert api(primary, "POST", "/user", {"email": "first@example.com"})[0] == 201
+    wait_for("the user on the standby", lambda: "first@example.com" in users(standby), timeout=ROW_WAIT, every=0.2)
+
+
+def test_the_idle_standby_refuses_writes(standby, pair):
+    assert api(standby, "POST", "/user", {"email": "nobody@example.com"})[0] == 503
+
+
+def project_file(site: Site, path: str) -> int:
+    return api(site, "GET", f"/project/ws1/{path}")[0]
+
+
+def test_a_file_written_on_the_primary_reaches_the_standby_with_the_next_sync(primary, standby, pair):
+    assert api(primary, "PUT", "/project/ws1/kept.txt", b"kept")[0] in (200, 201)
+    tool(standby, "transfer", "files")
+    assert project_file(standby, "kept.txt") == 200
+
+
+def test_a_file_deleted_on_the_primary_is_gone_from_the_standby_after_the_next_sync(primary, standby, pair):
+    assert api(primary, "PUT", "/project/ws1/gone.txt", b"soon gone")[0] in (200, 201)
+    tool(standby, "transfer", "files")
+    primary.master.docker("exec", f"{primary.name}-server", "rm", f"{SITE_FS}/ws1/gone.txt")
+    tool(standby, "transfer", "files")
+    assert project_file(standby, "gone.txt") == 404
+
+
+def test_the_status_tool_reports_a_healthy_replica(standby, pair):
+    assert tool(standby, "replication").stdout.strip().endswith(f"replication of {STANDBY_SITE}: healthy")
+
+
+def test_the_standbys_second_preview_is_empty(standby, pair):
+    assert standby.preview().diff() == []
+
+
+def test_the_primarys_second_preview_is_empty(primary, pair):
+    assert primary.preview().diff() == []
+
+
+# --- a standby that fell behind for longer than the primary keeps WAL for it ---------------------------
+
+
+@pytest.fixture(scope="module")
+def slot_lost(primary, standby, pair) -> None:
+    standby.master.docker("stop", f"{standby.name}-postgres")
+    sql(primary, "CREATE TABLE filler AS SELECT repeat(md5(i::text), 40) AS pad FROM generate_series(1, 80000) i")
+    for _ in range(4):
+        sql(primary, "SELECT pg_switch_wal()")
+        sql(primary, "CHECKPOINT")
+    wait_for("the slot lost", lambda: sql(primary, "SELECT wal_status FROM pg_replication_slots") in ("lost", ""))
+    standby.master.docker("start", f"{standby.name}-postgres")
+    wait_for("the standby's database answering", lambda: sql(standby, "SELECT 1") == "1")
+
+
+def test_a_replica_that_lost_its_slot_is_reported_by_the_status_tool(standby, slot_lost):
+    answer = tool(standby, "replication", check=False)
+    assert answer.returncode == 1 and "no longer keeps slot" in answer.stdout
+
+
+def test_a_replica_that_lost_its_slot_is_reported_in_the_next_preview(standby, slot_lost):
+    before = len(standby.engine.log)
+    standby.preview()
+    warnings = [line.text for line in standby.engine.log[before:] if line.severity == "warning"]
+    assert any("broken" in text and "dr.reseed" in text for text in warnings)
+
+
+@pytest.fixture(scope="module")
+def reseeded(primary, standby, slot_lost) -> Result:
+    standby.remember(dr={**standby.config["codenvy-infra:dr"], "reseed": 1})
+    result = standby.up()
+    wait_for("the reseeded standby healthy", lambda: healthy(standby))
+    return result
+
+
+def test_raising_reseed_makes_the_replica_follow_again(primary, standby, reseeded):
+    assert api(primary, "POST", "/user", {"email": "after-reseed@example.com"})[0] == 201
+    wait_for("the user on the standby", lambda: "after-reseed@example.com" in users(standby), timeout=ROW_WAIT)
+
+
+# --- promotion ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def promoted(primary, standby, reseeded) -> Result:
+    tool(standby, "transfer", "files")
+    standby.remember(dr={**standby.config["codenvy-infra:dr"], "promote": True})
+    result = standby.up()
+    wait_for("the promoted standby healthy", lambda: healthy(standby))
+    return result
+
+
+def test_promotion_makes_the_standby_writable(standby, promoted):
+    assert api(standby, "POST", "/user", {"email": "promoted@example.com"})[0] == 201
+
+
+def test_promotion_keeps_what_the_primary_had(standby, promoted):
+    assert {"first@example.com", "after-reseed@example.com"} <= users(standby)
+
+
+def test_promotion_keeps_the_synced_project_files(standby, promoted):
+    assert project_file(standby, "kept.txt") == 200
+
+
+def test_promotion_replaces_no_container(promoted):
+    assert [step for step in promoted.steps if step.kind in ("replace", "delete-replaced")] == []
+
+
+def test_promotion_stops_the_file_sync_and_the_transfer(standby, promoted):
+    crontab = standby.master.ssh("crontab -l 2> /dev/null || true").stdout
+    assert f"codenvy-transfer-{STANDBY_SITE}" not in crontab
+
+
+def test_the_promoted_standby_claims_the_dns_record(standby, promoted):
+    assert standby.engine.checkpoint.outputs["dnsRecord"]["value"] == standby.master.address
+
+
+def test_the_promoted_standbys_second_preview_is_empty(standby, promoted):
+    assert standby.preview().diff() == []
+
+
+# --- failback: the old primary becomes the standby of the promoted site --------------------------------
+
+
+@pytest.fixture(scope="module")
+def failed_back(cluster, primary, standby, promoted) -> Result:
+    standby.remember(replication={"standbyAddresses": [cluster[0].address]})
+    standby.up()
+    primary.config.pop("codenvy-infra:replication")
+    primary.remember(role="standby", dr=standby_of(STANDBY_STACK, cluster[0], transferSchedule=None))
+    result = primary.up()
+    wait_for("the old primary healthy as a standby", lambda: healthy(primary))
+    return result
+
+
+def test_failback_makes_the_old_primary_a_replica(primary, failed_back):
+    assert sql(primary, "SELECT pg_is_in_recovery()") == "t"
+
+
+def test_failback_brings_the_promoted_sites_writes_to_the_old_primary(primary, failed_back):
+    assert "promoted@example.com" in users(primary)
+
+
+def test_failback_keeps_the_old_primarys_own_data_in_an_archive(primary, failed_back):
+    listing = primary.master.ssh(f"ls {SITE.backup.directory}").stdout
+    assert any(name.startswith("pre-seed-") for name in listing.split())
+
+
+def test_the_old_primary_follows_new_writes(primary, standby, failed_back):
+    assert api(standby, "POST", "/user", {"email": "after-failback@example.com"})[0] == 201
+    wait_for("the user on the old primary", lambda: "after-failback@example.com" in users(primary), timeout=ROW_WAIT)
+
+
+def test_failback_replaces_no_container(failed_back):
+    assert [step for step in failed_back.steps if step.kind in ("replace", "delete-replaced")] == []
