@@ -37,8 +37,10 @@ PG_BIN = "/usr/lib/postgresql/15/bin"
 FLAVOURS = {
     "postgres": "the official postgres:15 image: root entrypoint owns PGDATA and re-execs as postgres (uid/gid 999) "
     "via gosu; an empty /var/lib/postgresql/data is initialised from POSTGRES_USER/PASSWORD/DB (local trust, "
-    "host scram-sha-256, listen on all addresses); postgres runs as PID 1, STOPSIGNAL SIGINT, exit 0 on "
-    "SIGINT/SIGTERM; psql, pg_dump, pg_restore, pg_isready on PATH",
+    "host scram-sha-256, listen on all addresses) by a temporary server given the container's own arguments; "
+    "one that has PG_VERSION (seeded by pg_basebackup) is started as it is; a fresh volume there is "
+    "postgres-owned 1777; postgres runs as PID 1, STOPSIGNAL SIGINT, exit 0 on SIGINT/SIGTERM; psql, pg_dump, "
+    "pg_restore, pg_isready, pg_basebackup, pg_controldata on PATH",
     "haproxy": "the official haproxy:2.8 image with Debian's haproxy 2.6: USER haproxy (uid/gid 99), WORKDIR "
     "/var/lib/haproxy, CMD haproxy -f /usr/local/etc/haproxy/haproxy.cfg run as `haproxy -W -db`, STOPSIGNAL SIGUSR1",
     "registry": "the official registry:2 image with Debian's docker-registry 2.8: /bin/registry, "
@@ -73,35 +75,46 @@ set -Eeo pipefail
 if [ "${1:0:1}" = '-' ]; then
   set -- postgres "$@"
 fi
+if [ "$1" = postgres ]; then
+  mkdir -p "$PGDATA"
+  chmod 700 "$PGDATA" || :
+fi
 if [ "$1" = postgres ] && [ "$(id -u)" = 0 ]; then
-  mkdir -p "$PGDATA" /var/run/postgresql
+  mkdir -p /var/run/postgresql
   find "$PGDATA" \! -user postgres -exec chown postgres:postgres '{}' +
-  chmod 700 "$PGDATA"
   chown postgres:postgres /var/run/postgresql
   chmod 3777 /var/run/postgresql
   exec gosu postgres "$BASH_SOURCE" "$@"
 fi
-if [ "$1" = postgres ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
+if [ "$1" = postgres ] && [ -s "$PGDATA/PG_VERSION" ]; then
+  printf '\nPostgreSQL Database directory appears to contain a database; Skipping initialization\n\n'
+elif [ "$1" = postgres ]; then
   if [ -z "${POSTGRES_PASSWORD:-}" ] && [ "${POSTGRES_HOST_AUTH_METHOD:-}" != trust ]; then
     echo 'Error: Database is uninitialized and superuser password is not specified (POSTGRES_PASSWORD).' >&2
     exit 1
   fi
   user=${POSTGRES_USER:-postgres}
   db=${POSTGRES_DB:-$user}
+  # The container's own server arguments (-c ssl=on, -c hba_file=...) apply from the first boot on.
+  server_args=("${@:2}")
   initdb --username="$user" --pwfile=<(printf '%s\n' "${POSTGRES_PASSWORD:-}") $POSTGRES_INITDB_ARGS
-  printf '\nhost all all all %s\n' "${POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}" >> "$PGDATA/pg_hba.conf"
-  pg_ctl -D "$PGDATA" -o "-c listen_addresses='' -p 5432" -w start
+  auth=${POSTGRES_HOST_AUTH_METHOD:-$(postgres -C password_encryption "${server_args[@]}")}
+  printf '\nhost all all all %s\n' "$auth" >> "$PGDATA/pg_hba.conf"
+  temporary=("${server_args[@]}" -c listen_addresses='' -p "${PGPORT:-5432}")
+  PGUSER="${PGUSER:-$user}" pg_ctl -D "$PGDATA" -o "$(printf '%q ' "${temporary[@]}")" -w start
   if [ "$db" != postgres ]; then
-    psql -v ON_ERROR_STOP=1 --username "$user" --dbname postgres --set db="$db" <<< 'CREATE DATABASE :"db";'
+    PGHOST= PGHOSTADDR= psql -v ON_ERROR_STOP=1 --username "$user" --no-password --no-psqlrc --dbname postgres \
+      --set db="$db" <<< 'CREATE DATABASE :"db";'
   fi
   for file in /docker-entrypoint-initdb.d/*; do
     case "$file" in
       *.sh) . "$file" ;;
-      *.sql) psql -v ON_ERROR_STOP=1 --username "$user" --dbname "$db" -f "$file" ;;
+      *.sql) PGHOST= PGHOSTADDR= psql -v ON_ERROR_STOP=1 --username "$user" --no-password --no-psqlrc \
+        --dbname "$db" -f "$file" ;;
     esac
   done
   pg_ctl -D "$PGDATA" -m fast -w stop
-  echo 'PostgreSQL init process complete; ready for start up.'
+  printf '\nPostgreSQL init process complete; ready for start up.\n\n'
 fi
 exec "$@"
 """
@@ -174,6 +187,9 @@ cp -R /etc/haproxy/errors /usr/local/etc/haproxy/errors
 chown haproxy:haproxy /var/lib/haproxy
 chown postgres:postgres /var/run/postgresql /var/lib/postgresql
 chmod 3777 /var/run/postgresql
+# As the official image: a fresh volume at PGDATA starts as this directory, so uid 999 can seed it
+# (pg_basebackup in a throw-away container) before the entrypoint ever ran.
+install -d -o postgres -g postgres -m 1777 /var/lib/postgresql/data
 ln -sf docker-registry /usr/bin/registry
 # As the official image: listen on every address by default.
 sed -ri "s!^#?(listen_addresses)\\s*=\\s*\\S+.*!\\1 = '*'!" /usr/share/postgresql/15/postgresql.conf.sample

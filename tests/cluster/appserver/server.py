@@ -9,7 +9,7 @@ CODENVY_SIM_PORT, CODENVY_SIM_DATA_ROOT and CODENVY_SIM_INSTANCE_DIR. Everything
     POST /api/user {email, name?}       201 {id, email, name};  GET /api/user, GET /api/user/{id}
     POST /api/workspace {owner, name}   201 {id, owner, name};  GET /api/workspace, GET /api/workspace/{id}
     PUT  /api/project/{ws}/{path}       write the body to fs/{ws}/{path};  GET reads it back
-    GET  /api/stats                     {version, users, workspaces, limits, files}
+    GET  /api/stats                     {version, mode, users, workspaces, limits, files}
     POST /api/resource/free             the seed's Resource API: store a user's limit overrides
     GET  /api/resource, GET /api/resource/{userId}, DELETE /api/resource/free/{userId}
     GET  /api/audit                     the audit report, as report_<datetime>.txt
@@ -17,6 +17,10 @@ CODENVY_SIM_PORT, CODENVY_SIM_DATA_ROOT and CODENVY_SIM_INSTANCE_DIR. Everything
 Every call but the health check needs HTTP Basic credentials; they are checked against
 CODENVY_ADMIN_USERNAME/CODENVY_ADMIN_PASSWORD when the container has a password, else any are accepted.
 The version is read from /instance/codenvy.ver. Logs go to stdout; SIGTERM stops it with exit code 0.
+
+A hot standby site runs this server against a read-only replica: while PostgreSQL is in recovery the server
+is "standby" (reads are served from the replica, every write gets 503 and nothing lands in fs/); the first
+request that finds the database promoted makes it "active" (tables created if missing), with no restart.
 """
 
 from __future__ import annotations
@@ -57,6 +61,8 @@ INSERT INTO resource_limits (user_id, type, amount, unit)
     SELECT %s, t, a, u FROM unnest(%s::text[], %s::bigint[], %s::text[]) AS l(t, a, u);
 """
 PERMISSIONS = "[read, use, run, configure, setPermissions, delete]"
+ACTIVE, STANDBY = "active", "standby"
+IDLE_STANDBY = "this site is an idle standby: its database is a read-only replica, writes wait for its promotion"
 
 
 def log(message: str) -> None:
@@ -71,9 +77,16 @@ def version() -> str:
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str) -> None:
+    """An answer other than success: its status, a message, and further fields of the JSON body."""
+
+    def __init__(self, status: int, message: str, **fields) -> None:
         super().__init__(message)
         self.status = status
+        self.fields = fields
+
+
+def standby_refusal() -> ApiError:
+    return ApiError(503, IDLE_STANDBY, mode=STANDBY)
 
 
 def sql(statement: str, params: tuple = ()) -> list[tuple]:
@@ -97,15 +110,49 @@ def sql(statement: str, params: tuple = ()) -> list[tuple]:
         raise ApiError(409, error.pgerror or "already exists") from None
     except psycopg2.errors.ForeignKeyViolation as error:
         raise ApiError(404, error.pgerror or "no such row") from None
+    except psycopg2.errors.ReadOnlySqlTransaction:
+        raise standby_refusal() from None
+    except psycopg2.errors.UndefinedTable:
+        # A replica of a primary whose server never ran has no tables yet.
+        raise ApiError(503, "the database has no tables yet") from None
     finally:
         connection.close()
 
 
+class DatabaseRole:
+    """Whether the database takes writes, asked of PostgreSQL each time: a replica can be promoted, and a
+    former primary re-seeded as a replica, while this server keeps running."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last: str | None = None
+
+    def current(self) -> str:
+        """ACTIVE or STANDBY; on a change, log it, and on becoming active create the tables if missing."""
+        mode = STANDBY if sql("SELECT pg_is_in_recovery()")[0][0] else ACTIVE
+        with self._lock:
+            if mode != self._last:
+                if mode == ACTIVE:
+                    sql(SCHEMA)
+                    log("database writable: active, tables ready")
+                else:
+                    log("database is a read-only replica: idle standby, serving reads and refusing writes")
+                self._last = mode
+        return mode
+
+    def require_active(self) -> None:
+        if self.current() == STANDBY:
+            raise standby_refusal()
+
+
+ROLE = DatabaseRole()
+
+
 def wait_for_database() -> None:
-    """Retry until PostgreSQL accepts us (it may still be initialising), then create the tables if missing."""
+    """Retry until PostgreSQL accepts us (it may still be initialising); an active one gets its tables."""
     while True:
         try:
-            sql(SCHEMA)
+            ROLE.current()
             log("database ready")
             return
         except ApiError as error:
@@ -197,9 +244,11 @@ class Handler(BaseHTTPRequestHandler):
             if not path.startswith("/api/"):
                 raise ApiError(404, f"no such path {path}")
             self._authenticate()
+            if method != "GET":
+                ROLE.require_active()
             self._route(method, path.removeprefix("/api"))
         except ApiError as error:
-            self._json(error.status, {"message": str(error)})
+            self._json(error.status, {"message": str(error), **error.fields})
 
     def _authenticate(self) -> None:
         scheme, _, token = self.headers.get("Authorization", "").partition(" ")
@@ -270,7 +319,7 @@ class Handler(BaseHTTPRequestHandler):
                     " (SELECT count(DISTINCT user_id) FROM resource_limits)"
                 )
                 stats = {"users": users, "workspaces": workspaces, "limits": limits, "files": count_files()}
-                self._json(200, {"version": version(), **stats})
+                self._json(200, {"version": version(), "mode": ROLE.current(), **stats})
             case "POST", ["resource", "free"]:
                 user_id, limits = validated_limits(self._json_body())
                 # A store replaces the user's overrides as a whole, in one transaction.
