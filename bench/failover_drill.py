@@ -57,16 +57,16 @@ def write_steadily(primary: Site, writes: Writes) -> None:
             if status != 201:
                 continue
             writes.acknowledged.append((time.monotonic(), "user", email))
-            workspace, path = f"ws-{round_number}", f"drill/{round_number}.txt"
+            name = f"ws-{round_number}"
+            status, workspace = api(primary, "POST", "/workspace", {"owner": user["id"], "name": name})
+            if status == 201:
+                writes.acknowledged.append((time.monotonic(), "workspace", name))
+                path = f"{workspace['id']}/{round_number}.txt"
+                if api(primary, "PUT", f"/project/{path}", str(round_number).encode())[0] == 201:
+                    writes.acknowledged.append((time.monotonic(), "file", path))
             limits = {"userId": email, "resources": [{"type": "workspace", "amount": 3}]}
-            calls = [
-                ("workspace", workspace, "POST", "/workspace", {"owner": user["id"], "name": workspace}),
-                ("limit", email, "POST", "/resource/free", limits),
-                ("file", path, "PUT", f"/project/{path}", str(round_number).encode()),
-            ]
-            for kind, key, method, path, body in calls:
-                if api(primary, method, path, body)[0] in (200, 201):
-                    writes.acknowledged.append((time.monotonic(), kind, key))
+            if api(primary, "POST", "/resource/free", limits)[0] == 201:
+                writes.acknowledged.append((time.monotonic(), "limit", email))
         except OSError:
             return  # cut off
         writes.stop.wait(WRITE_EVERY)

@@ -44,6 +44,7 @@ class PrimarySite:
     standby_addresses: tuple[str, ...] = ()
     postgres_port: int | None = None
     replication_password: str | None = field(default=None, repr=False)
+    database_password: str | None = field(default=None, repr=False)
     ca_cert: str | None = field(default=None, repr=False)
 
     @classmethod
@@ -81,6 +82,7 @@ class PrimarySite:
             ),
             postgres_port=_port_output(stack, outputs.get("postgresPort")),
             replication_password=outputs.get("replicationPassword"),
+            database_password=outputs.get("databasePassword"),
             ca_cert=outputs.get("registryCaCert"),
         )
 
@@ -186,7 +188,9 @@ def establish(site: SiteConfig, read_outputs: OutputsReader = read_stack_outputs
 
 def _streams_from(site: SiteConfig, primary: PrimarySite) -> None:
     """A streaming standby needs its primary to stream to it: listed there, and deployed since."""
-    if not site.streams_from_primary or site.master.address in primary.standby_addresses:
+    if not site.streams_from_primary or (
+        site.master.address in primary.standby_addresses and primary.database_password
+    ):
         return
     raise GateError(
         ("dr", "replication"),

@@ -96,11 +96,7 @@ class MasterNode(pulumi.ComponentResource):
             )
             for purpose in DATA_VOLUMES
         }
-        db_password = random.RandomPassword(
-            f"{name}-db-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)
-        )
-        # Secret by construction, not only by the provider's schema, so no engine can leak it.
-        password = pulumi.Output.secret(db_password.result)
+        password = self.database_password = self._database_password(name, primary)
         self.replication_password: pulumi.Output[str] | None = None
         self.postgres = self._postgres(name, volumes["pgdata"], password, ca, primary)
         pre_upgrade_backup = self._pre_upgrade_backup(name, upgrade)
@@ -131,6 +127,19 @@ class MasterNode(pulumi.ComponentResource):
         )
         self.version = self.app_server.version
         self.register_outputs({"version": self.version})
+
+    def _database_password(self, name: str, primary: PrimarySite | None) -> pulumi.Output[str]:
+        """The server's database password: a replica has the primary's roles, so a standby that follows
+        (or followed, until it was promoted) logs in with the primary's; every other site makes its own.
+        Secret by construction, not only by the provider's schema, so no engine can leak it."""
+        replication = self._settings.replication
+        follows = replication is not None and (replication.streams_from_primary or replication.promoted)
+        if follows and primary is not None and primary.database_password:
+            return pulumi.Output.secret(primary.database_password)
+        generated = random.RandomPassword(
+            f"{name}-db-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)
+        )
+        return pulumi.Output.secret(generated.result)
 
     def _on_host(self, **options) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, provider=self._host.provider, depends_on=self._host_ready, **options)

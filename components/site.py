@@ -134,6 +134,8 @@ def _exports(
         "replicationStandbys": list(site.replication.standby_addresses),
         "postgresPort": site.master.postgres_port if site.database_streams else None,
         "replicationPassword": master.replication_password,
+        # A replica has this site's database roles: a streaming standby's server logs in with this.
+        "databasePassword": master.database_password if site.replication.standby_addresses else None,
     }
 
 

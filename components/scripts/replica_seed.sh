@@ -28,7 +28,7 @@ if [ "$local_id" = "$primary_id" ] && [ -n "$slot_lsn" ]; then
   echo "replica seed on $NODE_NAME: already a replica of $PRIMARY_ADDR with slot $SLOT"
   exit 0
 fi
-running=$(docker inspect -f '{{.State.Running}}' "$CONTAINER" 2> /dev/null || echo absent)
+running=$(docker inspect -f '{{.State.Running}}' "$CONTAINER" 2> /dev/null) || running=absent
 if [ "$running" = true ]; then
   docker stop -t 120 "$CONTAINER" > /dev/null
 fi

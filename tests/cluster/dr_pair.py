@@ -21,9 +21,14 @@ def master_of(node: Node) -> dict[str, Any]:
     return {**template, "name": node.name, "address": node.address, "hostWorkspaces": True}
 
 
-def one_host_site(node: Node, **changes: Any) -> dict[str, Any]:
+def one_host_site(node: Node, peer: Node, **changes: Any) -> dict[str, Any]:
+    """A site of one host whose firewall lets `peer` (the other site's master) pull from its registry."""
+    firewall = {
+        **SITE.firewall.model_dump(mode="json", by_alias=True, exclude_none=True),
+        "peerCidrs": [f"{peer.address}/32"],
+    }
     site = {"hostname": node.address, "network": {"mode": "bridge"}, "nodes": [], "master": master_of(node)}
-    return config_keys({**site, **changes})
+    return config_keys({**site, "firewall": firewall, **changes})
 
 
 def standby_of(stack: str, master: Node, **dr: Any) -> dict[str, Any]:
@@ -35,8 +40,10 @@ def dr_pair(nodes: list[Node], backend: Backend, agent: SshAgent, replication: s
     """The primary (listing node2 as its standby when streaming) and the standby; neither is up yet."""
     everyone = {node.name: node for node in nodes}
     streams = {"replication": {"standbyAddresses": [nodes[1].address], **primary}} if replication == "streaming" else {}
-    primary_site = Site(lane_engine(PRIMARY_STACK, nodes, backend, agent), everyone, one_host_site(nodes[0], **streams))
+    primary_site = Site(
+        lane_engine(PRIMARY_STACK, nodes, backend, agent), everyone, one_host_site(nodes[0], nodes[1], **streams)
+    )
     dr = standby_of(PRIMARY_STACK, nodes[1], replication=replication, transferSchedule=None)
-    standby_config = one_host_site(nodes[1], siteName=STANDBY_SITE, role="standby", dr=dr)
+    standby_config = one_host_site(nodes[1], nodes[0], siteName=STANDBY_SITE, role="standby", dr=dr)
     standby_site = Site(lane_engine(STANDBY_STACK, nodes, backend, agent), everyone, standby_config)
     return primary_site, standby_site

@@ -15,6 +15,13 @@ from pathlib import Path
 import pytest
 
 from components.app_server import AppServerSettings, render_codenvy_env
+from components.database_replication import (
+    CONF_DIR,
+    REPLICATION_ROLE,
+    ReplicationSettings,
+    postgres_command,
+    render_pg_hba,
+)
 from components.master_layout import (
     DATA_ROOT,
     DATABASE,
@@ -33,17 +40,11 @@ POSTGRES = SITE.images.postgres
 SERVER = f"{SITE.images.server}:{SITE.version}"
 DATABASE_PASSWORD = secrets.token_hex(16)
 REPLICATION_PASSWORD = secrets.token_hex(16)
-REPLICATION_ROLE = "replicator"
 SLOT = "codenvy_dr"
 POSTGRES_UID = "999:999"
-CONF_DIR = "/etc/codenvy-postgres"
 NETWORK = "internal"
-# The same server settings on both sites, so promotion never changes a container's command.
-SERVER_SETTINGS = (
-    "-c", "ssl=on", "-c", f"ssl_cert_file={CONF_DIR}/server.crt", "-c", f"ssl_key_file={CONF_DIR}/server.key",
-    "-c", f"ssl_ca_file={CONF_DIR}/ca.crt", "-c", f"hba_file={CONF_DIR}/pg_hba.conf",
-    "-c", "max_slot_wal_keep_size=256MB",
-)  # fmt: skip
+# The program's own server arguments (the same on both sites), less the leading `postgres`.
+SERVER_SETTINGS = tuple(postgres_command(ReplicationSettings.of(SITE))[1:])
 REPLICA_DELAY_SECONDS = 5
 SKIPPED_INIT = "PostgreSQL Database directory appears to contain a database; Skipping initialization"
 # Idempotent, fed through stdin so the secret never shows in a process list.
@@ -124,18 +125,6 @@ def server_certificate(ca: Path, address: str) -> tuple[str, str]:
     return Path(f"{prefix}.crt").read_text(), Path(f"{prefix}.key").read_text()
 
 
-def pg_hba(peer: str) -> str:
-    """The site's rules: the image's own, a replication role that never logs in to a database, and
-    replication over TLS from the peer site's master address only."""
-    return (
-        "local   all          all                         trust\n"
-        f"host    all          {REPLICATION_ROLE}  0.0.0.0/0       reject\n"
-        "host    all          all         127.0.0.1/32    trust\n"
-        "host    all          all         0.0.0.0/0       scram-sha-256\n"
-        f"hostssl replication  {REPLICATION_ROLE}  {peer}/32  scram-sha-256\n"
-    )
-
-
 def write_conf_volume(node: Node, volume: str, files: dict[str, str]) -> None:
     """The site's TLS and pg_hba files, owned by the server's uid with mode 0600 (PostgreSQL refuses a key
     that root owns or others can read), written through throw-away containers of the image."""
@@ -150,7 +139,12 @@ def write_conf_volume(node: Node, volume: str, files: dict[str, str]) -> None:
 def conf_files(ca: Path, own_address: str, peer_address: str) -> dict[str, str]:
     certificate, key = server_certificate(ca, own_address)
     ca_certificate = (ca / "ca.crt").read_text()
-    return {"server.crt": certificate, "server.key": key, "ca.crt": ca_certificate, "pg_hba.conf": pg_hba(peer_address)}
+    return {
+        "server.crt": certificate,
+        "server.key": key,
+        "ca.crt": ca_certificate,
+        "pg_hba.conf": render_pg_hba((peer_address,)),
+    }
 
 
 def run_postgres(site: Site) -> None:

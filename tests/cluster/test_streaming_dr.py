@@ -74,22 +74,30 @@ def test_the_idle_standby_refuses_writes(standby, pair):
     assert api(standby, "POST", "/user", {"email": "nobody@example.com"})[0] == 503
 
 
-def project_file(site: Site, path: str) -> int:
-    return api(site, "GET", f"/project/ws1/{path}")[0]
+@pytest.fixture(scope="module")
+def workspace(primary, pair) -> str:
+    """A workspace of the primary's, for its project files."""
+    _, owner = api(primary, "POST", "/user", {"email": "owner@example.com"})
+    _, created = api(primary, "POST", "/workspace", {"owner": owner["id"], "name": "files"})
+    return str(created["id"])
 
 
-def test_a_file_written_on_the_primary_reaches_the_standby_with_the_next_sync(primary, standby, pair):
-    assert api(primary, "PUT", "/project/ws1/kept.txt", b"kept")[0] in (200, 201)
+def project_file(site: Site, workspace: str, path: str) -> int:
+    return api(site, "GET", f"/project/{workspace}/{path}")[0]
+
+
+def test_a_file_written_on_the_primary_reaches_the_standby_with_the_next_sync(primary, standby, workspace):
+    assert api(primary, "PUT", f"/project/{workspace}/kept.txt", b"kept")[0] == 201
     tool(standby, "transfer", "files")
-    assert project_file(standby, "kept.txt") == 200
+    assert project_file(standby, workspace, "kept.txt") == 200
 
 
-def test_a_file_deleted_on_the_primary_is_gone_from_the_standby_after_the_next_sync(primary, standby, pair):
-    assert api(primary, "PUT", "/project/ws1/gone.txt", b"soon gone")[0] in (200, 201)
+def test_a_file_deleted_on_the_primary_is_gone_from_the_standby_after_the_next_sync(primary, standby, workspace):
+    assert api(primary, "PUT", f"/project/{workspace}/gone.txt", b"soon gone")[0] == 201
     tool(standby, "transfer", "files")
-    primary.master.docker("exec", f"{primary.name}-server", "rm", f"{SITE_FS}/ws1/gone.txt")
+    primary.master.docker("exec", f"{primary.name}-server", "rm", f"{SITE_FS}/{workspace}/gone.txt")
     tool(standby, "transfer", "files")
-    assert project_file(standby, "gone.txt") == 404
+    assert project_file(standby, workspace, "gone.txt") == 404
 
 
 def test_the_status_tool_reports_a_healthy_replica(standby, pair):
@@ -164,8 +172,8 @@ def test_promotion_keeps_what_the_primary_had(standby, promoted):
     assert {"first@example.com", "after-reseed@example.com"} <= users(standby)
 
 
-def test_promotion_keeps_the_synced_project_files(standby, promoted):
-    assert project_file(standby, "kept.txt") == 200
+def test_promotion_keeps_the_synced_project_files(standby, workspace, promoted):
+    assert project_file(standby, workspace, "kept.txt") == 200
 
 
 def test_promotion_replaces_no_container(promoted):

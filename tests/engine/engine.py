@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Callable, Mapping
@@ -281,7 +282,7 @@ class _Run:
         self.aliases_of: dict[str, list[str]] = {}
         self.failure: Exception | None = None
         self.lock = threading.Lock()
-        self.mocks = _ReadMocks(engine.backend, engine.commands)
+        self.mocks = _ReadMocks(engine.backend, engine.commands, engine.log.append)
         run = self
 
         class Monitor(RecordingMonitor):
@@ -444,10 +445,11 @@ class _ReadMocks(FabricatingMocks):
     """Reads and invokes: StackReference and readStackOutputs answered from the backend's checkpoints, and
     pulumi-command's local `run` invoke run for real, in preview as in up."""
 
-    def __init__(self, backend: Backend, commands: CommandProvider) -> None:
+    def __init__(self, backend: Backend, commands: CommandProvider, log: Callable[[LogLine], None]) -> None:
         super().__init__()
         self.backend = backend
         self.commands = commands
+        self.logger = _program_logger(log)
 
     def outputs_of_stack(self, name: str) -> dict[str, Any]:
         return self.backend.read_stack_outputs(name)
@@ -457,6 +459,19 @@ class _ReadMocks(FabricatingMocks):
             stdout, stderr = self.commands.run_invoke(dict(args.args))
             return {**args.args, "stdout": stdout, "stderr": stderr}
         return super().call(args)
+
+
+def _program_logger(log: Callable[[LogLine], None]) -> logging.Logger:
+    """The program's pulumi.log messages, which the engine shows as diagnostics of the run
+    (pkg/engine/events.go DiagEvent), as lines of the engine's log; debug ones only with --debug, so not here."""
+
+    class ToEngineLog(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            log(LogLine("", record.levelname.lower(), record.getMessage()))
+
+    logger = logging.Logger("codenvy-infra program", logging.INFO)
+    logger.addHandler(ToEngineLog())
+    return logger
 
 
 def _ignoring(new: dict[str, Any], old: dict[str, Any], paths) -> dict[str, Any]:

@@ -87,7 +87,9 @@ def run_under_mocks(
     evaluation = Evaluation() if into is None else into
     mocks = mocks or FabricatingMocks()
     monitor = monitor_class(mocks, evaluation.resources)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+    # Where the program's pulumi.log messages go: a mocks' own logger (the engine's log), else Python logging.
+    logger = getattr(mocks, "logger", None)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, logger=logger, monitor=monitor)
     pulumi.runtime.set_all_config({k: as_pulumi_value(v) for k, v in config.items()}, list(secret_keys))
     exported: dict[str, Any] = {}
 

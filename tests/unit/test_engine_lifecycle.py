@@ -149,3 +149,28 @@ def test_a_failure_skips_the_delete_phase(program):
         program.up({"name": "a", "create": "exit 3"})
     assert "delete-b" not in program.events()
     assert sorted(r.urn.rsplit("::", 1)[-1] for r in program.engine.checkpoint.resources) == ["a", "b"]
+
+
+def engine_running(body, tmp_path: Path) -> Engine:
+    provider = CommandProvider(log=lambda line: None, local_cwd=tmp_path)
+    return Engine("test", Backend(), no_docker, provider, program=body)
+
+
+def test_the_programs_warnings_show_in_the_engines_log(tmp_path):
+    engine = engine_running(lambda: pulumi.log.warn("replication: broken"), tmp_path)
+    engine.preview()
+    assert [(line.severity, line.text) for line in engine.log] == [("warning", "replication: broken")]
+
+
+def test_the_local_run_invoke_runs_in_a_preview(tmp_path):
+    def body() -> None:
+        command.local.run_output(command="echo ran > invoked").stdout.apply(pulumi.log.info)
+
+    engine_running(body, tmp_path).preview()
+    assert (tmp_path / "invoked").read_text() == "ran\n"
+
+
+def test_a_failing_local_run_invoke_fails_the_run(tmp_path):
+    engine = engine_running(lambda: command.local.run_output(command="exit 3"), tmp_path)
+    with pytest.raises(EngineError, match="exit 3"):
+        engine.preview()

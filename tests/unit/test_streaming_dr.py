@@ -16,7 +16,7 @@ from components.config_loader import load_site_config
 from components.database_replication import ReplicationSettings, postgres_command, render_pg_hba, slot_name
 from components.disaster_recovery import status_command
 from components.host_firewall import FirewallSettings, render_nftables
-from tests.harness import Evaluation, evaluate, script_of, script_parameters
+from tests.harness import Evaluation, container_env, evaluate, script_of, script_parameters
 from tests.harness.dr_pair import (
     PRIMARY_MASTER,
     PRIMARY_STACK,
@@ -212,3 +212,14 @@ def test_postgresql_arguments_turn_tls_on():
     arguments = postgres_command(ReplicationSettings.of(primary_site()))
     settings = dict(word.split("=", 1) for word in arguments if "=" in word)
     assert (settings["ssl"], settings["hba_file"]) == ("on", "/etc/codenvy-postgres/pg_hba.conf")
+
+
+def test_a_following_standbys_server_logs_in_with_the_primarys_database_password():
+    """The replica has the primary's roles: a password of the standby's own would be refused."""
+    env = container_env(following_standby().named("codenvy-dr-master-server"))
+    assert env["CODENVY_PGSQL_PASSWORD"] == streaming_primary().exports["databasePassword"]
+
+
+def test_a_promoted_standby_keeps_the_database_password_it_followed_with():
+    server = "codenvy-dr-master-server"
+    assert container_env(promoted_standby().named(server)) == container_env(following_standby().named(server))
