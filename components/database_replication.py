@@ -71,15 +71,14 @@ class ReplicationSettings(Settings):
 
 
 def postgres_command(settings: ReplicationSettings) -> list[str]:
-    """The server's arguments, the same on both sites, so promotion and failback never change the container.
-    The official entrypoint hands them to its first-boot server too: the files must exist before it starts."""
+    """The server's arguments, the same on both sites, so promotion and failback never change the container
+    (what differs by site, the WAL kept for standbys, is set with ALTER SYSTEM where it applies). The official
+    entrypoint hands them to its first-boot server too: the files must exist before it starts."""
     options = {
         "ssl": "on",
         "ssl_cert_file": f"{CONF_DIR}/server.crt",
         "ssl_key_file": f"{CONF_DIR}/server.key",
         "hba_file": f"{CONF_DIR}/pg_hba.conf",
-        # A standby that stops consuming may pin this much WAL, then loses its slot: never the whole disk.
-        "max_slot_wal_keep_size": f"{settings.max_wal_keep_mb}MB",
         "wal_level": "replica",
         "hot_standby": "on",
     }
@@ -223,6 +222,7 @@ class DatabaseReplication(pulumi.ComponentResource):
                     "replication_role",
                     database_user=DATABASE_USER,
                     kept_slots=" ".join(slot_name(address) for address in settings.standby_addresses),
+                    max_wal_keep_mb=str(settings.max_wal_keep_mb),
                     node_name=settings.master_name,
                     role=REPLICATION_ROLE,
                     slot_prefix=SLOT_PREFIX,

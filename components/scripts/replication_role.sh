@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # On the site that serves: the replication role its standbys log in with, and no slot of an unlisted standby.
 set -euo pipefail
-# params: CONTAINER DATABASE_USER KEPT_SLOTS NODE_NAME ROLE SLOT_PREFIX
+# params: CONTAINER DATABASE_USER KEPT_SLOTS MAX_WAL_KEEP_MB NODE_NAME ROLE SLOT_PREFIX
 # The password comes on stdin, never in an argument. A slot pins WAL until its standby comes back, so one
 # whose standby is no longer listed is dropped. A role that already has this password is left as it is.
 password=$(cat)
@@ -23,6 +23,12 @@ SQL
   echo "replication role on $NODE_NAME: $ROLE set"
 else
   echo "replication role on $NODE_NAME: unchanged"
+fi
+# A standby that stops consuming may pin this much WAL, then loses its slot: never the whole disk. Set here,
+# not on the command line, which stays the same on both sites; a reload applies it.
+if [ "$(sql <<< "SELECT setting FROM pg_settings WHERE name = 'max_slot_wal_keep_size';")" != "$MAX_WAL_KEEP_MB" ]; then
+  sql -v size="${MAX_WAL_KEEP_MB}MB" <<< "ALTER SYSTEM SET max_slot_wal_keep_size = :'size'; SELECT pg_reload_conf();" > /dev/null
+  echo "replication on $NODE_NAME: standbys may hold back ${MAX_WAL_KEEP_MB} MB of WAL"
 fi
 kept=$(printf "'%s'," $KEPT_SLOTS)
 dropped=$(sql -v prefix="$SLOT_PREFIX%" << SQL

@@ -116,9 +116,9 @@ def test_the_replication_role_gets_no_database_login():
     assert reject < lines.index("host all all all scram-sha-256")
 
 
-def test_postgresql_caps_the_wal_a_lost_standby_may_pin():
-    settings = dict(word.split("=", 1) for word in postgres(streaming_primary(), "codenvy")["command"] if "=" in word)
-    assert settings["max_slot_wal_keep_size"] == "4096MB"
+def test_the_primary_caps_the_wal_a_lost_standby_may_pin():
+    role = streaming_primary().named("codenvy-master-replication-role")
+    assert script_parameters(script_of(role))["MAX_WAL_KEEP_MB"] == "4096"
 
 
 def test_the_standby_syncs_project_files_every_minute():
