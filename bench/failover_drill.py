@@ -4,8 +4,10 @@ on node2; a writer creates users, workspaces, limits and project files through t
 steady rate; the primary's host is cut off the network; the promoting `up` runs on the standby; then the
 drill counts what the standby has. The last line:
 
-    rpo_s=<seconds of acknowledged writes lost> rto_s=<cut-off to the standby answering over HTTPS with the
-    data> nightly_mb=<a night's transfer of an unchanged site> full_mb=<a full archive>
+    rpo_s=<seconds of acknowledged writes lost> rto_s=<cut-off to the standby answering its API over HTTPS
+    after promotion> nightly_mb=<a night's transfer of an unchanged site> full_mb=<a full archive>
+
+What it had is counted after: every acknowledged user, workspace and limit is looked up on the standby.
 
     sudo .venv/bin/python bench/failover_drill.py [--replication streaming|archive] [--write-seconds 90]
 
@@ -55,6 +57,7 @@ def write_steadily(primary: Site, writes: Writes) -> None:
         try:
             status, user = api(primary, "POST", "/user", {"email": email})
             if status != 201:
+                writes.stop.wait(WRITE_EVERY)
                 continue
             writes.acknowledged.append((time.monotonic(), "user", email))
             name = f"ws-{round_number}"

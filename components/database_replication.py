@@ -15,13 +15,24 @@ from components.certificate_authority import CertificateAuthority
 from components.config import Settings, SiteConfig
 from components.deploy_gates import PrimarySite
 from components.host_access import HostAccess
-from components.master_layout import DATABASE_USER, MasterData
+from components.master_layout import DATABASE_USER, POSTGRES_DATA_DIR, MasterData
 from components.script_templates import render_script, sha256
 
 REPLICATION_ROLE = "replicator"
 SLOT_PREFIX = "standby_"
 # Where the server finds its TLS files, pg_hba.conf and the replication password file (a volume of its own).
 CONF_DIR = "/etc/codenvy-postgres"
+PRIMARY_CA_FILE = "primary-ca.crt"
+PGPASS_FILE = "replication.pgpass"
+
+
+def primary_conninfo(primary: PrimarySite) -> str:
+    """How a standby reaches its primary's PostgreSQL: TLS verified against the primary's site CA and its
+    master's address (the certificate names it), the password from a file, never an argument."""
+    return (
+        f"host={primary.manager_address} port={primary.postgres_port} user={REPLICATION_ROLE} sslmode=verify-full "
+        f"sslrootcert={CONF_DIR}/{PRIMARY_CA_FILE} passfile={CONF_DIR}/{PGPASS_FILE} connect_timeout=10"
+    )
 
 
 def slot_name(standby_master_address: str) -> str:
@@ -38,8 +49,9 @@ class ReplicationSettings(Settings):
     max_wal_keep_mb: int
     # The serving side: the standby masters this site streams to.
     standby_addresses: tuple[str, ...]
-    # The standby side: seeded from and streaming the primary until promoted, then promoted.
-    streams_from_primary: bool
+    # The standby side: its database follows the primary's (SiteConfig.database_follows_primary), until
+    # promoted.
+    follows_primary: bool
     promoted: bool
     reseed: int
     backup_directory: str
@@ -55,8 +67,8 @@ class ReplicationSettings(Settings):
             postgres_image=site.images.postgres,
             max_wal_keep_mb=site.replication.max_wal_keep_mb,
             standby_addresses=site.replication.standby_addresses,
-            streams_from_primary=site.streams_from_primary,
-            promoted=bool(dr and dr.streams and dr.promote),
+            follows_primary=site.database_follows_primary,
+            promoted=bool(dr and dr.promote),
             reseed=dr.reseed if dr else 0,
             backup_directory=site.backup.directory,
         )
@@ -64,6 +76,11 @@ class ReplicationSettings(Settings):
     @property
     def data(self) -> MasterData:
         return MasterData(self.site_name)
+
+    @property
+    def seeded_from_primary(self) -> bool:
+        """Following the primary now: seeded from it, streaming from it."""
+        return self.follows_primary and not self.promoted
 
     @property
     def conf_volume(self) -> str:
@@ -111,9 +128,10 @@ def config_bundle(files: dict[str, str]) -> str:
 
 
 class DatabaseReplication(pulumi.ComponentResource):
-    """`ready`: what the PostgreSQL container waits for (its configuration volume, and on a standby the
-    seeded replica). `after_start(container)` adds what needs the running server: the replication role
-    on the serving side, the promotion on a promoted standby."""
+    """`ready`: what the PostgreSQL container waits for (the Command that writes its configuration volume,
+    and on a following standby the one that seeds the replica into `data_volume`). `after_start(container)`
+    adds what needs the running server: the replication role on the serving side, the promotion on a
+    promoted standby."""
 
     ready: list[pulumi.Resource]
     password: pulumi.Output[str] | None
@@ -125,6 +143,7 @@ class DatabaseReplication(pulumi.ComponentResource):
         host: HostAccess,
         ca: CertificateAuthority,
         primary: PrimarySite | None,
+        data_volume: docker.Volume,
         image_ready: list[pulumi.Resource],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -141,11 +160,11 @@ class DatabaseReplication(pulumi.ComponentResource):
             name=settings.conf_volume,
             opts=pulumi.ResourceOptions(parent=self, provider=host.provider, depends_on=image_ready),
         )
-        streaming_from = primary if settings.streams_from_primary or settings.promoted else None
-        config = self._write_config(ca, streaming_from, [volume, *image_ready])
+        followed = primary if settings.follows_primary else None
+        config = self._write_config(ca, followed, [volume, *image_ready])
         self.ready = [config]
-        if settings.streams_from_primary and primary is not None:
-            self.ready.append(self._seed(primary, [config]))
+        if settings.seeded_from_primary and primary is not None:
+            self.ready.append(self._seed(primary, data_volume, [config, data_volume]))
 
     def _write_config(
         self, ca: CertificateAuthority, primary: PrimarySite | None, after: list[pulumi.Resource]
@@ -164,8 +183,8 @@ class DatabaseReplication(pulumi.ComponentResource):
             "pg_hba.conf": render_pg_hba(peers),
         }
         if primary is not None and primary.ca_cert and primary.replication_password:
-            files["primary-ca.crt"] = primary.ca_cert
-            files["replication.pgpass"] = pulumi.Output.secret(
+            files[PRIMARY_CA_FILE] = primary.ca_cert
+            files[PGPASS_FILE] = pulumi.Output.secret(
                 f"{primary.manager_address}:{primary.postgres_port}:*:{REPLICATION_ROLE}:"
                 f"{primary.replication_password}\n"
             )
@@ -188,24 +207,26 @@ class DatabaseReplication(pulumi.ComponentResource):
         )
         return self._host.run(f"{self._name}-config", script, stdin=bundle, parent=self, depends_on=after)
 
-    def _seed(self, primary: PrimarySite, after: list[pulumi.Resource]) -> pulumi.Resource:
+    def _seed(self, primary: PrimarySite, data_volume: docker.Volume, after: list[pulumi.Resource]) -> pulumi.Resource:
         settings = self._settings
-        return self._host.run(
-            f"{self._name}-seed",
-            render_script(
+        script = data_volume.name.apply(
+            lambda volume: render_script(
                 "replica_seed",
                 backup_dir=settings.backup_directory,
                 conf_dir=CONF_DIR,
                 conf_volume=settings.conf_volume,
                 container=settings.data.postgres_container,
-                data_volume=f"{settings.site_name}-pgdata",
+                data_dir=POSTGRES_DATA_DIR,
+                data_volume=volume,
                 image=settings.postgres_image,
                 node_name=settings.master_name,
-                primary_addr=primary.manager_address,
-                primary_port=str(primary.postgres_port),
-                role=REPLICATION_ROLE,
+                primary_conninfo=primary_conninfo(primary),
                 slot=slot_name(settings.master_address),
-            ),
+            )
+        )
+        return self._host.run(
+            f"{self._name}-seed",
+            script,
             # Raising dr.reseed seeds again (a slot the primary dropped); a promoted standby has no seed.
             triggers=[str(settings.reseed)],
             parent=self,

@@ -188,13 +188,25 @@ def establish(site: SiteConfig, read_outputs: OutputsReader = read_stack_outputs
 
 def _streams_from(site: SiteConfig, primary: PrimarySite) -> None:
     """A streaming standby needs its primary to stream to it: listed there, and deployed since."""
-    if not site.streams_from_primary or (
-        site.master.address in primary.standby_addresses and primary.database_password
-    ):
+    if not site.streams_from_primary:
         return
-    raise GateError(
-        ("dr", "replication"),
-        f"this standby streams from {primary.stack}, which does not list its master {site.master.address} in "
-        "replication.standbyAddresses: add it there and run `pulumi up` on the primary first (or set "
-        "dr.replication: archive)",
-    )
+    if site.master.address not in primary.standby_addresses:
+        raise GateError(
+            ("dr", "replication"),
+            f"this standby streams from {primary.stack}, which does not list its master {site.master.address} in "
+            "replication.standbyAddresses: add it there and run `pulumi up` on the primary first (or set "
+            "dr.replication: archive)",
+        )
+    needed = {
+        "postgresPort": primary.postgres_port,
+        "replicationPassword": primary.replication_password,
+        "databasePassword": primary.database_password,
+        "registryCaCert": primary.ca_cert,
+    }
+    missing = sorted(name for name, value in needed.items() if not value)
+    if missing:
+        raise GateError(
+            ("dr", "replication"),
+            f"{primary.stack} lists this standby but has no output {', '.join(missing)} yet: run `pulumi up` on "
+            "the primary first",
+        )

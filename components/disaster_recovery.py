@@ -1,4 +1,5 @@
-"""The standby side of disaster recovery: reach the primary, pull its backups nightly, fail over."""
+"""The standby side of disaster recovery: follow the primary (its project files every minute, its nightly
+archive), report how far behind it is, fail over."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pulumi_command as command
 
 from components.backups import BackupSettings
 from components.config import DrConfig, HostConfig, Settings, SiteConfig
-from components.database_replication import CONF_DIR, REPLICATION_ROLE, slot_name
+from components.database_replication import primary_conninfo, slot_name
 from components.deploy_gates import PrimarySite
 from components.host_access import HostAccess
 from components.host_tools import install_tool, schedule_tool
@@ -44,13 +45,10 @@ def render_status(settings: DisasterRecoverySettings, primary: PrimarySite) -> s
     """The replication status tool of a streaming standby (codenvy-replication-<site>)."""
     return render_script(
         "replication_status",
-        conf_dir=CONF_DIR,
         container=settings.backups.data.postgres_container,
         database_user=DATABASE_USER,
         files_stale_s=str(FILES_STALE_S),
-        primary_addr=primary.manager_address,
-        primary_port=str(primary.postgres_port),
-        role=REPLICATION_ROLE,
+        primary_conninfo=primary_conninfo(primary),
         site_name=settings.backups.site_name,
         slot=slot_name(settings.master_address),
         state_file=settings.files_state,
@@ -62,12 +60,14 @@ def render_transfer(settings: DisasterRecoverySettings, primary: PrimarySite) ->
     dr = settings.config
     return render_script(
         "transfer",
+        database_user=DATABASE_USER,
         fs_volume=f"{settings.backups.site_name}-fs",
         incoming_dir=settings.incoming_directory,
         key_file=dr.ssh_key_file,
         # A hot standby without streaming restores each archive; otherwise it is staged (a replica cannot
         # take a restore, a cold standby's database is stopped).
         mode="restore" if dr.standby == "hot" and not dr.streams else "stage",
+        postgres=settings.backups.data.postgres_container,
         primary_addr=primary.manager_address,
         primary_backup_dir=primary.backup_directory,
         primary_fs_volume=f"{primary.site_name}-fs",
@@ -82,8 +82,10 @@ def render_transfer(settings: DisasterRecoverySettings, primary: PrimarySite) ->
 
 class DisasterRecovery(pulumi.ComponentResource):
     """On the standby master: a check that the primary's registry answers, and, until promotion, the
-    transfer job (`codenvy-transfer-<site>`) and its crontab line. Promotion removes both (their resources'
-    deletes remove the tool and the line); the Site then starts the services and exports the DNS record."""
+    transfer tool (`codenvy-transfer-<site>`) with its crontab lines (the nightly archive; the project files
+    when streaming) and, when streaming, the status tool (`codenvy-replication-<site>`) that every preview
+    and up asks. Promotion removes them (their resources' deletes remove the tools and the lines); the
+    database is promoted and the Site exports the DNS record. The database itself is MasterNode's."""
 
     def __init__(
         self,
@@ -101,8 +103,8 @@ class DisasterRecovery(pulumi.ComponentResource):
         self.primary = pulumi.StackReference(
             f"{name}-primary", stack_name=primary.stack, opts=pulumi.ResourceOptions(parent=self)
         )
-        # Commands run once; this check runs again when the pair moves to another version (a change of the
-        # primary's registry address changes the script and re-runs it too).
+        # A Command runs again only when its inputs change: this check, when the pair moves to another version
+        # or the primary's registry address changes.
         master.run(
             f"{name}-primary-registry",
             render_script("registry_reachable", node_name=master.name, registry=primary.registry),
@@ -166,9 +168,15 @@ class DisasterRecovery(pulumi.ComponentResource):
         )
 
 
+# What the status check says before the first `up` installed the tool (the check runs while the program
+# does, before any resource is made).
+NOT_CHECKED = "replication: not checked yet"
+
+
 def status_command(host: HostConfig, tool: str) -> str:
     """A command line, for this machine, that prints the status tool's answer on `host` and never fails."""
-    run_tool = f"{shlex.quote(tool)} --check"
+    not_installed = shlex.quote(f"{NOT_CHECKED}: {tool} is installed by this up")
+    run_tool = f"if [ -x {shlex.quote(tool)} ]; then {shlex.quote(tool)} --check; else echo {not_installed}; fi"
     unknown = shlex.quote(f"replication: unknown: {tool} did not answer on {host.name}")
     if host.ssh is None:
         return f"{run_tool} 2>&1 || echo {unknown}"
@@ -187,5 +195,7 @@ def status_command(host: HostConfig, tool: str) -> str:
 
 def _warn_unless_healthy(answer: str, resource: pulumi.Resource) -> None:
     verdict = (answer.strip().splitlines() or [""])[-1]
-    if not verdict.endswith(": healthy"):
+    if verdict.startswith(NOT_CHECKED):
+        pulumi.log.info(verdict, resource)
+    elif not verdict.endswith(": healthy"):
         pulumi.log.warn(answer.strip(), resource)

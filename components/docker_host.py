@@ -25,12 +25,12 @@ class DockerHostSettings(Settings):
     firewall: FirewallSettings
 
     @classmethod
-    def of(cls, site: SiteConfig, primary_address: str | None = None) -> DockerHostSettings:
+    def of(cls, site: SiteConfig) -> DockerHostSettings:
         return cls(
             daemon=DaemonSettings.of(site),
             registry_address=site.registry_address,
             master_hosts_workspaces=site.master.host_workspaces,
-            firewall=FirewallSettings.of(site, primary_address),
+            firewall=FirewallSettings.of(site),
         )
 
 

@@ -21,17 +21,13 @@ class FirewallSettings(Settings):
     http_port: int
     https_port: int
     registry_port: int
-    # The other site's master while the database streams (its standbys, or its primary): it alone reaches
-    # this master's SSH and published PostgreSQL besides the administrators.
+    # The masters of this site's standbys: they alone reach this master's SSH (to sync project files) and its
+    # published PostgreSQL (to stream), besides the administrators.
     replication_peers: tuple[str, ...] = ()
     postgres_port: int = 5432
 
     @classmethod
-    def of(cls, site: SiteConfig, primary_address: str | None = None) -> FirewallSettings:
-        """`primary_address`: a standby's primary, a peer when the standby streams."""
-        peers = set(site.replication.standby_addresses)
-        if primary_address and site.dr is not None and site.dr.streams:
-            peers.add(primary_address)
+    def of(cls, site: SiteConfig) -> FirewallSettings:
         return cls(
             enabled=site.firewall_enabled,
             config=site.firewall,
@@ -39,7 +35,7 @@ class FirewallSettings(Settings):
             http_port=site.master.http_port,
             https_port=site.master.https_port,
             registry_port=site.registry.port,
-            replication_peers=tuple(sorted(peers)),
+            replication_peers=tuple(sorted(site.replication.standby_addresses)),
             postgres_port=site.master.postgres_port,
         )
 
@@ -72,9 +68,10 @@ def render_nftables(rules: FirewallSettings, host: HostConfig, is_master: bool, 
     """The host's nftables table for its role. Input: the host's own SSH port (ssh.port) and its TLS Docker
     API (a tcp:// dockerHost) from firewall.sshCidrs, Swarm from cluster members only. Forward (ports
     Docker publishes): HTTP(S) from firewall.publicCidrs and the registry from members on the master,
-    workspace ports from publicCidrs on workspace hosts; every other published port is dropped, so
-    PostgreSQL or a Docker API is never reachable even if published.
-    firewall.peerCidrs (a DR standby, say) may pull from the registry too."""
+    workspace ports from publicCidrs on workspace hosts; every other published port is dropped, so a Docker
+    API is never reachable even if published, and PostgreSQL only from the site's standby masters
+    (replication.standbyAddresses), which reach the master's SSH too. firewall.peerCidrs (a DR standby,
+    say) may pull from the registry."""
     admin_ports = sorted({host.ssh_port, *([host.docker_tls_port] if host.docker_tls_port else [])})
     tcp_ports = (*SWARM_TCP_PORTS, SWARM_MANAGER_PORT) if is_master else SWARM_TCP_PORTS
     peers = rules.config.peer_cidrs

@@ -133,8 +133,7 @@ class MasterNode(pulumi.ComponentResource):
         (or followed, until it was promoted) logs in with the primary's; every other site makes its own.
         Secret by construction, not only by the provider's schema, so no engine can leak it."""
         replication = self._settings.replication
-        follows = replication is not None and (replication.streams_from_primary or replication.promoted)
-        if follows and primary is not None and primary.database_password:
+        if replication is not None and replication.follows_primary and primary and primary.database_password:
             return pulumi.Output.secret(primary.database_password)
         generated = random.RandomPassword(
             f"{name}-db-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)
@@ -185,6 +184,7 @@ class MasterNode(pulumi.ComponentResource):
                 self._host,
                 ca,
                 primary,
+                data_volume=data,
                 image_ready=[image, *self._host_ready],
                 opts=pulumi.ResourceOptions(parent=self),
             )

@@ -29,7 +29,7 @@ class Site(pulumi.ComponentResource):
         hosts = {host.name: connect_host(name, host, site.ssh_private_key, self) for host in site.hosts}
         master = hosts[site.master.name]
         primary = deployment.primary
-        docker_hosts = DockerHostSettings.of(site, primary.manager_address if primary else None)
+        docker_hosts = DockerHostSettings.of(site)
 
         ca = CertificateAuthority(f"{name}-ca", site.site_name, child)
         # A managed master gets daemon.json and the registry CA too (it pushes to its own registry) before
@@ -134,8 +134,9 @@ def _exports(
         "replicationStandbys": list(site.replication.standby_addresses),
         "postgresPort": site.master.postgres_port if site.database_streams else None,
         "replicationPassword": master.replication_password,
-        # A replica has this site's database roles: a streaming standby's server logs in with this.
-        "databasePassword": master.database_password if site.replication.standby_addresses else None,
+        # A replica has this site's database roles: a streaming standby's server logs in with this. Exported
+        # by both sites of a streaming pair, so after a failback each still finds it in the other's outputs.
+        "databasePassword": master.database_password if site.database_streams else None,
     }
 
 

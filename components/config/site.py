@@ -62,16 +62,22 @@ class SiteConfig(Model):
         return self.dr is None or self.dr.promote
 
     @property
+    def database_follows_primary(self) -> bool:
+        """A streaming standby: its database a replica of the primary's until promoted, and, promoted, still
+        the primary's data, roles and password."""
+        return self.dr is not None and self.dr.streams
+
+    @property
     def streams_from_primary(self) -> bool:
-        """A standby whose database is a replica of the primary's, its project files synced from it."""
-        return self.dr is not None and self.dr.streams and not self.dr.promote
+        """A standby whose database is a replica of the primary's now, its project files synced from it."""
+        return self.database_follows_primary and not self.dr.promote
 
     @property
     def database_streams(self) -> bool:
         """PostgreSQL runs ready to stream in either direction (TLS, the peers' hba lines, published at the
         master's address): on a site with standbys and on a streaming standby, promoted or not, so neither
         promotion nor failback changes the container."""
-        return bool(self.replication.standby_addresses) or (self.dr is not None and self.dr.streams)
+        return bool(self.replication.standby_addresses) or self.database_follows_primary
 
     @property
     def runs_services(self) -> bool:

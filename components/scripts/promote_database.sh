@@ -12,8 +12,12 @@ if [ "$(sql -c 'SELECT pg_is_in_recovery()')" = f ]; then
   echo "promotion on $NODE_NAME: the database is a primary already"
   exit 0
 fi
+# pg_promote answers false, not an error, when the promotion did not finish in time.
+if [ "$(sql -c 'SELECT pg_promote(true, 60)')" != t ]; then
+  echo "promotion on $NODE_NAME: the database did not finish its promotion within 60 s" >&2
+  exit 1
+fi
 sql << 'SQL'
-SELECT pg_promote(true, 60);
 ALTER SYSTEM RESET primary_conninfo;
 ALTER SYSTEM RESET primary_slot_name;
 SELECT pg_reload_conf();

@@ -14,12 +14,16 @@ sql() { docker exec -i "$CONTAINER" psql -X -q -At -v ON_ERROR_STOP=1 -U "$DATAB
 # The role carries the password's fingerprint as its comment: the guard without reading any hash back.
 known=$(sql -v role="$ROLE" <<< "SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = :'role';")
 if [ "$known" != "sha256:$fingerprint" ]; then
-  sql -v role="$ROLE" -v password="$password" -v comment="sha256:$fingerprint" << 'SQL'
+  # The password reaches psql on its input, as a variable: never in an argument of docker or psql.
+  {
+    printf '\\set password %s\n' "$password"
+    cat << 'SQL'
 SELECT format('CREATE ROLE %I WITH LOGIN REPLICATION', :'role')
   WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = :'role') \gexec
 SELECT format('ALTER ROLE %I WITH LOGIN REPLICATION NOSUPERUSER CONNECTION LIMIT 5 PASSWORD %L', :'role', :'password') \gexec
 SELECT format('COMMENT ON ROLE %I IS %L', :'role', :'comment') \gexec
 SQL
+  } | sql -v role="$ROLE" -v comment="sha256:$fingerprint"
   echo "replication role on $NODE_NAME: $ROLE set"
 else
   echo "replication role on $NODE_NAME: unchanged"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # How far a streaming standby is behind its primary: its database, and its project files.
 set -euo pipefail
-# params: CONF_DIR CONTAINER DATABASE_USER FILES_STALE_S PRIMARY_ADDR PRIMARY_PORT ROLE SITE_NAME SLOT STATE_FILE
+# params: CONTAINER DATABASE_USER FILES_STALE_S PRIMARY_CONNINFO SITE_NAME SLOT STATE_FILE
 # Database: is its WAL receiver streaming, how many bytes are received but not replayed, how long since the
 # primary was heard, and (when not streaming) does the primary still keep its slot. Files: how long since
 # the last successful sync. Prints one line each, then "replication of SITE: healthy" or "...: broken: why";
@@ -15,15 +15,17 @@ database=$(docker exec "$CONTAINER" psql -X -At -F ' ' -U "$DATABASE_USER" -d po
 read -r receiver unreplayed since <<< "$database"
 echo "database: receiver $receiver, $unreplayed bytes not yet replayed, primary last heard ${since} s ago"
 if [ "$receiver" != streaming ]; then
-  # A receiver that is not streaming, with the slot gone, means the primary dropped what this replica needs.
-  conninfo="host=$PRIMARY_ADDR port=$PRIMARY_PORT user=$ROLE sslmode=verify-ca connect_timeout=10"
-  conninfo+=" sslrootcert=$CONF_DIR/primary-ca.crt passfile=$CONF_DIR/replication.pgpass"
-  slot=$(docker exec "$CONTAINER" psql -X -At -d "$conninfo replication=true dbname=replication" \
-    -c "READ_REPLICATION_SLOT $SLOT" 2> /dev/null | cut -d'|' -f2 || true)
-  if [ -z "$slot" ]; then
-    problems+=("the database is not streaming and the primary no longer keeps slot $SLOT: raise dr.reseed")
+  # A receiver that is not streaming, with the slot gone, means the primary dropped what this replica needs;
+  # a primary that cannot be asked is only that (a reseed would wipe the replica for nothing).
+  if answer=$(docker exec "$CONTAINER" psql -X -At -d "$PRIMARY_CONNINFO replication=true dbname=replication" \
+    -c "READ_REPLICATION_SLOT $SLOT" 2> /dev/null); then
+    if [ -z "$(cut -d'|' -f2 <<< "$answer")" ]; then
+      problems+=("the database is not streaming and the primary no longer keeps slot $SLOT: raise dr.reseed")
+    else
+      problems+=("the database is not streaming ($receiver)")
+    fi
   else
-    problems+=("the database is not streaming ($receiver)")
+    problems+=("the database is not streaming ($receiver) and the primary's PostgreSQL does not answer")
   fi
 fi
 now=$(date +%s)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The standby's transfers from its primary, over SSH with the primary's pinned host key:
 set -euo pipefail
-# params: FS_VOLUME INCOMING_DIR KEY_FILE MODE PRIMARY_ADDR PRIMARY_BACKUP_DIR PRIMARY_FS_VOLUME PRIMARY_HOST_KEY PRIMARY_PORT PRIMARY_SITE PRIMARY_USER RESTORE_TOOL STATE_FILE
+# params: DATABASE_USER FS_VOLUME INCOMING_DIR KEY_FILE MODE POSTGRES PRIMARY_ADDR PRIMARY_BACKUP_DIR PRIMARY_FS_VOLUME PRIMARY_HOST_KEY PRIMARY_PORT PRIMARY_SITE PRIMARY_USER RESTORE_TOOL STATE_FILE
 #   transfer archive   fetch the primary's newest backup (rsync: only what differs from the archive fetched
 #                      before crosses the network), then restore it (MODE restore) or keep it staged (stage)
 #   transfer files     make the project data (fs/) a copy of the primary's: changes only, deletions too,
@@ -63,6 +63,13 @@ sync_files() {
   exec 9> "$STATE_FILE.lock"
   flock -n 9 || { echo "file sync: a run is in progress"; return 0; }
   local started source target output
+  # Only a follower's files follow: once this site's database is promoted (the crontab line goes at the end
+  # of the promoting run), a sync with --delete would remove what its users write.
+  if [ "$(docker exec "$POSTGRES" psql -X -At -U "$DATABASE_USER" -d postgres -c 'SELECT pg_is_in_recovery()' \
+    2> /dev/null)" != t ]; then
+    echo "file sync: the database here is not a replica of the primary; nothing synced" >&2
+    exit 1
+  fi
   started=$(date +%s)
   source=$(on_primary docker volume inspect -f '{{.Mountpoint}}' "$PRIMARY_FS_VOLUME") &&
     target=$(docker volume inspect -f '{{.Mountpoint}}' "$FS_VOLUME") &&

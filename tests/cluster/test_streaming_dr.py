@@ -128,8 +128,11 @@ def slot_lost(primary, standby, pair) -> None:
 
 
 def test_a_replica_that_lost_its_slot_is_reported_by_the_status_tool(standby, slot_lost):
-    answer = tool(standby, "replication", check=False)
-    assert answer.returncode == 1 and "no longer keeps slot" in answer.stdout
+    assert "no longer keeps slot" in tool(standby, "replication", check=False).stdout
+
+
+def test_a_replica_that_lost_its_slot_fails_the_status_tool(standby, slot_lost):
+    assert tool(standby, "replication", check=False).returncode == 1
 
 
 def test_a_replica_that_lost_its_slot_is_reported_in_the_next_preview(standby, slot_lost):
@@ -180,7 +183,7 @@ def test_promotion_replaces_no_container(promoted):
     assert [step for step in promoted.steps if step.kind in ("replace", "delete-replaced")] == []
 
 
-def test_promotion_stops_the_file_sync_and_the_transfer(standby, promoted):
+def test_promotion_removes_the_standbys_crontab_lines(standby, promoted):
     crontab = standby.master.ssh("crontab -l 2> /dev/null || true").stdout
     assert f"codenvy-transfer-{STANDBY_SITE}" not in crontab
 
@@ -223,6 +226,11 @@ def test_failback_keeps_the_old_primarys_own_data_in_an_archive(primary, failed_
 def test_the_old_primary_follows_new_writes(primary, standby, failed_back):
     assert api(standby, "POST", "/user", {"email": "after-failback@example.com"})[0] == 201
     wait_for("the user on the old primary", lambda: "after-failback@example.com" in users(primary), timeout=ROW_WAIT)
+
+
+def test_the_promoted_sites_next_up_after_failback_replaces_nothing(standby, failed_back):
+    """It now reads the old primary as its standby: its password and its containers stay as they are."""
+    assert [str(step) for step in standby.up().steps if step.kind in ("replace", "delete-replaced")] == []
 
 
 def test_failback_keeps_the_old_primarys_database_container(failed_back):

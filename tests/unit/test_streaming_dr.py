@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import subprocess
 import tarfile
 
 import pytest
@@ -50,10 +51,28 @@ def test_the_replication_password_is_a_secret_export():
     assert "replicationPassword" in streaming_primary().secret_exports
 
 
-def test_the_primary_sets_the_replication_role_with_the_password_on_stdin():
+def test_the_primary_gives_the_replication_role_its_password_on_stdin():
     role = streaming_primary().named("codenvy-master-replication-role")
     assert role.inputs["stdin"] == streaming_primary().exports["replicationPassword"]
-    assert streaming_primary().exports["replicationPassword"] not in role.inputs["create"]
+
+
+FAKE_DOCKER = """#!/usr/bin/env bash
+printf '%s\\0' "$@" >> "$CALLS"
+printf '\\n' >> "$CALLS"
+[ "$1 $2" = "exec -i" ] && cat > /dev/null
+exit 0
+"""
+
+
+def test_the_replication_password_reaches_no_process_argument(tmp_path):
+    """It goes to psql on its input: a process's arguments are visible to every user of the host."""
+    (tmp_path / "docker").write_text(FAKE_DOCKER)
+    (tmp_path / "docker").chmod(0o755)
+    role = streaming_primary().named("codenvy-master-replication-role")
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "CALLS": str(tmp_path / "calls")}
+    subprocess.run(["bash", "-c", script_of(role)], input="s3cret-replication", env=env, text=True, check=True)
+    arguments = (tmp_path / "calls").read_text()
+    assert "psql" in arguments and "s3cret-replication" not in arguments
 
 
 def test_the_primary_keeps_the_slot_of_each_listed_standby_only():
@@ -81,9 +100,17 @@ def test_the_standbys_database_is_seeded_before_its_container_exists():
     assert seed.urn in container.dependencies
 
 
-def test_the_seed_follows_the_primary_from_this_masters_slot():
-    seed = script_parameters(script_of(following_standby().named("codenvy-dr-master-replication-seed")))
-    assert (seed["PRIMARY_ADDR"], seed["SLOT"]) == (PRIMARY_MASTER, slot_name(STANDBY_MASTER))
+def seed_parameters() -> dict[str, str]:
+    return script_parameters(script_of(following_standby().named("codenvy-dr-master-replication-seed")))
+
+
+def test_the_seed_keeps_this_masters_slot_on_the_primary():
+    assert seed_parameters()["SLOT"] == slot_name(STANDBY_MASTER)
+
+
+def test_the_seed_verifies_the_primarys_certificate_names_its_address():
+    conninfo = dict(word.split("=", 1) for word in seed_parameters()["PRIMARY_CONNINFO"].split())
+    assert (conninfo["host"], conninfo["sslmode"]) == (PRIMARY_MASTER, "verify-full")
 
 
 def config_files(evaluation: Evaluation, site: str) -> dict[str, str]:
@@ -144,7 +171,7 @@ def test_promotion_promotes_the_database():
     "gone", ["codenvy-dr-master-replication-seed", "codenvy-dr-dr-file-sync-schedule", "codenvy-dr-dr-status-tool"]
 )
 def test_promotion_stops_following_the_primary(gone):
-    assert gone not in names(promoted_standby())
+    assert (gone in names(following_standby()), gone in names(promoted_standby())) == (True, False)
 
 
 def test_a_standby_the_primary_does_not_list_is_refused_before_anything_exists():
