@@ -127,7 +127,7 @@ CONTAINER_PARAM = "CONTAINER"
 MARKER_PARAM = "MARKER"
 ENTRY_PARAM = "ENTRY"
 BACKUP_MARKER_PREFIX = "codenvy-backup-"
-# The outputs a primary exports that its standby's StackReference is compared by (components/deployment.py).
+# The outputs a primary exports that its standby's StackReference is compared by (components/deploy_gates.py).
 PRIMARY_VERSION_OUTPUT = "version"
 PRIMARY_NODES_OUTPUT = "nodes"
 # The program's config keys the messages name as the fix.
@@ -470,7 +470,7 @@ def _servers(args: StackValidationArgs) -> list[tuple[str, dict[str, str], str]]
 
 def _script_params(props: Mapping[str, Any]) -> dict[str, str]:
     """The one-line parameters a rendered script assigns (`KEY='value'`) in a Command's `bash -c` create: what
-    components/rendering.py render_script and as_command write."""
+    components/script_templates.py render_script and as_command write."""
     try:
         argv = shlex.split(str(props.get("create") or ""))
     except ValueError:
@@ -516,7 +516,7 @@ def _validate_odd_managers(args: StackValidationArgs, report: ReportViolation) -
 
 
 def _capacities(nodes: Iterable[Mapping[str, Any]]) -> list[tuple[float, int]]:
-    """(RAM GiB, CPUs) of each node, sorted: what components/deployment.py capacities compares a standby by."""
+    """(RAM GiB, CPUs) of each node, sorted: what components/deploy_gates.py capacities compares a standby by."""
     return sorted((float(node["ramGb"]), int(node["cpus"])) for node in nodes)
 
 

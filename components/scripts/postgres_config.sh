@@ -12,13 +12,23 @@ if [ "$current" = "$BUNDLE_SHA256" ]; then
   exit 0
 fi
 # shellcheck disable=SC2016 # expanded by the throw-away container's shell
+# Unpacked beside the files in use, then each renamed into place: a server that starts or reloads meanwhile
+# finds the old file or the new one, never none. Files the bundle no longer has go last.
 base64 -d <<< "$bundle" | docker run --rm -i --user root -v "$CONF_VOLUME:/conf" --entrypoint sh "$IMAGE" -c '
   set -eu
   umask 077
-  find /conf -mindepth 1 -delete
-  tar -x -C /conf
+  rm -rf /conf/.incoming
+  mkdir /conf/.incoming
+  tar -x -C /conf/.incoming
+  chown -R postgres:postgres /conf/.incoming
+  kept=" $(ls -A /conf/.incoming | tr "\n" " ") "
+  for name in $kept; do mv -f "/conf/.incoming/$name" "/conf/$name"; done
+  for path in /conf/*; do
+    case "$kept" in *" ${path#/conf/} "*) ;; *) rm -f "$path" ;; esac
+  done
+  rmdir /conf/.incoming
   printf "%s\n" "$1" > /conf/.bundle.sha256
-  chown -R postgres:postgres /conf
+  chown postgres:postgres /conf /conf/.bundle.sha256
   chmod 0700 /conf' sh "$BUNDLE_SHA256"
 if docker exec "$CONTAINER" pg_isready -q > /dev/null 2>&1; then
   docker exec "$CONTAINER" psql -X -q -U "$DATABASE_USER" -d postgres -c 'SELECT pg_reload_conf()' > /dev/null
