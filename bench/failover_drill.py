@@ -19,6 +19,7 @@ run on the simulated hosts: the drill runs the file sync itself, on its schedule
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,7 @@ from tests.engine.engine import Backend
 
 FILE_SYNC_EVERY = 60.0
 WRITE_EVERY = 0.5
+DATA_FILES, DATA_FILE_BYTES = 64, 256 * 1024
 
 
 @dataclass
@@ -116,6 +118,27 @@ def nightly_megabytes(primary: Site, standby: Site) -> tuple[float, float]:
     return int(received[-1].split()[-1].replace(",", "")) / 1e6, full
 
 
+def give_the_site_data(primary: Site) -> None:
+    """Project files that do not compress (DATA_FILES of DATA_FILE_BYTES), so an archive weighs what its data
+    does and a night's transfer is measured against a site with something in it."""
+    _, owner = api(primary, "POST", "/user", {"email": "data@example.com"})
+    _, workspace = api(primary, "POST", "/workspace", {"owner": owner["id"], "name": "data"})
+    for number in range(DATA_FILES):
+        api(primary, "PUT", f"/project/{workspace['id']}/data/{number}.bin", os.urandom(DATA_FILE_BYTES))
+
+
+def write_and_sync(standby: Site, replication: str, write_seconds: float) -> None:
+    """The writer's day: when streaming, the file sync runs every FILE_SYNC_EVERY seconds from the start, as
+    cron would, whatever the phase the cut-off falls in."""
+    started = time.monotonic()
+    next_sync, end = started + FILE_SYNC_EVERY, started + write_seconds
+    while (now := time.monotonic()) < end:
+        time.sleep(max(0.0, min(next_sync, end) - now))
+        if replication == "streaming" and time.monotonic() >= next_sync:
+            transfer(standby, "files")
+            next_sync += FILE_SYNC_EVERY
+
+
 def drill(replication: str, write_seconds: float) -> dict[str, float]:
     figures: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -131,18 +154,17 @@ def drill(replication: str, write_seconds: float) -> dict[str, float]:
             wait_for("the primary healthy", lambda: healthy(primary))
             standby.up()
             wait_for("the standby healthy", lambda: healthy(standby))
+            give_the_site_data(primary)
+            if replication == "streaming":
+                transfer(standby, "files")
+            # Two nights with nothing written between; the second night's transfer (and, archive, its restore)
+            # is also where the day before the failure starts from.
             figures["nightly_mb"], figures["full_mb"] = nightly_megabytes(primary, standby)
-            if replication == "archive":
-                transfer(standby, "archive")  # the night's restore, just before the day's writes begin
 
             writes = Writes()
             writer = threading.Thread(target=write_steadily, args=(primary, writes), daemon=True)
             writer.start()
-            started = time.monotonic()
-            while time.monotonic() - started < write_seconds:
-                time.sleep(min(FILE_SYNC_EVERY, write_seconds - (time.monotonic() - started)))
-                if replication == "streaming":
-                    transfer(standby, "files")
+            write_and_sync(standby, replication, write_seconds)
 
             # The primary's host loses its only link: nothing reaches it or leaves it any more.
             subprocess.run(["ip", "link", "set", nodes[0].host_link, "down"], check=True)
