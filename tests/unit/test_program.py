@@ -36,6 +36,7 @@ COMPONENTS = {
     "LoadBalancer",
     "WorkspaceNetwork",
     "DockerHost",
+    "DatabaseReplication",
     "CertificateAuthority",
     "Backups",
     "DisasterRecovery",
