@@ -16,7 +16,7 @@ from codenvy_policies import POLICIES
 from components.host_tools import render_schedule
 from components.script_templates import as_command, render_script
 from tests.harness import PROJECT_DIR, STACKS, evaluate, full_stack_name, script_of
-from tests.harness.dr_pair import following_standby, promoted_standby, streaming_primary
+from tests.harness.dr_evaluations import following_standby, promoted_standby, streaming_primary
 from tests.policies.pack import BY_NAME, all_violations, of, resource_args, stack_args, violations
 
 CONTAINER = "docker:index/container:Container"

@@ -18,7 +18,7 @@ from components.database_replication import ReplicationSettings, postgres_comman
 from components.disaster_recovery import status_command
 from components.host_firewall import FirewallSettings, render_nftables
 from tests.harness import Evaluation, container_env, evaluate, script_of, script_parameters
-from tests.harness.dr_pair import (
+from tests.harness.dr_evaluations import (
     PRIMARY_MASTER,
     PRIMARY_STACK,
     STANDBY_MASTER,
