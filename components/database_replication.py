@@ -3,10 +3,6 @@ replication role on the site that serves, the replica seeded on a streaming stan
 
 from __future__ import annotations
 
-import base64
-import io
-import tarfile
-
 import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
@@ -16,28 +12,18 @@ from components.config import Settings, SiteConfig
 from components.deploy_gates import PrimarySite
 from components.host_access import HostAccess
 from components.master_layout import DATABASE_USER, POSTGRES_DATA_DIR, MasterData
+from components.postgres_streaming import (
+    CONF_DIR,
+    PGPASS_FILE,
+    PRIMARY_CA_FILE,
+    REPLICATION_ROLE,
+    SLOT_PREFIX,
+    config_bundle,
+    primary_conninfo,
+    render_pg_hba,
+    slot_name,
+)
 from components.script_templates import render_script, sha256
-
-REPLICATION_ROLE = "replicator"
-SLOT_PREFIX = "standby_"
-# Where the server finds its TLS files, pg_hba.conf and the replication password file (a volume of its own).
-CONF_DIR = "/etc/codenvy-postgres"
-PRIMARY_CA_FILE = "primary-ca.crt"
-PGPASS_FILE = "replication.pgpass"
-
-
-def primary_conninfo(primary: PrimarySite) -> str:
-    """How a standby reaches its primary's PostgreSQL: TLS verified against the primary's site CA and its
-    master's address (the certificate names it), the password from a file, never an argument."""
-    return (
-        f"host={primary.manager_address} port={primary.postgres_port} user={REPLICATION_ROLE} sslmode=verify-full "
-        f"sslrootcert={CONF_DIR}/{PRIMARY_CA_FILE} passfile={CONF_DIR}/{PGPASS_FILE} connect_timeout=10"
-    )
-
-
-def slot_name(standby_master_address: str) -> str:
-    """The primary's slot for a standby, named for the standby master's address (both sites know it)."""
-    return SLOT_PREFIX + standby_master_address.replace(".", "_")
 
 
 class ReplicationSettings(Settings):
@@ -85,46 +71,6 @@ class ReplicationSettings(Settings):
     @property
     def conf_volume(self) -> str:
         return f"{self.site_name}-pgconf"
-
-
-def postgres_command(settings: ReplicationSettings) -> list[str]:
-    """The server's arguments, the same on both sites, so promotion and failback never change the container
-    (what differs by site, the WAL kept for standbys, is set with ALTER SYSTEM where it applies). The official
-    entrypoint hands them to its first-boot server too: the files must exist before it starts."""
-    options = {
-        "ssl": "on",
-        "ssl_cert_file": f"{CONF_DIR}/server.crt",
-        "ssl_key_file": f"{CONF_DIR}/server.key",
-        "hba_file": f"{CONF_DIR}/pg_hba.conf",
-        "wal_level": "replica",
-        "hot_standby": "on",
-    }
-    return ["postgres", *(word for key, value in options.items() for word in ("-c", f"{key}={value}"))]
-
-
-def render_pg_hba(peers: tuple[str, ...]) -> str:
-    """The image's own rules (local trust, passwords over the network), the replication role kept out of
-    every database, and replication over TLS from the peer site's master only."""
-    lines = [
-        "local all all trust",
-        f"host all {REPLICATION_ROLE} all reject",
-        "host all all 127.0.0.1/32 trust",
-        "host all all all scram-sha-256",
-        *(f"hostssl replication {REPLICATION_ROLE} {peer}/32 scram-sha-256" for peer in peers),
-    ]
-    return "\n".join(lines) + "\n"
-
-
-def config_bundle(files: dict[str, str]) -> str:
-    """The files as a base64 tar with fixed metadata, so the same files are the same bundle on every run."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for name, content in sorted(files.items()):
-            data = content.encode()
-            member = tarfile.TarInfo(name)
-            member.size, member.mode, member.mtime = len(data), 0o600, 0
-            tar.addfile(member, io.BytesIO(data))
-    return base64.b64encode(buffer.getvalue()).decode()
 
 
 class DatabaseReplication(pulumi.ComponentResource):

@@ -10,11 +10,11 @@ import pulumi_command as command
 
 from components.backups import BackupSettings
 from components.config import DrConfig, HostConfig, Settings, SiteConfig
-from components.database_replication import primary_conninfo, slot_name
 from components.deploy_gates import PrimarySite
 from components.host_access import HostAccess
 from components.host_tools import install_tool, schedule_tool
 from components.master_layout import DATABASE_USER
+from components.postgres_streaming import primary_conninfo, slot_name
 from components.script_templates import render_script
 
 # A file sync older than this is reported as broken replication (the schedule runs every minute by default).

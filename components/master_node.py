@@ -11,16 +11,12 @@ from components.backups import BackupSettings, render_backup
 from components.certificate_authority import CertificateAuthority
 from components.config import Settings, SiteConfig
 from components.containers import ContainerSettings, pull_image, site_container
-from components.database_replication import (
-    CONF_DIR,
-    DatabaseReplication,
-    ReplicationSettings,
-    postgres_command,
-)
+from components.database_replication import DatabaseReplication, ReplicationSettings
 from components.deploy_gates import PrimarySite
 from components.host_access import HostAccess
 from components.load_balancer import LoadBalancer, LoadBalancerSettings
 from components.master_layout import DATABASE, DATABASE_USER, POSTGRES_ALIAS, POSTGRES_DATA_DIR, MasterData
+from components.postgres_streaming import CONF_DIR, postgres_command
 from components.registry import Registry
 from components.versioning import UpgradePlan
 
@@ -233,7 +229,7 @@ def _streaming_arguments(settings: ReplicationSettings, ready: list[pulumi.Resou
     the master's own address (the firewall lets only the peer site's master through)."""
     return {
         "ready": ready,
-        "command": postgres_command(settings),
+        "command": postgres_command(),
         "volumes": [
             docker.ContainerVolumeArgs(volume_name=settings.conf_volume, container_path=CONF_DIR, read_only=True)
         ],

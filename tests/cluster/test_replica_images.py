@@ -15,13 +15,6 @@ from pathlib import Path
 import pytest
 
 from components.app_server import AppServerSettings, render_codenvy_env
-from components.database_replication import (
-    CONF_DIR,
-    REPLICATION_ROLE,
-    ReplicationSettings,
-    postgres_command,
-    render_pg_hba,
-)
 from components.master_layout import (
     DATA_ROOT,
     DATABASE,
@@ -30,6 +23,7 @@ from components.master_layout import (
     POSTGRES_DATA_DIR,
     SERVER_PORT,
 )
+from components.postgres_streaming import CONF_DIR, REPLICATION_ROLE, postgres_command, render_pg_hba
 from tests.cluster.sim import Node
 from tests.harness import site_config
 
@@ -44,7 +38,7 @@ SLOT = "codenvy_dr"
 POSTGRES_UID = "999:999"
 NETWORK = "internal"
 # The program's own server arguments (the same on both sites), less the leading `postgres`.
-SERVER_SETTINGS = tuple(postgres_command(ReplicationSettings.of(SITE))[1:])
+SERVER_SETTINGS = tuple(postgres_command()[1:])
 REPLICA_DELAY_SECONDS = 5
 SKIPPED_INIT = "PostgreSQL Database directory appears to contain a database; Skipping initialization"
 # Idempotent, fed through stdin so the secret never shows in a process list.

@@ -14,9 +14,9 @@ import pytest
 from components.config import ConfigError
 from components.config.errors import GateError
 from components.config_loader import load_site_config
-from components.database_replication import ReplicationSettings, postgres_command, render_pg_hba, slot_name
 from components.disaster_recovery import status_command
 from components.host_firewall import FirewallSettings, render_nftables
+from components.postgres_streaming import postgres_command, render_pg_hba, slot_name
 from tests.harness import Evaluation, container_env, evaluate, script_of, script_parameters
 from tests.harness.dr_evaluations import (
     PRIMARY_MASTER,
@@ -236,7 +236,7 @@ def test_the_status_check_of_a_pinned_host_trusts_only_its_key():
 
 
 def test_postgresql_arguments_turn_tls_on():
-    arguments = postgres_command(ReplicationSettings.of(primary_site()))
+    arguments = postgres_command()
     settings = dict(word.split("=", 1) for word in arguments if "=" in word)
     assert (settings["ssl"], settings["hba_file"]) == ("on", "/etc/codenvy-postgres/pg_hba.conf")
 
