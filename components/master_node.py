@@ -171,8 +171,7 @@ class MasterNode(pulumi.ComponentResource):
         image = pull_image(
             f"{name}-postgres-image", settings.postgres_image, self._host.provider, self, self._host_ready
         )
-        streaming: dict = {}
-        replication = None
+        replication, ready, conf_volumes, streaming = None, [], [], {}
         if settings.replication is not None:
             replication = DatabaseReplication(
                 f"{name}-replication",
@@ -185,7 +184,13 @@ class MasterNode(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
             self.replication_password = replication.password
-            streaming = _streaming_arguments(settings.replication, replication.ready)
+            ready = replication.ready
+            conf_volumes = [
+                docker.ContainerVolumeArgs(
+                    volume_name=settings.replication.conf_volume, container_path=CONF_DIR, read_only=True
+                )
+            ]
+            streaming = _streaming_arguments(settings.replication)
         container = site_container(
             f"{name}-postgres",
             shared=settings.containers,
@@ -196,7 +201,7 @@ class MasterNode(pulumi.ComponentResource):
             healthcheck=f"pg_isready -U {DATABASE_USER} -d {DATABASE}",
             provider=self._host.provider,
             parent=self,
-            depends_on=[*self._host_ready, *streaming.pop("ready", [])],
+            depends_on=[*self._host_ready, *ready],
             envs=[
                 f"POSTGRES_DB={DATABASE}",
                 f"POSTGRES_USER={DATABASE_USER}",
@@ -204,7 +209,7 @@ class MasterNode(pulumi.ComponentResource):
             ],
             volumes=[
                 docker.ContainerVolumeArgs(volume_name=data.name, container_path=POSTGRES_DATA_DIR),
-                *streaming.pop("volumes", []),
+                *conf_volumes,
             ],
             networks_advanced=[self._internal(POSTGRES_ALIAS)],
             **streaming,
@@ -224,14 +229,10 @@ def _server_secrets(db_password: pulumi.Output[str], registry: Registry) -> list
     return secrets
 
 
-def _streaming_arguments(settings: ReplicationSettings, ready: list[pulumi.Resource]) -> dict:
-    """What a streaming PostgreSQL adds: its arguments, its configuration volume, and its port published at
-    the master's own address (the firewall lets only the peer site's master through)."""
+def _streaming_arguments(settings: ReplicationSettings) -> dict:
+    """What a streaming PostgreSQL adds besides its configuration volume: its arguments, and its port published
+    at the master's own address (the firewall lets only the site's standby masters through)."""
     return {
-        "ready": ready,
         "command": postgres_command(),
-        "volumes": [
-            docker.ContainerVolumeArgs(volume_name=settings.conf_volume, container_path=CONF_DIR, read_only=True)
-        ],
         "ports": [docker.ContainerPortArgs(internal=5432, external=settings.postgres_port, ip=settings.master_address)],
     }
