@@ -198,6 +198,8 @@ class MasterNode(pulumi.ComponentResource):
             container_name=MasterData(settings.site_name).postgres_container,
             memory_mb=settings.postgres_memory_mb,
             stop_grace_seconds=POSTGRES_STOP_GRACE_SECONDS,
+            # Status only: scripts wait with postgres_ready (over TCP), which a first-boot server never
+            # passes. A changed healthcheck is an update the provider does not apply, so it stays as it is.
             healthcheck=f"pg_isready -U {DATABASE_USER} -d {DATABASE}",
             provider=self._host.provider,
             parent=self,

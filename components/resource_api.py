@@ -189,14 +189,19 @@ class ResourceApi:
         self._request("DELETE", f"/resource/free/{user_id}")
         return f"limits of {user_id}: reset to the defaults"
 
-    def save_audit_report(self, directory: Path) -> Path:
+    def save_audit_report(self, directory: Path) -> str:
+        """Saves the report under the name the server gives it. One equal to the newest report saved already
+        is not saved again: asking twice of a site that did not change leaves one file."""
         _, payload, headers = self._request("GET", "/audit")
+        saved = sorted(directory.glob("report_*.txt"), key=lambda path: path.stat().st_mtime_ns)
+        if saved and saved[-1].read_bytes() == payload:
+            return f"audit report unchanged since {saved[-1]}"
         match = re.search(r'filename="?(report_[^"/;]+\.txt)"?', headers.get("Content-Disposition", ""))
         stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
         target = directory / (match.group(1) if match else f"report_{stamp}.txt")
         directory.mkdir(parents=True, exist_ok=True)
         target.write_bytes(payload)
-        return target
+        return f"audit report saved: {target}"
 
 
 def api_from_environment() -> ResourceApi:
@@ -220,7 +225,7 @@ def main(argv: list[str]) -> int:
         elif argv[:2] == ["limits", "reset"] and len(argv) == 3:
             print(api.reset_limits(argv[2]))
         elif argv[:1] == ["audit"] and len(argv) == 2:
-            print(f"audit report saved: {api.save_audit_report(Path(argv[1]))}")
+            print(api.save_audit_report(Path(argv[1])))
         else:
             print(__doc__, file=sys.stderr)
             return 2

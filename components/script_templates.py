@@ -13,6 +13,9 @@ def sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+INCLUDE = "# include: "
+
+
 @functools.cache
 def _lines(path: Path) -> tuple[str, ...]:
     """A template's lines, read once per process (a site with many nodes renders each many times)."""
@@ -21,8 +24,9 @@ def _lines(path: Path) -> tuple[str, ...]:
 
 class ScriptTemplates:
     """A directory of `<name>.sh` templates: each declares its parameters on a `# params:` line and gets them
-    as shell-quoted assignments right after `set -euo pipefail`. Standard library only, so the simulated
-    cluster's script (run by root's python3) renders its own templates with it too."""
+    as shell-quoted assignments right after `set -euo pipefail`. A line `# include: <part>` stands for
+    `lib/<part>.sh`: functions more than one script needs, written once. Standard library only, so the
+    simulated cluster's script (run by root's python3) renders its own templates with it too."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -43,10 +47,17 @@ class ScriptTemplates:
         given = {key.upper() for key in params}
         if declared != given:
             raise ValueError(f"script {self.directory.name}/{name}.sh takes {sorted(declared)}, got {sorted(given)}")
-        lines = _lines(self.directory / f"{name}.sh")
+        lines = self._expanded(name)
         assignments = [f"{key.upper()}={shlex.quote(str(value))}" for key, value in sorted(params.items())]
         at = lines.index("set -euo pipefail") + 1
         return "\n".join([*lines[:at], *assignments, *lines[at:]]) + "\n"
+
+    def _expanded(self, name: str) -> list[str]:
+        lines: list[str] = []
+        for line in _lines(self.directory / f"{name}.sh"):
+            part = line.removeprefix(INCLUDE)
+            lines += _lines(self.directory / "lib" / f"{part}.sh") if part != line else [line]
+        return lines
 
 
 # The program's scripts, components/scripts/*.sh.

@@ -2,6 +2,7 @@
 # Keep the PostgreSQL configuration volume equal to the bundle on stdin; a running server reloads it.
 set -euo pipefail
 # params: BUNDLE_SHA256 CONF_VOLUME CONTAINER DATABASE_USER IMAGE NODE_NAME
+# include: postgres_ready
 # The bundle is a base64 tar: the server's TLS key and certificate, the peer site's CA, pg_hba.conf and the
 # replication password file. The key must belong to the server's user with mode 0600, which the Docker
 # provider's uploads (root files) cannot give. TLS files and pg_hba.conf take effect on a reload.
@@ -30,7 +31,8 @@ base64 -d <<< "$bundle" | docker run --rm -i --user root -v "$CONF_VOLUME:/conf"
   printf "%s\n" "$1" > /conf/.bundle.sha256
   chown postgres:postgres /conf /conf/.bundle.sha256
   chmod 0700 /conf' sh "$BUNDLE_SHA256"
-if docker exec "$CONTAINER" pg_isready -q > /dev/null 2>&1; then
+# A server still in its first boot reads the files when the real one starts.
+if postgres_ready "$CONTAINER"; then
   docker exec "$CONTAINER" psql -X -q -U "$DATABASE_USER" -d postgres -c 'SELECT pg_reload_conf()' > /dev/null
   echo "postgres config on $NODE_NAME: written and reloaded"
 else

@@ -3,11 +3,9 @@
 # followed, and checkpoints so the new timeline is on disk. A database that is a primary already is left.
 set -euo pipefail
 # params: CONTAINER DATABASE_USER NODE_NAME
+# include: postgres_ready
 sql() { docker exec -i "$CONTAINER" psql -X -q -At -v ON_ERROR_STOP=1 -U "$DATABASE_USER" -d postgres "$@"; }
-for _ in $(seq 1 90); do
-  docker exec "$CONTAINER" pg_isready -q > /dev/null 2>&1 && break
-  sleep 1
-done
+wait_for_postgres "$CONTAINER" 90
 if [ "$(sql -c 'SELECT pg_is_in_recovery()')" = f ]; then
   echo "promotion on $NODE_NAME: the database is a primary already"
   exit 0

@@ -3,6 +3,7 @@
 # transfer staged. The restore tool's marker makes a second run a no-op; nothing staged is said, not an error.
 set -euo pipefail
 # params: INCOMING_DIR POSTGRES RESTORE_TOOL SITE_NAME
+# include: postgres_ready
 umask 077
 shopt -s nullglob
 staged=("$INCOMING_DIR"/*.tar)
@@ -11,11 +12,8 @@ if [ ${#staged[@]} -eq 0 ]; then
   exit 0
 fi
 latest=$(ls -1t -- "${staged[@]}" | head -n 1)
-for _ in $(seq 1 90); do
-  if docker exec "$POSTGRES" pg_isready -q > /dev/null 2>&1; then
-    exec "$RESTORE_TOOL" "$latest"
-  fi
-  sleep 1
-done
-echo "promotion of $SITE_NAME: $POSTGRES did not answer within 90 s; restore $latest with $RESTORE_TOOL" >&2
-exit 1
+if ! wait_for_postgres "$POSTGRES" 90; then
+  echo "promotion of $SITE_NAME: restore $latest with $RESTORE_TOOL once $POSTGRES answers" >&2
+  exit 1
+fi
+exec "$RESTORE_TOOL" "$latest"

@@ -2,14 +2,12 @@
 # On the site that serves: the replication role its standbys log in with, and no slot of an unlisted standby.
 set -euo pipefail
 # params: CONTAINER DATABASE_USER KEPT_SLOTS MAX_WAL_KEEP_MB NODE_NAME ROLE SLOT_PREFIX
+# include: postgres_ready
 # The password comes on stdin, never in an argument. A slot pins WAL until its standby comes back, so one
 # whose standby is no longer listed is dropped. A role that already has this password is left as it is.
 password=$(cat)
 fingerprint=$(printf '%s' "$password" | sha256sum | cut -d' ' -f1)
-for _ in $(seq 1 90); do
-  docker exec "$CONTAINER" pg_isready -q > /dev/null 2>&1 && break
-  sleep 1
-done
+wait_for_postgres "$CONTAINER" 90
 sql() { docker exec -i "$CONTAINER" psql -X -q -At -v ON_ERROR_STOP=1 -U "$DATABASE_USER" -d postgres "$@"; }
 # The role carries the password's fingerprint as its comment: the guard without reading any hash back.
 known=$(sql -v role="$ROLE" <<< "SELECT shobj_description(oid, 'pg_authid') FROM pg_roles WHERE rolname = :'role';")

@@ -7,16 +7,24 @@ if ! command -v crontab > /dev/null; then
   exit 1
 fi
 current=$(crontab -l 2> /dev/null || true)
-# Only lines that end in exactly " # MARKER": a marker that merely starts with this one is another's line.
-without_marker() { MARKER_SUFFIX=" # $MARKER" awk '{
-  suffix = ENVIRON["MARKER_SUFFIX"]
-  if (length($0) >= length(suffix) && substr($0, length($0) - length(suffix) + 1) == suffix) next
-  print
-}'; }
-wanted=$(printf '%s\n' "$current" | without_marker)
+line=""
 if [ -n "$ENTRY" ]; then
-  wanted=$(printf '%s\n%s # %s\n' "$wanted" "$ENTRY" "$MARKER")
+  line="$ENTRY # $MARKER"
 fi
+# Only lines that end in exactly " # MARKER" are this one's: a marker that merely starts with it is
+# another's line. The line keeps its place (appended only when missing), so the schedules of one host
+# never move each other's lines on every run.
+wanted=$(printf '%s\n' "$current" | MARKER_SUFFIX=" # $MARKER" LINE="$line" awk '
+  function marked(text, suffix) {
+    return length(text) >= length(suffix) && substr(text, length(text) - length(suffix) + 1) == suffix
+  }
+  marked($0, ENVIRON["MARKER_SUFFIX"]) {
+    if (!placed && ENVIRON["LINE"] != "") print ENVIRON["LINE"]
+    placed = 1
+    next
+  }
+  { print }
+  END { if (!placed && ENVIRON["LINE"] != "") print ENVIRON["LINE"] }')
 current=$(printf '%s\n' "$current" | sed '/^$/d')
 wanted=$(printf '%s\n' "$wanted" | sed '/^$/d')
 if [ "$current" = "$wanted" ]; then

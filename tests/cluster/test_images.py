@@ -30,6 +30,7 @@ from components.master_layout import (
     SERVER_ALIAS,
     SERVER_PORT,
 )
+from components.script_templates import SCRIPTS_DIR
 from tests.cluster.images import BUSYBOX_IMAGE, import_images, program_images
 from tests.harness import PROJECT_DIR, site_config
 
@@ -192,8 +193,24 @@ def postgres(engine) -> str:
         "-e", f"POSTGRES_DB={DATABASE}", "-e", f"POSTGRES_USER={DATABASE_USER}", "-e", f"POSTGRES_PASSWORD={PASSWORD}",
         "-v", "pgdata:/var/lib/postgresql/data", IMAGES.postgres,
     )  # fmt: skip
-    engine.wait_for("postgres", "pg_isready", "-U", DATABASE_USER, "-d", DATABASE)
+    engine.wait_for("postgres", "pg_isready", "-h", "127.0.0.1", "-U", DATABASE_USER, "-d", DATABASE)
     return "postgres"
+
+
+def pid_1_runs(engine: Engine, container: str) -> str:
+    return engine.docker("exec", container, "cat", "/proc/1/cmdline").stdout.split("\0")[0]
+
+
+def test_postgres_is_ready_for_the_scripts_only_once_its_first_boot_is_over(engine):
+    """The entrypoint's first-boot server answers on the socket; the scripts' readiness check must not."""
+    engine.docker("create", "--name", "postgres-first-boot", "-e", f"POSTGRES_PASSWORD={PASSWORD}", IMAGES.postgres)
+    root_owned_file(engine, "postgres-first-boot", "/docker-entrypoint-initdb.d/slow.sh", "sleep 5\n")
+    engine.docker("start", "postgres-first-boot")
+    engine.wait_for("postgres-first-boot", "pg_isready", "-q")
+    assert pid_1_runs(engine, "postgres-first-boot") != "postgres", "the socket answered the first-boot server"
+    wait = (SCRIPTS_DIR / "lib" / "postgres_ready.sh").read_text() + "wait_for_postgres postgres-first-boot 60\n"
+    subprocess.run(["bash", "-c", wait], env={**os.environ, "DOCKER_HOST": engine.host}, check=True, timeout=90)
+    assert pid_1_runs(engine, "postgres-first-boot") == "postgres"
 
 
 def test_postgres_initialises_the_site_database(engine, postgres):

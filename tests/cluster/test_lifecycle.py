@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.cluster.host_state import changed_between, files_under, host_state, run_every_script_again
 from tests.cluster.images import BUSYBOX_IMAGE
 from tests.cluster.sim import Node, lane_engine, sim_worker
 from tests.cluster.site_driver import (
@@ -290,6 +291,25 @@ def test_second_up_runs_no_script(primary, first_up):
     result = primary.up()
     assert result.changes() == []
     assert primary.engine.log[before:] == []
+
+
+def site_state(site: Site) -> dict[str, dict[str, str]]:
+    """Every host's state, and what the local Commands keep where Pulumi runs: the audit reports."""
+    hosts = {name: host_state(node) for name, node in site.nodes.items()}
+    audit = site.config.get("codenvy-infra:audit", {}).get("directory")
+    return {**hosts, "local": files_under(Path(audit), audit)} if audit else hosts
+
+
+def scripts_run_again(site: Site) -> None:
+    """Every script of the site run once more changes nothing it was run on."""
+    before = site_state(site)
+    printed = run_every_script_again(site.engine)
+    assert changed_between(before, site_state(site)) == [], "\n".join(printed)
+
+
+def test_every_script_run_again_on_the_converged_site_changes_nothing(primary, first_up):
+    scripts_run_again(primary)
+    assert primary.preview().diff() == []
 
 
 # --- 3. upgrade ------------------------------------------------------------------------------------------
@@ -600,6 +620,10 @@ def test_cold_standby_second_preview_is_empty(standby, cold_standby):
     assert standby.preview().diff() == []
 
 
+def test_every_script_run_again_on_the_cold_standby_changes_nothing(standby, cold_standby):
+    scripts_run_again(standby)
+
+
 @pytest.fixture(scope="module")
 def transferred(primary, standby, cold_standby) -> dict[str, Any]:
     primary.master.ssh(f"{SITE.backup.tools_directory}/codenvy-backup-{SITE.site_name}")
@@ -639,6 +663,10 @@ def test_promoted_standby_claims_the_dns_record(standby, promoted):
 
 def test_promoted_standby_second_preview_is_empty(standby, promoted):
     assert standby.preview().diff() == []
+
+
+def test_every_script_run_again_on_the_promoted_standby_changes_nothing(standby, promoted):
+    scripts_run_again(standby)
 
 
 # --- restore refuses what it must, on the promoted standby -------------------------------------------------

@@ -26,11 +26,12 @@ LANE_NODES = 3
 # The last release before the restructuring: what users have deployed.
 RELEASED = "8f07f1c"
 # What the restructuring changed on purpose, so the next `up` re-runs it in place: the backup and restore
-# tools take the database and data paths as parameters, and the swarm scripts declare the role the policy
-# pack counts.
+# tools take the database and data paths as parameters, the swarm scripts declare the role the policy
+# pack counts, and a schedule keeps its crontab line where it is.
 UPDATED_ON_PURPOSE = {
     "codenvy-backups-backup-tool",
     "codenvy-backups-restore-tool",
+    "codenvy-backups-schedule",
     "codenvy-master-pre-upgrade-backup",
     "codenvy-network-swarm-init",
     "codenvy-ws-node2-swarm-join",

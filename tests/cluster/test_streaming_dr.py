@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.cluster.dr_pair import STANDBY_SITE, STANDBY_STACK, dr_pair, standby_of
+from tests.cluster.host_state import changed_between, host_state, run_every_script_again
 from tests.cluster.site_driver import SITE, Site, api, healthy, wait_for
 from tests.engine.engine import Backend, Result
 
@@ -112,6 +113,32 @@ def test_the_primarys_second_preview_is_empty(primary, pair):
     assert primary.preview().diff() == []
 
 
+def database_state(site: Site) -> str:
+    """What the replication scripts keep in the database: the replication role (its salted password hash is
+    new with every ALTER ROLE … PASSWORD), the slots, and the stream itself (a reconnect is a new process)."""
+    return "\n".join(
+        sql(site, query)
+        for query in (
+            "SELECT rolpassword, shobj_description(oid, 'pg_authid') FROM pg_authid WHERE rolname = 'replicator'",
+            "SELECT slot_name FROM pg_replication_slots ORDER BY 1",
+            "SELECT pid FROM pg_stat_replication UNION ALL SELECT pid FROM pg_stat_wal_receiver",
+        )
+    )
+
+
+def pair_state(primary: Site, standby: Site) -> dict[str, dict[str, str]]:
+    state = {name: host_state(node) for name, node in primary.nodes.items()}
+    for site in (primary, standby):
+        state[site.master.name]["database"] = database_state(site)
+    return state
+
+
+def test_every_script_run_again_on_the_converged_pair_changes_nothing(primary, standby, pair):
+    before = pair_state(primary, standby)
+    printed = run_every_script_again(primary.engine) + run_every_script_again(standby.engine)
+    assert changed_between(before, pair_state(primary, standby)) == [], "\n".join(printed)
+
+
 # --- a standby that fell behind for longer than the primary keeps WAL for it ---------------------------
 
 
@@ -194,6 +221,12 @@ def test_the_promoted_standby_claims_the_dns_record(standby, promoted):
 
 def test_the_promoted_standbys_second_preview_is_empty(standby, promoted):
     assert standby.preview().diff() == []
+
+
+def test_every_script_run_again_on_the_promoted_standby_changes_nothing(primary, standby, promoted):
+    before = pair_state(primary, standby)
+    printed = run_every_script_again(standby.engine)
+    assert changed_between(before, pair_state(primary, standby)) == [], "\n".join(printed)
 
 
 # --- failback: the old primary becomes the standby of the promoted site --------------------------------

@@ -167,9 +167,20 @@ def test_limits_unreachable_api_names_it():
 
 
 def test_audit_report_is_saved_under_the_servers_name(server, tmp_path):
-    saved = ResourceApi(server, "admin", PASSWORD).save_audit_report(tmp_path / "reports")
-    assert saved.name == "report_2017-01-31_17-41-40.txt"
-    assert saved.read_bytes() == REPORT
+    ResourceApi(server, "admin", PASSWORD).save_audit_report(tmp_path / "reports")
+    assert (tmp_path / "reports" / "report_2017-01-31_17-41-40.txt").read_bytes() == REPORT
+
+
+def test_an_audit_report_equal_to_the_last_one_is_not_saved_again(server, tmp_path):
+    (tmp_path / "report_earlier.txt").write_bytes(REPORT)
+    said = ResourceApi(server, "admin", PASSWORD).save_audit_report(tmp_path)
+    assert [path.name for path in tmp_path.iterdir()] == ["report_earlier.txt"], said
+
+
+def test_an_audit_report_that_differs_from_the_last_one_is_saved(server, tmp_path):
+    (tmp_path / "report_earlier.txt").write_bytes(b"Number of all users: 0\n")
+    ResourceApi(server, "admin", PASSWORD).save_audit_report(tmp_path)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["report_2017-01-31_17-41-40.txt", "report_earlier.txt"]
 
 
 def test_limits_and_audit_commands_as_the_program_runs_them(server, tmp_path):

@@ -63,3 +63,18 @@ def test_there_are_scripts_of_both_kinds_to_check():
 def test_as_command_runs_the_script_through_bash():
     script = render_script("swarm_join_token", node_name="it's")
     assert shlex.split(as_command(script)) == ["bash", "-c", script]
+
+
+def test_an_include_line_becomes_the_part_it_names(tmp_path):
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "greeting.sh").write_text('greet() { echo "hello $1"; }\n')
+    (tmp_path / "hello.sh").write_text(
+        '#!/usr/bin/env bash\nset -euo pipefail\n# params: WHO\n# include: greeting\ngreet "$WHO"\n'
+    )
+    script = ScriptTemplates(tmp_path).render("hello", who="world")
+    said = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True).stdout
+    assert (said, "# include:" in script) == ("hello world\n", False)
+
+
+def test_parts_are_not_scripts_of_their_own():
+    assert "postgres_ready" not in PROGRAM_SCRIPTS.names()
