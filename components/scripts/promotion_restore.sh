@@ -11,6 +11,7 @@ if [ ${#staged[@]} -eq 0 ]; then
   echo "promotion of $SITE_NAME: no staged archive in $INCOMING_DIR; the site starts with the data it has"
   exit 0
 fi
+# shellcheck disable=SC2012 # the newest by time; the names are the backup tool's own, no newline in them
 latest=$(ls -1t -- "${staged[@]}" | head -n 1)
 if ! wait_for_postgres "$POSTGRES" 90; then
   echo "promotion of $SITE_NAME: restore $latest with $RESTORE_TOOL once $POSTGRES answers" >&2

@@ -34,6 +34,7 @@ running=$(docker inspect -f '{{.State.Running}}' "$CONTAINER" 2> /dev/null) || r
 if [ "$running" = true ]; then
   docker stop -t 120 "$CONTAINER" > /dev/null
 fi
+# shellcheck disable=SC2016 # expanded by the container's shell
 if postgres_tool sh -c 'test -s "$1/PG_VERSION"' sh "$data" 2> /dev/null; then
   mkdir -p -- "$BACKUP_DIR"
   chmod go-rwx -- "$BACKUP_DIR"

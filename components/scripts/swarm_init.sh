@@ -3,7 +3,7 @@
 # OWNER initialised is marked as its own (its delete leaves it), one it found is left alone.
 set -euo pipefail
 # params: ADVERTISE_ADDR NODE_NAME OWNER STATE_DIR SWARM_ROLE
-# SWARM_ROLE is the marker the policy pack counts managers by (swarm-managers-odd); always "manager" here.
+# SWARM_ROLE is the marker the policy pack counts managers by (swarm-managers-odd): "manager" here, as said.
 state=$(docker info --format "{{.Swarm.LocalNodeState}}")
 case "$state" in
   active)
@@ -17,7 +17,7 @@ case "$state" in
     docker swarm init --advertise-addr "$ADVERTISE_ADDR" > /dev/null
     mkdir -p "$STATE_DIR"
     printf '%s\n' "$OWNER" > "$STATE_DIR/swarm.owner"
-    echo "swarm on $NODE_NAME: initialised, advertising $ADVERTISE_ADDR" >&2
+    echo "swarm on $NODE_NAME: initialised, a $SWARM_ROLE advertising $ADVERTISE_ADDR" >&2
     ;;
   *)
     echo "swarm on $NODE_NAME: node state is '$state'; fix the daemon, then run again" >&2

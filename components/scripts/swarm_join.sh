@@ -3,7 +3,7 @@
 # join token comes on stdin: never in the script, a process's arguments, or anything printed.
 set -euo pipefail
 # params: ADVERTISE_ADDR MANAGER_ADDR NODE_NAME OWNER STATE_DIR SWARM_ROLE
-# SWARM_ROLE is the marker the policy pack counts managers by (swarm-managers-odd); always "worker" here.
+# SWARM_ROLE is the marker the policy pack counts managers by (swarm-managers-odd): "worker" here, as said.
 token=""
 IFS= read -r token || true
 state=$(docker info --format "{{.Swarm.LocalNodeState}}")
@@ -41,7 +41,7 @@ else
     echo "swarm on $NODE_NAME: could not join the manager at $MANAGER_ADDR:2377 (HTTP $code): $reason" >&2
     exit 1
   fi
-  echo "swarm on $NODE_NAME: joined $MANAGER_ADDR:2377" >&2
+  echo "swarm on $NODE_NAME: joined $MANAGER_ADDR:2377 as a $SWARM_ROLE" >&2
 fi
 # The delete of this resource leaves the swarm only while this file still names it as the owner.
 if [ "$(cat "$STATE_DIR/swarm.owner" 2> /dev/null)" != "$OWNER" ]; then

@@ -71,14 +71,14 @@ sync_files() {
     exit 1
   fi
   started=$(date +%s)
-  source=$(on_primary docker volume inspect -f '{{.Mountpoint}}' "$PRIMARY_FS_VOLUME") &&
-    target=$(docker volume inspect -f '{{.Mountpoint}}' "$FS_VOLUME") &&
-    output=$(rsync -a --delete --numeric-ids --stats --timeout=60 -e "$ssh_command" -- \
-      "$PRIMARY_ADDR:$source/" "$target/" 2>&1) || {
+  if ! source=$(on_primary docker volume inspect -f '{{.Mountpoint}}' "$PRIMARY_FS_VOLUME") ||
+    ! target=$(docker volume inspect -f '{{.Mountpoint}}' "$FS_VOLUME") ||
+    ! output=$(rsync -a --delete --numeric-ids --stats --timeout=60 -e "$ssh_command" -- \
+      "$PRIMARY_ADDR:$source/" "$target/" 2>&1); then
     record "$started" "failed: ${output:-cannot reach the primary at $PRIMARY_ADDR}"
     echo "file sync: failed: ${output:-cannot reach the primary}" >&2
     exit 1
-  }
+  fi
   record "$started" ""
   sed -n 's/^Number of regular files transferred: /file sync: files transferred: /p' <<< "$output"
 }

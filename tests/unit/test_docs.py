@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import runpy
 
 import pytest
 
 from components.config_loader import load_site_config
+from policies.codenvy_policies import POLICIES
 from tests.harness import PROJECT_DIR, STACKS, site_config
 
 
@@ -54,3 +56,9 @@ def test_topology_draws_a_host_named_like_a_mermaid_keyword_under_its_own_id():
     site = load_site_config(raw(network={"mode": "overlay"}, master={"address": "10.9.0.1"}, nodes=[node]))
     lines = topology()["flowchart"](site).splitlines()
     assert 'subgraph h1["end 10.9.0.2: workspace node"]' in [line.strip() for line in lines]
+
+
+def test_readme_lists_every_policy_of_the_pack_at_its_level():
+    readme = (PROJECT_DIR / "README.md").read_text()
+    listed = dict(re.findall(r"^\| `([a-z-]+)` \| (mandatory|advisory) \|", readme, flags=re.MULTILINE))
+    assert listed == {policy.name: policy.enforcement_level.value for policy in POLICIES}

