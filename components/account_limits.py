@@ -77,8 +77,8 @@ class AccountLimits(pulumi.ComponentResource):
 
 
 class AuditReport(pulumi.ComponentResource):
-    """Saves the audit report (GET /api/audit) locally after the first install and after each upgrade;
-    `make audit` fetches one on demand."""
+    """Saves the audit report (GET /api/audit) locally after the first install and after each upgrade,
+    unless it equals the newest one saved; `make audit` fetches one on demand."""
 
     def __init__(
         self,

@@ -4,7 +4,8 @@ Python that runs Pulumi.
 
     python3 components/resource_api.py limits apply USER_ID   store USER_ID's overrides (CODENVY_LIMITS)
     python3 components/resource_api.py limits reset USER_ID   back to the system defaults
-    python3 components/resource_api.py audit DIRECTORY        save report_<datetime>.txt there
+    python3 components/resource_api.py audit DIRECTORY        save report_<datetime>.txt there (unless
+                                                              the newest there says the same)
 
 The API and credentials come from the environment: CODENVY_API_URL, CODENVY_ADMIN_USER,
 CODENVY_ADMIN_PASSWORD, and CODENVY_CA_PEM (the site CA, for an HTTPS site). The server may still be

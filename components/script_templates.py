@@ -52,11 +52,17 @@ class ScriptTemplates:
         at = lines.index("set -euo pipefail") + 1
         return "\n".join([*lines[:at], *assignments, *lines[at:]]) + "\n"
 
+    def text(self, name: str) -> str:
+        """The template with its parts included and no parameter assigned yet."""
+        return "\n".join(self._expanded(name)) + "\n"
+
     def _expanded(self, name: str) -> list[str]:
         lines: list[str] = []
         for line in _lines(self.directory / f"{name}.sh"):
             part = line.removeprefix(INCLUDE)
             lines += _lines(self.directory / "lib" / f"{part}.sh") if part != line else [line]
+        if any(line.startswith(INCLUDE) for line in lines):
+            raise ValueError(f"script {self.directory.name}/{name}.sh: a part in lib/ includes another; parts are flat")
         return lines
 
 

@@ -3,7 +3,8 @@
 # OWNER initialised is marked as its own (its delete leaves it), one it found is left alone.
 set -euo pipefail
 # params: ADVERTISE_ADDR NODE_NAME OWNER STATE_DIR SWARM_ROLE
-# SWARM_ROLE is the marker the policy pack counts managers by (swarm-managers-odd): "manager" here, as said.
+# SWARM_ROLE ("manager" here) is the marker the policy pack counts managers by (swarm-managers-odd); the
+# messages below name it.
 state=$(docker info --format "{{.Swarm.LocalNodeState}}")
 case "$state" in
   active)

@@ -3,7 +3,8 @@
 # join token comes on stdin: never in the script, a process's arguments, or anything printed.
 set -euo pipefail
 # params: ADVERTISE_ADDR MANAGER_ADDR NODE_NAME OWNER STATE_DIR SWARM_ROLE
-# SWARM_ROLE is the marker the policy pack counts managers by (swarm-managers-odd): "worker" here, as said.
+# SWARM_ROLE ("worker" here) is the marker the policy pack counts managers by (swarm-managers-odd); the
+# messages below name it.
 token=""
 IFS= read -r token || true
 state=$(docker info --format "{{.Swarm.LocalNodeState}}")

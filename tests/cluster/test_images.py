@@ -211,6 +211,7 @@ def test_postgres_is_ready_for_the_scripts_only_once_its_first_boot_is_over(engi
     wait = (SCRIPTS_DIR / "lib" / "postgres_ready.sh").read_text() + "wait_for_postgres postgres-first-boot 60\n"
     subprocess.run(["bash", "-c", wait], env={**os.environ, "DOCKER_HOST": engine.host}, check=True, timeout=90)
     assert pid_1_runs(engine, "postgres-first-boot") == "postgres"
+    engine.docker("rm", "-f", "postgres-first-boot")
 
 
 def test_postgres_initialises_the_site_database(engine, postgres):

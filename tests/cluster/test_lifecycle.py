@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.cluster.host_state import changed_between, files_under, host_state, run_every_script_again
+from tests.cluster.host_state import changes_when_run_again, files_under, host_state
 from tests.cluster.images import BUSYBOX_IMAGE
 from tests.cluster.sim import Node, lane_engine, sim_worker
 from tests.cluster.site_driver import (
@@ -302,9 +302,8 @@ def site_state(site: Site) -> dict[str, dict[str, str]]:
 
 def scripts_run_again(site: Site) -> None:
     """Every script of the site run once more changes nothing it was run on."""
-    before = site_state(site)
-    printed = run_every_script_again(site.engine)
-    assert changed_between(before, site_state(site)) == [], "\n".join(printed)
+    changed, printed = changes_when_run_again(lambda: site_state(site), site.engine)
+    assert changed == [], printed
 
 
 def test_every_script_run_again_on_the_converged_site_changes_nothing(primary, first_up):

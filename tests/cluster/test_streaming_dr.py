@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.cluster.dr_pair import STANDBY_SITE, STANDBY_STACK, dr_pair, standby_of
-from tests.cluster.host_state import changed_between, host_state, run_every_script_again
+from tests.cluster.host_state import changes_when_run_again, host_state
 from tests.cluster.site_driver import SITE, Site, api, healthy, wait_for
 from tests.engine.engine import Backend, Result
 
@@ -134,9 +134,8 @@ def pair_state(primary: Site, standby: Site) -> dict[str, dict[str, str]]:
 
 
 def test_every_script_run_again_on_the_converged_pair_changes_nothing(primary, standby, pair):
-    before = pair_state(primary, standby)
-    printed = run_every_script_again(primary.engine) + run_every_script_again(standby.engine)
-    assert changed_between(before, pair_state(primary, standby)) == [], "\n".join(printed)
+    changed, printed = changes_when_run_again(lambda: pair_state(primary, standby), primary.engine, standby.engine)
+    assert changed == [], printed
 
 
 # --- a standby that fell behind for longer than the primary keeps WAL for it ---------------------------
@@ -224,9 +223,8 @@ def test_the_promoted_standbys_second_preview_is_empty(standby, promoted):
 
 
 def test_every_script_run_again_on_the_promoted_standby_changes_nothing(primary, standby, promoted):
-    before = pair_state(primary, standby)
-    printed = run_every_script_again(standby.engine)
-    assert changed_between(before, pair_state(primary, standby)) == [], "\n".join(printed)
+    changed, printed = changes_when_run_again(lambda: pair_state(primary, standby), standby.engine)
+    assert changed == [], printed
 
 
 # --- failback: the old primary becomes the standby of the promoted site --------------------------------

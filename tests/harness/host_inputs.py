@@ -6,10 +6,9 @@ from __future__ import annotations
 import io
 import shlex
 
+from components.script_templates import PROGRAM_SCRIPTS
 from tests.harness.records import Registration
-from tests.harness.stacks import PROJECT_DIR
 
-TEMPLATES_DIR = PROJECT_DIR / "components" / "scripts"
 # Rendered scripts assign their parameters right after this line and declare their names on the next.
 PARAMETERS_START = "set -euo pipefail\n"
 DECLARATION = "#"  # the comment `# params: NAME …` that ends the assignments
@@ -42,10 +41,10 @@ def script_parameters(script: str) -> dict[str, str]:
 
 def template_of(script: str) -> str:
     """The name of the template a rendered script came from (its text after the parameter block)."""
-    for path in sorted(TEMPLATES_DIR.glob("*.sh")):
-        body = path.read_text().split("# params:", 1)[1].split("\n", 1)[1]
+    for name in PROGRAM_SCRIPTS.names():
+        body = PROGRAM_SCRIPTS.text(name).split("# params:", 1)[1].split("\n", 1)[1]
         if script.endswith(body):
-            return path.stem
+            return name
     raise AssertionError("not a rendered template")
 
 

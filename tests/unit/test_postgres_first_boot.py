@@ -62,6 +62,14 @@ def test_the_config_is_not_reloaded_into_a_first_boot_server(first_boot):
     assert result.stdout.strip().endswith(": written"), "reloaded into a server about to stop"
 
 
+def test_the_config_is_reloaded_into_a_running_server(first_boot):
+    Path(first_boot["STATE"]).write_text("10")  # long past its first boot
+    config = streaming_primary().named("codenvy-master-replication-config")
+    result = run(script_of(config), first_boot, stdin=config.inputs["stdin"])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith(": written and reloaded")
+
+
 def test_a_promotion_restores_into_the_real_server(first_boot, tmp_path):
     (tmp_path / "incoming").mkdir()
     (tmp_path / "incoming" / "codenvy-backup.tar").write_text("")
@@ -83,4 +91,4 @@ def test_a_server_that_never_answers_fails_the_wait_by_name(first_boot, tmp_path
     (tmp_path / "docker").write_text("#!/bin/sh\nexit 2\n")
     role = streaming_primary().named("codenvy-master-replication-role")
     result = run(script_of(role), first_boot, stdin="s3cret")
-    assert result.returncode != 0 and "codenvy-postgres did not accept connections within 90 s" in result.stderr
+    assert result.returncode != 0 and "codenvy-postgres did not accept connections: 90 tries" in result.stderr

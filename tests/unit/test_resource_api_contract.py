@@ -8,7 +8,9 @@ import json
 import os
 import subprocess
 import sys
+import time
 from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from typing import ClassVar
 
 import pytest
@@ -175,6 +177,27 @@ def test_an_audit_report_equal_to_the_last_one_is_not_saved_again(server, tmp_pa
     (tmp_path / "report_earlier.txt").write_bytes(REPORT)
     said = ResourceApi(server, "admin", PASSWORD).save_audit_report(tmp_path)
     assert [path.name for path in tmp_path.iterdir()] == ["report_earlier.txt"], said
+
+
+def saved_before(directory: Path, name: str, content: bytes, age_s: int) -> None:
+    path = directory / name
+    path.write_bytes(content)
+    stamp = time.time() - age_s
+    os.utime(path, (stamp, stamp))
+
+
+def test_an_audit_report_equal_only_to_an_older_one_is_saved(server, tmp_path):
+    saved_before(tmp_path, "report_older.txt", REPORT, age_s=7200)
+    saved_before(tmp_path, "report_newer.txt", b"Number of all users: 0\n", age_s=3600)
+    ResourceApi(server, "admin", PASSWORD).save_audit_report(tmp_path)
+    assert "report_2017-01-31_17-41-40.txt" in {path.name for path in tmp_path.iterdir()}
+
+
+def test_an_audit_report_equal_to_the_newest_of_several_is_not_saved(server, tmp_path):
+    saved_before(tmp_path, "report_older.txt", b"Number of all users: 0\n", age_s=7200)
+    saved_before(tmp_path, "report_newer.txt", REPORT, age_s=3600)
+    ResourceApi(server, "admin", PASSWORD).save_audit_report(tmp_path)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["report_newer.txt", "report_older.txt"]
 
 
 def test_an_audit_report_that_differs_from_the_last_one_is_saved(server, tmp_path):

@@ -12,6 +12,7 @@ import pytest
 
 from components.script_templates import PROGRAM_SCRIPTS, ScriptTemplates, as_command, render_script
 from scripts.sim.templates import SIM_SCRIPTS
+from tests.harness.host_inputs import template_of
 
 SCRIPTS = [
     pytest.param(templates, name, id=f"{templates.directory.name}/{name}")
@@ -92,3 +93,16 @@ def test_an_include_line_becomes_the_part_it_names(tmp_path):
 
 def test_parts_are_not_scripts_of_their_own():
     assert "postgres_ready" not in PROGRAM_SCRIPTS.names()
+
+
+def test_a_part_that_includes_another_is_refused(tmp_path):
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "outer.sh").write_text("# include: inner\n")
+    (tmp_path / "hello.sh").write_text("#!/usr/bin/env bash\nset -euo pipefail\n# params:\n# include: outer\n")
+    with pytest.raises(ValueError, match="parts are flat"):
+        ScriptTemplates(tmp_path).render("hello")
+
+
+@pytest.mark.parametrize("name", PROGRAM_SCRIPTS.names())
+def test_a_rendered_script_is_traced_back_to_its_template(name):
+    assert template_of(render_script(name, **sample_params(PROGRAM_SCRIPTS, name))) == name

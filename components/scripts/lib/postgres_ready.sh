@@ -8,6 +8,6 @@ wait_for_postgres() {
     postgres_ready "$1" && return 0
     sleep 1
   done
-  echo "$1 did not accept connections within $2 s" >&2
+  echo "$1 did not accept connections: $2 tries, a second apart" >&2
   return 1
 }
