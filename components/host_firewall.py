@@ -84,9 +84,11 @@ def render_nftables(rules: FirewallSettings, host: HostConfig, is_master: bool, 
         _address_set("ssh_sources", rules.config.ssh_cidrs),
         _address_set("public_sources", rules.config.public_cidrs),
         *([_address_set("peers", peers)] if peers else []),
+        # Single addresses: no interval flag, unlike the CIDR sets.
         *(
             [f"  set replication_peers {{ type ipv4_addr; elements = {{ {_elements(replication)} }} }}"]
-            * bool(replication)
+            if replication
+            else []
         ),
         "  chain input {",
         "    type filter hook input priority filter; policy drop;",

@@ -455,6 +455,8 @@ class _ReadMocks(FabricatingMocks):
         return self.backend.read_stack_outputs(name)
 
     def call(self, args):
+        # pulumi-command's invoke (provider/pkg/provider/local/run.go): the command runs as a local Command's
+        # create does, during every preview and up, and a non-zero exit fails the invoke.
         if args.token == LOCAL_RUN:
             stdout, stderr = self.commands.run_invoke(dict(args.args))
             return {**args.args, "stdout": stdout, "stderr": stderr}
@@ -486,8 +488,6 @@ def _ignoring(new: dict[str, Any], old: dict[str, Any], paths) -> dict[str, Any]
     return result
 
 
-# pulumi-command's invoke (provider/pkg/provider/local/run.go): the command runs as a local Command's create
-# does, during every preview and up, and a non-zero exit fails the invoke.
 # What each provider computes, unknown in a preview until the step runs.
 COMPUTED_OUTPUTS = {
     "command:local:Command": ("stdout", "stderr"),
