@@ -9,7 +9,7 @@ STATE_DIR := $(CURDIR)/.pulumi-state
 export PULUMI_BACKEND_URL ?= file://$(STATE_DIR)
 export PULUMI_CONFIG_PASSPHRASE_FILE ?= $(STATE_DIR)/passphrase
 
-.PHONY: stack up preview destroy audit test unit policies cluster cluster-deps
+.PHONY: stack up preview destroy audit test test-under-load unit policies cluster cluster-deps
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ test: $(VENV)/.installed cluster-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/python -m pytest
+
+## test-under-load: the cluster lane with every core and the disk kept busy (stress-ng), as root
+test-under-load: $(VENV)/.installed cluster-deps
+	scripts/under-load $(VENV)/bin/python -m pytest tests/cluster $(ARGS)
 
 unit policies cluster: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest tests/$@

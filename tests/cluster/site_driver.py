@@ -4,13 +4,16 @@ with the site CA, and waiting for what converges on its own time."""
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import ssl
-import time
+import subprocess
 import urllib.error
 import urllib.request
 from typing import Any
 
+from scripts.sim.node import NodeCommandError
+from scripts.sim.waiting import wait_until
 from tests.cluster.sim import Node
 from tests.engine.engine import Engine, Result
 from tests.harness import site_config
@@ -20,17 +23,14 @@ ADMIN_PASSWORD = "lane-admin-password-7f3a9c"  # noqa: S105 - a throwaway site's
 SECRET_KEYS = ("codenvy-infra:adminPassword",)
 MASTER_SERVICES = ("postgres", "server", "haproxy", "registry")
 HEALTH_WAIT = 150
+# What a check may raise while the thing it asks about is still starting: a container not there yet, a
+# database socket not made yet, a connection refused or cut by a service that restarts.
+NOT_YET = (NodeCommandError, OSError, subprocess.TimeoutExpired, http.client.HTTPException)
 
 
 def wait_for(what: str, check, timeout: float = HEALTH_WAIT, every: float = 2.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout:.0f} s")
-        time.sleep(every)
+    """`check`'s first truthy answer; its expected failures while a site starts count as "not yet"."""
+    return wait_until(what, check, timeout=timeout, every=every, expected=NOT_YET)
 
 
 class Site:

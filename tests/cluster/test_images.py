@@ -11,7 +11,6 @@ import shutil
 import subprocess
 import sys
 import tarfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ from components.master_layout import (
     SERVER_PORT,
 )
 from components.script_templates import SCRIPTS_DIR
+from scripts.sim.waiting import WaitTimeoutError, wait_until
 from tests.cluster.images import BUSYBOX_IMAGE, import_images, program_images
 from tests.harness import PROJECT_DIR, site_config
 
@@ -80,12 +80,15 @@ class Engine:
         return self.docker("inspect", "-f", template, container).stdout.strip()
 
     def wait_for(self, container: str, *probe: str, seconds: int = 60) -> None:
-        for _ in range(seconds):
-            if self.docker("exec", container, *probe, check=False).returncode == 0:
-                return
-            time.sleep(1)
-        logs = self.docker("logs", container, check=False)
-        raise AssertionError(f"{container}: {' '.join(probe)} never passed:\n{logs.stdout}{logs.stderr}")
+        try:
+            wait_until(
+                f"{container}: {' '.join(probe)}",
+                lambda: self.docker("exec", container, *probe, check=False).returncode == 0,
+                timeout=seconds,
+            )
+        except WaitTimeoutError as timeout:
+            logs = self.docker("logs", container, check=False)
+            raise WaitTimeoutError(f"{timeout}\n{logs.stdout}{logs.stderr}") from None
 
 
 def root_owned_file(engine: Engine, container: str, path: str, content: str, mode: int = 0o644) -> str:
@@ -136,12 +139,10 @@ def engine(tmp_path_factory) -> Iterator[Engine]:
             stdout=(root / "dockerd.log").open("w"), stderr=subprocess.STDOUT,
         )  # fmt: skip
         engine = Engine(sock, netns)
-        for _ in range(60):
-            if engine.docker("version", check=False).returncode == 0:
-                break
-            time.sleep(0.5)
-        else:
-            pytest.fail(f"dockerd did not start:\n{(root / 'dockerd.log').read_text()[-2000:]}")
+        try:
+            wait_until("dockerd answering", lambda: engine.docker("version", check=False).returncode == 0, timeout=60)
+        except WaitTimeoutError as timeout:
+            pytest.fail(f"{timeout}:\n{(root / 'dockerd.log').read_text()[-2000:]}")
         import_images(sock, {**program_images(IMAGES, VERSIONS), BUSYBOX_IMAGE: "busybox"})
         yield engine
     finally:

@@ -8,7 +8,6 @@ import json
 import re
 import secrets
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +23,8 @@ from components.master_layout import (
     SERVER_PORT,
 )
 from components.postgres_streaming import CONF_DIR, REPLICATION_ROLE, postgres_command, render_pg_hba
+from scripts.sim.node import NodeCommandError
+from scripts.sim.waiting import wait_until
 from tests.cluster.sim import Node
 from tests.harness import site_config
 
@@ -75,12 +76,7 @@ class Site:
 
 
 def eventually(what: str, check, seconds: float):
-    deadline = time.monotonic() + seconds
-    while not (result := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {seconds:.0f} s")
-        time.sleep(0.2)
-    return result
+    return wait_until(what, check, timeout=seconds, every=0.2, expected=(NodeCommandError,))
 
 
 def wait_for(node: Node, container: str, *probe: str, seconds: int = 90) -> None:
