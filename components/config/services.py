@@ -23,12 +23,25 @@ class RegistryConfig(Model):
 
 
 class ImagesConfig(Model):
+    """Codenvy's own images are tagged with the site's `version`, as upstream's CLI pins them per release
+    (codenvy/codenvy dockerfiles/cli/version/<version>/images); third-party ones are pinned here."""
+
     server: str = Field("codenvy/codenvy", description="Repository of the application server; its tag is `version`.")
+    swarm: str = Field(
+        "codenvy/swarm", description="Repository of the placement manager (standalone Swarm); its tag is `version`."
+    )
+    socat: str = Field(
+        "codenvy/socat", description="Repository of the engine relay on each workspace host; its tag is `version`."
+    )
+    agents: str = Field(
+        "codenvy/agents", description="Repository of the service workspaces fetch agents from; its tag is `version`."
+    )
     postgres: PinnedImage = Field("postgres:15.8", description="PostgreSQL image, pinned.")
     haproxy: PinnedImage = Field("haproxy:2.8.5", description="HAProxy image, pinned.")
     registry: PinnedImage = Field("registry:2.8.3", description="Docker registry image, pinned.")
+    nginx: PinnedImage = Field("nginx:1.26.2", description="nginx routing to workspace servers, pinned.")
 
-    @field_validator("server")
+    @field_validator("server", "swarm", "socat", "agents")
     @classmethod
     def _repository_only(cls, value: str) -> str:
         if ":" in value.rsplit("/", 1)[-1] or "@" in value:
