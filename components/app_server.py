@@ -1,34 +1,38 @@
-"""The Codenvy application server: its codenvy.env, its data mounts, and the workspace-node list beside it."""
+"""The Codenvy application server with the contract of its image: the environment its entrypoint checks, the
+conf/ its configuration is read from, and the data folders under /opt/codenvy-data."""
 
 from __future__ import annotations
-
-import json
 
 import pulumi
 import pulumi_docker as docker
 
-from components.config import DefaultLimits, Settings, SiteConfig
+from components.certificate_authority import CLIENT_AUTH, CertificateAuthority
+from components.config import Settings, SiteConfig
 from components.containers import ContainerSettings, pull_image, site_container
 from components.host_access import HostAccess
-from components.master_layout import (
-    DATA_ROOT,
-    DATABASE,
-    DATABASE_USER,
-    INSTANCE_DIR,
-    POSTGRES_ALIAS,
-    SERVER_ALIAS,
-    SERVER_PORT,
-    MasterData,
+from components.master_layout import CONF_DIR, DATA_ROOT, INSTANCE_DIR, SERVER_ALIAS, SERVER_PORT, MasterData
+from components.server_config import (
+    REGISTRY_AUTH_PREFIX,
+    SERVER_XML,
+    SWARM_CLIENT_DIR,
+    ServerInputs,
+    properties_files,
+    render_admin_properties,
+    render_codenvy_env,
+    render_server_xml,
+    server_environment,
 )
-from components.script_templates import render_script
 
-# The workspace nodes, in the instance folder where the seed listed them (CODENVY_SWARM_NODES).
-NODES_FILE = f"{INSTANCE_DIR}/workspace-nodes.json"
 VERSION_LABEL = "codenvy.version"
 # The server stops its workspaces' agents and flushes project data before the provider may kill it.
 STOP_GRACE_SECONDS = 60
-# The data volumes the server mounts: volume purpose -> path in the container.
-MOUNTS = {"fs": f"{DATA_ROOT}/fs", "che-machines": f"{DATA_ROOT}/che-machines", "instance": INSTANCE_DIR}
+# The data volumes the server mounts: volume purpose -> path in the container (compose: /opt/codenvy-data).
+MOUNTS = {
+    "fs": f"{DATA_ROOT}/fs",
+    "che-machines": f"{DATA_ROOT}/che-machines",
+    "logs": f"{DATA_ROOT}/logs",
+    "instance": INSTANCE_DIR,
+}
 
 
 class AppServerSettings(Settings):
@@ -37,33 +41,36 @@ class AppServerSettings(Settings):
     role: str
     version: str
     image: str
-    memory_mb: int
-    hostname: str
-    https: bool
-    network_mode: str
-    workspace_network_name: str
-    registry_address: str
-    limits: DefaultLimits
-    # The workspace hosts and their capacity (SiteConfig.node_set).
-    node_set: tuple[dict[str, object], ...]
+    server: ServerInputs
     containers: ContainerSettings
 
     @classmethod
     def of(cls, site: SiteConfig) -> AppServerSettings:
+        limits = site.limits.defaults
         return cls(
             site_name=site.site_name,
             environment=site.environment,
             role=site.role,
             version=site.version,
             image=site.server_image,
-            memory_mb=site.memory.server_mb,
-            hostname=site.hostname,
-            https=site.https,
-            network_mode=site.network.mode,
-            workspace_network_name=site.workspace_network_name,
-            registry_address=site.registry_address,
-            limits=site.limits.defaults,
-            node_set=tuple(site.node_set),
+            server=ServerInputs(
+                hostname=site.hostname,
+                url=site.url,
+                https=site.https,
+                network_mode=site.network.mode,
+                workspace_network_name=site.workspace_network_name,
+                registry_address=site.registry_address,
+                snapshots=site.registry.snapshots,
+                ram_mb=limits.ram_mb,
+                workspaces=limits.workspaces,
+                runtimes=limits.runtimes,
+                idle_timeout_minutes=limits.idle_timeout_minutes,
+                memory_mb=site.memory.server_mb,
+                admin_name=site.limits.admin_user,
+                http_proxy=site.proxy.http_proxy,
+                https_proxy=site.proxy.https_proxy,
+                no_proxy=site.proxy.no_proxy,
+            ),
             containers=ContainerSettings.of(site),
         )
 
@@ -74,40 +81,32 @@ def server_labels(settings: AppServerSettings) -> dict[str, str]:
     return {"codenvy.environment": settings.environment, "codenvy.role": settings.role, VERSION_LABEL: settings.version}
 
 
-def node_set_json(settings: AppServerSettings) -> str:
-    """The workspace nodes as one line of JSON: the nodes file's content and the declared NODE_SET."""
-    return json.dumps(list(settings.node_set), sort_keys=True)
+class ServerSecrets:
+    """The server's secrets, as environment entries and conf/ files (secret by construction)."""
 
-
-def render_codenvy_env(settings: AppServerSettings) -> str:
-    """The server's codenvy.env, as in the seed: host name, network mode, registry, limits. No secrets.
-
-    Not the workspace nodes (the seed's CODENVY_SWARM_NODES): in Swarm mode the manager schedules onto
-    them, and this text is the server's environment and an upload, which replace the server when they
-    change. The node list is written beside it (AppServer's workspace-nodes command)."""
-    limits = settings.limits
-    values = {
-        "CODENVY_HOST": settings.hostname,
-        "CODENVY_VERSION": settings.version,
-        "CODENVY_MACHINE_DOCKER_NETWORK_DRIVER": "overlay" if settings.network_mode == "overlay" else "bridge",
-        "CODENVY_MACHINE_DOCKER_NETWORK": settings.workspace_network_name,
-        "CODENVY_DOCKER_REGISTRY": settings.registry_address,
-        "CODENVY_PGSQL_HOST": POSTGRES_ALIAS,
-        "CODENVY_PGSQL_DATABASE": DATABASE,
-        "CODENVY_PGSQL_USERNAME": DATABASE_USER,
-        "CODENVY_HTTPS": str(settings.https).lower(),
-        "CODENVY_LIMITS_USER_WORKSPACES_RAM": f"{limits.ram_mb}mb",
-        "CODENVY_LIMITS_USER_WORKSPACES_COUNT": str(limits.workspaces),
-        "CODENVY_LIMITS_USER_WORKSPACES_RUN_COUNT": str(limits.runtimes),
-        "CODENVY_LIMITS_WORKSPACE_IDLE_TIMEOUT_MINUTES": str(limits.idle_timeout_minutes),
-    }
-    return "".join(f"{key}={value}\n" for key, value in values.items())
+    def __init__(
+        self,
+        database_password: pulumi.Output[str],
+        admin_password: pulumi.Output[str],
+        registry_address: str,
+        registry_username: str | None,
+        registry_password: pulumi.Output[str] | None,
+    ) -> None:
+        self.environment: list[pulumi.Input[str]] = [pulumi.Output.concat("PGPASSWORD=", database_password)]
+        if registry_username is not None and registry_password is not None:
+            self.environment += [
+                f"{REGISTRY_AUTH_PREFIX}_URL={registry_address}",
+                f"{REGISTRY_AUTH_PREFIX}_USERNAME={registry_username}",
+                pulumi.Output.concat(f"{REGISTRY_AUTH_PREFIX}_PASSWORD=", registry_password),
+            ]
+        self.database_password = database_password
+        self.admin_password = admin_password
 
 
 class AppServer(pulumi.ComponentResource):
-    """The server container and the node list written into its instance folder. Its resources were the
-    MasterNode's own (`former_parent`, named `former_name`) before it had this component; the alias to that
-    parent and the names they had keep them, and their URNs, in place."""
+    """The server container. Its resources were the MasterNode's own (`former_parent`, named `former_name`)
+    before it had this component; the alias to that parent and the names they had keep them, and their URNs,
+    in place."""
 
     container: docker.Container
     version: pulumi.Output[str]
@@ -119,32 +118,34 @@ class AppServer(pulumi.ComponentResource):
         host: HostAccess,
         networks: list[docker.ContainerNetworksAdvancedArgs],
         volumes: dict[str, docker.Volume],
-        secrets: list[pulumi.Input[str]],
+        secrets: ServerSecrets,
+        ca: CertificateAuthority,
         former_parent: pulumi.Resource,
         former_name: str,
         depends_on: list[pulumi.Resource],
         host_ready: list[pulumi.Resource],
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        """`secrets`: the database and registry credentials, as NAME=value environment entries."""
         super().__init__("codenvy:infra:AppServer", name, None, opts)
         moved = [pulumi.Alias(parent=former_parent)]
-        codenvy_env = render_codenvy_env(settings)
+        inputs = settings.server
         self.container = site_container(
             f"{former_name}-server",
             shared=settings.containers,
             image=pull_image(f"{former_name}-server-image", settings.image, host.provider, self, host_ready, moved),
             container_name=MasterData(settings.site_name).server_container,
-            memory_mb=settings.memory_mb,
+            memory_mb=inputs.memory_mb,
             stop_grace_seconds=STOP_GRACE_SECONDS,
             healthcheck=f"curl -fsS -o /dev/null http://localhost:{SERVER_PORT}/api/",
             provider=host.provider,
             parent=self,
             depends_on=depends_on,
             aliases=moved,
-            envs=[*codenvy_env.splitlines(), *secrets],
+            envs=[*server_environment(inputs), *secrets.environment],
             uploads=[
-                docker.ContainerUploadArgs(file=f"{INSTANCE_DIR}/codenvy.env", content=codenvy_env),
+                *_conf_files(settings, secrets),
+                *self._swarm_client(name, ca),
+                docker.ContainerUploadArgs(file=f"{INSTANCE_DIR}/codenvy.env", content=render_codenvy_env(inputs)),
                 docker.ContainerUploadArgs(file=f"{INSTANCE_DIR}/codenvy.ver", content=f"{settings.version}\n"),
             ],
             volumes=[
@@ -154,24 +155,44 @@ class AppServer(pulumi.ComponentResource):
             networks_advanced=networks,
             extra_labels=server_labels(settings),
         )
-        # Writes the node list into the server's instance folder; a node change re-runs only this.
-        host.run(
-            f"{former_name}-workspace-nodes",
-            render_script(
-                "workspace_nodes",
-                container=MasterData(settings.site_name).server_container,
-                node_set=node_set_json(settings),
-                target=NODES_FILE,
-            ),
-            parent=self,
-            aliases=moved,
-            depends_on=[self.container],
-        )
         # The version the server that exists declares: it resolves only once that server has been created,
         # so a failed upgrade leaves the stack's previous `version` output (the engine keeps outputs that
         # were not registered again), and the upgrade gate still allows going back.
         self.version = self.container.labels.apply(_declared_version)
         self.register_outputs({"version": self.version})
+
+    def _swarm_client(self, name: str, ca: CertificateAuthority) -> list[docker.ContainerUploadArgs]:
+        """The certificate the server presents to the placement manager (docker.client.certificates_folder)."""
+        cert = ca.issue(f"{name}-swarm-client", common_name=SERVER_ALIAS, subject_names=[], parent=self,
+                        usages=CLIENT_AUTH)  # fmt: skip
+        return [
+            docker.ContainerUploadArgs(file=f"{SWARM_CLIENT_DIR}/ca.pem", content=ca.cert_pem),
+            docker.ContainerUploadArgs(file=f"{SWARM_CLIENT_DIR}/cert.pem", content=cert.cert_pem),
+            docker.ContainerUploadArgs(
+                file=f"{SWARM_CLIENT_DIR}/key.pem", content=cert.private_key_pem, permissions="0600"
+            ),
+        ]
+
+
+def _conf_files(settings: AppServerSettings, secrets: ServerSecrets) -> list[docker.ContainerUploadArgs]:
+    """The init step's renderings: the properties, the admin's initial credentials, Tomcat's server.xml."""
+    admin = settings.server.admin_name
+    return [
+        *(
+            docker.ContainerUploadArgs(file=f"{CONF_DIR}/{file}", content=content)
+            for file, content in properties_files(settings.server).items()
+        ),
+        docker.ContainerUploadArgs(
+            file=f"{CONF_DIR}/admin.properties",
+            content=pulumi.Output.secret(secrets.admin_password.apply(lambda p: render_admin_properties(admin, p))),
+            permissions="0600",
+        ),
+        docker.ContainerUploadArgs(
+            file=SERVER_XML,
+            content=pulumi.Output.secret(secrets.database_password.apply(render_server_xml)),
+            permissions="0600",
+        ),
+    ]
 
 
 def server_networks(internal: docker.Network, workspace: docker.Network) -> list[docker.ContainerNetworksAdvancedArgs]:

@@ -1,4 +1,4 @@
-"""The site's private certificate authority, and the server certificates it signs."""
+"""The site's private certificate authority, and the server and client certificates it signs."""
 
 from __future__ import annotations
 
@@ -13,10 +13,14 @@ CA_VALIDITY_HOURS = 10 * 365 * 24
 SERVER_VALIDITY_HOURS = 365 * 24
 # Renew a month before expiry: a `pulumi up` inside that window replaces the certificate.
 SERVER_EARLY_RENEWAL_HOURS = 30 * 24
+# What a certificate may be used for (its extended key usages): a TLS server, a TLS client, or both (the
+# placement manager presents one certificate to its clients and to every engine).
+SERVER_AUTH = ("server_auth",)
+CLIENT_AUTH = ("client_auth",)
 
 
 @dataclass(frozen=True)
-class ServerCertificate:
+class IssuedCertificate:
     cert_pem: pulumi.Output[str]
     private_key_pem: pulumi.Output[str]
 
@@ -50,9 +54,10 @@ class CertificateAuthority(pulumi.ComponentResource):
         subject_names: list[str],
         parent: pulumi.Resource,
         aliases: list[pulumi.Alias] | None = None,
-    ) -> ServerCertificate:
-        """A TLS server certificate for host names and IP addresses, its resources children of `parent`
-        (`aliases`: where they were before)."""
+        usages: tuple[str, ...] = SERVER_AUTH,
+    ) -> IssuedCertificate:
+        """A TLS certificate for host names and IP addresses (a server's unless `usages` says otherwise), its
+        resources children of `parent` (`aliases`: where they were before)."""
         opts = pulumi.ResourceOptions(parent=parent, aliases=aliases)
         ip_addresses = sorted({name for name in subject_names if is_ip_address(name)})
         dns_names = sorted({name for name in subject_names if not is_ip_address(name)})
@@ -72,7 +77,7 @@ class CertificateAuthority(pulumi.ComponentResource):
             ca_cert_pem=self._cert.cert_pem,
             validity_period_hours=SERVER_VALIDITY_HOURS,
             early_renewal_hours=SERVER_EARLY_RENEWAL_HOURS,
-            allowed_uses=["digital_signature", "key_encipherment", "server_auth"],
+            allowed_uses=["digital_signature", "key_encipherment", *usages],
             opts=opts,
         )
-        return ServerCertificate(cert_pem=cert.cert_pem, private_key_pem=pulumi.Output.secret(key.private_key_pem))
+        return IssuedCertificate(cert_pem=cert.cert_pem, private_key_pem=pulumi.Output.secret(key.private_key_pem))

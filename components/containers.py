@@ -37,13 +37,20 @@ def pull_image(
     parent: pulumi.Resource,
     depends_on: list[pulumi.Resource] | None = None,
     aliases: list[pulumi.Alias] | None = None,
+    retain_on_delete: bool = False,
 ) -> docker.RemoteImage:
     """The pinned image on the host; kept there when the resource goes so running containers keep it."""
     return docker.RemoteImage(
         name,
         name=image,
         keep_locally=True,
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=depends_on or [], aliases=aliases),
+        opts=pulumi.ResourceOptions(
+            parent=parent,
+            provider=provider,
+            depends_on=depends_on or [],
+            aliases=aliases,
+            retain_on_delete=retain_on_delete or None,
+        ),
     )
 
 
@@ -62,12 +69,14 @@ def site_container(
     extra_labels: dict[str, str] | None = None,
     ports: list[docker.ContainerPortArgs] | None = None,
     aliases: list[pulumi.Alias] | None = None,
+    retain_on_delete: bool = False,
     **settings,
 ) -> docker.Container:
     """A container with the site's shared hardening; `settings` adds the service's own arguments.
 
     `stop_grace_seconds`: without destroy_grace_seconds the provider stops a container it deletes or
-    replaces with a timeout of 0, i.e. kills it (resourceDockerContainerDelete)."""
+    replaces with a timeout of 0, i.e. kills it (resourceDockerContainerDelete). `retain_on_delete`: for a
+    host that is gone, whose resources leave the state without the provider being asked to reach it."""
     runs = shared.running
     return docker.Container(
         name,
@@ -99,6 +108,12 @@ def site_container(
         start=runs,
         must_run=runs,
         ports=(ports or None) if runs else None,
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=depends_on or [], aliases=aliases),
+        opts=pulumi.ResourceOptions(
+            parent=parent,
+            provider=provider,
+            depends_on=depends_on or [],
+            aliases=aliases,
+            retain_on_delete=retain_on_delete or None,
+        ),
         **settings,
     )

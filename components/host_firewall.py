@@ -4,6 +4,7 @@ Docker publishes may be forwarded to, from where."""
 from __future__ import annotations
 
 from components.config import FirewallConfig, HostConfig, Settings, SiteConfig, is_ip_address
+from components.master_layout import ENGINE_TLS_PORT
 
 # Swarm mode's ports (replacing the seeds' ZooKeeper 2181 and Docker 2375/23750): cluster members only.
 SWARM_TCP_PORTS = (7946,)
@@ -21,6 +22,8 @@ class FirewallSettings(Settings):
     http_port: int
     https_port: int
     registry_port: int
+    # The placement manager's host: the only one that reaches a worker's engine relay.
+    master_address: str
     # The masters of this site's standbys: they alone reach this master's SSH (to sync project files) and its
     # published PostgreSQL (to stream), besides the administrators.
     replication_peers: tuple[str, ...] = ()
@@ -35,6 +38,7 @@ class FirewallSettings(Settings):
             http_port=site.master.http_port,
             https_port=site.master.https_port,
             registry_port=site.registry.port,
+            master_address=site.master.address,
             replication_peers=tuple(sorted(site.replication.standby_addresses)),
             postgres_port=site.master.postgres_port,
         )
@@ -61,6 +65,8 @@ def _published_rules(rules: FirewallSettings, is_master: bool, runs_workspaces: 
             published.append(f"ct original proto-dst {rules.postgres_port} ip saddr @replication_peers accept")
     if runs_workspaces:
         published.append(f"ct original proto-dst {WORKSPACE_PORTS} ip saddr @public_sources accept")
+    if runs_workspaces and not is_master:
+        published.append(f"ct original proto-dst {ENGINE_TLS_PORT} ip saddr {rules.master_address} accept")
     return [f"ct status dnat meta l4proto tcp {rule}" for rule in published]
 
 
@@ -68,10 +74,10 @@ def render_nftables(rules: FirewallSettings, host: HostConfig, is_master: bool, 
     """The host's nftables table for its role. Input: the host's own SSH port (ssh.port) and its TLS Docker
     API (a tcp:// dockerHost) from firewall.sshCidrs, Swarm from cluster members only. Forward (ports
     Docker publishes): HTTP(S) from firewall.publicCidrs and the registry from members on the master,
-    workspace ports from publicCidrs on workspace hosts; every other published port is dropped, so a Docker
-    API is never reachable even if published, and PostgreSQL only from the site's standby masters
-    (replication.standbyAddresses), which reach the master's SSH too. firewall.peerCidrs (a DR standby,
-    say) may pull from the registry."""
+    workspace ports from publicCidrs on workspace hosts, a worker's engine relay from the master alone (the
+    placement manager), and PostgreSQL only from the site's standby masters (replication.standbyAddresses),
+    which reach the master's SSH too; every other published port is dropped. firewall.peerCidrs (a DR
+    standby, say) may pull from the registry."""
     admin_ports = sorted({host.ssh_port, *([host.docker_tls_port] if host.docker_tls_port else [])})
     tcp_ports = (*SWARM_TCP_PORTS, SWARM_MANAGER_PORT) if is_master else SWARM_TCP_PORTS
     peers = rules.config.peer_cidrs

@@ -9,7 +9,7 @@ from components.certificate_authority import CertificateAuthority
 from components.config import Settings, SiteConfig
 from components.containers import ContainerSettings, pull_image, site_container
 from components.host_access import HostAccess
-from components.master_layout import SERVER_ALIAS, SERVER_PORT
+from components.master_layout import AGENTS_ALIAS, AGENTS_PORT, SERVER_ALIAS, SERVER_PORT
 
 HAPROXY_CFG_PATH = "/usr/local/etc/haproxy/haproxy.cfg"
 HAPROXY_CERT_PATH = "/usr/local/etc/haproxy/site.pem"
@@ -66,15 +66,28 @@ _GLOBAL_AND_DEFAULTS = [
 ]
 
 
+# Upstream's haproxy.cfg.erb routes /agent-binaries to the agents service, over plain HTTP too: workspaces
+# download agents without trusting the site's certificate.
+AGENTS_PATH = "/agent-binaries"
+
+
 def render_haproxy_cfg(https: bool) -> str:
     """HAProxy in front of the server; long tunnel timeouts because the IDE lives on websockets."""
-    backend = [
-        "backend codenvy",
-        "    option httpchk GET /api/",
-        f"    server {SERVER_ALIAS} {SERVER_ALIAS}:{SERVER_PORT} check resolvers docker init-addr none",
+    backends = [
+        [
+            "backend codenvy",
+            "    option httpchk GET /api/",
+            f"    server {SERVER_ALIAS} {SERVER_ALIAS}:{SERVER_PORT} check resolvers docker init-addr none",
+        ],
+        [
+            "backend agents",
+            f"    server {AGENTS_ALIAS} {AGENTS_ALIAS}:{AGENTS_PORT} check resolvers docker init-addr none",
+        ],
     ]
-    http_front = ["frontend http", "    bind :80"]
-    http_front.append("    http-request redirect scheme https code 301" if https else "    default_backend codenvy")
+    acl = f"    acl agent_binaries path_beg {AGENTS_PATH}"
+    routes = ["    use_backend agents if agent_binaries", "    default_backend codenvy"]
+    redirect = ["    http-request redirect scheme https code 301 unless agent_binaries"] if https else []
+    http_front = ["frontend http", "    bind :80", acl, *redirect, *routes]
     sections = [_GLOBAL_AND_DEFAULTS, http_front]
     if https:
         sections.append(
@@ -82,10 +95,11 @@ def render_haproxy_cfg(https: bool) -> str:
                 "frontend https",
                 f"    bind :443 ssl crt {HAPROXY_CERT_PATH}",
                 "    http-request set-header X-Forwarded-Proto https",
-                "    default_backend codenvy",
+                acl,
+                *routes,
             ]
         )
-    sections.append(backend)
+    sections += backends
     return "\n\n".join("\n".join(section) for section in sections) + "\n"
 
 

@@ -6,7 +6,8 @@ import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
 
-from components.app_server import AppServer, AppServerSettings, server_networks
+from components.agents_service import AgentsService, AgentsSettings
+from components.app_server import AppServer, AppServerSettings, ServerSecrets, server_networks
 from components.backups import BackupSettings, render_backup
 from components.certificate_authority import CertificateAuthority
 from components.config import Settings, SiteConfig
@@ -15,7 +16,8 @@ from components.database_replication import DatabaseReplication, ReplicationSett
 from components.deploy_gates import PrimarySite
 from components.host_access import HostAccess
 from components.load_balancer import LoadBalancer, LoadBalancerSettings
-from components.master_layout import DATABASE, DATABASE_USER, POSTGRES_ALIAS, POSTGRES_DATA_DIR, MasterData
+from components.master_layout import DATABASE, DATABASE_USER, POSTGRES_ALIASES, POSTGRES_DATA_DIR, MasterData
+from components.placement import PlacementManager, PlacementSettings
 from components.postgres_streaming import CONF_DIR, postgres_command
 from components.registry import Registry
 from components.versioning import UpgradePlan
@@ -23,7 +25,7 @@ from components.versioning import UpgradePlan
 # PostgreSQL writes a shutdown checkpoint before it stops, which on a busy database takes a while; a killed
 # one only recovers by replaying WAL on the next start (the provider kills at once without a grace period).
 POSTGRES_STOP_GRACE_SECONDS = 120
-DATA_VOLUMES = ("pgdata", "fs", "che-machines", "instance")
+DATA_VOLUMES = ("pgdata", "fs", "che-machines", "logs", "instance")
 
 
 class MasterSettings(Settings):
@@ -35,6 +37,8 @@ class MasterSettings(Settings):
     backups: BackupSettings
     app_server: AppServerSettings
     load_balancer: LoadBalancerSettings
+    placement: PlacementSettings
+    agents: AgentsSettings
     containers: ContainerSettings
     # Present while the database streams to or from a standby (SiteConfig.database_streams).
     replication: ReplicationSettings | None
@@ -50,13 +54,16 @@ class MasterSettings(Settings):
             backups=BackupSettings.of(site),
             app_server=AppServerSettings.of(site),
             load_balancer=LoadBalancerSettings.of(site),
+            placement=PlacementSettings.of(site),
+            agents=AgentsSettings.of(site),
             containers=ContainerSettings.of(site),
             replication=ReplicationSettings.of(site) if site.database_streams else None,
         )
 
 
 class MasterNode(pulumi.ComponentResource):
-    """The services users talk to. Data volumes are retained when the stack is destroyed."""
+    """The services of upstream's compose file: PostgreSQL, the server, HAProxy, the placement manager and the
+    agents service (the registry is a component of its own). Data volumes are retained on destroy."""
 
     version: pulumi.Output[str]
 
@@ -70,11 +77,14 @@ class MasterNode(pulumi.ComponentResource):
         ca: CertificateAuthority,
         upgrade: UpgradePlan,
         opts: pulumi.ResourceOptions | None = None,
+        *,
+        admin_password: pulumi.Output[str],
         host_ready: list[pulumi.Resource] | None = None,
         primary: PrimarySite | None = None,
     ) -> None:
         """`host_ready`: what must finish on the master first (its daemon restarts while it is configured).
-        `primary`: a standby's primary, which a streaming standby's database follows."""
+        `primary`: a standby's primary, which a streaming standby's database follows. `admin_password`: the
+        initial password of the system admin the server creates."""
         super().__init__("codenvy:infra:MasterNode", name, None, opts)
         self._settings = settings
         self._host = host
@@ -96,16 +106,30 @@ class MasterNode(pulumi.ComponentResource):
         self.replication_password: pulumi.Output[str] | None = None
         self.postgres = self._postgres(name, volumes["pgdata"], password, ca, primary)
         pre_upgrade_backup = self._pre_upgrade_backup(name, upgrade)
+        child = pulumi.ResourceOptions(parent=self)
+        placement = PlacementManager(
+            f"{name}-placement", settings.placement, host, ca, self.internal_network, self._host_ready, child
+        )
+        AgentsService(
+            f"{name}-agents", settings.agents, host, [self.internal_network, workspace_network], self._host_ready, child
+        )
+        secrets = ServerSecrets(password, admin_password, registry.address, registry.username, registry.password)
         self.app_server = AppServer(
             f"{name}-app",
             settings.app_server,
             host,
             networks=server_networks(self.internal_network, workspace_network),
             volumes=volumes,
-            secrets=_server_secrets(password, registry),
+            secrets=secrets,
+            ca=ca,
             former_parent=self,
             former_name=name,
-            depends_on=[self.postgres, registry, *([pre_upgrade_backup] if pre_upgrade_backup else [])],
+            depends_on=[
+                self.postgres,
+                registry,
+                placement.container,
+                *([pre_upgrade_backup] if pre_upgrade_backup else []),
+            ],
             host_ready=self._host_ready,
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -156,8 +180,8 @@ class MasterNode(pulumi.ComponentResource):
             depends_on=[self.postgres],
         )
 
-    def _internal(self, alias: str) -> docker.ContainerNetworksAdvancedArgs:
-        return docker.ContainerNetworksAdvancedArgs(name=self.internal_network.name, aliases=[alias])
+    def _internal(self, *aliases: str) -> docker.ContainerNetworksAdvancedArgs:
+        return docker.ContainerNetworksAdvancedArgs(name=self.internal_network.name, aliases=list(aliases))
 
     def _postgres(
         self,
@@ -213,22 +237,12 @@ class MasterNode(pulumi.ComponentResource):
                 docker.ContainerVolumeArgs(volume_name=data.name, container_path=POSTGRES_DATA_DIR),
                 *conf_volumes,
             ],
-            networks_advanced=[self._internal(POSTGRES_ALIAS)],
+            networks_advanced=[self._internal(*POSTGRES_ALIASES)],
             **streaming,
         )
         if replication is not None:
             replication.after_start(container)
         return container
-
-
-def _server_secrets(db_password: pulumi.Output[str], registry: Registry) -> list[pulumi.Input[str]]:
-    secrets: list[pulumi.Input[str]] = [pulumi.Output.concat("CODENVY_PGSQL_PASSWORD=", db_password)]
-    if registry.password is not None:
-        secrets += [
-            f"CODENVY_DOCKER_REGISTRY_USERNAME={registry.username}",
-            pulumi.Output.concat("CODENVY_DOCKER_REGISTRY_PASSWORD=", registry.password),
-        ]
-    return secrets
 
 
 def _streaming_arguments(settings: ReplicationSettings) -> dict:

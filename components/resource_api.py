@@ -2,20 +2,27 @@
 report (seed: "Audit service"). Standard library only: the limit and audit Commands run it with the
 Python that runs Pulumi.
 
-    python3 components/resource_api.py limits apply USER_ID   store USER_ID's overrides (CODENVY_LIMITS)
-    python3 components/resource_api.py limits reset USER_ID   back to the system defaults
-    python3 components/resource_api.py audit DIRECTORY        save report_<datetime>.txt there (unless
-                                                              the newest there says the same)
+    python3 components/resource_api.py limits apply USER   store USER's overrides (CODENVY_LIMITS)
+    python3 components/resource_api.py limits reset USER   back to the system defaults
+    python3 components/resource_api.py audit DIRECTORY     save report_<datetime>.txt there (unless
+                                                           the newest there says the same)
+
+USER is a user's ID or e-mail address. Limits belong to the user's personal account, whose ID is the user's
+ID (eclipse/che 5.x multiuser/personal-account PersonalAccountUserManager); an address is looked up first
+(GET /user/find?email=). The calls are upstream's (che multiuser/api/che-multiuser-api-resource
+.../api/free/FreeResourcesLimitService.java): POST /resource/free {accountId, resources} stores a limit,
+GET and DELETE /resource/free/{accountId} read and remove it.
 
 The API and credentials come from the environment: CODENVY_API_URL, CODENVY_ADMIN_USER,
-CODENVY_ADMIN_PASSWORD, and CODENVY_CA_PEM (the site CA, for an HTTPS site). The server may still be
-starting when `pulumi up` gets here (its container is created, not healthy): unanswered calls and 502/503/504
-are retried for CODENVY_API_WAIT_SECONDS (default 600), then the call fails saying what did not answer.
+CODENVY_ADMIN_PASSWORD, and CODENVY_CA_PEM (the site CA, for an HTTPS site). The client logs in as Codenvy's
+own scripts do (codenvy/codenvy dockerfiles/init/modules/codenvy/templates/add-node.sh.erb: POST
+/auth/login, then the token). The server may still be starting when `pulumi up` gets here (its container is
+created, not healthy): unanswered calls and 502/503/504 are retried for CODENVY_API_WAIT_SECONDS (default
+600), then the call fails saying what did not answer.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime
 import http.client
 import json
@@ -25,8 +32,9 @@ import ssl
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -68,10 +76,10 @@ class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
         )
 
 
-def limits_body(user_id: str, resources: list[dict[str, Any]]) -> dict[str, Any]:
-    """The body of POST /resource/free, in the seed's format: unit only where one was given."""
+def limits_body(account_id: str, resources: list[dict[str, Any]]) -> dict[str, Any]:
+    """The body of POST /resource/free (FreeResourcesLimitDto): unit only where one was given."""
     return {
-        "userId": user_id,
+        "accountId": account_id,
         "resources": [
             {"type": r["type"], "amount": r["amount"], **({"unit": r["unit"]} if r.get("unit") else {})}
             for r in resources
@@ -89,7 +97,7 @@ def _normalised(resources: list[dict[str, Any]]) -> list[tuple[str, int, str]]:
         raise ApiError(f"the API answered limits that are not type/amount/unit entries: {error}") from None
 
 
-@dataclass(frozen=True)
+@dataclass
 class ResourceApi:
     base_url: str
     admin_user: str
@@ -97,15 +105,39 @@ class ResourceApi:
     ca_pem: str | None = None
     # Seconds to keep retrying a call the server does not answer yet; 0 fails at the first try.
     wait_seconds: float = 0.0
+    _token: str | None = field(default=None, repr=False)
 
     def _request(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes, dict[str, str]]:
+        """One API call as the admin, logging in first (once)."""
+        if self._token is None:
+            self._token = self._login()
+        return self._retried(method, path, body, {"Authorization": self._token})
+
+    def _login(self) -> str:
+        """POST /auth/login with the admin's name and password; the answer's `value` is the token."""
+        credentials = {"username": self.admin_user, "password": self.admin_password}
+        _, payload, _ = self._retried("POST", "/auth/login", credentials, {})
+        try:
+            token = json.loads(payload)["value"]
+        except (ValueError, KeyError, TypeError):
+            raise ApiError(
+                f"POST /auth/login: the answer is not JSON with a token ({payload[:80]!r}); check that "
+                f"{API_URL_KEY} is Codenvy's REST API"
+            ) from None
+        if not isinstance(token, str) or not token:
+            raise ApiError(f"POST /auth/login: the answer's token is empty; check {API_URL_KEY}")
+        return token
+
+    def _retried(
+        self, method: str, path: str, body: dict | None, headers: dict[str, str]
+    ) -> tuple[int, bytes, dict[str, str]]:
         """One API call, retried with growing pauses while the server is unreachable or answers 502/503/504,
         for `wait_seconds` in all; then an ApiError naming the call, the URL and the last answer."""
         deadline = time.monotonic() + self.wait_seconds
         delay = FIRST_RETRY_DELAY
         while True:
             try:
-                return self._request_once(method, path, body)
+                return self._request_once(method, path, body, headers)
             except _NotReadyError as not_ready:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -117,13 +149,14 @@ class ResourceApi:
                 time.sleep(min(delay, remaining))
                 delay = min(delay * 1.5, MAX_RETRY_DELAY)
 
-    def _request_once(self, method: str, path: str, body: dict | None) -> tuple[int, bytes, dict[str, str]]:
-        token = base64.b64encode(f"{self.admin_user}:{self.admin_password}".encode()).decode()
+    def _request_once(
+        self, method: str, path: str, body: dict | None, headers: dict[str, str]
+    ) -> tuple[int, bytes, dict[str, str]]:
         request = urllib.request.Request(  # noqa: S310 - the URL is the site's own API from config
             self.base_url.rstrip("/") + path,
             method=method,
             data=None if body is None else json.dumps(body).encode(),
-            headers={"Authorization": f"Basic {token}", "Content-Type": "application/json", "Accept": "*/*"},
+            headers={**headers, "Content-Type": "application/json", "Accept": "*/*"},
         )
         context = ssl.create_default_context(cadata=self.ca_pem) if self.ca_pem else None
         opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _RefuseRedirects())
@@ -151,44 +184,66 @@ class ResourceApi:
         except http.client.HTTPException as error:  # an answer cut short (IncompleteRead), a garbled status line
             raise _NotReadyError(f"{type(error).__name__}: {error}") from None
 
-    def current_limits(self, user_id: str) -> list[dict[str, Any]]:
-        status, payload, _ = self._request("GET", f"/resource/{user_id}")
+    def account_of(self, user: str) -> str | None:
+        """The personal account of a user given by ID or e-mail address (the user's own ID); None when no user
+        has that address."""
+        if "@" not in user:
+            return user
+        path = f"/user/find?{urllib.parse.urlencode({'email': user})}"
+        status, payload, _ = self._request("GET", path)
+        if status == 404:
+            return None
+        try:
+            user_id = json.loads(payload)["id"]
+        except (ValueError, KeyError, TypeError):
+            raise ApiError(f"GET {path}: the answer is not a user: {payload[:120]!r}") from None
+        return str(user_id)
+
+    def current_limits(self, account_id: str) -> list[dict[str, Any]]:
+        """The account's overrides; none (the defaults) when the server answers 404."""
+        path = f"/resource/free/{urllib.parse.quote(account_id, safe='')}"
+        status, payload, _ = self._request("GET", path)
         if status == 404 or not payload:
             return []
         try:
             document = json.loads(payload)
         except ValueError:
             raise ApiError(
-                f"GET /resource/{user_id}: the answer is not JSON ({payload[:80]!r}); check that "
-                f"{API_URL_KEY} is the REST API, not a web page"
+                f"GET {path}: the answer is not JSON ({payload[:80]!r}); check that {API_URL_KEY} is the REST API, "
+                "not a web page"
             ) from None
-        resources = document.get("resources", []) if isinstance(document, dict) else document
+        resources = document.get("resources") if isinstance(document, dict) else None
         if not isinstance(resources, list) or not all(
             isinstance(r, dict) and isinstance(r.get("type"), str) and isinstance(r.get("amount"), int | str)
             for r in resources
         ):
-            raise ApiError(f"GET /resource/{user_id}: the answer is not a list of resources: {payload[:120]!r}")
+            raise ApiError(f"GET {path}: the answer is not a limit with a list of resources: {payload[:120]!r}")
         return resources
 
-    def apply_limits(self, user_id: str, resources: list[dict[str, Any]]) -> str:
+    def apply_limits(self, user: str, resources: list[dict[str, Any]]) -> str:
         """Store the overrides unless the server already has exactly them."""
-        if _normalised(self.current_limits(user_id)) == _normalised(resources):
-            return f"limits of {user_id}: unchanged"
-        self._request("POST", "/resource/free", limits_body(user_id, resources))
+        account = self.account_of(user)
+        if account is None:
+            raise ApiError(f"no user has the e-mail address {user}; create the user, then run `pulumi up` again")
+        if _normalised(self.current_limits(account)) == _normalised(resources):
+            return f"limits of {user}: unchanged"
+        self._request("POST", "/resource/free", limits_body(account, resources))
         # Success is the server holding the limits, not a 2xx from whatever answered the POST.
-        stored = _normalised(self.current_limits(user_id))
+        stored = _normalised(self.current_limits(account))
         if stored != _normalised(resources):
             held = stored or "none"
-            raise ApiError(f"POST /resource/free: the API accepted the limits of {user_id} but holds {held}")
+            raise ApiError(f"POST /resource/free: the API accepted the limits of {user} but holds {held}")
         summary = ", ".join(f"{t}={a} {u}" for t, a, u in _normalised(resources))
-        return f"limits of {user_id}: set {summary}"
+        return f"limits of {user}: set {summary}"
 
-    def reset_limits(self, user_id: str) -> str:
-        if not self.current_limits(user_id):
-            return f"limits of {user_id}: already the defaults"
-        # The seed names DELETE /resource/free; the user it applies to is the last path segment.
-        self._request("DELETE", f"/resource/free/{user_id}")
-        return f"limits of {user_id}: reset to the defaults"
+    def reset_limits(self, user: str) -> str:
+        account = self.account_of(user)
+        if account is None:
+            return f"limits of {user}: no such user any more; nothing to reset"
+        if not self.current_limits(account):
+            return f"limits of {user}: already the defaults"
+        self._request("DELETE", f"/resource/free/{urllib.parse.quote(account, safe='')}")
+        return f"limits of {user}: reset to the defaults"
 
     def save_audit_report(self, directory: Path) -> str:
         """Saves the report under the name the server gives it. One equal to the newest report saved already

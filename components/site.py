@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pulumi
+import pulumi_random as random
 
 from components.account_limits import AccountLimits, ApiAccess, AuditReport
 from components.backups import Backups, BackupSettings
@@ -11,6 +12,7 @@ from components.config import SiteConfig, is_ip_address
 from components.deploy_gates import Deployment
 from components.disaster_recovery import DisasterRecovery, DisasterRecoverySettings
 from components.docker_host import DockerHost, DockerHostSettings
+from components.engine_relay import EngineRelay, EngineRelaySettings
 from components.host_access import HostAccess, connect_host
 from components.master_node import MasterNode, MasterSettings
 from components.registry import Registry, RegistrySettings
@@ -41,6 +43,7 @@ class Site(pulumi.ComponentResource):
         network = WorkspaceNetwork(
             f"{name}-network", WorkspaceNetworkSettings.of(site), master, depends_on=master_ready, opts=child
         )
+        self.admin_password = self._admin_password(name, site)
         self.master = MasterNode(
             f"{name}-master",
             MasterSettings.of(site),
@@ -50,7 +53,8 @@ class Site(pulumi.ComponentResource):
             ca,
             deployment.upgrade,
             child,
-            master_ready,
+            admin_password=self.admin_password,
+            host_ready=master_ready,
             primary=primary,
         )
         backups = Backups(f"{name}-backups", BackupSettings.of(site), master, depends_on=[self.master], opts=child)
@@ -69,8 +73,42 @@ class Site(pulumi.ComponentResource):
             self._docker_host(name, docker_hosts, hosts[node.name], master, ca, network.join_token, [network.network])
             for node in site.nodes
         ]
-        self.exports = _exports(site, self.master, network, registry)
+        self._engine_relays(name, site, hosts, ca, master_ready)
+        self.exports = {**_exports(site, self.master, network, registry), "adminPassword": self.admin_password}
         self.register_outputs(self.exports)
+
+    def _admin_password(self, name: str, site: SiteConfig) -> pulumi.Output[str]:
+        """The system admin's initial password: adminPassword, or one made for the site (a stack output)."""
+        if site.admin_password is not None:
+            return pulumi.Output.secret(site.admin_password.get_secret_value())
+        made = random.RandomPassword(
+            f"{name}-admin-password", length=24, special=False, opts=pulumi.ResourceOptions(parent=self)
+        )
+        return pulumi.Output.secret(made.result)
+
+    def _engine_relays(
+        self,
+        name: str,
+        site: SiteConfig,
+        hosts: dict[str, HostAccess],
+        ca: CertificateAuthority,
+        master_ready: list[pulumi.Resource],
+    ) -> None:
+        """A relay on every workspace host, after the host's daemon and firewall are in place."""
+        settings = EngineRelaySettings.of(site)
+        ready = {node.name: [docker_host] for node, docker_host in zip(site.nodes, self.nodes, strict=True)}
+        relayed = (site.master,) if site.master.host_workspaces else ()
+        for host in (*relayed, *site.nodes):
+            on_master = host is site.master
+            EngineRelay(
+                f"{name}-relay-{host.name}",
+                settings,
+                hosts[host.name],
+                ca,
+                internal_network=self.master.internal_network if on_master else None,
+                depends_on=master_ready if on_master else ready[host.name],
+                opts=pulumi.ResourceOptions(parent=self),
+            )
 
     def _account_services(self, name: str, site: SiteConfig, ca: CertificateAuthority) -> None:
         """Per-user limits and the audit report, through the site's API once the master serves it."""

@@ -106,6 +106,10 @@ INSECURE_REGISTRY = re.compile(r"insecure[\s_-]*registr")
 # it, whatever its variables say; these are the variables that give it TLS.
 REGISTRY_LABEL = ("codenvy.service", "registry")
 REGISTRY_TLS_VARIABLES = ("REGISTRY_HTTP_TLS_CERTIFICATE", "REGISTRY_HTTP_TLS_KEY")
+# The label the program sets on each host's engine relay (components/engine_relay.py): the one container that
+# may hold the engine's socket, and only behind a socat TLS listener that requires a client certificate.
+RELAY_LABEL = ("codenvy.service", "engine-relay")
+RELAY_SOCKET = "/run/docker.sock"
 # What the server container declares about its site (components/master_node.py server_labels, and the
 # site label every site container carries): the stack policies find each site's server by its version.
 SITE_LABEL = "codenvy.site"
@@ -118,10 +122,10 @@ UNSCHEDULED_ENVIRONMENT = "dev"
 # The parameter a swarm-membership script (components/scripts/swarm_init.sh, swarm_join.sh) declares its role by.
 SWARM_ROLE_PARAM = "SWARM_ROLE"
 MANAGER_ROLE = "manager"
-# The parameters of the master's workspace-nodes command (components/scripts/workspace_nodes.sh) that
-# declare a site's workspace nodes and the server container they belong to.
+# The parameters of the master's placement-nodes command (components/scripts/placement_nodes.sh) that
+# declare a site's workspace hosts with their capacity, and the site they belong to.
 NODE_SET_PARAM = "NODE_SET"
-CONTAINER_PARAM = "CONTAINER"
+SITE_PARAM = "SITE_NAME"
 # The parameters of a schedule command (components/scripts/schedule.sh): the crontab line it keeps under a
 # marker, none when the entry is empty. A site's backups keep theirs under the marker codenvy-backup-<site>.
 MARKER_PARAM = "MARKER"
@@ -306,9 +310,35 @@ def _host_paths(props: Mapping[str, Any]) -> list[str]:
     return [path for path in map(_host_path, raw) if path]
 
 
+def _verified_relay(props: Mapping[str, Any]) -> bool:
+    """A container labelled as an engine relay whose socat listens with TLS and verifies client certificates
+    against a CA (OPENSSL-LISTEN with verify=1 and cafile=)."""
+    if _labels(props).get(RELAY_LABEL[0]) != RELAY_LABEL[1]:
+        return False
+    listeners = [str(arg) for arg in props.get("command") or [] if str(arg).upper().startswith("OPENSSL-LISTEN:")]
+    options = [set(listener.split(",")[1:]) for listener in listeners]
+    return len(options) == 1 and "verify=1" in options[0] and any(o.startswith("cafile=") for o in options[0])
+
+
+def _relay_socket(props: Mapping[str, Any], path: str) -> bool:
+    """The engine's socket itself, bound into a verified relay: what placement needs, nothing around it."""
+    return path == RELAY_SOCKET and _verified_relay(props)
+
+
 def _check_no_docker_socket(args: ResourceValidationArgs) -> str | None:
+    props = _container_props(args)
+    if _labels(props).get(RELAY_LABEL[0]) == RELAY_LABEL[1] and not _verified_relay(props):
+        return (
+            "an engine relay must listen with TLS and require a client certificate from the site CA "
+            "(socat OPENSSL-LISTEN:…,verify=1,cafile=…); otherwise it hands the engine to anyone who connects"
+        )
     exposed = sorted(
-        {path for path in _host_paths(_container_props(args)) for sock in RUNTIME_SOCKETS if _within(sock, path)}
+        {
+            path
+            for path in _host_paths(props)
+            for sock in RUNTIME_SOCKETS
+            if _within(sock, path) and not _relay_socket(props, path)
+        }
     )
     if exposed:
         return (
@@ -319,11 +349,13 @@ def _check_no_docker_socket(args: ResourceValidationArgs) -> str | None:
 
 
 def _check_no_system_mount(args: ResourceValidationArgs) -> str | None:
+    props = _container_props(args)
     exposed = sorted(
         {
             path
-            for path in _host_paths(_container_props(args))
-            if path == "/" or any(_within(path, system) or _within(system, path) for system in SYSTEM_PATHS)
+            for path in _host_paths(props)
+            if not _relay_socket(props, path)
+            and (path == "/" or any(_within(path, system) or _within(system, path) for system in SYSTEM_PATHS))
         }
     )
     if exposed:
@@ -492,16 +524,16 @@ def _script_params(props: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _declared_node_sets(args: StackValidationArgs) -> dict[str, list[Mapping[str, Any]]]:
-    """Server container name -> the workspace nodes its site declares."""
+    """Site name -> the workspace hosts it declares."""
     declared = {}
     for resource in args.resources:
         if resource.resource_type in COMMANDS:
             params = _script_params(resource.props)
-            if NODE_SET_PARAM in params and CONTAINER_PARAM in params:
+            if NODE_SET_PARAM in params and SITE_PARAM in params:
                 try:
-                    declared[params[CONTAINER_PARAM]] = json.loads(params[NODE_SET_PARAM])
+                    declared[params[SITE_PARAM]] = json.loads(params[NODE_SET_PARAM])
                 except ValueError:
-                    declared[params[CONTAINER_PARAM]] = []  # unreadable: reported as declaring no nodes
+                    declared[params[SITE_PARAM]] = []  # unreadable: reported as declaring no nodes
     return declared
 
 
@@ -523,7 +555,7 @@ def _capacities(nodes: Iterable[Mapping[str, Any]]) -> list[tuple[float, int]]:
 def _validate_standby_matches_primary(args: StackValidationArgs, report: ReportViolation) -> None:
     references = [r for r in args.resources if r.resource_type == STACK_REFERENCE]
     node_sets = _declared_node_sets(args)
-    for urn, labels, name in _servers(args):
+    for urn, labels, _ in _servers(args):
         if labels.get(ROLE_LABEL) != STANDBY_ROLE:
             continue
         if not references:
@@ -536,7 +568,7 @@ def _validate_standby_matches_primary(args: StackValidationArgs, report: ReportV
                 "upgrade both to the same version",
                 urn,
             )
-        standby_nodes = _capacities(node_sets.get(name, []))
+        standby_nodes = _capacities(node_sets.get(labels.get(SITE_LABEL, ""), []))
         primary_nodes = _capacities(primary.get(PRIMARY_NODES_OUTPUT) or [])
         if standby_nodes != primary_nodes:
             report(
@@ -619,7 +651,8 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     ),
     _resource_policy(
         "no-docker-socket-mount",
-        "No container mounts a container runtime socket (Docker, containerd) or a directory holding one.",
+        "No container mounts a container runtime socket (Docker, containerd) or a directory holding one, but an "
+        "engine relay the Docker socket itself, behind TLS that verifies client certificates.",
         CONTAINER_LIKE,
         _check_no_docker_socket,
     ),

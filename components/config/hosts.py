@@ -145,6 +145,11 @@ class HostConfig(Model):
         4, gt=0, le=65536, allow_inf_nan=False, description="RAM the host offers to workspaces, in GiB."
     )
     cpus: int = Field(2, gt=0, le=4096, description="CPUs the host offers to workspaces.")
+    drain: bool = Field(
+        False,
+        description="Place no new workspace here: the host leaves the placement manager's node list; workspaces "
+        "running on it run on until they stop. Before removing a node, drain it.",
+    )
     lost: bool = Field(
         False,
         description="The host is gone for good: once the manager confirms it is down, the program forgets its "

@@ -20,6 +20,11 @@ class RegistryConfig(Model):
     port: PublicPort = Field(5000, description="Host port of the private registry on the master.")
     tls: bool = Field(True, description="Serve the registry over TLS from the site CA; off is allowed only in dev.")
     auth: Literal["htpasswd", "none"] = Field("htpasswd", description="Registry authentication.")
+    snapshots: bool = Field(
+        True,
+        description="Snapshot a workspace into this registry when it stops and start it from its snapshot, on "
+        "any node (che.workspace.auto_snapshot and auto_restore).",
+    )
 
 
 class ImagesConfig(Model):
@@ -54,6 +59,9 @@ class MemoryConfig(Model):
     server_mb: int = Field(2048, ge=256, description="Memory limit of the application server, MiB.")
     haproxy_mb: int = Field(256, ge=32, description="Memory limit of HAProxy, MiB.")
     registry_mb: int = Field(512, ge=64, description="Memory limit of the registry, MiB.")
+    placement_mb: int = Field(256, ge=64, description="Memory limit of the placement manager (Swarm), MiB.")
+    agents_mb: int = Field(128, ge=32, description="Memory limit of the agents service, MiB.")
+    relay_mb: int = Field(64, ge=16, description="Memory limit of each host's engine relay (socat), MiB.")
 
 
 class LogConfig(Model):

@@ -38,7 +38,10 @@ class SiteConfig(Model):
     dr: DrConfig | None = Field(None, description="Disaster recovery; required when role is standby.")
     limits: LimitsConfig = Field(default_factory=LimitsConfig, description="Account limits per user.")
     admin_password: SecretStr | None = Field(
-        None, description="Secret password of limits.adminUser; needed for limits.users and audit."
+        None,
+        description="Secret initial password of the system admin limits.adminUser, which the server creates on its "
+        "first start (codenvy.admin.initial_password); later changes do not change it. Absent: one is made and "
+        "exported as the secret output adminPassword. limits.users and audit need it set.",
     )
     audit: AuditConfig = Field(default_factory=AuditConfig, description="The audit report (seed: audit service).")
     firewall: FirewallConfig = Field(default_factory=FirewallConfig, description="Host firewall per role.")
@@ -99,6 +102,11 @@ class SiteConfig(Model):
         return (self.master, *live_nodes) if self.master.host_workspaces else live_nodes
 
     @property
+    def placement_hosts(self) -> tuple[HostConfig, ...]:
+        """The workspace hosts the placement manager may place new workspaces on: every one not drained."""
+        return tuple(host for host in self.workspace_hosts if not host.drain)
+
+    @property
     def node_set(self) -> list[dict[str, object]]:
         """The workspace hosts and their capacity, as exported to users, the server and a DR standby."""
         return [
@@ -112,7 +120,11 @@ class SiteConfig(Model):
 
     @property
     def server_image(self) -> str:
-        return f"{self.images.server}:{self.version}"
+        return self.versioned_image(self.images.server)
+
+    def versioned_image(self, repository: str) -> str:
+        """One of Codenvy's own images, tagged with the site's version as upstream's CLI pins them."""
+        return f"{repository}:{self.version}"
 
     @property
     def url(self) -> str:

@@ -2,7 +2,14 @@
 hands hosts. Tests import from here; each module below does one job."""
 
 from tests.harness.evaluation import evaluate, evaluate_function, primary_as_shipped, run_under_mocks
-from tests.harness.host_inputs import container_env, script_of, script_parameters, template_of
+from tests.harness.host_inputs import (
+    container_env,
+    container_file,
+    properties_of,
+    script_of,
+    script_parameters,
+    template_of,
+)
 from tests.harness.mocks import FabricatingMocks, fake_image_id
 from tests.harness.monitor import RecordingMonitor, plain
 from tests.harness.records import Evaluation, Options, Registration
@@ -18,12 +25,14 @@ __all__ = [
     "RecordingMonitor",
     "Registration",
     "container_env",
+    "container_file",
     "evaluate",
     "evaluate_function",
     "fake_image_id",
     "full_stack_name",
     "plain",
     "primary_as_shipped",
+    "properties_of",
     "run_under_mocks",
     "script_of",
     "script_parameters",

@@ -51,3 +51,14 @@ def template_of(script: str) -> str:
 def container_env(registration: Registration) -> dict[str, str]:
     """A container's environment, from the `NAME=value` items the provider passes to the daemon."""
     return dict(item.split("=", 1) for item in registration.inputs["envs"])
+
+
+def container_file(registration: Registration, path: str) -> str:
+    """The content the provider uploads into a container at `path`."""
+    (content,) = [upload["content"] for upload in registration.inputs["uploads"] if upload["file"] == path]
+    return content
+
+
+def properties_of(text: str) -> dict[str, str]:
+    """A Java properties (or env) file's `key=value` lines, as the server reads them."""
+    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line and not line.startswith("#"))

@@ -13,10 +13,13 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 # The program's side, from where each fact lives; when a module moves, only these lines change.
-from components.app_server import AppServerSettings, node_set_json, server_labels
+from components.app_server import AppServerSettings, server_labels
 from components.config import INTERNAL_PORTS, SiteConfig
 from components.config.fields import _pinned_image
 from components.deploy_gates import PrimarySite, capacities
+from components.engine_relay import ENGINE_SOCKET, EngineRelaySettings, relay_command
+from components.engine_relay import SERVICE_LABEL as RELAY_SERVICE_LABEL
+from components.placement import PlacementSettings, node_set_json
 from components.script_templates import as_command, render_script, script_params
 from tests.harness import PROJECT, PROJECT_DIR, STACKS, Registration, evaluate, full_stack_name, script_of, site_config
 
@@ -107,7 +110,7 @@ def test_capacities_are_the_programs(nodes):
 @pytest.mark.parametrize("stack", STACKS)
 def test_declared_node_set_is_counted_as_the_program_counts_it(stack):
     site = site_config(stack)
-    assert tuple(pack._capacities(json.loads(node_set_json(AppServerSettings.of(site))))) == capacities(site.node_set)
+    assert tuple(pack._capacities(json.loads(node_set_json(PlacementSettings.of(site))))) == capacities(site.node_set)
 
 
 # --- what a rendered script declares ----------------------------------------------------------------------
@@ -118,8 +121,8 @@ def test_declared_node_set_is_counted_as_the_program_counts_it(stack):
     [
         ("swarm_init", pack.SWARM_ROLE_PARAM),
         ("swarm_join", pack.SWARM_ROLE_PARAM),
-        ("workspace_nodes", pack.NODE_SET_PARAM),
-        ("workspace_nodes", pack.CONTAINER_PARAM),
+        ("placement_nodes", pack.NODE_SET_PARAM),
+        ("placement_nodes", pack.SITE_PARAM),
         ("schedule", pack.MARKER_PARAM),
         ("schedule", pack.ENTRY_PARAM),
     ],
@@ -247,10 +250,32 @@ def test_readme_marker_table_names_the_packs_markers():
         pack.SITE_LABEL,
         pack.SWARM_ROLE_PARAM,
         pack.NODE_SET_PARAM,
-        pack.CONTAINER_PARAM,
+        pack.SITE_PARAM,
+        pack.RELAY_LABEL[0],
         pack.MARKER_PARAM,
         pack.ENTRY_PARAM,
         pack.PRIMARY_VERSION_OUTPUT,
         pack.PRIMARY_NODES_OUTPUT,
     }
     assert documented == markers
+
+
+# --- the engine relay ----------------------------------------------------------------------------------------
+
+
+def test_the_relay_label_is_the_programs():
+    assert pack.RELAY_LABEL == RELAY_SERVICE_LABEL
+
+
+def test_the_relay_socket_is_the_one_the_program_binds_as_the_kernel_resolves_it():
+    assert pack._host_path(ENGINE_SOCKET) == pack.RELAY_SOCKET
+
+
+def test_the_programs_relay_command_is_a_verified_relay():
+    label, service = RELAY_SERVICE_LABEL
+    props = {"labels": [{"label": label, "value": service}], "command": relay_command()}
+    assert pack._verified_relay(props)
+
+
+def test_the_relay_settings_name_a_codenvy_image():
+    assert EngineRelaySettings.of(site_config("sim")).image.startswith("codenvy/socat:")

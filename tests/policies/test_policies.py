@@ -23,8 +23,8 @@ CONTAINER = "docker:index/container:Container"
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - what the policy must catch
 PROVIDER = "pulumi:providers:docker"
 KEBAB_CASE = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
-# The parameters of the workspace-nodes and schedule scripts these tests re-render.
-DECLARED_PARAMS = ("CONTAINER", "NODE_SET", "TARGET", "MARKER", "NODE_NAME", "ENTRY")
+# The parameters of the placement-nodes and schedule scripts these tests re-render.
+DECLARED_PARAMS = ("CONTAINER", "NODE_LIST", "NODE_SET", "NODES_DIR", "SITE_NAME", "MARKER", "NODE_NAME", "ENTRY")
 
 
 def test_pack_imports_with_only_pulumi_policy():
@@ -203,13 +203,13 @@ def declared(resource) -> dict[str, str]:
 
 
 def with_declared_nodes(evaluation, nodes: list[dict]) -> Any:
-    """The evaluation with the master's workspace-nodes command declaring `nodes` instead."""
+    """The evaluation with the master's placement-nodes command declaring `nodes` instead."""
 
     def redeclared(resource):
-        if not resource.name.endswith("-master-workspace-nodes"):
+        if not resource.name.endswith("-placement-node-list"):
             return resource
         params = {key.lower(): value for key, value in declared(resource).items()}
-        create = as_command(render_script("workspace_nodes", **{**params, "node_set": json.dumps(nodes)}))
+        create = as_command(render_script("placement_nodes", **{**params, "node_set": json.dumps(nodes)}))
         return replace(
             resource, inputs={**resource.inputs, "create": create}, outputs={**resource.outputs, "create": create}
         )
@@ -219,7 +219,7 @@ def with_declared_nodes(evaluation, nodes: list[dict]) -> Any:
 
 def test_standby_nodes_are_read_from_the_nodes_it_declares():
     standby = dr_with_primary()
-    nodes = json.loads(declared(standby.named("codenvy-dr-master-workspace-nodes"))["NODE_SET"])
+    nodes = json.loads(declared(standby.named("codenvy-dr-master-placement-node-list"))["NODE_SET"])
     assert violations(stack_args(standby), only="standby-matches-primary") == {}
     resized = with_declared_nodes(standby, [{**nodes[0], "ramGb": 16}])
     (message,) = violations(stack_args(resized), only="standby-matches-primary")["standby-matches-primary"]
@@ -228,7 +228,7 @@ def test_standby_nodes_are_read_from_the_nodes_it_declares():
 
 def test_a_standby_that_declares_no_nodes_is_caught():
     standby = dr_with_primary()
-    without = type(standby)(resources=[r for r in standby.resources if not r.name.endswith("-workspace-nodes")])
+    without = type(standby)(resources=[r for r in standby.resources if not r.name.endswith("-placement-node-list")])
     (message,) = violations(stack_args(without), only="standby-matches-primary")["standby-matches-primary"]
     assert "standby nodes [] differ" in message
 

@@ -183,6 +183,7 @@ def host_settings(firewall: bool) -> DockerHostSettings:
             http_port=80,
             https_port=443,
             registry_port=5000,
+            master_address="10.1.0.1",
         ),
     )
 

@@ -244,7 +244,7 @@ def test_postgresql_arguments_turn_tls_on():
 def test_a_following_standbys_server_logs_in_with_the_primarys_database_password():
     """The replica has the primary's roles: a password of the standby's own would be refused."""
     env = container_env(following_standby().named("codenvy-dr-master-server"))
-    assert env["CODENVY_PGSQL_PASSWORD"] == streaming_primary().exports["databasePassword"]
+    assert env["PGPASSWORD"] == streaming_primary().exports["databasePassword"]
 
 
 def test_a_promoted_standby_keeps_the_database_password_it_followed_with():

@@ -11,7 +11,16 @@ import pytest
 from components.config import ConfigError
 from components.host_firewall import FirewallSettings, render_nftables
 from components.resource_api import limits_body
-from tests.harness import container_env, evaluate, script_of, script_parameters, site_config
+from tests.harness import (
+    container_file,
+    evaluate,
+    properties_of,
+    script_of,
+    script_parameters,
+    site_config,
+)
+
+GENERAL_PROPERTIES = "/opt/codenvy-data/conf/general.properties"
 
 ADMIN = {"codenvy-infra:adminPassword": "s3cret"}
 # How the program's local Commands call the Resource API client.
@@ -43,10 +52,10 @@ def alices_override():
     return next(c for name, c in limit_commands(two_overrides()).items() if "alice" in name)
 
 
-def test_limits_body_is_the_seeds_format():
-    body = limits_body("userId", [{"type": "RAM", "amount": 2048, "unit": "mb"}, {"type": "workspace", "amount": 10}])
+def test_limits_body_is_the_free_resources_limit_format():
+    body = limits_body("user123", [{"type": "RAM", "amount": 2048, "unit": "mb"}, {"type": "workspace", "amount": 10}])
     assert body == {
-        "userId": "userId",
+        "accountId": "user123",
         "resources": [{"type": "RAM", "amount": 2048, "unit": "mb"}, {"type": "workspace", "amount": 10}],
     }
 
@@ -129,11 +138,13 @@ def test_limits_need_the_admin_password():
         evaluate("dev", {"codenvy-infra:limits": {"users": [ALICE]}})
 
 
-def test_default_limits_go_into_codenvy_env():
+def test_default_limits_reach_the_servers_general_properties():
     evaluation = evaluate("dev", {"codenvy-infra:limits": {"defaults": {"ramMb": 8192, "runtimes": 2}}})
-    env = container_env(evaluation.named("codenvy-master-server"))
-    assert env["CODENVY_LIMITS_USER_WORKSPACES_RAM"] == "8192mb"
-    assert env["CODENVY_LIMITS_USER_WORKSPACES_RUN_COUNT"] == "2"
+    general = properties_of(container_file(evaluation.named("codenvy-master-server"), GENERAL_PROPERTIES))
+    assert (general["che.limits.user.workspaces.ram"], general["che.limits.user.workspaces.run.count"]) == (
+        "8192mb",
+        "2",
+    )
 
 
 def test_the_audit_report_is_off_by_default():

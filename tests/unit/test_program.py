@@ -37,11 +37,16 @@ COMPONENTS = {
     "WorkspaceNetwork",
     "DockerHost",
     "DatabaseReplication",
+    "PlacementManager",
+    "EngineRelay",
+    "AgentsService",
     "CertificateAuthority",
     "Backups",
     "DisasterRecovery",
 }
-DATA_VOLUMES = ("pgdata", "fs", "che-machines", "instance", "registry-data")
+DATA_VOLUMES = ("pgdata", "fs", "che-machines", "logs", "instance", "registry-data")
+# The master's services, as upstream's compose file has them (rsyslog, nginx, socat and zookeeper aside: README).
+MASTER_SERVICES = ("postgres", "server", "haproxy", "registry", "swarm", "agents")
 
 
 @functools.cache
@@ -112,11 +117,12 @@ def test_every_docker_resource_uses_a_hosts_provider(stack):
     assert on_default == []
 
 
-def test_the_master_runs_the_sites_four_services(stack):
+def test_the_site_runs_the_master_services_and_a_relay_on_each_workspace_host(stack):
     name, evaluation = stack
     site = site_config(name)
-    expected = {f"{site.site_name}-{svc}" for svc in ("postgres", "server", "haproxy", "registry")}
-    assert set(containers(evaluation)) == expected
+    services = {f"{site.site_name}-{service}" for service in MASTER_SERVICES}
+    relays = {f"{site.site_name}-socat"} if site.workspace_hosts else set()
+    assert {c.inputs["name"] for c in evaluation.of_type(CONTAINER)} == services | relays
 
 
 def test_the_server_image_is_the_configured_version(stack):
@@ -147,8 +153,15 @@ HARDENING = {
     "unprivileged": lambda inputs: not inputs.get("privileged"),
     "no-docker-socket": lambda inputs: (
         "/var/run/docker.sock" not in [v.get("hostPath") for v in inputs.get("volumes", [])]
+        or relays_with_client_certificates(inputs)
     ),
 }
+
+
+def relays_with_client_certificates(inputs) -> bool:
+    """The engine relay is the one container that binds the engine's socket: behind TLS that verifies clients."""
+    listeners = [arg for arg in inputs.get("command", []) if arg.startswith("OPENSSL-LISTEN:")]
+    return len(listeners) == 1 and "verify=1" in listeners[0].split(",")
 
 
 @pytest.mark.parametrize("rule", HARDENING)
@@ -158,11 +171,22 @@ def test_every_container_follows_the_hardening_rule(stack, rule):
     assert breaking == []
 
 
-def test_no_internal_port_is_published(stack):
+def test_no_internal_port_is_published_on_every_interface(stack):
     _, evaluation = stack
     for container in evaluation.of_type(CONTAINER):
         for port in container.inputs.get("ports", []):
-            assert port["external"] not in INTERNAL_PORTS, container.name
+            assert port["external"] not in INTERNAL_PORTS or port.get("ip"), container.name
+
+
+def test_only_engine_relays_publish_the_docker_api_port(stack):
+    _, evaluation = stack
+    publishers = {
+        c.inputs["name"]
+        for c in evaluation.of_type(CONTAINER)
+        for p in c.inputs.get("ports", [])
+        if p["external"] == 2376
+    }
+    assert publishers <= {f"{site_config(stack[0]).site_name}-socat"}
 
 
 def test_published_ports_come_from_config(stack):
@@ -199,11 +223,10 @@ def test_postgres_keeps_its_database_on_its_volume(stack):
     assert {"volumeName": f"{site.site_name}-pgdata", "containerPath": "/var/lib/postgresql/data"} in mounts
 
 
-def test_the_server_environment_follows_config(stack):
+def test_the_server_environment_names_the_sites_host(stack):
     name, evaluation = stack
     site = site_config(name)
-    env = container_env(evaluation.named(f"{site.site_name}-master-server"))
-    assert (env["CODENVY_HOST"], env["CODENVY_MACHINE_DOCKER_NETWORK_DRIVER"]) == (site.hostname, site.network.mode)
+    assert container_env(evaluation.named(f"{site.site_name}-master-server"))["CODENVY_HOST"] == site.hostname
 
 
 def test_the_servers_version_file_names_the_configured_version(stack):
@@ -213,20 +236,26 @@ def test_the_servers_version_file_names_the_configured_version(stack):
     assert uploads["/instance/codenvy.ver"].strip() == site.version
 
 
-def test_the_workspace_nodes_are_written_into_the_servers_instance_folder(stack):
+def test_the_placement_manager_lists_every_placement_host_at_its_relay(stack):
     name, evaluation = stack
     site = site_config(name)
-    params = script_parameters(script_of(evaluation.named(f"{site.site_name}-master-workspace-nodes")))
+    params = script_parameters(script_of(evaluation.named(f"{site.site_name}-master-placement-node-list")))
+    expected = [f"{'codenvy-socat' if host is site.master else host.address}:2376" for host in site.placement_hosts]
+    assert params["NODE_LIST"].split() == expected
+
+
+def test_the_node_list_declares_the_sites_capacity(stack):
+    name, evaluation = stack
+    site = site_config(name)
+    params = script_parameters(script_of(evaluation.named(f"{site.site_name}-master-placement-node-list")))
     assert json.loads(params["NODE_SET"]) == site.node_set
-    assert params["CONTAINER"] == evaluation.named(f"{site.site_name}-master-server").inputs["name"]
-    assert params["TARGET"].startswith("/instance/")
 
 
-def test_the_workspace_nodes_are_written_once_the_server_exists(stack):
+def test_the_node_list_is_written_once_the_manager_exists(stack):
     name, evaluation = stack
     site = site_config(name)
-    server = evaluation.named(f"{site.site_name}-master-server")
-    assert server.urn in evaluation.named(f"{site.site_name}-master-workspace-nodes").dependencies
+    manager = evaluation.named(f"{site.site_name}-master-placement-container")
+    assert manager.urn in evaluation.named(f"{site.site_name}-master-placement-node-list").dependencies
 
 
 # Inputs that carry a secret (the database password, the registry's key and htpasswd, HAProxy's key).
@@ -471,13 +500,13 @@ def test_adding_a_node_keeps_every_resource():
 def test_adding_a_node_adds_only_that_nodes_resources():
     before, after = adding_a_node()
     added = set(after) - set(before)
-    assert added and all("codenvy-ws-ws3" in urn or "-ws3-docker" in urn for urn in added)
+    assert added and all(re.search(r"codenvy-(ws|relay)-ws3|-ws3-docker", urn) for urn in added)
 
 
-def test_adding_a_node_changes_only_the_servers_node_list():
+def test_adding_a_node_changes_only_the_placement_managers_node_list():
     before, after = adding_a_node()
     changed = {urn.rsplit("::", 1)[-1] for urn in before if before[urn] != after[urn]}
-    assert changed == {"codenvy-master-workspace-nodes"}, "not the server"
+    assert changed == {"codenvy-master-placement-node-list"}, "neither the server nor the manager"
 
 
 def test_removing_a_node_removes_only_that_nodes_resources():

@@ -599,8 +599,8 @@ def test_the_master_cannot_be_lost():
 
 
 class BootingServer(BaseHTTPRequestHandler):
-    """Answers 503 (HAProxy without a backend) to the first `failures` calls, then as the server does:
-    GET /resource/{user} gives what the last POST stored (404 before)."""
+    """Answers 503 (HAProxy without a backend) to the first `failures` calls, then as the server does: a login
+    gives a token, GET /resource/free/{account} what the last POST stored (404 before)."""
 
     failures: ClassVar[int] = 0
     calls: ClassVar[int] = 0
@@ -609,16 +609,29 @@ class BootingServer(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def do_GET(self):
+    def _booting(self) -> bool:
         type(self).calls += 1
-        if type(self).calls <= type(self).failures or not type(self).stored:
-            self._answer(503 if type(self).calls <= type(self).failures else 404, b"")
-        else:
-            self._answer(200, type(self).stored)
+        if type(self).calls <= type(self).failures:
+            self._answer(503, b"")
+            return True
+        return False
+
+    def do_GET(self):
+        if not self._booting():
+            self._answer(200, type(self).stored) if type(self).stored else self._answer(404, b"")
 
     def do_POST(self):
-        type(self).stored = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        self._answer(201, type(self).stored)
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self._booting():
+            return
+        if self.path.endswith("/auth/login"):
+            self._answer(200, b'{"value": "token"}')
+            return
+        self._store(body)
+
+    def _store(self, body: bytes) -> None:
+        type(self).stored = body
+        self._answer(201, body)
 
     def _answer(self, status: int, body: bytes) -> None:
         self.send_response(status)
@@ -638,14 +651,13 @@ def test_the_limits_client_waits_for_a_server_that_is_still_starting(booting):
     BootingServer.failures = 2
     api = ResourceApi(booting, "admin", "pw", wait_seconds=10)
     assert api.apply_limits("alice", [{"type": "workspace", "amount": 3}]).startswith("limits of alice: set")
-    assert BootingServer.calls == 4, "two refused reads, the read before the POST and the read back after it"
+    assert BootingServer.calls == 6, "two refused logins, the login, the read before the POST, it, and the read back"
 
 
 class ForgetfulServer(BootingServer):
     """Says 201 to the POST and stores nothing, as a proxy or a wrong endpoint might."""
 
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+    def _store(self, body: bytes) -> None:
         self._answer(201, b"{}")
 
 
@@ -660,7 +672,7 @@ def test_the_limits_client_reports_success_only_when_the_server_holds_the_limits
 def test_the_limits_client_gives_up_after_its_wait_with_a_clear_error(booting):
     BootingServer.failures = 1000
     api = ResourceApi(booting, "admin", "pw", wait_seconds=1)
-    with pytest.raises(ApiError, match=r"GET /resource/alice: cannot reach .* within 1 s \(last answer: HTTP 503\)"):
+    with pytest.raises(ApiError, match=r"POST /auth/login: cannot reach .* within 1 s \(last answer: HTTP 503\)"):
         api.apply_limits("alice", [{"type": "workspace", "amount": 3}])
 
 

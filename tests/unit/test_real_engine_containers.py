@@ -20,7 +20,17 @@ from components.load_balancer import HAPROXY_CERT_PATH, render_haproxy_cfg
 from tests import harness
 from tests.engine.docker_provider import MIB, container_state
 from tests.engine.rules import CONTAINER, Diff, diff, with_container_defaults
-from tests.harness import FabricatingMocks, container_env, evaluate, script_of, site_config, stack_file_config
+from tests.harness import (
+    FabricatingMocks,
+    container_file,
+    evaluate,
+    properties_of,
+    script_of,
+    site_config,
+    stack_file_config,
+)
+
+MACHINE_PROPERTIES = "/opt/codenvy-data/conf/machine.properties"
 
 NETWORK = "docker:index/network:Network"
 DEV = harness.full_stack_name("dev")
@@ -186,8 +196,8 @@ def test_the_server_joins_the_network_the_site_names():
 
 def test_the_server_puts_workspaces_on_the_network_the_site_names():
     evaluation = overlay(encrypted=True)
-    env = container_env(evaluation.named("codenvy-master-server"))
-    assert env["CODENVY_MACHINE_DOCKER_NETWORK"] == workspace_network(evaluation).inputs["name"]
+    machine = properties_of(container_file(evaluation.named("codenvy-master-server"), MACHINE_PROPERTIES))
+    assert machine["che.docker.network"] == workspace_network(evaluation).inputs["name"]
 
 
 # --- 7: a daemon.json change on a managed master --------------------------------------------------

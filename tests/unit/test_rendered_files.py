@@ -1,15 +1,16 @@
-"""The files the components render (daemon.json, codenvy.env, haproxy.cfg): what they say follows from
-the config."""
+"""The files the components render (daemon.json, haproxy.cfg): what they say follows from the config. The
+server's renderings are held against upstream in test_server_contract.py."""
 
 from __future__ import annotations
 
 import json
 
-from components.app_server import AppServerSettings, render_codenvy_env
+import pytest
+
 from components.config_loader import load_site_config
 from components.docker_daemon import DaemonSettings, render_daemon_json
-from components.load_balancer import HAPROXY_CERT_PATH, render_haproxy_cfg
-from components.master_layout import SERVER_ALIAS, SERVER_PORT
+from components.load_balancer import AGENTS_PATH, HAPROXY_CERT_PATH, render_haproxy_cfg
+from components.master_layout import AGENTS_ALIAS, AGENTS_PORT, SERVER_ALIAS, SERVER_PORT
 
 
 def overlay_site(**extra: str):
@@ -51,49 +52,55 @@ def test_daemon_json_mirrors_the_proxy():
     assert document["proxies"] == {"https-proxy": "http://proxy:3128", "no-proxy": "10.0.0.0/8"}
 
 
-def codenvy_env_of(site) -> dict[str, str]:
-    return dict(line.split("=", 1) for line in render_codenvy_env(AppServerSettings.of(site)).splitlines())
-
-
-def test_codenvy_env_in_overlay_mode_names_the_overlay():
-    env = codenvy_env_of(overlay_site())
-    assert env["CODENVY_MACHINE_DOCKER_NETWORK_DRIVER"] == "overlay"
-    assert env["CODENVY_MACHINE_DOCKER_NETWORK"] == "codenvy-workspaces"
-
-
-def test_codenvy_env_names_the_registry_on_the_master():
-    assert codenvy_env_of(overlay_site())["CODENVY_DOCKER_REGISTRY"] == "10.9.0.1:5000"
-
-
-def test_codenvy_env_leaves_the_workspace_nodes_out():
-    """The text is the server's environment and an upload, both of which replace the server when they
-    change; the nodes are written beside it by the server's workspace-nodes command."""
-    assert not [value for value in codenvy_env_of(overlay_site()).values() if "10.9.0.2" in value]
-
-
-def test_codenvy_env_in_bridge_mode():
-    env = codenvy_env_of(load_site_config({"codenvy-infra:hostname": "ide.example.org"}))
-    assert (env["CODENVY_HOST"], env["CODENVY_MACHINE_DOCKER_NETWORK_DRIVER"]) == ("ide.example.org", "bridge")
-
-
-def test_codenvy_env_holds_no_secret():
-    env = codenvy_env_of(load_site_config({}))
-    assert not [key for key in env if "PASSWORD" in key or "SECRET" in key]
+def frontend(cfg: str, name: str) -> list[str]:
+    """The lines of one frontend section, stripped."""
+    section = cfg.split(f"frontend {name}\n", 1)[1].split("\n\n", 1)[0]
+    return [line.strip() for line in section.splitlines()]
 
 
 def test_haproxy_redirects_http_to_https_when_tls_is_on():
-    assert "    http-request redirect scheme https code 301" in render_haproxy_cfg(https=True).splitlines()
+    assert any(
+        line.startswith("http-request redirect scheme https") for line in frontend(render_haproxy_cfg(True), "http")
+    )
+
+
+def test_haproxy_serves_agents_over_plain_http_without_the_redirect():
+    """Upstream's haproxy.cfg.erb: workspaces fetch agents over HTTP even on an HTTPS site."""
+    lines = frontend(render_haproxy_cfg(https=True), "http")
+    assert f"acl agent_binaries path_beg {AGENTS_PATH}" in lines
+    assert "http-request redirect scheme https code 301 unless agent_binaries" in lines
+
+
+@pytest.mark.parametrize(("https", "name"), [(True, "https"), (False, "http")])
+def test_haproxy_sends_agent_binaries_to_the_agents_service(https, name):
+    assert "use_backend agents if agent_binaries" in frontend(render_haproxy_cfg(https), name)
 
 
 def test_haproxy_serves_tls_with_the_uploaded_certificate():
     assert f"    bind :443 ssl crt {HAPROXY_CERT_PATH}" in render_haproxy_cfg(https=True).splitlines()
 
 
+def backend_servers(cfg: str) -> dict[str, list[str]]:
+    """Backend name -> its `server NAME ADDRESS` pairs."""
+    servers: dict[str, list[str]] = {}
+    for section in cfg.split("\n\n"):
+        lines = section.splitlines()
+        if lines and lines[0].startswith("backend "):
+            servers[lines[0].split()[1]] = [
+                " ".join(line.split()[1:3]) for line in lines if line.startswith("    server")
+            ]
+    return servers
+
+
 def test_haproxy_sends_requests_to_the_server():
-    server_lines = [
-        line.split() for line in render_haproxy_cfg(https=True).splitlines() if line.startswith("    server")
+    assert backend_servers(render_haproxy_cfg(https=True))["codenvy"] == [
+        f"{SERVER_ALIAS} {SERVER_ALIAS}:{SERVER_PORT}"
     ]
-    assert [words[1:3] for words in server_lines] == [[SERVER_ALIAS, f"{SERVER_ALIAS}:{SERVER_PORT}"]]
+
+
+def test_haproxy_finds_the_agents_service_by_its_alias():
+    servers = backend_servers(render_haproxy_cfg(https=True))
+    assert servers["agents"] == [f"{AGENTS_ALIAS} {AGENTS_ALIAS}:{AGENTS_PORT}"]
 
 
 def test_haproxy_serves_plain_http_when_tls_is_off():

@@ -1,0 +1,65 @@
+"""The agents service: what workspaces fetch their ws-agent (and exec and terminal agents) from, as upstream's
+`agents` service serves them (codenvy/codenvy dockerfiles/agents: lighttpd on 9000, /agent-binaries/)."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_docker as docker
+
+from components.config import Settings, SiteConfig
+from components.containers import ContainerSettings, pull_image, site_container
+from components.host_access import HostAccess
+from components.master_layout import AGENTS_ALIAS, AGENTS_PORT
+
+WS_AGENT_PATH = "/agent-binaries/ws-agent.tar.gz"
+STOP_GRACE_SECONDS = 5
+
+
+class AgentsSettings(Settings):
+    site_name: str
+    image: str
+    memory_mb: int
+    containers: ContainerSettings
+
+    @classmethod
+    def of(cls, site: SiteConfig) -> AgentsSettings:
+        return cls(
+            site_name=site.site_name,
+            image=site.versioned_image(site.images.agents),
+            memory_mb=site.memory.agents_mb,
+            containers=ContainerSettings.of(site),
+        )
+
+
+class AgentsService(pulumi.ComponentResource):
+    """On the internal network (HAProxy routes /agent-binaries to it) and on the workspace network, where
+    machines on any node download their agents without going through the site's public URL and its CA."""
+
+    container: docker.Container
+
+    def __init__(
+        self,
+        name: str,
+        settings: AgentsSettings,
+        host: HostAccess,
+        networks: list[docker.Network],
+        host_ready: list[pulumi.Resource],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("codenvy:infra:AgentsService", name, None, opts)
+        self.container = site_container(
+            f"{name}-container",
+            shared=settings.containers,
+            image=pull_image(f"{name}-image", settings.image, host.provider, self, host_ready),
+            container_name=f"{settings.site_name}-agents",
+            memory_mb=settings.memory_mb,
+            stop_grace_seconds=STOP_GRACE_SECONDS,
+            healthcheck=f"wget -q -O /dev/null http://127.0.0.1:{AGENTS_PORT}{WS_AGENT_PATH}",
+            provider=host.provider,
+            parent=self,
+            depends_on=host_ready,
+            networks_advanced=[
+                docker.ContainerNetworksAdvancedArgs(name=network.name, aliases=[AGENTS_ALIAS]) for network in networks
+            ],
+        )
+        self.register_outputs({})

@@ -1,0 +1,120 @@
+"""A workspace host's Docker engine as the placement manager reaches it: upstream's socat relay
+(codenvy/codenvy docker-compose.yml.erb `socat`: TCP 2375 to the engine's socket, in plain text) with a TLS
+listener that admits only clients holding a site-CA client certificate, i.e. the manager."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_docker as docker
+
+from components.certificate_authority import SERVER_AUTH, CertificateAuthority
+from components.config import Settings, SiteConfig
+from components.containers import ContainerSettings, pull_image, site_container
+from components.host_access import HostAccess
+from components.master_layout import ENGINE_TLS_PORT, RELAY_ALIAS
+
+ENGINE_SOCKET = "/var/run/docker.sock"
+TLS_DIR = "/etc/socat/tls"
+STOP_GRACE_SECONDS = 5
+# The label the policy pack recognises a relay by: the one container that may hold the engine's socket, and
+# only behind a listener that verifies client certificates.
+SERVICE_LABEL = ("codenvy.service", "engine-relay")
+
+
+class EngineRelaySettings(Settings):
+    site_name: str
+    image: str
+    memory_mb: int
+    containers: ContainerSettings
+
+    @classmethod
+    def of(cls, site: SiteConfig) -> EngineRelaySettings:
+        return cls(
+            site_name=site.site_name,
+            image=site.versioned_image(site.images.socat),
+            memory_mb=site.memory.relay_mb,
+            containers=ContainerSettings.of(site),
+        )
+
+
+def relay_command() -> list[str]:
+    """socat's arguments (the image's entrypoint is socat): TLS in, the engine's socket out; verify=1 makes
+    OpenSSL require a client certificate from the CA, and it checks that certificate is a client's."""
+    listen = ",".join(
+        [
+            f"OPENSSL-LISTEN:{ENGINE_TLS_PORT}",
+            "fork",
+            "reuseaddr",
+            f"cert={TLS_DIR}/cert.pem",
+            f"key={TLS_DIR}/key.pem",
+            f"cafile={TLS_DIR}/ca.pem",
+            "verify=1",
+        ]
+    )
+    return ["-d", "-d", listen, f"UNIX-CONNECT:{ENGINE_SOCKET}"]
+
+
+class EngineRelay(pulumi.ComponentResource):
+    """One host's relay. On the master it answers on the internal network as RELAY_ALIAS; on a worker it is
+    published at the worker's own address, where the firewall admits only the master."""
+
+    container: docker.Container
+
+    def __init__(
+        self,
+        name: str,
+        settings: EngineRelaySettings,
+        host: HostAccess,
+        ca: CertificateAuthority,
+        internal_network: docker.Network | None,
+        depends_on: list[pulumi.Resource],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        """`internal_network`: the master's, when this is the master's relay; None on a worker."""
+        super().__init__("codenvy:infra:EngineRelay", name, None, opts)
+        address = host.config.address
+        on_master = internal_network is not None
+        # A lost host's relay stays as it was until the host leaves the stack file, then leaves the state
+        # without the provider being asked to reach the host.
+        gone = host.config.lost
+        cert = ca.issue(
+            f"{name}-tls",
+            common_name=RELAY_ALIAS if on_master else address,
+            subject_names=[RELAY_ALIAS] if on_master else [address],
+            parent=self,
+            usages=SERVER_AUTH,
+        )
+        label, service = SERVICE_LABEL
+        placement = (
+            {
+                "networks_advanced": [
+                    docker.ContainerNetworksAdvancedArgs(name=internal_network.name, aliases=[RELAY_ALIAS])
+                ]
+            }
+            if on_master
+            else {"ports": [docker.ContainerPortArgs(internal=ENGINE_TLS_PORT, external=ENGINE_TLS_PORT, ip=address)]}
+        )
+        self.container = site_container(
+            f"{name}-container",
+            shared=settings.containers,
+            image=pull_image(f"{name}-image", settings.image, host.provider, self, depends_on, retain_on_delete=gone),
+            container_name=f"{settings.site_name}-socat",
+            memory_mb=settings.memory_mb,
+            stop_grace_seconds=STOP_GRACE_SECONDS,
+            # The listener is up: a plain TCP connect, which the relay's TLS side then drops.
+            healthcheck=f"socat -u OPEN:/dev/null TCP4:127.0.0.1:{ENGINE_TLS_PORT},connect-timeout=2",
+            provider=host.provider,
+            parent=self,
+            depends_on=depends_on,
+            extra_labels={label: service},
+            command=relay_command(),
+            uploads=[
+                docker.ContainerUploadArgs(file=f"{TLS_DIR}/ca.pem", content=ca.cert_pem),
+                docker.ContainerUploadArgs(file=f"{TLS_DIR}/cert.pem", content=cert.cert_pem),
+                docker.ContainerUploadArgs(file=f"{TLS_DIR}/key.pem", content=cert.private_key_pem, permissions="0600"),
+            ],
+            volumes=[docker.ContainerVolumeArgs(host_path=ENGINE_SOCKET, container_path=ENGINE_SOCKET)],
+            retain_on_delete=gone,
+            **placement,
+        )
+        self.register_outputs({})
