@@ -362,7 +362,7 @@ def test_complete_ties_are_broken_at_random():
 
 
 def test_a_node_smaller_than_the_request_is_skipped():
-    # weighted_node.go:46-49
+    # weighted_node.go:46-49 (the score bound at :63 would refuse it too: an equivalent rule, kept as swarm has it)
     ranked = swarm.rank_and_sort("spread", config(memory=3 * GIB), [node("n1", total_memory=2 * GIB), node("n2")])
     assert [n.name for n in ranked] == ["n2"]
 
@@ -373,6 +373,17 @@ def test_more_memory_than_any_node_has_is_refused():
         swarm.SchedulingError, match="^" + re.escape("no resources available to schedule container") + "$"
     ):
         swarm.rank_and_sort("spread", config(memory=1000 * GIB), [node("n1"), node("n2")])
+
+
+def test_a_request_that_would_fill_a_node_past_its_memory_is_refused():
+    # weighted_node.go:59-63: (1 + 100) * 100 / 100 is 101, over the 100 a node may reach.
+    with pytest.raises(swarm.SchedulingError, match="no resources"):
+        swarm.rank_and_sort("spread", config(memory=100), [node("n1", total_memory=100, used_memory=1)])
+
+
+def test_a_request_that_fills_a_node_exactly_is_placed():
+    # weighted_node.go:63: a score of exactly 100 is kept.
+    assert swarm.rank_and_sort("spread", config(memory=100), [node("n1", total_memory=100)])[0].name == "n1"
 
 
 def test_a_create_in_flight_reserves_its_memory():
@@ -485,6 +496,12 @@ def test_a_local_network_name_shared_by_two_engines_pins_nothing():
     assert swarm.find_network(networks, "bridge") is None
 
 
+def test_a_short_network_id_finds_the_network():
+    # cluster/network.go:156-161: an exact or a 12-character ID.
+    network = swarm.Network({"Id": "0123456789ab" + "c" * 52, "Name": "ws-net", "Scope": "local"}, engine("n1"))
+    assert swarm.find_network([network], "0123456789ab") is network
+
+
 def test_engine_name_and_network_name_find_the_local_network():
     # cluster/network.go:167
     first = engine("n1")
@@ -499,6 +516,13 @@ def test_an_unknown_flag_is_refused():
         swarm.UsageError, match="^" + re.escape("flag provided but not defined: -engine-overcommit") + "$"
     ):
         manage("manage --engine-overcommit=1 file:///x")
+
+
+def test_both_names_of_one_flag_are_refused():
+    # vendor/github.com/urfave/cli/context.go normalizeFlags, the later name first.
+    with pytest.raises(swarm.UsageError) as refused:
+        manage("manage -H tcp://0.0.0.0:2375 --host tcp://0.0.0.0:2376 file:///x")
+    assert str(refused.value) == "Cannot use two forms of the same flag: H host"
 
 
 def test_a_bad_number_is_refused_with_go_wording():
