@@ -2459,7 +2459,7 @@ def engine_rows(engine: Engine) -> list[list[str]]:
 
 # ------------------------------------------------------------------------------------------------ API
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade"}
-HOP_BY_HOP |= {"content-length", "host"}
+HOP_BY_HOP |= {"content-length", "host", "expect"}  # http.server answers "Expect: 100-continue" itself
 NOT_IN_STAND_IN = "{} {}: swarm serves this route; the placement stand-in does not implement it"
 
 
