@@ -292,6 +292,19 @@ def test_only_admins_create_users(api, admin):
     assert api.call("POST", "/user", {"name": "other", "email": "other@example.org"}, token).status == 403
 
 
+def test_admins_list_users_a_page_at_a_time(api, admin):
+    new_user(api, admin, "paged")
+    page = api.call("GET", "/admin/user?maxItems=1&skipCount=0", token=admin)
+    assert page.status == 200 and len(page.json()) == 1 and 'rel="next"' in page.headers.get("Link", "")
+
+
+def test_the_audit_report_counts_users_and_names_its_file_as_upstream(api, admin):
+    report = api.call("GET", "/audit", token=admin)
+    disposition = re.fullmatch(r"attachment; filename=report_\d\d-\d\d-\d{4}_\d\d:\d\d:\d\d\.txt",
+                               report.headers.get("Content-Disposition", ""))  # fmt: skip
+    assert report.text.startswith("Number of users: ") and disposition, report
+
+
 # -- the Resource API ---------------------------------------------------------------------------------------------
 
 
@@ -370,6 +383,13 @@ def test_the_resource_api_needs_the_admin(api, admin):
     new_user(api, admin, "curious", "curious123")
     token = api.login("curious", "curious123")
     assert api.call("GET", "/resource/free", token=token).status == 403
+
+
+def test_a_user_reads_the_totals_of_their_own_account_only(api, admin):
+    user = new_user(api, admin, "owner", "owner1234")
+    token = api.login("owner", "owner1234")
+    statuses = [api.call("GET", f"/resource/{account}", token=token).status for account in (user["id"], "admin")]
+    assert statuses == [200, 403]
 
 
 # -- workspaces placed through the Docker API -----------------------------------------------------------------------
