@@ -1,10 +1,12 @@
 """Stand-ins for the public images the program pins, built from Debian packages since no registry is reachable.
 
-One Debian bookworm root filesystem (debootstrap, then PostgreSQL 15, HAProxy, the registry, python3, curl and
-wget) is built once and cached as a tarball; each engine imports it once, and every public name (postgres:15.8,
-haproxy:2.8.5, registry:2.8.3, codenvy/codenvy:<version>, ...) is derived from it by a Dockerfile that sets the
-official image's user, entrypoint, command and stop signal (the server's adds tests/cluster/appserver/server.py).
-A separate tiny busybox image serves ping/wget probes and registry pushes.
+One Debian bookworm root filesystem (debootstrap, then PostgreSQL 15, HAProxy, the registry, nginx, lighttpd, socat,
+python3 and the rest of image_flavours.PACKAGES) is built once and cached as a tarball; each engine imports it
+once, and every public name (postgres:15.8, haproxy:2.8.5, codenvy/codenvy:<version>, codenvy/swarm:<version>,
+...) is derived from it by a Dockerfile that sets the public image's user, entrypoint, command and stop signal,
+with the flavour's own files (the server's tests/cluster/appserver, the placement manager's
+tests/cluster/placement/swarm.py, the agents' archives) copied from a build context. A separate tiny busybox root
+filesystem gives the probe image and the lane's workspace machine image.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tarfile
 import tempfile
 import time
@@ -24,235 +27,56 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from components.config import ImagesConfig
-from components.master_layout import DATA_ROOT, INSTANCE_DIR, SERVER_PORT
+from tests.cluster.image_flavours import (
+    AFTER_INSTALL,
+    BEFORE_INSTALL,
+    BUSYBOX_BASED,
+    CHANGES,
+    CREATE_USERS,
+    CUSTOMISE,
+    FLAVOURS,
+    PACKAGES,
+    PATH,
+    context_files,
+)
 
 CACHE_DIR = Path(os.environ.get("CODENVY_SIM_IMAGE_CACHE", "/var/cache/codenvy-sim"))
 SUITE = "bookworm"
 STALE_SECONDS = 7 * 24 * 3600
 DEFAULT_MIRROR = "http://deb.debian.org/debian"
-APPSERVER = Path(__file__).parent / "appserver" / "server.py"
-PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-PG_BIN = "/usr/lib/postgresql/15/bin"
 
-FLAVOURS = {
-    "postgres": "the official postgres:15 image: root entrypoint owns PGDATA and re-execs as postgres (uid/gid 999) "
-    "via gosu; an empty /var/lib/postgresql/data is initialised from POSTGRES_USER/PASSWORD/DB (local trust, "
-    "host scram-sha-256, listen on all addresses) by a temporary server given the container's own arguments; "
-    "one that has PG_VERSION (seeded by pg_basebackup) is started as it is; a fresh volume there is "
-    "postgres-owned 1777; postgres runs as PID 1, STOPSIGNAL SIGINT, exit 0 on SIGINT/SIGTERM; psql, pg_dump, "
-    "pg_restore, pg_isready, pg_basebackup, pg_controldata on PATH",
-    "haproxy": "the official haproxy:2.8 image with Debian's haproxy 2.6: USER haproxy (uid/gid 99), WORKDIR "
-    "/var/lib/haproxy, CMD haproxy -f /usr/local/etc/haproxy/haproxy.cfg run as `haproxy -W -db`, STOPSIGNAL SIGUSR1",
-    "registry": "the official registry:2 image with Debian's docker-registry 2.8: /bin/registry, "
-    "/etc/docker/registry/config.yml (no auth, storage in /var/lib/registry), /entrypoint.sh, runs as root; wget",
-    "server": f"the codenvy/codenvy stand-in (tests/cluster/appserver/server.py) on :{SERVER_PORT}, root, curl, "
-    "python3-psycopg2; data in PostgreSQL and under the fs/ volume, version from /instance/codenvy.ver",
-    "busybox": "a few-MB static busybox with every applet in /bin (sh, ping, wget, nc, sleep...); CMD sh",
-}
-
-# Local names, for a flavour no public name stands for (BUSYBOX_IMAGE for probes); older tests import these.
+# Local names, for a flavour no public name stands for (BUSYBOX_IMAGE for probes, WORKSPACE_IMAGE for the lane's
+# workspace machines); older tests import these.
 BUSYBOX_IMAGE = "codenvy-sim/busybox:local"
+WORKSPACE_IMAGE = "codenvy-sim/workspace:local"
 REGISTRY_IMAGE = "codenvy-sim/registry:local"
 POSTGRES_IMAGE = "codenvy-sim/postgres:local"
 HAPROXY_IMAGE = "codenvy-sim/haproxy:local"
 SERVER_IMAGE = "codenvy-sim/server:local"
 LOCAL_IMAGES = {
     BUSYBOX_IMAGE: "busybox",
+    WORKSPACE_IMAGE: "workspace",
     REGISTRY_IMAGE: "registry",
     POSTGRES_IMAGE: "postgres",
     HAPROXY_IMAGE: "haproxy",
     SERVER_IMAGE: "server",
 }
-
-PACKAGES = (
-    "postgresql-15", "gosu", "haproxy", "docker-registry", "python3", "python3-psycopg2", "curl", "wget",
-    "busybox-static",
-)  # fmt: skip
-
-POSTGRES_ENTRYPOINT = r"""#!/usr/bin/env bash
-# The official postgres image's docker-entrypoint.sh, reduced to what the site uses.
-set -Eeo pipefail
-if [ "${1:0:1}" = '-' ]; then
-  set -- postgres "$@"
-fi
-if [ "$1" = postgres ]; then
-  mkdir -p "$PGDATA"
-  chmod 700 "$PGDATA" || :
-fi
-if [ "$1" = postgres ] && [ "$(id -u)" = 0 ]; then
-  mkdir -p /var/run/postgresql
-  find "$PGDATA" \! -user postgres -exec chown postgres:postgres '{}' +
-  chown postgres:postgres /var/run/postgresql
-  chmod 3777 /var/run/postgresql
-  exec gosu postgres "$BASH_SOURCE" "$@"
-fi
-if [ "$1" = postgres ] && [ -s "$PGDATA/PG_VERSION" ]; then
-  printf '\nPostgreSQL Database directory appears to contain a database; Skipping initialization\n\n'
-elif [ "$1" = postgres ]; then
-  if [ -z "${POSTGRES_PASSWORD:-}" ] && [ "${POSTGRES_HOST_AUTH_METHOD:-}" != trust ]; then
-    echo 'Error: Database is uninitialized and superuser password is not specified (POSTGRES_PASSWORD).' >&2
-    exit 1
-  fi
-  user=${POSTGRES_USER:-postgres}
-  db=${POSTGRES_DB:-$user}
-  # The container's own server arguments (-c ssl=on, -c hba_file=...) apply from the first boot on.
-  server_args=("${@:2}")
-  initdb --username="$user" --pwfile=<(printf '%s\n' "${POSTGRES_PASSWORD:-}") $POSTGRES_INITDB_ARGS
-  auth=${POSTGRES_HOST_AUTH_METHOD:-$(postgres -C password_encryption "${server_args[@]}")}
-  printf '\nhost all all all %s\n' "$auth" >> "$PGDATA/pg_hba.conf"
-  temporary=("${server_args[@]}" -c listen_addresses='' -p "${PGPORT:-5432}")
-  PGUSER="${PGUSER:-$user}" pg_ctl -D "$PGDATA" -o "$(printf '%q ' "${temporary[@]}")" -w start
-  if [ "$db" != postgres ]; then
-    PGHOST= PGHOSTADDR= psql -v ON_ERROR_STOP=1 --username "$user" --no-password --no-psqlrc --dbname postgres \
-      --set db="$db" <<< 'CREATE DATABASE :"db";'
-  fi
-  for file in /docker-entrypoint-initdb.d/*; do
-    case "$file" in
-      *.sh) . "$file" ;;
-      *.sql) PGHOST= PGHOSTADDR= psql -v ON_ERROR_STOP=1 --username "$user" --no-password --no-psqlrc \
-        --dbname "$db" -f "$file" ;;
-    esac
-  done
-  pg_ctl -D "$PGDATA" -m fast -w stop
-  printf '\nPostgreSQL init process complete; ready for start up.\n\n'
-fi
-exec "$@"
-"""
-HAPROXY_ENTRYPOINT = """#!/bin/sh
-# The official haproxy image's docker-entrypoint.sh: master-worker mode in the foreground.
-set -e
-if [ "${1#-}" != "$1" ]; then
-  set -- haproxy "$@"
-fi
-if [ "$1" = haproxy ]; then
-  shift
-  set -- haproxy -W -db "$@"
-fi
-exec "$@"
-"""
-REGISTRY_ENTRYPOINT = """#!/bin/sh
-# The official registry image's entrypoint.sh.
-set -e
-case "$1" in
-  *.yaml | *.yml) set -- registry serve "$@" ;;
-  serve | garbage-collect | help | -*) set -- registry "$@" ;;
-esac
-exec "$@"
-"""
-# The official registry image's config.yml; Debian's own turns htpasswd auth on, which the site sets itself.
-REGISTRY_CONFIG = """version: 0.1
-log:
-  fields:
-    service: registry
-storage:
-  cache:
-    blobdescriptor: inmemory
-  filesystem:
-    rootdirectory: /var/lib/registry
-http:
-  addr: :5000
-  headers:
-    X-Content-Type-Options: [nosniff]
-health:
-  storagedriver:
-    enabled: true
-    interval: 10s
-    threshold: 3
-"""
-# Written before the packages are installed: no service starts in the chroot, no cluster is made.
-BEFORE_INSTALL = {
-    "usr/sbin/policy-rc.d": ("#!/bin/sh\nexit 101\n", 0o755),
-    "etc/postgresql-common/createcluster.conf": ("create_main_cluster = false\n", 0o644),
-}
-AFTER_INSTALL = {
-    "usr/local/bin/docker-entrypoint.sh": (POSTGRES_ENTRYPOINT, 0o755),
-    "usr/local/bin/haproxy-entrypoint.sh": (HAPROXY_ENTRYPOINT, 0o755),
-    "entrypoint.sh": (REGISTRY_ENTRYPOINT, 0o755),
-    "etc/docker/registry/config.yml": (REGISTRY_CONFIG, 0o644),
-}
-# Run in the chroot around `apt-get install`. The official images' fixed ids: postgres 999 (created before
-# the package, as the official Dockerfile does), haproxy 99 (below Debian's system range, so renumbered after).
-CREATE_USERS = """set -eu
-groupadd -r -g 999 postgres
-useradd -r -u 999 -g 999 -d /var/lib/postgresql -M -s /bin/bash postgres
-"""
-CUSTOMISE = """set -eu
-old_uid=$(id -u haproxy) old_gid=$(id -g haproxy)
-groupmod -g 99 haproxy
-usermod -u 99 -g 99 haproxy
-find / -xdev -uid "$old_uid" -exec chown -h 99 '{}' +
-find / -xdev -gid "$old_gid" -exec chgrp -h 99 '{}' +
-mkdir -p /var/lib/haproxy /usr/local/etc/haproxy /var/run/postgresql /var/lib/postgresql
-cp -R /etc/haproxy/errors /usr/local/etc/haproxy/errors
-chown haproxy:haproxy /var/lib/haproxy
-chown postgres:postgres /var/run/postgresql /var/lib/postgresql
-chmod 3777 /var/run/postgresql
-# As the official image: a fresh volume at PGDATA starts as this directory, so uid 999 can seed it
-# (pg_basebackup in a throw-away container) before the entrypoint ever ran.
-install -d -o postgres -g postgres -m 1777 /var/lib/postgresql/data
-ln -sf docker-registry /usr/bin/registry
-# As the official image: listen on every address by default.
-sed -ri "s!^#?(listen_addresses)\\s*=\\s*\\S+.*!\\1 = '*'!" /usr/share/postgresql/15/postgresql.conf.sample
-# Leave out the JIT's LLVM (~130 MB); PostgreSQL then runs as with jit = off.
-rm -rf /usr/lib/postgresql/15/lib/llvmjit*.so /usr/lib/postgresql/15/lib/bitcode
-dpkg --purge --force-depends libllvm14 libz3-4 > /dev/null 2>&1
-apt-get clean
-rm -rf /var/lib/apt/lists/* /usr/share/man/* /usr/share/locale/* /usr/share/info/* /var/log/apt /var/log/*.log
-find /usr/share/doc -type f ! -name copyright -delete
-rm -f /usr/sbin/policy-rc.d
-: > /etc/resolv.conf  # the engine mounts its own over these
-: > /etc/hostname
-"""
-
-# The official images' configuration, as Dockerfile instructions on top of the imported rootfs.
-CHANGES = {
-    "postgres": [
-        f"ENV PATH={PATH}:{PG_BIN}",
-        "ENV PG_MAJOR=15",
-        "ENV PGDATA=/var/lib/postgresql/data",
-        "ENV LANG=C.UTF-8",
-        "VOLUME /var/lib/postgresql/data",
-        "EXPOSE 5432",
-        "STOPSIGNAL SIGINT",
-        'ENTRYPOINT ["docker-entrypoint.sh"]',
-        'CMD ["postgres"]',
-    ],
-    "haproxy": [
-        f"ENV PATH={PATH}",
-        "USER haproxy",
-        "WORKDIR /var/lib/haproxy",
-        "STOPSIGNAL SIGUSR1",
-        'ENTRYPOINT ["haproxy-entrypoint.sh"]',
-        'CMD ["haproxy", "-f", "/usr/local/etc/haproxy/haproxy.cfg"]',
-    ],
-    "registry": [
-        f"ENV PATH={PATH}",
-        "VOLUME /var/lib/registry",
-        "EXPOSE 5000",
-        'ENTRYPOINT ["/entrypoint.sh"]',
-        'CMD ["/etc/docker/registry/config.yml"]',
-    ],
-    "server": [
-        f"ENV PATH={PATH}",
-        f"ENV CODENVY_SIM_PORT={SERVER_PORT}",
-        f"ENV CODENVY_SIM_DATA_ROOT={DATA_ROOT}",
-        f"ENV CODENVY_SIM_INSTANCE_DIR={INSTANCE_DIR}",
-        f"EXPOSE {SERVER_PORT}",
-        f"COPY {APPSERVER.name} /opt/codenvy-sim/{APPSERVER.name}",
-        f'CMD ["python3", "-u", "/opt/codenvy-sim/{APPSERVER.name}"]',
-    ],
-    "busybox": ["ENV PATH=/bin", 'CMD ["sh"]'],
-}
-# Build contexts: the server's source is a layer of its own, so editing it does not rebuild the rootfs.
-CONTEXTS = {"server": APPSERVER.parent}
 LABEL = "codenvy-sim.image"
 
 
 def program_images(images: ImagesConfig, versions: Iterable[str]) -> dict[str, str]:
-    """The public names a site pulls (its `images` settings), each with its flavour, with one server tag
-    per version: the site's own, plus those an upgrade test moves between."""
-    servers = {f"{images.server}:{version}": "server" for version in versions}
-    return {images.postgres: "postgres", images.haproxy: "haproxy", images.registry: "registry", **servers}
+    """The public names a site pulls (its `images` settings), each with its flavour: Codenvy's own images once
+    per version (the site's own, plus those an upgrade test moves between), as upstream's CLI pins them per
+    release (codenvy/codenvy dockerfiles/cli/version/<version>/images)."""
+    pinned = {
+        images.postgres: "postgres",
+        images.haproxy: "haproxy",
+        images.registry: "registry",
+        images.nginx: "nginx",
+    }
+    codenvy = {images.server: "server", images.swarm: "swarm", images.socat: "socat", images.agents: "agents"}
+    versioned = {f"{repo}:{version}": flavour for version in versions for repo, flavour in codenvy.items()}
+    return {**pinned, **versioned}
 
 
 def build_key() -> str:
@@ -410,7 +234,8 @@ def _base(docker_host: str, kind: str, key: str) -> str:
 def import_images(docker_host: str, public_names: Mapping[str, str] | Iterable[str] = tuple(LOCAL_IMAGES)) -> None:
     """Make each public name exist on that engine as its flavour, so nothing is pulled. `public_names` maps
     a reference (postgres:15.8, codenvy/codenvy:5.22.0) to a flavour of FLAVOURS; a plain list of the
-    local names (BUSYBOX_IMAGE, ...) works too. Up to date images are left alone."""
+    local names (BUSYBOX_IMAGE, ...) works too. Up to date images are left alone; a flavour whose source is not
+    there yet (the swarm stand-in) is skipped with a note on stderr."""
     wanted = dict(public_names) if isinstance(public_names, Mapping) else {n: LOCAL_IMAGES[n] for n in public_names}
     unknown = sorted({flavour for flavour in wanted.values() if flavour not in FLAVOURS})
     if unknown:
@@ -418,23 +243,37 @@ def import_images(docker_host: str, public_names: Mapping[str, str] | Iterable[s
     build_rootfs()
     key = build_key()
     for name, flavour in wanted.items():
-        changes = CHANGES[flavour]
-        context = CONTEXTS.get(flavour)
-        sources = [(path.name, path.read_text()) for path in sorted(context.glob("*.py"))] if context else []
-        # Each name gets its own label, hence its own image ID, as two versions of a real image would.
-        stamp = hashlib.sha256(json.dumps([key, flavour, name, changes, sources]).encode()).hexdigest()[:16]
-        if _label(docker_host, name) == stamp:
+        files = context_files(flavour, name)
+        if files is None:
+            print(f"images: {name} ({flavour}) skipped: its source is missing", file=sys.stderr)
             continue
-        base = _base(docker_host, "busybox" if flavour == "busybox" else "rootfs", key)
-        dockerfile = "\n".join([f"FROM {base}", *changes, f"LABEL {LABEL}={stamp}"]) + "\n"
-        # The classic builder: no BuildKit or buildx needed, and metadata-only steps add no layer.
-        source = ["-f", "-", str(context)] if context else ["-"]  # the Dockerfile on stdin, with or without files
+        changes = CHANGES[flavour]
+        digest = {path: hashlib.sha256(content).hexdigest() for path, (content, _) in files.items()}
+        # Each name gets its own label, hence its own image ID, as two versions of a real image would.
+        stamp = hashlib.sha256(json.dumps([key, flavour, name, changes, digest], sort_keys=True).encode()).hexdigest()
+        if _label(docker_host, name) == stamp[:16]:
+            continue
+        base = _base(docker_host, "busybox" if flavour in BUSYBOX_BASED else "rootfs", key)
+        dockerfile = "\n".join([f"FROM {base}", *changes, f"LABEL {LABEL}={stamp[:16]}"]) + "\n"
+        _build(docker_host, name, flavour, dockerfile, files)
+
+
+def _build(docker_host: str, name: str, flavour: str, dockerfile: str, files: Mapping[str, tuple[bytes, int]]) -> None:
+    """`docker build` with the classic builder (no BuildKit or buildx needed; metadata-only steps add no layer),
+    from a context holding the flavour's files with their modes."""
+    with tempfile.TemporaryDirectory(prefix="context-") as directory:
+        context = Path(directory)
+        for relative, (content, mode) in files.items():
+            target = context / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+            target.chmod(mode)
+        (context / "Dockerfile").write_text(dockerfile)
         result = subprocess.run(
-            ["docker", "-H", docker_host, "build", "-q", "-t", name, *source],
-            input=dockerfile,
+            ["docker", "-H", docker_host, "build", "-q", "-t", name, str(context)],
             capture_output=True,
             text=True,
             env={**os.environ, "DOCKER_BUILDKIT": "0"},
         )
-        if result.returncode != 0:
-            raise RuntimeError(f"building {name} ({flavour}) on {docker_host}: {result.stderr.strip()}")
+    if result.returncode != 0:
+        raise RuntimeError(f"building {name} ({flavour}) on {docker_host}: {result.stderr.strip()}")

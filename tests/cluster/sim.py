@@ -10,7 +10,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from scripts.sim.node import NOTHING_RUNS, Node, nodes_in
-from tests.cluster.images import BUSYBOX_IMAGE, program_images
+from tests.cluster.images import BUSYBOX_IMAGE, WORKSPACE_IMAGE, program_images
 from tests.engine.command_provider import CommandProvider
 from tests.engine.docker_provider import DockerHost, ProviderError
 from tests.engine.engine import Backend, Engine
@@ -54,10 +54,11 @@ class SshAgent:
 
 
 def lane_images(*upgrade_versions: str) -> dict[str, str]:
-    """What each simulated host gets: the images the sim stack's program pulls, the server at its version and
-    at `upgrade_versions` too, and the busybox probe."""
+    """What each simulated host gets: the images the sim stack's program pulls, Codenvy's own at its version and
+    at `upgrade_versions` too, the busybox probe, and the image the lane's workspace machines run."""
     site = site_config("sim")
-    return {**program_images(site.images, (site.version, *upgrade_versions)), BUSYBOX_IMAGE: "busybox"}
+    versions = (site.version, *upgrade_versions)
+    return {**program_images(site.images, versions), BUSYBOX_IMAGE: "busybox", WORKSPACE_IMAGE: "workspace"}
 
 
 def sim_worker(node: Node) -> dict[str, Any]:

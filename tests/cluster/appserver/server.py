@@ -1,226 +1,112 @@
-"""Stand-in for the codenvy/codenvy application server in the cluster lane: a small HTTP service that keeps
-users, workspaces and account limits in the site's PostgreSQL and project files under the fs/ volume.
+"""Stand-in for the codenvy/codenvy 5.x application server in the cluster lane: its REST API (the parts the site
+and the lane use) over the site's PostgreSQL, with workspaces placed as containers through the Docker API.
 
-Debian's python3 and python3-psycopg2 only. Configured by the environment the program gives the server
-container (CODENVY_PGSQL_HOST/DATABASE/USERNAME/PASSWORD, CODENVY_VERSION) plus the image's own
-CODENVY_SIM_PORT, CODENVY_SIM_DATA_ROOT and CODENVY_SIM_INSTANCE_DIR. Everything is under /api:
+Run as Tomcat would be, by the image's entrypoint (entrypoint.sh → catalina.sh). Debian's python3 with
+python3-psycopg2 and python3-yaml, and rsync. What it reads and refuses: configuration.py. Everything is under /api:
 
-    GET  /api/                          health: 200 with the version once the database is ready (no auth)
-    POST /api/user {email, name?}       201 {id, email, name};  GET /api/user, GET /api/user/{id}
-    POST /api/workspace {owner, name}   201 {id, owner, name};  GET /api/workspace, GET /api/workspace/{id}
-    PUT  /api/project/{ws}/{path}       write the body to fs/{ws}/{path};  GET reads it back
-    GET  /api/stats                     {version, mode, users, workspaces, limits, files}
-    POST /api/resource/free             the seed's Resource API: store a user's limit overrides
-    GET  /api/resource, GET /api/resource/{userId}, DELETE /api/resource/free/{userId}
-    GET  /api/audit                     the audit report, as report_<datetime>.txt
+    GET  /api/                                  the services (no auth; the health check); OPTIONS: the version
+    POST /api/auth/login {username, password}   {"value": token}; later calls carry ?token= or Authorization
+    POST /api/user {email, name, password?}     201 (manageUsers); GET /api/user (the caller), /api/user/{id},
+                                                /api/user/find?email=|name=; GET /api/admin/user (a page)
+    POST|GET /api/resource/free, GET|DELETE /api/resource/free/{accountId}, GET /api/resource/{accountId}
+                                                [/available|/used]: the Resource API (manageSystem, or the owner)
+    POST /api/workspace?namespace=, GET /api/workspace[/{key}], GET /api/workspace/namespace/{namespace},
+    POST|DELETE /api/workspace/{id}/runtime, DELETE /api/workspace/{id}, GET /api/workspace/{id}/snapshot
+    GET  /api/audit                             the audit report (manageSystem)
 
-Every call but the health check needs HTTP Basic credentials; they are checked against
-CODENVY_ADMIN_USERNAME/CODENVY_ADMIN_PASSWORD when the container has a password, else any are accepted.
-The version is read from /instance/codenvy.ver. Logs go to stdout; SIGTERM stops it with exit code 0.
+The lane's own seams, which have no upstream counterpart:
+    PUT|GET /api/project/{workspaceId}/{path}   a file of the workspace's projects (fs/<workspace id>/<path>)
+    GET  /api/stats                             {version, mode, users, workspaces, running, limits, files}
 
-A hot standby site runs this server against a read-only replica: while PostgreSQL is in recovery the server
-is "standby" (reads are served from the replica, every write gets 503 and nothing lands in fs/); the first
-request that finds the database promoted makes it "active" (tables created if missing), with no restart.
+A hot standby site runs this server against a read-only replica: while PostgreSQL is in recovery the server is
+"standby" (reads are served, every write gets 503 and nothing lands in fs/); the first request that finds the
+database promoted makes it "active" (tables and the admin created if missing), with no restart.
 """
 
 from __future__ import annotations
 
-import base64
-import datetime
 import json
-import os
+import logging
 import signal
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlencode
 
-import psycopg2
-import psycopg2.errors
+from configuration import Configuration, ConfigurationError, load
+from database import Database, DatabaseRole
+from docker_api import DockerClient
+from errors import ApiError, bad_request, forbidden, not_found
+from machines import MachineRuntime
+from resources import Resources, require_total_access
+from users import MANAGE_SYSTEM, MANAGE_USERS, Subject, Users, request_token
+from workspaces import Workspaces, audit_report
 
-PORT = int(os.environ.get("CODENVY_SIM_PORT", "8080"))
-DATA_ROOT = Path(os.environ.get("CODENVY_SIM_DATA_ROOT", "/home/codenvy/codenvy-data"))
-INSTANCE_DIR = Path(os.environ.get("CODENVY_SIM_INSTANCE_DIR", "/instance"))
-PROJECTS = DATA_ROOT / "fs"
-# The seed's Resource API table: resource type -> supported units, the first being the default.
-UNITS = {"RAM": ("mb",), "workspace": ("item",), "runtime": ("item",), "timeout": ("minute",)}
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (id serial PRIMARY KEY, email text NOT NULL UNIQUE, name text NOT NULL DEFAULT '');
-CREATE TABLE IF NOT EXISTS workspaces (
-    id serial PRIMARY KEY, owner int NOT NULL REFERENCES users ON DELETE CASCADE, name text NOT NULL,
-    UNIQUE (owner, name));
-CREATE TABLE IF NOT EXISTS resource_limits (
-    user_id text NOT NULL, type text NOT NULL, amount bigint NOT NULL, unit text NOT NULL,
-    PRIMARY KEY (user_id, type));
-"""
-STORE_LIMITS = """
-DELETE FROM resource_limits WHERE user_id = %s;
-INSERT INTO resource_limits (user_id, type, amount, unit)
-    SELECT %s, t, a, u FROM unnest(%s::text[], %s::bigint[], %s::text[]) AS l(t, a, u);
-"""
-PERMISSIONS = "[read, use, run, configure, setPermissions, delete]"
-ACTIVE, STANDBY = "active", "standby"
-IDLE_STANDBY = "this site is an idle standby: its database is a read-only replica, writes wait for its promotion"
+LOG = logging.getLogger("codenvy")
+# eclipse/che core/che-core-api-core/.../ApiInfoService.java: the webapp's root resources (GET) and its version
+# (OPTIONS); the stand-in lists the services it has.
+ROOT_RESOURCES = ("/auth", "/user", "/admin/user", "/resource", "/resource/free", "/workspace", "/audit")
+# C: OnPremisesIdeApiServletModule.java:31-75: the paths the LoginFilter guards; /auth and the root are open.
+OPEN = ("/", "/auth/login", "/auth/logout")
 
 
-def log(message: str) -> None:
-    print(f"{datetime.datetime.now(datetime.UTC):%Y-%m-%dT%H:%M:%SZ} {message}", flush=True)
+class Site:
+    """The server's parts, made once at start."""
 
-
-def version() -> str:
-    try:
-        return (INSTANCE_DIR / "codenvy.ver").read_text().strip()
-    except OSError:
-        return os.environ.get("CODENVY_VERSION", "unknown")
-
-
-class ApiError(Exception):
-    """An answer other than success: its status, a message, and further fields of the JSON body."""
-
-    def __init__(self, status: int, message: str, **fields) -> None:
-        super().__init__(message)
-        self.status = status
-        self.fields = fields
-
-
-def standby_refusal() -> ApiError:
-    return ApiError(503, IDLE_STANDBY, mode=STANDBY)
-
-
-def sql(statement: str, params: tuple = ()) -> list[tuple]:
-    """One statement in its own connection and transaction, so a restarted or restored database is simply used."""
-    try:
-        connection = psycopg2.connect(
-            host=os.environ.get("CODENVY_PGSQL_HOST", "codenvy-postgres"),
-            port=int(os.environ.get("CODENVY_PGSQL_PORT", "5432")),
-            dbname=os.environ.get("CODENVY_PGSQL_DATABASE", "codenvy"),
-            user=os.environ.get("CODENVY_PGSQL_USERNAME", "codenvy"),
-            password=os.environ.get("CODENVY_PGSQL_PASSWORD", ""),
-            connect_timeout=5,
+    def __init__(self, configuration: Configuration) -> None:
+        self.configuration = configuration
+        self.database = Database(configuration.datasource)
+        self.users = Users(self.database, configuration)
+        self.resources = Resources(self.database, configuration)
+        docker = DockerClient(
+            configuration.text("docker.client.daemon_url"),
+            configuration.optional("docker.client.certificates_folder"),
+            configuration.text("che.docker.api"),
         )
-    except psycopg2.OperationalError as error:
-        raise ApiError(503, f"database unavailable: {error}".strip()) from None
+        self.workspaces = Workspaces(
+            self.database, configuration, self.users, self.resources, MachineRuntime(configuration, docker)
+        )
+        self.role = DatabaseRole(self.database, self.users.ensure_admin)
+        self.ready = False
+        self.fs = Path(configuration.text("che.user.workspaces.storage"))
+
+
+SITE: Site | None = None
+
+
+def page_query(query: dict[str, list[str]]) -> tuple[int, int]:
+    """maxItems (default 30) and skipCount (default 0), as FreeResourcesLimitService.java:88-90 takes them."""
     try:
-        with connection, connection.cursor() as cursor:
-            cursor.execute(statement, params)
-            return cursor.fetchall() if cursor.description else []
-    except psycopg2.errors.UniqueViolation as error:
-        raise ApiError(409, error.pgerror or "already exists") from None
-    except psycopg2.errors.ForeignKeyViolation as error:
-        raise ApiError(404, error.pgerror or "no such row") from None
-    except psycopg2.errors.ReadOnlySqlTransaction:
-        raise standby_refusal() from None
-    except psycopg2.errors.UndefinedTable:
-        # A replica of a primary whose server never ran has no tables yet.
-        raise ApiError(503, "the database has no tables yet") from None
-    finally:
-        connection.close()
+        max_items, skip_count = int(query.get("maxItems", ["30"])[0]), int(query.get("skipCount", ["0"])[0])
+    except ValueError:
+        raise bad_request("maxItems and skipCount must be integers") from None
+    if max_items <= 0 or skip_count < 0:
+        raise bad_request("The number of items to return must be positive and the number to skip not negative")
+    return max_items, skip_count
 
 
-class DatabaseRole:
-    """Whether the database takes writes, asked of PostgreSQL each time: a replica can be promoted, and a
-    former primary re-seeded as a replica, while this server keeps running."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._last: str | None = None
-
-    def current(self) -> str:
-        """ACTIVE or STANDBY; on a change, log it, and on becoming active create the tables if missing."""
-        mode = STANDBY if sql("SELECT pg_is_in_recovery()")[0][0] else ACTIVE
-        with self._lock:
-            if mode != self._last:
-                if mode == ACTIVE:
-                    sql(SCHEMA)
-                    log("database writable: active, tables ready")
-                else:
-                    log("database is a read-only replica: idle standby, serving reads and refusing writes")
-                self._last = mode
-        return mode
-
-    def require_active(self) -> None:
-        if self.current() == STANDBY:
-            raise standby_refusal()
-
-
-ROLE = DatabaseRole()
-
-
-def wait_for_database() -> None:
-    """Retry until PostgreSQL accepts us (it may still be initialising); an active one gets its tables."""
-    while True:
-        try:
-            ROLE.current()
-            log("database ready")
-            return
-        except ApiError as error:
-            log(f"waiting for PostgreSQL: {error}")
-            time.sleep(2)
-
-
-def user_json(row: tuple) -> dict:
-    return {"id": row[0], "email": row[1], "name": row[2]}
-
-
-def workspace_json(row: tuple) -> dict:
-    return {"id": row[0], "owner": row[1], "name": row[2]}
-
-
-def limits_of(user_id: str) -> list[dict]:
-    rows = sql("SELECT type, amount, unit FROM resource_limits WHERE user_id = %s ORDER BY type", (user_id,))
-    return [{"type": t, "amount": a, "unit": u} for t, a, u in rows]
-
-
-def validated_limits(body: dict) -> tuple[str, list[tuple[str, int, str]]]:
-    user_id, resources = body.get("userId"), body.get("resources")
-    if not isinstance(user_id, str) or not user_id or not isinstance(resources, list):
-        raise ApiError(400, "body must be {userId, resources: [{type, amount, unit?}]}")
-    limits = []
-    for resource in resources:
-        kind, amount, unit = resource.get("type"), resource.get("amount"), resource.get("unit")
-        if kind not in UNITS:
-            raise ApiError(400, f"unknown resource type {kind!r}; known: {', '.join(UNITS)}")
-        if not isinstance(amount, int) or amount < 0:
-            raise ApiError(400, f"amount of {kind} must be a non-negative integer")
-        if unit is not None and unit not in UNITS[kind]:
-            raise ApiError(400, f"unit {unit!r} is not a unit of {kind}; supported: {', '.join(UNITS[kind])}")
-        limits.append((kind, amount, unit or UNITS[kind][0]))
-    return user_id, limits
-
-
-def project_file(workspace: str, path: str) -> Path:
-    if not sql("SELECT 1 FROM workspaces WHERE id::text = %s", (workspace,)):
-        raise ApiError(404, f"no workspace {workspace}")
-    root = (PROJECTS / workspace).resolve()
-    target = (root / path).resolve()
-    if not path or not target.is_relative_to(root):
-        raise ApiError(400, "the path must name a file inside the workspace")
-    return target
-
-
-def audit_report() -> str:
-    users = sql("SELECT id, email, name FROM users ORDER BY id")
-    workspaces = sql("SELECT id, owner, name FROM workspaces ORDER BY id")
-    lines = [f"Number of all users: {len(users)}"]
-    for user_id, email, _ in users:
-        owned = [name for _, owner, name in workspaces if owner == user_id]
-        lines.append(f"{email} is owner of {len(owned)} workspaces and has permissions in {len(owned)} workspaces")
-        lines += [f"   └ {name}, is owner: true, permissions: {PERMISSIONS}" for name in owned]
-    return "\n".join(lines) + "\n"
-
-
-def count_files() -> int:
-    return sum(1 for path in PROJECTS.rglob("*") if path.is_file()) if PROJECTS.is_dir() else 0
+def link_header(base: str, max_items: int, skip_count: int, total: int) -> str:
+    """PagingUtil.createLinkHeader with Page's references (eclipse/che core/che-core-api-core/.../PagingUtil.java:
+    55-81, Page.java:125-169): first, last, prev and next where there is one."""
+    last_items = total % max_items
+    last = (0 if total <= max_items else total - max_items) if last_items == 0 else total - last_items
+    numbered = skip_count % max_items == 0
+    refs = [("first", 0), ("last", last)]
+    if numbered and skip_count != 0:
+        refs.append(("prev", 0 if skip_count <= max_items else skip_count - max_items))
+    if numbered and skip_count + max_items < total:
+        refs.append(("next", skip_count + max_items))
+    return ", ".join(f'<{base}?{urlencode({"skipCount": s, "maxItems": max_items})}>; rel="{rel}"' for rel, s in refs)
 
 
 class Handler(BaseHTTPRequestHandler):
-    server_version = "codenvy-sim"
-    ready = False
+    server_version = "codenvy-stand-in"
 
     def log_message(self, format: str, *args) -> None:
-        log(f"{self.address_string()} {format % args}")
+        # The query may hold a token: it is not logged.
+        LOG.info("%s %s", self.address_string(), (format % args).split("?", 1)[0])
 
     def do_GET(self) -> None:
         self._handle("GET")
@@ -234,126 +120,206 @@ class Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._handle("DELETE")
 
+    def do_OPTIONS(self) -> None:
+        self._handle("OPTIONS")
+
     def _handle(self, method: str) -> None:
-        path = self.path.split("?", 1)[0]
+        path, _, query_string = self.path.partition("?")
+        self.query = parse_qs(query_string)
+        self.token: str | None = None
         try:
-            if method == "GET" and path in ("/api", "/api/"):
-                if not Handler.ready:
-                    raise ApiError(503, "starting: waiting for the database")
-                return self._json(200, {"version": version(), "status": "RUNNING"})
-            if not path.startswith("/api/"):
-                raise ApiError(404, f"no such path {path}")
-            self._authenticate()
-            if method != "GET":
-                ROLE.require_active()
-            self._route(method, path.removeprefix("/api"))
+            body = self._read_body()
+            site = SITE
+            if site is None or not site.ready:
+                raise ApiError(503, "starting: waiting for the database")
+            if not path.startswith("/api/") and path != "/api":
+                raise not_found(f"no such path {path}")
+            route = "/" + path.removeprefix("/api").strip("/")
+            subject = None
+            if route not in OPEN:
+                self.token = request_token(query_string, self.headers.get("Authorization"))
+                subject = site.users.subject(self.token)
+            if method not in ("GET", "OPTIONS") and not route.startswith("/auth/"):
+                site.role.require_active()
+            self._route(site, method, route, subject, body)
         except ApiError as error:
-            self._json(error.status, {"message": str(error), **error.fields})
+            if not str(error):  # AuthenticationDaoImpl.java:63: a bare status
+                self._send(error.status, b"", "application/json")
+            else:
+                self._json(error.status, {"message": str(error), **error.fields})
+        except Exception as error:  # a bug of the stand-in: say what, keep serving
+            LOG.exception("%s %s failed", method, path)
+            self._json(500, {"message": f"{type(error).__name__}: {error}"})
 
-    def _authenticate(self) -> None:
-        scheme, _, token = self.headers.get("Authorization", "").partition(" ")
-        try:
-            user, _, password = base64.b64decode(token).decode().partition(":")
-        except ValueError:
-            user = password = ""
-        expected = os.environ.get("CODENVY_ADMIN_PASSWORD")
-        wanted_user = os.environ.get("CODENVY_ADMIN_USERNAME", "admin")
-        if scheme != "Basic" or not user or (expected and (user, password) != (wanted_user, expected)):
-            raise ApiError(401, "HTTP Basic credentials of the admin are required")
-
-    def _body(self) -> bytes:
+    def _read_body(self) -> bytes:
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
-    def _json_body(self) -> dict:
+    def _json_body(self, body: bytes) -> object:
+        if not body:
+            return None
         try:
-            body = json.loads(self._body() or b"{}")
+            return json.loads(body)
         except json.JSONDecodeError:
-            raise ApiError(400, "the body must be JSON") from None
-        if not isinstance(body, dict):
-            raise ApiError(400, "the body must be a JSON object")
-        return body
+            raise bad_request("the body is not JSON") from None
 
-    def _route(self, method: str, path: str) -> None:
-        parts = [unquote(part) for part in path.split("/") if part]
+    def _param(self, name: str) -> str | None:
+        values = self.query.get(name)
+        return values[0] if values else None
+
+    def _flag(self, name: str) -> bool | None:
+        value = self._param(name)
+        return None if value is None else value.lower() == "true"
+
+    def _open(self, site: Site, method: str, parts: list[str], raw: bytes) -> None:
+        """What needs no token: the API's root and the login."""
+        match method, parts:
+            case "GET", []:
+                self._json(200, {"rootResources": [{"path": path} for path in ROOT_RESOURCES]})
+            case "OPTIONS", []:
+                info = {"specificationTitle": "Codenvy REST API", "implementationVersion": site.configuration.version}
+                self._json(200, info)
+            case "POST", ["auth", "login"]:
+                self._json(200, site.users.login(self._json_body(raw)))
+            case "POST", ["auth", "logout"]:
+                site.users.logout(self._param("token"))
+                self._send(200, b"", "application/json")
+            case _:
+                raise ApiError(405, f"no {method} /api/{'/'.join(parts)}")
+
+    def _route(self, site: Site, method: str, route: str, subject: Subject | None, raw: bytes) -> None:
+        parts = [unquote(part) for part in route.split("/") if part]
+        if subject is None:
+            return self._open(site, method, parts, raw)
+        users, resources, workspaces = site.users, site.resources, site.workspaces
         match method, parts:
             case "POST", ["user"]:
-                body = self._json_body()
-                if not isinstance(body.get("email"), str) or "@" not in body["email"]:
-                    raise ApiError(400, "a user needs an email")
-                row = sql(
-                    "INSERT INTO users (email, name) VALUES (%s, %s) RETURNING id, email, name",
-                    (body["email"], body.get("name") or body["email"].split("@")[0]),
-                )
-                self._json(201, user_json(row[0]))
+                self._json(201, users.create(self._json_body(raw), subject))
             case "GET", ["user"]:
-                self._json(200, [user_json(r) for r in sql("SELECT id, email, name FROM users ORDER BY id")])
+                self._json(200, users.get(subject.user_id))
+            case "GET", ["user", "find"]:
+                self._json(200, users.find(self._param("email"), self._param("name")))
             case "GET", ["user", user_id]:
-                self._json(200, user_json(self._one("SELECT id, email, name FROM users WHERE id::text = %s", user_id)))
-            case "POST", ["workspace"]:
-                body = self._json_body()
-                if not str(body.get("owner", "")).isdigit() or not isinstance(body.get("name"), str):
-                    raise ApiError(400, "a workspace needs an owner (a user id) and a name")
-                row = sql(
-                    "INSERT INTO workspaces (owner, name) VALUES (%s, %s) RETURNING id, owner, name",
-                    (int(body["owner"]), body["name"]),
+                self._json(200, users.get(user_id))
+            case "GET", ["admin", "user"]:
+                subject.check(MANAGE_USERS)
+                max_items, skip_count = page_query(self.query)
+                items, total = users.page(max_items, skip_count)
+                self._json(200, items, {"Link": link_header(self._base(), max_items, skip_count, total)})
+            case _, ["resource", "free", *rest]:
+                self._free_resources(resources, method, rest, subject, raw)
+            case "GET", ["resource", account_id, *view] if view in ([], ["available"], ["used"]):
+                account = site.database.rows("SELECT type FROM account WHERE id = %s", (account_id,))
+                require_total_access(
+                    subject.user_id, subject.has(MANAGE_SYSTEM), account_id, account[0][0] if account else None
                 )
-                self._json(201, workspace_json(row[0]))
-            case "GET", ["workspace"]:
-                self._json(200, [workspace_json(r) for r in sql("SELECT id, owner, name FROM workspaces ORDER BY id")])
-            case "GET", ["workspace", workspace_id]:
-                query = "SELECT id, owner, name FROM workspaces WHERE id::text = %s"
-                self._json(200, workspace_json(self._one(query, workspace_id)))
-            case "PUT", ["project", workspace, *rest]:
-                target = project_file(workspace, "/".join(rest))
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(self._body())
-                self._json(201, {"workspace": workspace, "path": "/".join(rest), "size": target.stat().st_size})
-            case "GET", ["project", workspace, *rest]:
-                target = project_file(workspace, "/".join(rest))
-                if not target.is_file():
-                    raise ApiError(404, f"no file {'/'.join(rest)} in workspace {workspace}")
-                self._send(200, target.read_bytes(), "application/octet-stream")
-            case "GET", ["stats"]:
-                (users, workspaces, limits), *_ = sql(
-                    "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM workspaces),"
-                    " (SELECT count(DISTINCT user_id) FROM resource_limits)"
-                )
-                stats = {"users": users, "workspaces": workspaces, "limits": limits, "files": count_files()}
-                self._json(200, {"version": version(), "mode": ROLE.current(), **stats})
-            case "POST", ["resource", "free"]:
-                user_id, limits = validated_limits(self._json_body())
-                # A store replaces the user's overrides as a whole, in one transaction.
-                kinds, amounts, units = (list(column) for column in zip(*limits, strict=True)) if limits else ([],) * 3
-                sql(STORE_LIMITS, (user_id, user_id, kinds, amounts, units))
-                log(f"limits of {user_id}: {limits}")
-                self._json(201, {"userId": user_id, "resources": limits_of(user_id)})
-            case "GET", ["resource"]:
-                users = [row[0] for row in sql("SELECT DISTINCT user_id FROM resource_limits ORDER BY user_id")]
-                self._json(200, [{"userId": user, "resources": limits_of(user)} for user in users])
-            case "GET", ["resource", user_id]:
-                resources = limits_of(user_id)
-                if not resources:
-                    raise ApiError(404, f"no limit overrides for {user_id}")
-                self._json(200, {"userId": user_id, "resources": resources})
-            case "DELETE", ["resource", "free", user_id]:
-                sql("DELETE FROM resource_limits WHERE user_id = %s", (user_id,))
-                log(f"limits of {user_id}: reset to the defaults")
-                self._send(204, b"", "application/json")
+                read = {(): resources.total, ("available",): resources.available, ("used",): resources.used}[
+                    tuple(view)
+                ]
+                self._json(200, read(account_id))
+            case _, ["workspace", *rest]:
+                self._workspace(workspaces, method, rest, subject, raw)
             case "GET", ["audit"]:
-                stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
-                disposition = {"Content-Disposition": f'attachment; filename="report_{stamp}.txt"'}
-                self._send(200, audit_report().encode(), "text/plain; charset=utf-8", disposition)
+                subject.check(MANAGE_SYSTEM)  # C: AuditServicePermissionsFilter.java
+                report, name = audit_report(site.database)
+                self._send(200, report.encode(), "text/plain", {"Content-Disposition": f"attachment; filename={name}"})
+            case "PUT" | "GET", ["project", workspace_id, *rest]:
+                self._project(site, method, workspace_id, "/".join(rest), subject, raw)
+            case "GET", ["stats"]:
+                self._json(200, self._stats(site))
             case _:
-                raise ApiError(404 if method == "GET" else 405, f"no {method} /api{path}")
+                raise ApiError(404 if method == "GET" else 405, f"no {method} /api{route}")
 
-    def _one(self, statement: str, key: str) -> tuple:
-        rows = sql(statement, (key,))
-        if not rows:
-            raise ApiError(404, f"no such item {key}")
-        return rows[0]
+    def _free_resources(self, resources: Resources, method: str, rest: list[str], subject: Subject, raw: bytes) -> None:
+        # FreeResourcesLimitServicePermissionsFilter.java:40-57: every method needs manageSystem.
+        if not subject.has(MANAGE_SYSTEM):
+            raise forbidden("The user does not have permission to perform this operation")
+        match method, rest:
+            case "POST", []:
+                self._json(201, resources.store(self._json_body(raw)))
+            case "GET", []:
+                max_items, skip_count = page_query(self.query)
+                items, total = resources.page(max_items, skip_count)
+                self._json(200, items, {"Link": link_header(self._base(), max_items, skip_count, total)})
+            case "GET", [account_id]:
+                self._json(200, resources.get(account_id))
+            case "DELETE", [account_id]:
+                resources.remove(account_id)
+                self._send(204, b"", "application/json")
+            case _:
+                raise ApiError(405, f"no {method} /api/resource/free/{'/'.join(rest)}")
 
-    def _json(self, status: int, document) -> None:
-        self._send(status, json.dumps(document).encode(), "application/json")
+    def _workspace(self, workspaces: Workspaces, method: str, rest: list[str], subject: Subject, raw: bytes) -> None:
+        match method, rest:
+            case "POST", []:
+                attributes = self.query.get("attribute", [])
+                self._json(201, workspaces.create(self._json_body(raw), self._param("namespace"), subject, attributes))
+            case "GET", []:
+                self._json(200, workspaces.own(subject, self._param("status")))
+            case "GET", ["namespace", *namespace]:
+                self._json(200, workspaces.by_namespace("/".join(namespace), subject, self._param("status")))
+            case "POST", [workspace_id, "runtime"]:
+                started = workspaces.start(
+                    workspace_id, self._param("environment"), self._flag("restore"), subject, self.token or ""
+                )
+                self._json(200, started)
+            case "DELETE", [workspace_id, "runtime"]:
+                workspaces.stop(workspace_id, self._flag("create-snapshot"), subject)
+                self._send(204, b"", "application/json")
+            case "GET", [workspace_id, "snapshot"]:
+                self._json(200, workspaces.snapshots(workspace_id, subject))
+            case "DELETE", [workspace_id]:
+                workspaces.remove(workspace_id, subject)
+                self._send(204, b"", "application/json")
+            case "GET", [*key] if key:
+                self._json(200, workspaces.get("/".join(key), subject))
+            case _:
+                raise ApiError(405, f"no {method} /api/workspace/{'/'.join(rest)}")
+
+    def _project(self, site: Site, method: str, workspace_id: str, path: str, subject: Subject, raw: bytes) -> None:
+        """No upstream counterpart: the lane's seam to the project files a workspace keeps in fs/."""
+        row = site.database.rows(
+            "SELECT a.id FROM workspace w JOIN account a ON a.id = w.account_id WHERE w.id = %s", (workspace_id,)
+        )
+        if not row:
+            raise not_found(f"Workspace with id '{workspace_id}' doesn't exist")
+        if row[0][0] != subject.user_id and not subject.has(MANAGE_SYSTEM):
+            raise forbidden(f"The user does not have permission to use workspace with id '{workspace_id}'")
+        root = (site.fs / workspace_id).resolve()
+        target = (root / path).resolve()
+        if not path or not target.is_relative_to(root) or target == root:
+            raise bad_request("the path must name a file inside the workspace")
+        if method == "PUT":
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(raw)
+            self._json(201, {"workspace": workspace_id, "path": path, "size": target.stat().st_size})
+        elif not target.is_file():
+            raise not_found(f"no file {path} in workspace {workspace_id}")
+        else:
+            self._send(200, target.read_bytes(), "application/octet-stream")
+
+    def _stats(self, site: Site) -> dict:
+        """No upstream counterpart: what the lane compares across upgrades, backups and failovers."""
+        (users, workspaces, limits), *_ = site.database.rows(
+            "SELECT (SELECT count(*) FROM usr), (SELECT count(*) FROM workspace),"
+            " (SELECT count(*) FROM che_free_resources_limit)"
+        )
+        files = sum(1 for path in site.fs.rglob("*") if path.is_file()) if site.fs.is_dir() else 0
+        running = sum(1 for state in site.workspaces.states.values() if state.status == "RUNNING")
+        return {
+            "version": site.configuration.version,
+            "mode": site.role.current(),
+            "users": users,
+            "workspaces": workspaces,
+            "running": running,
+            "limits": limits,
+            "files": files,
+        }
+
+    def _base(self) -> str:
+        return f"http://{self.headers.get('Host', 'localhost')}{self.path.partition('?')[0]}"
+
+    def _json(self, status: int, document: object, headers: dict[str, str] | None = None) -> None:
+        self._send(status, json.dumps(document).encode(), "application/json", headers)
 
     def _send(self, status: int, payload: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
         self.send_response(status)
@@ -361,27 +327,60 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(payload)
+        self.wfile.write(payload)
 
 
-def stop(signum: int, _frame) -> None:
-    log(f"signal {signal.Signals(signum).name}: stopping")
-    sys.exit(0)
+def configure_logging(logs_dir: Path | None) -> None:
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stdout)]
+    if logs_dir is not None:
+        logs_dir.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(logs_dir / "catalina.log"))
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s", handlers=handlers, force=True
+    )
+    logging.Formatter.converter = time.gmtime
+
+
+def wait_for_database(site: Site) -> None:
+    """Retry until PostgreSQL accepts the datasource's credentials; an active one gets its tables and admin."""
+    while True:
+        try:
+            site.role.current()
+            LOG.info("database ready")
+            return
+        except ApiError as error:
+            LOG.info("waiting for PostgreSQL: %s", error)
+            time.sleep(2)
 
 
 def main() -> None:
-    # As PID 1 the process would ignore SIGTERM without a handler; exit 0 like a clean shutdown.
+    configure_logging(None)
+    try:
+        configuration = load()
+    except ConfigurationError as error:
+        LOG.error("cannot start: %s", error)
+        sys.exit(1)
+    configure_logging(configuration.logs_dir)
+    global SITE
+    site = Site(configuration)
+    for folder in (site.fs, Path(configuration.text("machine.project.location"))):
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def stop(signum: int, _frame) -> None:
+        LOG.info("signal %s: stopping", signal.Signals(signum).name)
+        site.workspaces.stop_all()
+        sys.exit(0)
+
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    log(f"codenvy stand-in {version()} starting on :{PORT}")
-    server = ThreadingHTTPServer(("", PORT), Handler)
+    LOG.info("codenvy stand-in %s starting on :%s", configuration.version, configuration.http_port)
+    server = ThreadingHTTPServer(("", configuration.http_port), Handler)
     server.daemon_threads = True
+    SITE = site
     # Serve from the start: the health check gets a quick 503 rather than a hung connection while we wait.
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    wait_for_database()
-    PROJECTS.mkdir(parents=True, exist_ok=True)
-    Handler.ready = True
+    wait_for_database(site)
+    site.ready = True
     while True:
         signal.pause()
 
