@@ -44,7 +44,6 @@ class ImagesConfig(Model):
     postgres: PinnedImage = Field("postgres:15.8", description="PostgreSQL image, pinned.")
     haproxy: PinnedImage = Field("haproxy:2.8.5", description="HAProxy image, pinned.")
     registry: PinnedImage = Field("registry:2.8.3", description="Docker registry image, pinned.")
-    nginx: PinnedImage = Field("nginx:1.26.2", description="nginx routing to workspace servers, pinned.")
 
     @field_validator("server", "swarm", "socat", "agents")
     @classmethod

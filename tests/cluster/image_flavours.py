@@ -42,9 +42,6 @@ FLAVOURS = {
     "agents": "codenvy/agents (dockerfiles/agents): lighttpd on :9000 serving /data as /agent-binaries: "
     "ws-agent.tar.gz (bin/catalina.sh runs busybox httpd on :4401 answering /api/) and the exec and terminal "
     "agents' archives",
-    "nginx": "the official nginx image with Debian's nginx 1.22: /etc/nginx/nginx.conf including conf.d/*.conf, "
-    "user nginx (uid/gid 101), logs to stdout/stderr, /docker-entrypoint.sh, CMD nginx -g 'daemon off;', "
-    "STOPSIGNAL SIGQUIT",
     "busybox": "a few-MB static busybox with every applet in /bin (sh, ping, wget, nc, sleep...); CMD sh",
     "workspace": "a workspace machine image as stack images are: busybox's sh, wget, tar and httpd; CMD tail -f "
     "/dev/null keeps it running",
@@ -54,7 +51,7 @@ BUSYBOX_BASED = ("busybox", "workspace")
 
 PACKAGES = (
     "postgresql-15", "gosu", "haproxy", "docker-registry", "python3", "python3-psycopg2", "python3-yaml", "curl",
-    "wget", "busybox-static", "rsync", "socat", "tini", "lighttpd", "nginx-light",
+    "wget", "busybox-static", "rsync", "socat", "tini", "lighttpd",
 )  # fmt: skip
 
 POSTGRES_ENTRYPOINT = r"""#!/usr/bin/env bash
@@ -147,52 +144,6 @@ health:
     interval: 10s
     threshold: 3
 """
-# The official nginx image's docker-entrypoint.sh (nginxinc/docker-nginx stable/debian): the scripts of
-# /docker-entrypoint.d run before nginx (none here), then the command.
-NGINX_ENTRYPOINT = """#!/bin/sh
-set -e
-if [ "$1" = "nginx" ] || [ "$1" = "nginx-debug" ]; then
-  for f in $(find /docker-entrypoint.d/ -follow -type f -print 2>/dev/null | sort -V); do
-    case "$f" in
-      *.envsh) if [ -x "$f" ]; then . "$f"; fi ;;
-      *.sh) if [ -x "$f" ]; then "$f"; fi ;;
-    esac
-  done
-fi
-exec "$@"
-"""
-# The nginx.org package's nginx.conf, which the official image ships: user nginx, everything else in conf.d.
-NGINX_CONF = """user  nginx;
-worker_processes  auto;
-
-error_log  /var/log/nginx/error.log notice;
-pid        /var/run/nginx.pid;
-
-events {
-    worker_connections  1024;
-}
-
-http {
-    include       /etc/nginx/mime.types;
-    default_type  application/octet-stream;
-    log_format  main  '$remote_addr - $remote_user [$time_local] "$request" '
-                      '$status $body_bytes_sent "$http_referer" '
-                      '"$http_user_agent" "$http_x_forwarded_for"';
-    access_log  /var/log/nginx/access.log  main;
-    sendfile        on;
-    keepalive_timeout  65;
-    include /etc/nginx/conf.d/*.conf;
-}
-"""
-NGINX_DEFAULT_SITE = """server {
-    listen       80;
-    server_name  localhost;
-    location / {
-        root   /usr/share/nginx/html;
-        index  index.html index.htm;
-    }
-}
-"""
 # codenvy/codenvy dockerfiles/init/modules/lighttpd/templates/lighttpd.conf.erb as the init step renders it
 # (docroot /var/www/localhost/htdocs, port 9000); upstream mounts it over the image's, the stand-in bakes it in.
 LIGHTTPD_CONF = """var.basedir  = "/var/www/localhost"
@@ -234,20 +185,15 @@ AFTER_INSTALL = {
     "usr/local/bin/haproxy-entrypoint.sh": (HAPROXY_ENTRYPOINT, 0o755),
     "entrypoint.sh": (REGISTRY_ENTRYPOINT, 0o755),
     "etc/docker/registry/config.yml": (REGISTRY_CONFIG, 0o644),
-    "docker-entrypoint.sh": (NGINX_ENTRYPOINT, 0o755),
-    "etc/nginx/nginx.conf": (NGINX_CONF, 0o644),
-    "etc/nginx/conf.d/default.conf": (NGINX_DEFAULT_SITE, 0o644),
     "etc/lighttpd/lighttpd.conf": (LIGHTTPD_CONF, 0o644),
     "etc/lighttpd/mime-types.conf": (LIGHTTPD_MIME_TYPES, 0o644),
 }
 # Run in the chroot around `apt-get install`. The official images' fixed ids: postgres 999 (created before
 # the package, as the official Dockerfile does), haproxy 99 (below Debian's system range, so renumbered after),
-# nginx 101 (created first in the official Dockerfile), lighttpd as Alpine's package makes it.
+# lighttpd as Alpine's package makes it.
 CREATE_USERS = """set -eu
 groupadd -r -g 999 postgres
 useradd -r -u 999 -g 999 -d /var/lib/postgresql -M -s /bin/bash postgres
-groupadd -r -g 101 nginx
-useradd -r -u 101 -g 101 -d /nonexistent -M -s /bin/false nginx
 groupadd -r lighttpd
 useradd -r -g lighttpd -d /var/www/localhost/htdocs -M -s /sbin/nologin lighttpd
 """
@@ -276,12 +222,6 @@ mkdir -p /opt/codenvy-data/logs /opt/codenvy-data/fs /opt/codenvy-data/che-machi
 mkdir -p /var/www/localhost/htdocs /var/log/lighttpd /var/lib/lighttpd
 ln -sfn /data /var/www/localhost/htdocs/agent-binaries
 chown lighttpd:lighttpd /var/log/lighttpd /var/lib/lighttpd
-# The official nginx image: the logs go to the container's output, and no Debian site is enabled.
-rm -f /etc/nginx/sites-enabled/default
-ln -sf /dev/stdout /var/log/nginx/access.log
-ln -sf /dev/stderr /var/log/nginx/error.log
-mkdir -p /docker-entrypoint.d /usr/share/nginx/html
-[ -f /usr/share/nginx/html/index.html ] || echo 'nginx' > /usr/share/nginx/html/index.html
 # Leave out the JIT's LLVM (~130 MB); PostgreSQL then runs as with jit = off.
 rm -rf /usr/lib/postgresql/15/lib/llvmjit*.so /usr/lib/postgresql/15/lib/bitcode
 dpkg --purge --force-depends libllvm14 libz3-4 > /dev/null 2>&1
@@ -341,14 +281,6 @@ CHANGES = {
         "COPY agents /data",
         "EXPOSE 9000",
         'CMD ["lighttpd", "-f", "/etc/lighttpd/lighttpd.conf", "-D"]',
-    ],
-    # nginxinc/docker-nginx stable/debian/Dockerfile.
-    "nginx": [
-        f"ENV PATH={PATH}",
-        'ENTRYPOINT ["/docker-entrypoint.sh"]',
-        "EXPOSE 80",
-        "STOPSIGNAL SIGQUIT",
-        'CMD ["nginx", "-g", "daemon off;"]',
     ],
     "busybox": ["ENV PATH=/bin", 'CMD ["sh"]'],
     "workspace": ["ENV PATH=/bin", "ENV HOME=/root", 'CMD ["tail", "-f", "/dev/null"]'],

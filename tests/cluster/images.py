@@ -1,6 +1,6 @@
 """Stand-ins for the public images the program pins, built from Debian packages since no registry is reachable.
 
-One Debian bookworm root filesystem (debootstrap, then PostgreSQL 15, HAProxy, the registry, nginx, lighttpd, socat,
+One Debian bookworm root filesystem (debootstrap, then PostgreSQL 15, HAProxy, the registry, lighttpd, socat,
 python3 and the rest of image_flavours.PACKAGES) is built once and cached as a tarball; each engine imports it
 once, and every public name (postgres:15.8, haproxy:2.8.5, codenvy/codenvy:<version>, codenvy/swarm:<version>,
 ...) is derived from it by a Dockerfile that sets the public image's user, entrypoint, command and stop signal,
@@ -72,7 +72,6 @@ def program_images(images: ImagesConfig, versions: Iterable[str]) -> dict[str, s
         images.postgres: "postgres",
         images.haproxy: "haproxy",
         images.registry: "registry",
-        images.nginx: "nginx",
     }
     codenvy = {images.server: "server", images.swarm: "swarm", images.socat: "socat", images.agents: "agents"}
     versioned = {f"{repo}:{version}": flavour for version in versions for repo, flavour in codenvy.items()}

@@ -3,7 +3,6 @@ with the site CA, and waiting for what converges on its own time."""
 
 from __future__ import annotations
 
-import base64
 import http.client
 import json
 import ssl
@@ -23,6 +22,8 @@ ADMIN_PASSWORD = "lane-admin-password-7f3a9c"  # noqa: S105 - a throwaway site's
 SECRET_KEYS = ("codenvy-infra:adminPassword",)
 MASTER_SERVICES = ("postgres", "server", "haproxy", "registry")
 HEALTH_WAIT = 150
+# A workspace start answers once its machines run and their agents answer (placement, pulls, copies).
+API_TIMEOUT = 120
 # What a check may raise while the thing it asks about is still starting: a container not there yet, a
 # database socket not made yet, a connection refused or cut by a service that restarts.
 NOT_YET = (NodeCommandError, OSError, subprocess.TimeoutExpired, http.client.HTTPException)
@@ -38,6 +39,7 @@ class Site:
 
     def __init__(self, engine: Engine, nodes: dict[str, Node], config: dict[str, Any]) -> None:
         self.engine, self.nodes, self.config = engine, nodes, config
+        self.token: str | None = None
 
     def up(self, **changes: Any) -> Result:
         return self.engine.up(self._config(changes), secret_keys=SECRET_KEYS)
@@ -70,15 +72,36 @@ def config_keys(changes: dict[str, Any]) -> dict[str, Any]:
 
 
 def api(site: Site, method: str, path: str, body: Any = None, ca: str | None = None) -> tuple[int, Any]:
-    """A call to the site's API through HAProxy over HTTPS, trusting only the site's CA."""
+    """A call to the site's API through HAProxy over HTTPS, trusting only the site's CA, as the admin: logged
+    in once (codenvy add-node.sh.erb: POST /api/auth/login, then the token), again when the token is refused
+    (a new server forgets the old one's)."""
+    if site.token is None:
+        site.token = _login(site, ca)
+    status, payload = _call(site, method, path, body, ca, {"Authorization": site.token})
+    if status == 401:
+        site.token = _login(site, ca)
+        status, payload = _call(site, method, path, body, ca, {"Authorization": site.token})
+    return status, payload
+
+
+def _login(site: Site, ca: str | None) -> str:
+    password = site.engine.checkpoint.outputs.get("adminPassword") or ADMIN_PASSWORD
+    status, answer = _call(site, "POST", "/auth/login", {"username": "admin", "password": password}, ca, {})
+    if status != 200:
+        raise AssertionError(f"login to {site.name} as admin: HTTP {status}: {answer!r}")
+    return answer["value"]
+
+
+def _call(site: Site, method: str, path: str, body: Any, ca: str | None, headers: dict[str, str]) -> tuple[int, Any]:
     context = ssl.create_default_context(cadata=ca or site.engine.checkpoint.outputs["registryCaCert"])
     data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
     url = f"{site.engine.checkpoint.outputs['url']}/api{path}"
     request = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - the lane's own https site
     request.add_header("Content-Type", "application/json")
-    request.add_header("Authorization", "Basic " + base64.b64encode(f"admin:{ADMIN_PASSWORD}".encode()).decode())
+    for name, value in headers.items():
+        request.add_header(name, value)
     try:
-        with urllib.request.urlopen(request, timeout=10, context=context) as response:  # noqa: S310 - the lane's site
+        with urllib.request.urlopen(request, timeout=API_TIMEOUT, context=context) as response:  # noqa: S310
             payload = response.read()
             return response.status, json.loads(payload) if payload[:1] in (b"{", b"[") else payload
     except urllib.error.HTTPError as error:

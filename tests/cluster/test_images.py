@@ -1,5 +1,5 @@
 """The locally built stand-ins behave like the public images the program pins: PostgreSQL, HAProxy, the registry,
-nginx, and Codenvy's engine relay, agents service, placement manager and the lane's workspace machine image, on a
+and Codenvy's engine relay, agents service, placement manager and the lane's workspace machine image, on a
 private dockerd in a network namespace of its own (tests/cluster/private_engine.py). The application server's
 image has its own module, test_server_image.py."""
 
@@ -14,7 +14,6 @@ import pytest
 from components.load_balancer import HAPROXY_CERT_PATH, HAPROXY_CFG_PATH, render_haproxy_cfg
 from components.master_layout import DATABASE, DATABASE_USER, POSTGRES_ALIAS
 from components.script_templates import SCRIPTS_DIR
-from scripts.sim.waiting import wait_until
 from tests.cluster.image_flavours import SWARM_SOURCE
 from tests.cluster.images import BUSYBOX_IMAGE, WORKSPACE_IMAGE
 from tests.cluster.private_engine import CertificateAuthority, Engine, have_debootstrap
@@ -177,7 +176,7 @@ def test_registry_serves_tls_from_the_programs_env(engine, ca):
     assert served.returncode == 0 and served.stdout.strip() == "{}", served.stderr
 
 
-# -- socat, agents, nginx, the workspace image, swarm ---------------------------------------------------------------
+# -- socat, agents, the workspace image, swarm ---------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -227,20 +226,6 @@ def test_agents_serve_the_exec_and_terminal_archives(engine, agents, path):
     fetched = engine.docker("run", "--rm", "--network", WORKSPACES, BUSYBOX_IMAGE, "wget", "-q", "-O", "/dev/null",
                             f"http://codenvy-agents:9000/agent-binaries/{path}", check=False)  # fmt: skip
     assert fetched.returncode == 0, fetched.stderr
-
-
-def test_nginx_serves_its_default_site_with_the_official_config(engine):
-    engine.docker("run", "-d", "--name", "nginx", IMAGES.nginx)
-    engine.wait_for("nginx", "nginx", "-t")
-    page = wait_until(
-        "nginx answering",
-        lambda: (r := engine.inside("curl", "-fsS", f"http://{engine.address('nginx')}/")).returncode == 0 and r,
-        timeout=30,
-    )
-    listing = engine.docker("exec", "nginx", "busybox", "ps", "-o", "user,args").stdout
-    engine.remove("nginx")
-    workers = {line.split()[0] for line in listing.splitlines() if "worker process" in line}
-    assert page.stdout.strip() and workers == {"nginx"}, listing
 
 
 def test_workspace_image_keeps_running_with_the_agent_tools(engine):
