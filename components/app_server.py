@@ -62,6 +62,7 @@ class AppServerSettings(Settings):
                 registry_address=site.registry_address,
                 snapshots=site.registry.snapshots,
                 ram_mb=limits.ram_mb,
+                environment_ram_mb=int(max(host.ram_gb for host in site.workspace_hosts) * 1024),
                 workspaces=limits.workspaces,
                 runtimes=limits.runtimes,
                 idle_timeout_minutes=limits.idle_timeout_minutes,

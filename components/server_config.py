@@ -65,6 +65,8 @@ class ServerInputs(Settings):
     registry_address: str
     snapshots: bool
     ram_mb: int
+    # The largest workspace host's RAM: no environment larger than that could ever be placed.
+    environment_ram_mb: int
     workspaces: int
     runtimes: int
     idle_timeout_minutes: int
@@ -89,6 +91,8 @@ def properties(inputs: ServerInputs) -> tuple[Property, ...]:
         Property(general, "che.limits.user.workspaces.ram", f"{inputs.ram_mb}mb", "CODENVY_LIMITS_USER_WORKSPACES_RAM"),
         Property(general, "che.limits.workspace.idle.timeout", str(inputs.idle_timeout_minutes * 60_000),
                  "CODENVY_MACHINE_WS_AGENT_INACTIVE_STOP_TIMEOUT_MS"),
+        Property(general, "che.limits.workspace.env.ram", f"{inputs.environment_ram_mb}mb",
+                 "CODENVY_LIMITS_WORKSPACE_ENV_RAM"),
         Property(general, "che.workspace.auto_snapshot", snapshots, "CODENVY_WORKSPACE_AUTO_SNAPSHOT"),
         Property(general, "che.workspace.auto_restore", snapshots, "CODENVY_WORKSPACE_AUTO_RESTORE"),
         Property(general, "che.workspace.http_proxy", inputs.http_proxy or "",
@@ -110,6 +114,8 @@ def properties(inputs: ServerInputs) -> tuple[Property, ...]:
         Property(machine, "che.docker.network", inputs.workspace_network_name),
         Property(machine, "che.workspace.default_memory_mb", str(MACHINE_DEFAULT_MEMORY_MB),
                  "CODENVY_MACHINE_DEFAULT_MEM_SIZE_MB"),
+        # No swap for workspace machines (upstream's default multiplier).
+        Property(machine, "che.docker.swap", "0", "CODENVY_MACHINE_DOCKER_MEMORY_SWAP_MULTIPLIER"),
     )  # fmt: skip
 
 

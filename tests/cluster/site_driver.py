@@ -9,6 +9,7 @@ import ssl
 import subprocess
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from typing import Any
 
 from scripts.sim.node import NodeCommandError
@@ -20,7 +21,13 @@ from tests.harness import site_config
 SITE = site_config("sim")
 ADMIN_PASSWORD = "lane-admin-password-7f3a9c"  # noqa: S105 - a throwaway site's
 SECRET_KEYS = ("codenvy-infra:adminPassword",)
-MASTER_SERVICES = ("postgres", "server", "haproxy", "registry")
+MASTER_SERVICES = ("postgres", "server", "haproxy", "registry", "swarm", "agents")
+# The stack image the lane's workspaces are made from: che pulls the recipe's image on every start
+# (machine.properties.erb che.docker.always_pull_image=true), so it lives in the site's registry.
+STACK_REPOSITORY = "lane/workspace"
+# The agent every dev machine runs (che's ws-agent), and the memory a machine gets unless told otherwise.
+WS_AGENT = "org.eclipse.che.ws-agent"
+MACHINE_MB = 256
 HEALTH_WAIT = 150
 # A workspace start answers once its machines run and their agents answer (placement, pulls, copies).
 API_TIMEOUT = 120
@@ -39,7 +46,8 @@ class Site:
 
     def __init__(self, engine: Engine, nodes: dict[str, Node], config: dict[str, Any]) -> None:
         self.engine, self.nodes, self.config = engine, nodes, config
-        self.token: str | None = None
+        # Each user's token, the admin's under None: the server accepts tokens from its login only.
+        self.tokens: dict[str | None, str] = {}
 
     def up(self, **changes: Any) -> Result:
         return self.engine.up(self._config(changes), secret_keys=SECRET_KEYS)
@@ -71,25 +79,100 @@ def config_keys(changes: dict[str, Any]) -> dict[str, Any]:
     return {f"codenvy-infra:{key}": value for key, value in changes.items()}
 
 
-def api(site: Site, method: str, path: str, body: Any = None, ca: str | None = None) -> tuple[int, Any]:
-    """A call to the site's API through HAProxy over HTTPS, trusting only the site's CA, as the admin: logged
-    in once (codenvy add-node.sh.erb: POST /api/auth/login, then the token), again when the token is refused
-    (a new server forgets the old one's)."""
-    if site.token is None:
-        site.token = _login(site, ca)
-    status, payload = _call(site, method, path, body, ca, {"Authorization": site.token})
+@dataclass(frozen=True)
+class Member:
+    """A user of the site: only a workspace's owner creates, starts, reads and stops it (che WorkspaceService)."""
+
+    name: str
+    password: str
+    id: str
+
+
+def api(
+    site: Site, method: str, path: str, body: Any = None, ca: str | None = None, user: Member | None = None
+) -> tuple[int, Any]:
+    """A call to the site's API through HAProxy over HTTPS, trusting only the site's CA, as `user` or the admin:
+    logged in once (codenvy add-node.sh.erb: POST /api/auth/login, then the token), again when the token is
+    refused (a new server forgets the old one's)."""
+    key = user.name if user else None
+    if key not in site.tokens:
+        site.tokens[key] = _login(site, ca, user)
+    status, payload = _call(site, method, path, body, ca, {"Authorization": site.tokens[key]})
     if status == 401:
-        site.token = _login(site, ca)
-        status, payload = _call(site, method, path, body, ca, {"Authorization": site.token})
+        site.tokens[key] = _login(site, ca, user)
+        status, payload = _call(site, method, path, body, ca, {"Authorization": site.tokens[key]})
     return status, payload
 
 
-def _login(site: Site, ca: str | None) -> str:
-    password = site.engine.checkpoint.outputs.get("adminPassword") or ADMIN_PASSWORD
-    status, answer = _call(site, "POST", "/auth/login", {"username": "admin", "password": password}, ca, {})
+def _login(site: Site, ca: str | None, user: Member | None) -> str:
+    if user is None:
+        name, password = "admin", site.engine.checkpoint.outputs.get("adminPassword") or ADMIN_PASSWORD
+    else:
+        name, password = user.name, user.password
+    status, answer = _call(site, "POST", "/auth/login", {"username": name, "password": password}, ca, {})
     if status != 200:
-        raise AssertionError(f"login to {site.name} as admin: HTTP {status}: {answer!r}")
+        raise AssertionError(f"login to {site.name} as {name}: HTTP {status}: {answer!r}")
     return answer["value"]
+
+
+def add_user(site: Site, name: str) -> Member:
+    """A new user (che UserService: a name, an e-mail address, a password), made by the admin."""
+    password = f"{name}-lane-pw-1"
+    body = {"name": name, "email": f"{name}@example.com", "password": password}
+    status, created = api(site, "POST", "/user", body)
+    assert status == 201, f"creating user {name}: HTTP {status}: {created!r}"
+    return Member(name, password, created["id"])
+
+
+def workspace_config(name: str, image: str, machines: dict[str, int] | None = None) -> dict[str, Any]:
+    """A WorkspaceConfigDto: one dev machine from `image` (a dockerimage recipe), or `machines` (name -> MiB,
+    the first one the dev machine with the ws-agent) from a compose recipe."""
+    machines = machines or {"dev-machine": MACHINE_MB}
+    dev = next(iter(machines))
+    attributes = {
+        machine: {
+            "attributes": {"memoryLimitBytes": str(mb * 1024 * 1024)},
+            "agents": [WS_AGENT] if machine == dev else [],
+        }
+        for machine, mb in machines.items()
+    }
+    if len(machines) == 1:
+        recipe: dict[str, Any] = {"type": "dockerimage", "location": image}
+    else:
+        services = "".join(f"  {machine}:\n    image: {image}\n" for machine in machines)
+        recipe = {"type": "compose", "contentType": "application/x-yaml", "content": f"services:\n{services}"}
+    return {
+        "name": name,
+        "defaultEnv": "default",
+        "environments": {"default": {"recipe": recipe, "machines": attributes}},
+    }
+
+
+def create_workspace(site: Site, owner: Member, name: str, image: str, machines: dict[str, int] | None = None) -> str:
+    status, created = api(site, "POST", f"/workspace?namespace={owner.name}", workspace_config(name, image, machines),
+                          user=owner)  # fmt: skip
+    assert status == 201, f"creating workspace {name}: HTTP {status}: {created!r}"
+    return created["id"]
+
+
+def start_workspace(site: Site, owner: Member, workspace: str) -> tuple[int, Any]:
+    return api(site, "POST", f"/workspace/{workspace}/runtime?environment=default", user=owner)
+
+
+def stop_workspace(site: Site, owner: Member, workspace: str, snapshot: bool = False) -> tuple[int, Any]:
+    return api(site, "DELETE", f"/workspace/{workspace}/runtime?create-snapshot={str(snapshot).lower()}", user=owner)
+
+
+def push_stack_image(site: Site, source: str, tag: str = "1") -> str:
+    """`source` (an image every lane host has) in the site's registry, where che pulls workspace images from."""
+    outputs = site.engine.checkpoint.outputs
+    target = f"{outputs['registry']}/{STACK_REPOSITORY}:{tag}"
+    master = site.master
+    master.docker("login", outputs["registry"], "-u", outputs["registryUsername"], "--password-stdin",
+                  stdin=outputs["registryPassword"])  # fmt: skip
+    master.docker("tag", source, target)
+    master.docker("push", target)
+    return target
 
 
 def _call(site: Site, method: str, path: str, body: Any, ca: str | None, headers: dict[str, str]) -> tuple[int, Any]:
@@ -108,6 +191,24 @@ def _call(site: Site, method: str, path: str, body: Any, ca: str | None, headers
         return error.code, error.read()
 
 
-def healthy(site: Site, services=MASTER_SERVICES) -> bool:
+class Health(dict):
+    """Each service's state ("healthy", "starting", "exited 1", ...); true when every one is healthy, and in a
+    wait's timeout message it says which were not."""
+
+    def __bool__(self) -> bool:
+        return all(state == "healthy" for state in self.values())
+
+    def __repr__(self) -> str:
+        return ", ".join(f"{service}: {state}" for service, state in self.items() if state != "healthy") or "healthy"
+
+
+def healthy(site: Site, services=MASTER_SERVICES) -> Health:
     states = {service: site.container(service)["State"] for service in services}
-    return all(state["Running"] and state.get("Health", {}).get("Status") == "healthy" for state in states.values())
+    return Health(
+        {
+            service: state.get("Health", {}).get("Status", "no healthcheck")
+            if state["Running"]
+            else f"{state['Status']} {state['ExitCode']}"
+            for service, state in states.items()
+        }
+    )

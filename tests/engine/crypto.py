@@ -19,6 +19,44 @@ def _subject(inputs: dict) -> str:
     return "".join(f"/{key}={value}" for key, value in parts if value) or "/CN=unnamed"
 
 
+# hashicorp/terraform-provider-tls internal/provider/common_cert.go (keyUsages, extKeyUsages): each
+# allowed_uses value is a key usage or an extended key usage of the certificate, as openssl names them.
+KEY_USAGES = {
+    "digital_signature": "digitalSignature",
+    "content_commitment": "nonRepudiation",
+    "key_encipherment": "keyEncipherment",
+    "data_encipherment": "dataEncipherment",
+    "key_agreement": "keyAgreement",
+    "cert_signing": "keyCertSign",
+    "crl_signing": "cRLSign",
+    "encipher_only": "encipherOnly",
+    "decipher_only": "decipherOnly",
+}
+EXTENDED_KEY_USAGES = {
+    "any_extended": "anyExtendedKeyUsage",
+    "server_auth": "serverAuth",
+    "client_auth": "clientAuth",
+    "code_signing": "codeSigning",
+    "email_protection": "emailProtection",
+    "timestamping": "timeStamping",
+    "ocsp_signing": "OCSPSigning",
+}
+
+
+def usage_extensions(inputs: dict) -> list[str]:
+    """openssl extension lines for a certificate's allowed_uses (and is_ca_certificate)."""
+    uses = inputs.get("allowedUses") or []
+    unknown = sorted(set(uses) - set(KEY_USAGES) - set(EXTENDED_KEY_USAGES))
+    if unknown:
+        raise AssertionError(f"allowed_uses the tls provider refuses: {unknown}")
+    lines = ["basicConstraints=critical,CA:TRUE"] if inputs.get("isCaCertificate") else []
+    key_usages = [KEY_USAGES[use] for use in uses if use in KEY_USAGES]
+    extended = [EXTENDED_KEY_USAGES[use] for use in uses if use in EXTENDED_KEY_USAGES]
+    lines += [f"keyUsage=critical,{','.join(key_usages)}"] if key_usages else []
+    lines += [f"extendedKeyUsage={','.join(extended)}"] if extended else []
+    return lines
+
+
 def real_tls(resource_type: str, inputs: dict) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -27,12 +65,7 @@ def real_tls(resource_type: str, inputs: dict) -> dict:
         (work / "key.pem").write_text(inputs.get("privateKeyPem", ""))
         days = str(max(1, int(inputs.get("validityPeriodHours", 24)) // 24))
         if resource_type == "tls:index/selfSignedCert:SelfSignedCert":
-            extensions = [
-                "-addext",
-                "basicConstraints=critical,CA:TRUE",
-                "-addext",
-                "keyUsage=critical,keyCertSign,cRLSign",
-            ]
+            extensions = [argument for line in usage_extensions(inputs) for argument in ("-addext", line)]
             cert = _openssl("req", "-x509", "-new", "-key", str(work / "key.pem"), "-subj", _subject(inputs),
                             "-days", days, *extensions)  # fmt: skip
             return {"certPem": cert}
@@ -50,7 +83,7 @@ def real_tls(resource_type: str, inputs: dict) -> dict:
             (work / "csr.pem").write_text(inputs["certRequestPem"])
             (work / "ca.pem").write_text(inputs["caCertPem"])
             (work / "ca-key.pem").write_text(inputs["caPrivateKeyPem"])
-            (work / "ext.cnf").write_text("extendedKeyUsage=serverAuth\nkeyUsage=digitalSignature,keyEncipherment\n")
+            (work / "ext.cnf").write_text("".join(f"{line}\n" for line in usage_extensions(inputs)))
             cert = _openssl("x509", "-req", "-in", str(work / "csr.pem"), "-CA", str(work / "ca.pem"),
                             "-CAkey", str(work / "ca-key.pem"), "-CAcreateserial", "-days", days,
                             "-copy_extensions", "copy", "-extfile", str(work / "ext.cnf"))  # fmt: skip

@@ -40,6 +40,7 @@ USER_VARIABLES = {
     "CODENVY_LIMITS_USER_WORKSPACES_RUN_COUNT": "che.limits.user.workspaces.run.count",
     "CODENVY_LIMITS_USER_WORKSPACES_RAM": "che.limits.user.workspaces.ram",
     "CODENVY_MACHINE_WS_AGENT_INACTIVE_STOP_TIMEOUT_MS": "che.limits.workspace.idle.timeout",
+    "CODENVY_LIMITS_WORKSPACE_ENV_RAM": "che.limits.workspace.env.ram",
     "CODENVY_WORKSPACE_AUTO_SNAPSHOT": "che.workspace.auto_snapshot",
     "CODENVY_WORKSPACE_AUTO_RESTORE": "che.workspace.auto_restore",
     "CODENVY_HTTP_PROXY_FOR_CODENVY_WORKSPACES": "che.workspace.http_proxy",
@@ -49,6 +50,7 @@ USER_VARIABLES = {
     "CODENVY_DOCKER_REGISTRY_FOR_WORKSPACE_SNAPSHOTS": "che.docker.registry",
     "CODENVY_MACHINE_DOCKER_NETWORK_DRIVER": "che.docker.network_driver",
     "CODENVY_MACHINE_DEFAULT_MEM_SIZE_MB": "che.workspace.default_memory_mb",
+    "CODENVY_MACHINE_DOCKER_MEMORY_SWAP_MULTIPLIER": "che.docker.swap",
 }
 # The properties the server reads, by file: codenvy's templates, and eclipse/che's injection points for the
 # two the templates do not render (che.docker.network: CheInContainerNetworkProvider.java;
@@ -61,6 +63,7 @@ PROPERTY_FILES = {
         "che.limits.user.workspaces.run.count",
         "che.limits.user.workspaces.ram",
         "che.limits.workspace.idle.timeout",
+        "che.limits.workspace.env.ram",
         "che.workspace.auto_snapshot",
         "che.workspace.auto_restore",
         "che.workspace.http_proxy",
@@ -77,6 +80,7 @@ PROPERTY_FILES = {
         "che.docker.network_driver",
         "che.docker.network",
         "che.workspace.default_memory_mb",
+        "che.docker.swap",
     },
     # admin.properties.erb
     "admin.properties": {"codenvy.admin.name", "codenvy.admin.initial_password", "codenvy.admin.email"},
@@ -263,3 +267,14 @@ def test_codenvy_env_leaves_the_node_list_to_the_placement_manager():
     }
     text = render_codenvy_env(inputs_of(load_site_config(raw)))
     assert "10.9.0.2" not in text and "CODENVY_SWARM_NODES" not in text
+
+
+def test_no_environment_larger_than_the_largest_workspace_host_is_allowed():
+    raw = {
+        "codenvy-infra:network": '{"mode": "overlay"}',
+        "codenvy-infra:master": '{"address": "10.9.0.1", "ssh": {}, "hostWorkspaces": false}',
+        "codenvy-infra:nodes": '[{"name": "a", "address": "10.9.0.2", "ssh": {}, "ramGb": 6},'
+        ' {"name": "b", "address": "10.9.0.3", "ssh": {}, "ramGb": 12}]',
+    }
+    general = env_lines(properties_files(inputs_of(load_site_config(raw)))["general.properties"])
+    assert general["che.limits.workspace.env.ram"] == f"{12 * 1024}mb"
