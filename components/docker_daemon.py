@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from components.config import HostConfig, LogConfig, ProxyConfig, Settings, SiteConfig
+from components.script_templates import sha256
 
 
 class DaemonSettings(Settings):
@@ -17,6 +18,14 @@ class DaemonSettings(Settings):
         return cls(site_name=site.site_name, logs=site.logs, proxy=site.proxy)
 
 
+# Codenvy's maintenance label (codenvy/codenvy MaintenanceConstraintProvider.java): the server builds every
+# machine image with the constraint com.codenvy.node-state!=maintenance, so the placement manager puts no new
+# workspace on a node that carries it.
+MAINTENANCE_LABEL = "com.codenvy.node-state=maintenance"
+# What dockerd re-reads on SIGHUP without a restart (moby daemon/reload.go): of what the program writes, labels.
+RELOADABLE_KEYS = ("labels",)
+
+
 def render_daemon_json(settings: DaemonSettings, host: HostConfig, runs_workspaces: bool) -> str:
     """daemon.json for a site host: labels, log limits and the master's proxy; never insecure registries."""
     document: dict[str, object] = {
@@ -26,6 +35,7 @@ def render_daemon_json(settings: DaemonSettings, host: HostConfig, runs_workspac
             f"codenvy.workspaces={str(runs_workspaces).lower()}",
             f"codenvy.ram-gb={host.ram_gb:g}",
             f"codenvy.cpus={host.cpus}",
+            *([MAINTENANCE_LABEL] if host.drain else []),
         ],
         "log-driver": "json-file",
         "log-opts": {"max-size": settings.logs.max_size, "max-file": str(settings.logs.max_file)},
@@ -37,3 +47,10 @@ def render_daemon_json(settings: DaemonSettings, host: HostConfig, runs_workspac
         # daemon.json "proxies" needs Docker 23 or newer; older daemons refuse the file.
         document["proxies"] = proxies
     return json.dumps(document, indent=2, sort_keys=True)
+
+
+def restart_fingerprint(daemon_json: str) -> str:
+    """What of daemon.json needs a restart to take effect: everything but what a reload re-reads. Two files
+    with the same fingerprint differ only in what SIGHUP applies."""
+    document = json.loads(daemon_json)
+    return sha256(json.dumps({k: v for k, v in document.items() if k not in RELOADABLE_KEYS}, sort_keys=True))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 
 from components.config import Settings, SiteConfig
-from components.docker_daemon import DaemonSettings, render_daemon_json
+from components.docker_daemon import DaemonSettings, render_daemon_json, restart_fingerprint
 from components.host_access import STATE_DIR, HostAccess, owner
 from components.host_firewall import FirewallSettings, render_nftables
 from components.host_tools import render_install_file
@@ -94,7 +94,9 @@ class DockerHost(pulumi.ComponentResource):
                 "apply_daemon_config",
                 daemon_json=daemon_json,
                 node_name=host.name,
+                reload_command=host.config.docker_reload_command,
                 restart_command=host.config.docker_restart_command,
+                restart_fingerprint=restart_fingerprint(daemon_json),
             ),
             triggers=[sha256(daemon_json)],
             parent=self,

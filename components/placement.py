@@ -55,10 +55,11 @@ class PlacementSettings(Settings):
 
 
 def placement_engines(site: SiteConfig) -> tuple[str, ...]:
-    """The node list: each workspace host that is not drained, through its engine relay. The master's own
-    relay is reached on the internal network by name, a worker's at its address."""
+    """The node list: each workspace host through its engine relay, drained ones included (the manager keeps
+    reaching their workspaces; their maintenance label keeps new ones away). The master's own relay is
+    reached on the internal network by name, a worker's at its address."""
     return tuple(
-        f"{RELAY_ALIAS if host is site.master else host.address}:{ENGINE_TLS_PORT}" for host in site.placement_hosts
+        f"{RELAY_ALIAS if host is site.master else host.address}:{ENGINE_TLS_PORT}" for host in site.workspace_hosts
     )
 
 

@@ -141,14 +141,20 @@ class HostConfig(Model):
     docker_restart_command: str = Field(
         "systemctl restart docker", description="Command that restarts the Docker daemon on this host."
     )
+    docker_reload_command: str = Field(
+        'kill -s HUP "$(cat /var/run/docker.pid)"',
+        description="Command that makes the Docker daemon re-read daemon.json without a restart (SIGHUP): used "
+        "when only its labels changed, such as `drain`.",
+    )
     ram_gb: float = Field(
         4, gt=0, le=65536, allow_inf_nan=False, description="RAM the host offers to workspaces, in GiB."
     )
     cpus: int = Field(2, gt=0, le=4096, description="CPUs the host offers to workspaces.")
     drain: bool = Field(
         False,
-        description="Place no new workspace here: the host leaves the placement manager's node list; workspaces "
-        "running on it run on until they stop. Before removing a node, drain it.",
+        description="Place no new workspace here (Codenvy's maintenance state: the daemon label "
+        "com.codenvy.node-state=maintenance, applied by a reload, not a restart); workspaces running on it run on "
+        "and stop as usual. Before removing a node, drain it. Needs manageDocker.",
     )
     lost: bool = Field(
         False,
@@ -189,6 +195,16 @@ class HostConfig(Model):
         if self.docker_host and self.docker_host.startswith("tcp://") and not self.docker_cert_path:
             raise ConfigKeyError(
                 ("dockerHost",), "tcp:// needs dockerCertPath (TLS); plaintext Docker APIs are refused"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _drained_hosts_are_managed(self) -> HostConfig:
+        if self.drain and not self.manages_docker:
+            raise ConfigKeyError(
+                ("drain",),
+                "a host is drained by a label in its daemon.json, which the program writes only where it manages "
+                "Docker (manageDocker)",
             )
         return self
 

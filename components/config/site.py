@@ -102,11 +102,6 @@ class SiteConfig(Model):
         return (self.master, *live_nodes) if self.master.host_workspaces else live_nodes
 
     @property
-    def placement_hosts(self) -> tuple[HostConfig, ...]:
-        """The workspace hosts the placement manager may place new workspaces on: every one not drained."""
-        return tuple(host for host in self.workspace_hosts if not host.drain)
-
-    @property
     def node_set(self) -> list[dict[str, object]]:
         """The workspace hosts and their capacity, as exported to users, the server and a DR standby."""
         return [

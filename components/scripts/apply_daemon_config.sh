@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# Write /etc/docker/daemon.json and restart Docker only when its content changed; the containers that
-# ran before the restart run again after it.
+# Write /etc/docker/daemon.json; reload Docker when only what a reload applies changed, else restart it.
 set -euo pipefail
-# params: DAEMON_JSON NODE_NAME RESTART_COMMAND
+# params: DAEMON_JSON NODE_NAME RELOAD_COMMAND RESTART_COMMAND RESTART_FINGERPRINT
 # The restart stops every container, and the daemon brings an on-failure one back only if it exited
-# non-zero: PostgreSQL exits 0 on SIGTERM and would stay stopped, taking the site with it.
+# non-zero: PostgreSQL exits 0 on SIGTERM and would stay stopped, taking the site with it. A reload (SIGHUP)
+# stops nothing. RESTART_FINGERPRINT names what a reload cannot apply; it is kept beside daemon.json, which
+# dockerd alone reads.
 target=/etc/docker/daemon.json
+fingerprint_file=/etc/docker/daemon.json.restart-fingerprint
 if [ -f "$target" ] && [ "$(cat "$target")" = "$(printf '%s' "$DAEMON_JSON")" ]; then
   echo "daemon.json on $NODE_NAME: unchanged"
   exit 0
+fi
+reload_enough=false
+if [ -f "$target" ] && [ -f "$fingerprint_file" ] && [ "$(cat "$fingerprint_file")" = "$RESTART_FINGERPRINT" ]; then
+  reload_enough=true
 fi
 running=$(docker ps --quiet --no-trunc 2> /dev/null || true)
 mkdir -p /etc/docker
@@ -16,6 +22,14 @@ staged=$(mktemp /etc/docker/.daemon.json.XXXXXX)
 printf '%s\n' "$DAEMON_JSON" > "$staged"
 chmod 0644 "$staged"
 mv "$staged" "$target"
+if [ "$reload_enough" = true ]; then
+  if ! sh -c "$RELOAD_COMMAND" >&2; then
+    echo "daemon.json on $NODE_NAME: written, but the reload command failed: $RELOAD_COMMAND" >&2
+    exit 1
+  fi
+  echo "daemon.json on $NODE_NAME: updated; Docker reloaded it (labels), nothing restarted"
+  exit 0
+fi
 if ! sh -c "$RESTART_COMMAND" >&2; then
   echo "daemon.json on $NODE_NAME: written, but the restart command failed: $RESTART_COMMAND" >&2
   exit 1
@@ -32,6 +46,7 @@ if [ "$answered" != true ]; then
   echo "daemon.json on $NODE_NAME: Docker did not answer within 60 s of its restart" >&2
   exit 1
 fi
+printf '%s\n' "$RESTART_FINGERPRINT" > "$fingerprint_file"
 failed=()
 # Oldest first (docker ps lists newest first): a site's database before the server that needs it.
 for id in $(tac <<< "$running"); do

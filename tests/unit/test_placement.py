@@ -4,6 +4,7 @@ its node list, and the TLS relay in front of each workspace host's engine."""
 from __future__ import annotations
 
 import functools
+import json
 
 from components.host_firewall import FirewallSettings, render_nftables
 from tests.harness import Evaluation, evaluate, script_of, script_parameters, site_config
@@ -70,8 +71,29 @@ def drained(name: str) -> list[dict]:
     return [{**node, "drain": node["name"] == name} for node in nodes]
 
 
-def test_a_drained_node_leaves_the_node_list():
-    assert node_list(evaluate("sim", {"codenvy-infra:nodes": drained("node3")})) == [f"{SIM_WORKERS['node2']}:2376"]
+def test_a_drained_node_stays_in_the_node_list():
+    """The manager keeps reaching its workspaces; Codenvy's maintenance label keeps new ones away."""
+    assert sorted(node_list(evaluate("sim", {"codenvy-infra:nodes": drained("node3")}))) == sorted(
+        f"{address}:2376" for address in SIM_WORKERS.values()
+    )
+
+
+def test_a_drained_node_carries_codenvys_maintenance_label():
+    daemon = script_parameters(script_of(evaluate("sim", {"codenvy-infra:nodes": drained("node3")}).named(
+        "codenvy-ws-node3-daemon-config")))["DAEMON_JSON"]  # fmt: skip
+    assert "com.codenvy.node-state=maintenance" in json.loads(daemon)["labels"]
+
+
+def test_a_node_in_service_carries_no_maintenance_label():
+    daemon = script_parameters(script_of(sim().named("codenvy-ws-node3-daemon-config")))["DAEMON_JSON"]
+    assert not [label for label in json.loads(daemon)["labels"] if label.startswith("com.codenvy.node-state")]
+
+
+def test_draining_a_node_changes_only_its_daemon_config():
+    before = {r.urn: r.inputs for r in sim().resources}
+    after = {r.urn: r.inputs for r in evaluate("sim", {"codenvy-infra:nodes": drained("node3")}).resources}
+    changed = {urn.rsplit("::", 1)[-1] for urn in before if before[urn] != after.get(urn)}
+    assert changed == {"codenvy-ws-node3-daemon-config", "codenvy-ws-node3-ready"}
 
 
 def test_a_drained_node_keeps_its_relay_and_membership():

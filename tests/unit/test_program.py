@@ -236,11 +236,11 @@ def test_the_servers_version_file_names_the_configured_version(stack):
     assert uploads["/instance/codenvy.ver"].strip() == site.version
 
 
-def test_the_placement_manager_lists_every_placement_host_at_its_relay(stack):
+def test_the_placement_manager_lists_every_workspace_host_at_its_relay(stack):
     name, evaluation = stack
     site = site_config(name)
     params = script_parameters(script_of(evaluation.named(f"{site.site_name}-master-placement-node-list")))
-    expected = [f"{'codenvy-socat' if host is site.master else host.address}:2376" for host in site.placement_hosts]
+    expected = [f"{'codenvy-socat' if host is site.master else host.address}:2376" for host in site.workspace_hosts]
     assert params["NODE_LIST"].split() == expected
 
 

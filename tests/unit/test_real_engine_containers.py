@@ -239,32 +239,81 @@ def _executable(path: Path, text: str) -> Path:
     return path
 
 
-@pytest.mark.skipif(not _can_own_etc_docker(), reason="needs root and a private mount namespace for /etc/docker")
-def test_daemon_config_change_leaves_the_containers_that_ran_running(tmp_path):
+RAN = ["c-haproxy", "c-server", "c-postgres"]
+
+
+@pytest.fixture
+def fake_host(tmp_path) -> Path:
+    """A fake Docker (three containers running, one stopped by hand), restart and reload helpers that record
+    that they ran."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     _executable(bin_dir / "docker", FAKE_DOCKER)
-    restart = _executable(tmp_path / "restart-dockerd", FAKE_RESTART)
+    _executable(tmp_path / "restart-dockerd", FAKE_RESTART + 'echo restart >> "$FAKE_DOCKER_STATE/helpers"\n')
+    _executable(tmp_path / "reload-dockerd", '#!/usr/bin/env bash\necho reload >> "$FAKE_DOCKER_STATE/helpers"\n')
     state = tmp_path / "state"
     state.mkdir()
-    ran = ["c-haproxy", "c-server", "c-postgres"]
-    (state / "running").write_text("".join(f"{c}\n" for c in ran))
-    (state / "all").write_text("".join(f"{c}\n" for c in [*ran, "c-stopped-by-hand"]))
-    master = {**stack_file_config("sim")["codenvy-infra:master"], "dockerRestartCommand": str(restart)}
-    command = evaluate("sim", {"codenvy-infra:master": master}).named("codenvy-ws-node1-daemon-config")
-    # The master's own daemon.json, in a mount namespace of its own with an empty /etc/docker.
-    own_etc = 'mount --make-rprivate / && mount -t tmpfs tmpfs /etc/docker && exec bash -c "$1"'
-    result = subprocess.run(
-        ["unshare", "--mount", "bash", "-c", own_etc, "-", script_of(command)],
-        env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "FAKE_DOCKER_STATE": str(state)},
+    (state / "running").write_text("".join(f"{c}\n" for c in RAN))
+    (state / "all").write_text("".join(f"{c}\n" for c in [*RAN, "c-stopped-by-hand"]))
+    return tmp_path
+
+
+def master_daemon_config(host: Path, master: dict | None = None, **config):
+    """The sim master's daemon-config command, with the fake helpers, `master` settings and stack `config`."""
+    settings = {
+        **stack_file_config("sim")["codenvy-infra:master"],
+        "dockerRestartCommand": str(host / "restart-dockerd"),
+        "dockerReloadCommand": str(host / "reload-dockerd"),
+        **(master or {}),
+    }
+    stack = {"codenvy-infra:master": settings, **{f"codenvy-infra:{key}": value for key, value in config.items()}}
+    return evaluate("sim", stack).named("codenvy-ws-node1-daemon-config")
+
+
+def run_on_master(host: Path, *commands) -> subprocess.CompletedProcess:
+    """The master's daemon-config scripts one after the other, in a mount namespace of their own with an empty
+    /etc/docker."""
+    own_etc = 'mount --make-rprivate / && mount -t tmpfs tmpfs /etc/docker && for s in "$@"; do bash -c "$s"; done'
+    return subprocess.run(
+        ["unshare", "--mount", "bash", "-ec", own_etc, "-", *(script_of(command) for command in commands)],
+        env={**os.environ, "PATH": f"{host / 'bin'}:{os.environ['PATH']}", "FAKE_DOCKER_STATE": str(host / "state")},
         capture_output=True,
         text=True,
         check=False,
     )
+
+
+needs_own_etc = pytest.mark.skipif(
+    not _can_own_etc_docker(), reason="needs root and a private mount namespace for /etc/docker"
+)
+
+
+@needs_own_etc
+def test_daemon_config_change_leaves_the_containers_that_ran_running(fake_host):
+    result = run_on_master(fake_host, master_daemon_config(fake_host))
     assert result.returncode == 0, result.stderr
-    assert sorted((state / "running").read_text().split()) == sorted(ran)
-    # Oldest first: the database before the server that needs it.
-    assert (state / "started").read_text().split() == list(reversed(ran))
+    assert sorted((fake_host / "state" / "running").read_text().split()) == sorted(RAN)
+
+
+@needs_own_etc
+def test_daemon_config_change_starts_the_database_before_the_server(fake_host):
+    run_on_master(fake_host, master_daemon_config(fake_host))
+    assert (fake_host / "state" / "started").read_text().split() == list(reversed(RAN))
+
+
+@needs_own_etc
+def test_draining_a_host_reloads_its_daemon_without_a_restart(fake_host):
+    drained = master_daemon_config(fake_host, {"drain": True})
+    result = run_on_master(fake_host, master_daemon_config(fake_host), drained)
+    assert result.returncode == 0, result.stderr
+    assert (fake_host / "state" / "helpers").read_text().split() == ["restart", "reload"]
+
+
+@needs_own_etc
+def test_a_daemon_change_a_reload_cannot_apply_restarts(fake_host):
+    bigger_logs = master_daemon_config(fake_host, logs={"maxSize": "20m", "maxFile": 3})
+    run_on_master(fake_host, master_daemon_config(fake_host), bigger_logs)
+    assert (fake_host / "state" / "helpers").read_text().split() == ["restart", "restart"]
 
 
 # --- 9: a failed upgrade ---------------------------------------------------------------------------
