@@ -34,7 +34,17 @@ from tests.cluster.conftest import UPGRADE_VERSIONS, missing_prerequisite
 from tests.cluster.dr_pair import dr_pair
 from tests.cluster.images import import_images
 from tests.cluster.sim import SshAgent, lane_images, start_cluster, stop_cluster
-from tests.cluster.site_driver import SITE, Site, api, healthy, wait_for
+from tests.cluster.site_driver import (
+    SITE,
+    STACK_IMAGE,
+    Site,
+    all_users,
+    api,
+    create_workspace,
+    healthy,
+    wait_for,
+    workspace_config,
+)
 from tests.engine.engine import Backend
 
 FILE_SYNC_EVERY = 60.0
@@ -51,27 +61,30 @@ class Writes:
 
 
 def write_steadily(primary: Site, writes: Writes) -> None:
-    """One user, their workspace, their limit and a project file per round, until stopped or cut off."""
+    """One user, a workspace (the admin's), the user's limit and a project file per round, until stopped or cut
+    off."""
     round_number = 0
     while not writes.stop.is_set():
         round_number += 1
-        email = f"drill-{round_number}@example.com"
+        name = f"drill-{round_number}"
         try:
-            status, user = api(primary, "POST", "/user", {"email": email})
+            body = {"name": name, "email": f"{name}@example.com", "password": f"{name}-pw-1"}
+            status, user = api(primary, "POST", "/user", body)
             if status != 201:
                 writes.stop.wait(WRITE_EVERY)
                 continue
-            writes.acknowledged.append((time.monotonic(), "user", email))
-            name = f"ws-{round_number}"
-            status, workspace = api(primary, "POST", "/workspace", {"owner": user["id"], "name": name})
+            writes.acknowledged.append((time.monotonic(), "user", body["email"]))
+            status, workspace = api(
+                primary, "POST", "/workspace?namespace=admin", workspace_config(f"ws-{name}", STACK_IMAGE)
+            )
             if status == 201:
-                writes.acknowledged.append((time.monotonic(), "workspace", name))
+                writes.acknowledged.append((time.monotonic(), "workspace", workspace["id"]))
                 path = f"{workspace['id']}/{round_number}.txt"
                 if api(primary, "PUT", f"/project/{path}", str(round_number).encode())[0] == 201:
                     writes.acknowledged.append((time.monotonic(), "file", path))
-            limits = {"userId": email, "resources": [{"type": "workspace", "amount": 3}]}
+            limits = {"accountId": user["id"], "resources": [{"type": "workspace", "amount": 3}]}
             if api(primary, "POST", "/resource/free", limits)[0] == 201:
-                writes.acknowledged.append((time.monotonic(), "limit", email))
+                writes.acknowledged.append((time.monotonic(), "limit", user["id"]))
         except OSError:
             return  # cut off
         writes.stop.wait(WRITE_EVERY)
@@ -79,9 +92,9 @@ def write_steadily(primary: Site, writes: Writes) -> None:
 
 def what_the_standby_has(standby: Site) -> dict[str, set[str]]:
     return {
-        "user": {user["email"] for user in api(standby, "GET", "/user")[1]},
-        "workspace": {workspace["name"] for workspace in api(standby, "GET", "/workspace")[1]},
-        "limit": {entry["userId"] for entry in api(standby, "GET", "/resource")[1]},
+        "user": {user["email"] for user in all_users(standby)},
+        "workspace": {workspace["id"] for workspace in api(standby, "GET", "/workspace")[1]},
+        "limit": {entry["accountId"] for entry in api(standby, "GET", "/resource/free?maxItems=100000")[1]},
     }
 
 
@@ -120,11 +133,13 @@ def nightly_megabytes(primary: Site, standby: Site) -> tuple[float, float]:
 
 def give_the_site_data(primary: Site) -> None:
     """Project files that do not compress (DATA_FILES of DATA_FILE_BYTES), so an archive weighs what its data
-    does and a night's transfer is measured against a site with something in it."""
-    _, owner = api(primary, "POST", "/user", {"email": "data@example.com"})
-    _, workspace = api(primary, "POST", "/workspace", {"owner": owner["id"], "name": "data"})
+    does and a night's transfer is measured against a site with something in it; and no limit on the admin's
+    workspaces, which the writer makes one a round (-1: unlimited, che's AbstractExhaustibleResource)."""
+    unlimited = {"accountId": "admin", "resources": [{"type": "workspace", "amount": -1}]}
+    assert api(primary, "POST", "/resource/free", unlimited)[0] == 201
+    workspace = create_workspace(primary, None, "data")
     for number in range(DATA_FILES):
-        api(primary, "PUT", f"/project/{workspace['id']}/data/{number}.bin", os.urandom(DATA_FILE_BYTES))
+        api(primary, "PUT", f"/project/{workspace}/data/{number}.bin", os.urandom(DATA_FILE_BYTES))
 
 
 def write_and_sync(standby: Site, replication: str, write_seconds: float) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.cluster.sim import Node, SshAgent, lane_engine
-from tests.cluster.site_driver import SITE, Site, config_keys
+from tests.cluster.site_driver import ADMIN_PASSWORD, SITE, Site, config_keys
 from tests.engine.engine import Backend
 from tests.harness import full_stack_name
 
@@ -28,7 +28,8 @@ def one_host_site(node: Node, peer: Node, **changes: Any) -> dict[str, Any]:
         "peerCidrs": [f"{peer.address}/32"],
     }
     site = {"hostname": node.address, "network": {"mode": "bridge"}, "nodes": [], "master": master_of(node)}
-    return config_keys({**site, "firewall": firewall, **changes})
+    # The admin's password on both: a streaming standby's database is the primary's, its admin included.
+    return config_keys({**site, "firewall": firewall, "adminPassword": ADMIN_PASSWORD, **changes})
 
 
 def standby_of(stack: str, master: Node, **dr: Any) -> dict[str, Any]:

@@ -28,6 +28,8 @@ STACK_REPOSITORY = "lane/workspace"
 # The agent every dev machine runs (che's ws-agent), and the memory a machine gets unless told otherwise.
 WS_AGENT = "org.eclipse.che.ws-agent"
 MACHINE_MB = 256
+# A recipe for workspaces that hold files and never start: its image is pulled only on a start.
+STACK_IMAGE = f"{STACK_REPOSITORY}:1"
 HEALTH_WAIT = 150
 # A workspace start answers once its machines run and their agents answer (placement, pulls, copies).
 API_TIMEOUT = 120
@@ -148,11 +150,26 @@ def workspace_config(name: str, image: str, machines: dict[str, int] | None = No
     }
 
 
-def create_workspace(site: Site, owner: Member, name: str, image: str, machines: dict[str, int] | None = None) -> str:
-    status, created = api(site, "POST", f"/workspace?namespace={owner.name}", workspace_config(name, image, machines),
+def create_workspace(
+    site: Site, owner: Member | None, name: str, image: str = STACK_IMAGE, machines: dict[str, int] | None = None
+) -> str:
+    """A new workspace of `owner` (the admin's own when None); its id. Nothing is pulled until it starts."""
+    namespace = owner.name if owner else "admin"
+    status, created = api(site, "POST", f"/workspace?namespace={namespace}", workspace_config(name, image, machines),
                           user=owner)  # fmt: skip
     assert status == 201, f"creating workspace {name}: HTTP {status}: {created!r}"
     return created["id"]
+
+
+def all_users(site: Site) -> list[dict[str, Any]]:
+    """Every user, a page at a time (che AdminUserService: maxItems, skipCount)."""
+    users: list[dict[str, Any]] = []
+    while True:
+        status, page = api(site, "GET", f"/admin/user?maxItems=100&skipCount={len(users)}")
+        assert status == 200, f"listing users: HTTP {status}: {page!r}"
+        users += page
+        if len(page) < 100:
+            return users
 
 
 def start_workspace(site: Site, owner: Member, workspace: str) -> tuple[int, Any]:

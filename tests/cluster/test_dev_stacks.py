@@ -4,14 +4,18 @@ empty, as `pulumi up` twice would show."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from tests.cluster.sim import local_engine
+from tests.cluster.images import WORKSPACE_IMAGE
+from tests.cluster.sim import Node, local_engine
+from tests.cluster.site_driver import wait_for, workspace_config
 from tests.engine.engine import Backend, Engine, Result
 
 # One host plays the developer's machine.
 LANE_NODES = 1
-SERVICES = ("postgres", "server", "haproxy", "registry")
+SERVICES = ("postgres", "server", "haproxy", "registry", "swarm", "agents", "socat")
 
 
 @pytest.fixture(scope="module")
@@ -57,3 +61,55 @@ def test_dr_stack_second_preview_is_empty(dr):
 def test_dev_preview_is_still_empty_beside_its_standby(dev, dr):
     engine, _ = dev
     assert engine.preview().diff() == []
+
+
+class ServerFromInside:
+    """The dev site's API from inside its server container, as one user: the dev stack publishes on this
+    machine's loopback, which is the simulated host's own, not the lane's."""
+
+    def __init__(self, node: Node, user: str, password: str) -> None:
+        self.node, self.token = node, None
+        self.token = self.call("POST", "/auth/login", {"username": user, "password": password})[1]["value"]
+
+    def call(self, method: str, path: str, body: object = None) -> tuple[int, object]:
+        headers = ["-H", "Content-Type: application/json"] + (
+            ["-H", f"Authorization: {self.token}"] if self.token else []
+        )
+        data = ["--data-binary", json.dumps(body)] if body is not None else []
+        url = f"http://localhost:8080/api{path}"
+        curl = ["curl", "-sS", "-X", method, *headers, *data, "-w", "\n%{http_code}", url]
+        text, _, status = self.node.docker("exec", "codenvy-server", *curl).stdout.rpartition("\n")
+        return int(status), json.loads(text) if text[:1] in ("{", "[") else text
+
+
+def answers(node: Node) -> bool:
+    probe = ("exec", "codenvy-server", "curl", "-fsS", "-o", "/dev/null", "http://localhost:8080/api/")
+    return node.docker(*probe, check=False).returncode == 0
+
+
+def pushed_stack_image(node: Node, outputs: dict) -> str:
+    """The lane's workspace image in the dev site's registry, where che pulls recipe images from."""
+    image = f"{outputs['registry']}/lane/workspace:1"
+    node.docker("login", outputs["registry"], "-u", outputs["registryUsername"], "--password-stdin",
+                stdin=outputs["registryPassword"])  # fmt: skip
+    node.docker("tag", WORKSPACE_IMAGE, image)
+    node.docker("push", image)
+    return image
+
+
+def test_dev_stack_places_a_workspace_on_this_machines_engine_through_the_manager(cluster, dev):
+    """Bridge mode takes the same path as overlay mode: the server, the placement manager, and the master's own
+    engine behind its relay."""
+    engine, _ = dev
+    node, outputs = cluster[0], engine.checkpoint.outputs
+    wait_for("the dev server answering", lambda: answers(node))
+    admin = ServerFromInside(node, "admin", outputs["adminPassword"])
+    secret = "dev-lane-pw-1"  # noqa: S105 - a throwaway user's
+    admin.call("POST", "/user", {"name": "dev", "email": "dev@example.com", "password": secret})
+    developer = ServerFromInside(node, "dev", secret)
+    config = workspace_config("first", pushed_stack_image(node, outputs))
+    status, created = developer.call("POST", "/workspace?namespace=dev", config)
+    assert status == 201, created
+    status, answer = developer.call("POST", f"/workspace/{created['id']}/runtime")
+    machines = node.docker("ps", "-q", "--filter", f"label=che:workspace:id={created['id']}").stdout.split()
+    assert (status, len(machines)) == (200, 1), answer

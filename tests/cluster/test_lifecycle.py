@@ -23,8 +23,10 @@ from tests.cluster.site_driver import (
     MASTER_SERVICES,
     SITE,
     Site,
+    add_user,
     api,
     config_keys,
+    create_workspace,
     healthy,
     wait_for,
 )
@@ -32,7 +34,8 @@ from tests.engine.engine import Backend, Engine, EngineError, Result
 from tests.harness import full_stack_name
 
 UPGRADE_VERSION = "5.23.0"
-LIMITED_USER = "alice@example.com"
+# The admin, which exists from the server's first start on: its ID is its name (codenvy AdminUserCreator).
+LIMITED_USER = "admin"
 LIMITS = {
     "users": [
         {
@@ -100,7 +103,7 @@ def first_up(primary) -> Result:
 
 
 def test_first_up_runs_every_master_service_healthy(primary, first_up):
-    wait_for("postgres, server, haproxy and registry healthy", lambda: healthy(primary))
+    wait_for("the master's services healthy", lambda: healthy(primary))
 
 
 def test_master_services_all_run_at_once_from_the_programs_own_registrations(primary, first_up):
@@ -137,7 +140,7 @@ def test_haproxy_serves_as_an_unprivileged_user(primary, first_up):
 
 
 def test_account_limits_are_stored_on_the_first_up(primary, first_up):
-    status, stored = api(primary, "GET", f"/resource/{LIMITED_USER}")
+    status, stored = api(primary, "GET", f"/resource/free/{LIMITED_USER}")
     assert status == 200
     assert {item["type"]: item["amount"] for item in stored["resources"]} == {"RAM": 3072, "workspace": 4}
 
@@ -194,12 +197,7 @@ def test_overlay_carries_traffic_between_workers_by_container_name(primary, firs
 
 
 def registry_password(result: Result) -> str:
-    return next(
-        env.split("=", 1)[1]
-        for container in result.evaluation.of_type("docker:index/container:Container")
-        for env in container.inputs.get("envs", [])
-        if env.startswith("CODENVY_DOCKER_REGISTRY_PASSWORD=")
-    )
+    return result.evaluation.exports["registryPassword"]
 
 
 def login(node: Node, password: str) -> None:
@@ -318,11 +316,9 @@ def test_every_script_run_again_on_the_converged_site_changes_nothing(primary, f
 def user_data(primary, first_up) -> dict[str, Any]:
     """A user, a workspace and a project file written through the API before the upgrade."""
     wait_for("healthy", lambda: healthy(primary))
-    status, user = api(primary, "POST", "/user", {"email": "bob@example.com"})
-    assert status == 201, user
-    status, workspace = api(primary, "POST", "/workspace", {"owner": user["id"], "name": "demo"})
-    assert status == 201, workspace
-    status, _ = api(primary, "PUT", f"/project/{workspace['id']}/src/main.py", b"print('hello')\n")
+    user = add_user(primary, "bob")
+    workspace = create_workspace(primary, user, "demo")
+    status, _ = api(primary, "PUT", f"/project/{workspace}/src/main.py", b"print('hello')\n")
     assert status == 201
     return {"user": user, "workspace": workspace, "stats": api(primary, "GET", "/stats")[1]}
 
@@ -369,7 +365,7 @@ def test_users_and_files_survive_the_upgrade(primary, upgraded, user_data):
     assert {key: stats[key] for key in ("users", "workspaces", "files")} == {
         key: user_data["stats"][key] for key in ("users", "workspaces", "files")
     }
-    status, content = api(primary, "GET", f"/project/{user_data['workspace']['id']}/src/main.py")
+    status, content = api(primary, "GET", f"/project/{user_data['workspace']}/src/main.py")
     assert (status, content) == (200, b"print('hello')\n")
 
 
@@ -449,7 +445,7 @@ def member_firewalls(steps) -> set[str]:
 def test_adding_a_node_touches_only_that_node(node_added):
     changes = node_added.changes()
     touched = {step.urn.rsplit("::", 1)[-1] for step in changes} - member_firewalls(changes)
-    assert touched and all("node4" in name or name.endswith("-workspace-nodes") for name in touched), touched
+    assert touched and all("node4" in name or name.endswith("-placement-node-list") for name in touched), touched
 
 
 def test_adding_a_node_replaces_nothing(node_added):
@@ -481,7 +477,7 @@ def test_removed_node_is_gone_from_the_swarm(primary, node_removed):
 def test_removing_a_node_changes_nothing_else(node_removed):
     changes = node_removed.changes()
     changed = {step.urn.rsplit("::", 1)[-1] for step in changes} - member_firewalls(changes)
-    assert all("node4" in name or name.endswith("-workspace-nodes") for name in changed), changed
+    assert all("node4" in name or name.endswith("-placement-node-list") for name in changed), changed
 
 
 # --- 9. daemon.json change on the managed master ---------------------------------------------------------------

@@ -91,14 +91,24 @@ def stop_all(site: Site, owner: Member, workspaces: list[str]) -> None:
         assert status == 204, f"stopping {workspace}: HTTP {status}: {answer!r}"
 
 
-def engine_status(site: Site, node: str) -> str:
-    """The Status swarm reports for the engine of `node` (its rows follow the node's name row)."""
+def engine_row(site: Site, node: str, row: str) -> str | None:
+    """A row swarm reports for the engine of `node` (its rows follow the node's name row); None when swarm has
+    no such engine."""
     rows = manager_info_rows(site)
     names = [index for index, (name, _) in enumerate(rows) if name.strip() == node]
     if not names:
-        return "absent"
+        return None
     following = rows[names[0] + 1 :]
-    return next(value for name, value in following if name.strip().endswith("Status"))
+    return next(value for name, value in following if name.strip().endswith(row))
+
+
+def engine_status(site: Site, node: str) -> str:
+    return engine_row(site, node, "Status") or "absent"
+
+
+def under_maintenance(site: Site, node: str) -> bool:
+    """The engine carries Codenvy's maintenance label, as the manager sees it."""
+    return "com.codenvy.node-state=maintenance" in (engine_row(site, node, "Labels") or "")
 
 
 def engines_healthy(site: Site, nodes: tuple[str, ...]) -> bool:
@@ -208,10 +218,11 @@ def nodes_but(site: Site, drained: str) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def restored(site, developer, snapshotted) -> tuple[str, str]:
-    """The snapshotted workspace started again with the node it ran on drained: (workspace, its new node)."""
+    """The snapshotted workspace started again with the node it ran on drained (Codenvy's maintenance label,
+    which every machine image build is constrained against): (workspace, its new node)."""
     workspace, old_host = snapshotted
     site.up(nodes=nodes_but(site, old_host))
-    wait_for(f"{old_host} gone from the manager", lambda: engine_status(site, old_host) == "absent",
+    wait_for(f"{old_host} under maintenance in the manager", lambda: under_maintenance(site, old_host),
              timeout=PLACEMENT_WAIT)  # fmt: skip
     status, answer = start_workspace(site, developer, workspace)
     assert status == 200, answer

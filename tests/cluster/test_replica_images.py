@@ -13,18 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from components.app_server import AppServerSettings, render_codenvy_env
-from components.master_layout import (
-    DATA_ROOT,
-    DATABASE,
-    DATABASE_USER,
-    POSTGRES_ALIAS,
-    POSTGRES_DATA_DIR,
-    SERVER_PORT,
-)
+from components.master_layout import DATABASE, DATABASE_USER, POSTGRES_ALIASES, POSTGRES_DATA_DIR, SERVER_PORT
 from components.postgres_streaming import CONF_DIR, REPLICATION_ROLE, postgres_command, render_pg_hba
 from scripts.sim.node import NodeCommandError
 from scripts.sim.waiting import wait_until
+from tests.cluster.server_contract import SERVER_XML, VOLUMES, ServerSite
 from tests.cluster.sim import Node
 from tests.harness import site_config
 
@@ -35,6 +28,17 @@ POSTGRES = SITE.images.postgres
 SERVER = f"{SITE.images.server}:{SITE.version}"
 DATABASE_PASSWORD = secrets.token_hex(16)
 REPLICATION_PASSWORD = secrets.token_hex(16)
+ADMIN_PASSWORD = f"admin-{secrets.token_hex(8)}-1"
+# The server's configuration as the contract gives it; its Docker API is never called here.
+SERVER_SITE = ServerSite(
+    database=DATABASE,
+    database_user=DATABASE_USER,
+    database_password=DATABASE_PASSWORD,
+    admin_password=ADMIN_PASSWORD,
+    daemon_url="http://codenvy-swarm:2375",
+    registry="127.0.0.1:5000",
+)
+SERVER_CONF = {"conf": "/opt/codenvy-data/conf", "tomcat-conf": SERVER_XML.rsplit("/", 1)[0]}
 SLOT = "codenvy_dr"
 POSTGRES_UID = "999:999"
 NETWORK = "internal"
@@ -66,13 +70,26 @@ class Site:
         argv = ("psql", "-X", "-At", "-v", "ON_ERROR_STOP=1", "-U", DATABASE_USER, "-d", database, "-c", statement)
         return self.node.docker("exec", self.postgres, *argv, check=check)
 
-    def api(self, method: str, path: str, body: str | None = None) -> tuple[int, dict]:
-        """A call to the server from inside its container: the status and the JSON body."""
-        data = ("--data-binary", body) if body is not None else ()
+    def api(self, method: str, path: str, body: str | None = None, token: str | None = None) -> tuple[int, dict]:
+        """A call to the server from inside its container, as the admin: the status and the JSON body."""
+        token = token or self.login()
+        data = ("-H", "Content-Type: application/json", "--data-binary", body) if body is not None else ()
         url = f"http://localhost:{SERVER_PORT}/api{path}"
-        curl = ("curl", "-sS", "-u", "admin:admin", "-X", method, *data, "-w", "\n%{http_code}", url)
+        curl = ("curl", "-sS", "-H", f"Authorization: {token}", "-X", method, *data, "-w", "\n%{http_code}", url)
         text, _, status = self.node.docker("exec", self.server, *curl).stdout.rpartition("\n")
         return int(status), json.loads(text) if text else {}
+
+    def login(self) -> str:
+        """codenvy add-node.sh.erb: POST /api/auth/login, the token in the answer's value."""
+        body = json.dumps({"username": "admin", "password": ADMIN_PASSWORD})
+        curl = ("curl", "-sS", "-H", "Content-Type: application/json", "--data-binary", body,
+                f"http://localhost:{SERVER_PORT}/api/auth/login")  # fmt: skip
+        return json.loads(self.node.docker("exec", self.server, *curl).stdout)["value"]
+
+
+def new_user(name: str) -> str:
+    """A UserDto for POST /api/user (che UserValidator: a name, an address, a password of letters and digits)."""
+    return json.dumps({"name": name, "email": f"{name}@example.org", "password": f"{name}-pw-1"})
 
 
 def eventually(what: str, check, seconds: float):
@@ -142,7 +159,7 @@ def run_postgres(site: Site) -> None:
     node = site.node
     node.docker("network", "create", NETWORK)
     node.docker(
-        "run", "-d", "--name", site.postgres, "--network", NETWORK, "--network-alias", POSTGRES_ALIAS,
+        "run", "-d", "--name", site.postgres, "--network", NETWORK, *aliases(POSTGRES_ALIASES),
         "-p", f"{node.address}:5432:5432", "-e", f"POSTGRES_DB={DATABASE}", "-e", f"POSTGRES_USER={DATABASE_USER}",
         "-e", f"POSTGRES_PASSWORD={DATABASE_PASSWORD}", "-v", f"pgdata:{POSTGRES_DATA_DIR}",
         "-v", f"pgconf:{CONF_DIR}:ro", POSTGRES, "postgres", *SERVER_SETTINGS,
@@ -151,12 +168,27 @@ def run_postgres(site: Site) -> None:
     wait_for(node, site.postgres, "pg_isready", "-h", "127.0.0.1", "-U", DATABASE_USER, "-d", DATABASE)
 
 
+def aliases(names: tuple[str, ...]) -> list[str]:
+    return [argument for name in names for argument in ("--network-alias", name)]
+
+
+def write_volume(node: Node, volume: str, name: str, content: str) -> None:
+    """One file into a named volume, through a throw-away container of the server's image."""
+    node.docker("run", "--rm", "-i", "-v", f"{volume}:/into", "--entrypoint", "sh", SERVER, "-c",
+                f"cat > /into/{name}", stdin=content)  # fmt: skip
+
+
 def run_server(site: Site) -> None:
-    """The application server with the environment the program gives it, healthy once /api/ answers."""
-    env = [*render_codenvy_env(AppServerSettings.of(SITE)).splitlines(), f"CODENVY_PGSQL_PASSWORD={DATABASE_PASSWORD}"]
+    """The application server configured as the contract says (environment, conf/, server.xml), healthy once
+    /api/ answers."""
+    for path, content in SERVER_SITE.files().items():
+        directory, name = path.rsplit("/", 1)
+        write_volume(site.node, next(v for v, d in SERVER_CONF.items() if d == directory), name, content)
+    env = [item for key, value in SERVER_SITE.environment().items() for item in ("-e", f"{key}={value}")]
+    mounts = {**VOLUMES, **SERVER_CONF}
     site.node.docker(
-        "run", "-d", "--name", site.server, "--network", NETWORK, *(item for entry in env for item in ("-e", entry)),
-        "-v", f"fs:{DATA_ROOT}/fs", SERVER,
+        "run", "-d", "--name", site.server, "--network", NETWORK, *env,
+        *(item for volume, path in mounts.items() for item in ("-v", f"{volume}:{path}")), SERVER,
     )  # fmt: skip
     wait_for(site.node, site.server, "curl", "-fsS", "-o", "/dev/null", f"http://localhost:{SERVER_PORT}/api/")
 
@@ -261,12 +293,13 @@ def test_replica_refuses_writes(standby):
 
 
 def test_standby_server_passes_its_healthcheck(standby):
-    health = standby.node.docker("exec", standby.server, "curl", "-fsS", f"http://localhost:{SERVER_PORT}/api/")
-    assert json.loads(health.stdout)["status"] == "RUNNING"
+    health = standby.node.docker("exec", standby.server, "curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                                 f"http://localhost:{SERVER_PORT}/api/")  # fmt: skip
+    assert health.stdout == "200"
 
 
 def test_standby_server_reads_users_created_on_the_primary(primary, standby):
-    status, created = primary.api("POST", "/user", json.dumps({"email": "before-failover@example.org"}))
+    status, created = primary.api("POST", "/user", new_user("before-failover"))
     assert status == 201, created
     read = eventually("the user on the standby", lambda: standby.api("GET", f"/user/{created['id']}")[1].get("email"),
                       REPLICA_DELAY_SECONDS)  # fmt: skip
@@ -276,8 +309,8 @@ def test_standby_server_reads_users_created_on_the_primary(primary, standby):
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
-        ("POST", "/user", json.dumps({"email": "on-the-standby@example.org"})),
-        ("PUT", "/project/1/README.md", "written on the standby"),
+        ("POST", "/user", new_user("on-the-standby")),
+        ("PUT", "/project/workspace0123456789abcdef/README.md", "written on the standby"),
         ("DELETE", "/resource/free/user-1", None),
     ],
 )
@@ -299,7 +332,7 @@ def promoted(standby) -> str:
 
 
 def test_promoted_server_accepts_a_write(standby, promoted):
-    status, answer = standby.api("POST", "/user", json.dumps({"email": "after-failover@example.org"}))
+    status, answer = standby.api("POST", "/user", new_user("after-failover"))
     assert status == 201, answer
 
 

@@ -9,14 +9,14 @@ import pytest
 
 from tests.cluster.dr_pair import STANDBY_SITE, STANDBY_STACK, dr_pair, standby_of
 from tests.cluster.host_state import changes_when_run_again, host_state
-from tests.cluster.site_driver import SITE, Site, api, healthy, wait_for
+from tests.cluster.site_driver import SITE, Site, add_user, all_users, api, create_workspace, healthy, wait_for
 from tests.engine.engine import Backend, Result
 
 LANE_NODES = 2
 # Small enough that the lane can outgrow it with a little writing, so a stopped standby loses its slot.
 MAX_WAL_KEEP_MB = 64
 ROW_WAIT = 10
-SITE_FS = "/home/codenvy/codenvy-data/fs"
+SITE_FS = "/opt/codenvy-data/fs"
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +54,7 @@ def sql(site: Site, query: str) -> str:
 
 
 def users(site: Site) -> set[str]:
-    status, body = api(site, "GET", "/user")
-    return {user["email"] for user in body} if status == 200 else set()
+    return {user["email"] for user in all_users(site)}
 
 
 def tool(site: Site, name: str, *args: str, check: bool = True):
@@ -67,20 +66,19 @@ def test_the_standbys_database_is_a_read_only_replica(standby, pair):
 
 
 def test_a_row_written_on_the_primary_is_readable_on_the_standby_within_seconds(primary, standby, pair):
-    assert api(primary, "POST", "/user", {"email": "first@example.com"})[0] == 201
+    add_user(primary, "first")
     wait_for("the user on the standby", lambda: "first@example.com" in users(standby), timeout=ROW_WAIT, every=0.2)
 
 
 def test_the_idle_standby_refuses_writes(standby, pair):
-    assert api(standby, "POST", "/user", {"email": "nobody@example.com"})[0] == 503
+    body = {"name": "nobody", "email": "nobody@example.com", "password": "nobody-pw-1"}
+    assert api(standby, "POST", "/user", body)[0] == 503
 
 
 @pytest.fixture(scope="module")
 def workspace(primary, pair) -> str:
     """A workspace of the primary's, for its project files."""
-    _, owner = api(primary, "POST", "/user", {"email": "owner@example.com"})
-    _, created = api(primary, "POST", "/workspace", {"owner": owner["id"], "name": "files"})
-    return str(created["id"])
+    return create_workspace(primary, None, "files")
 
 
 def project_file(site: Site, workspace: str, path: str) -> int:
@@ -177,7 +175,7 @@ def reseeded(primary, standby, slot_lost) -> Result:
 
 
 def test_raising_reseed_makes_the_replica_follow_again(primary, standby, reseeded):
-    assert api(primary, "POST", "/user", {"email": "after-reseed@example.com"})[0] == 201
+    add_user(primary, "after-reseed")
     wait_for("the user on the standby", lambda: "after-reseed@example.com" in users(standby), timeout=ROW_WAIT)
 
 
@@ -194,7 +192,7 @@ def promoted(primary, standby, reseeded) -> Result:
 
 
 def test_promotion_makes_the_standby_writable(standby, promoted):
-    assert api(standby, "POST", "/user", {"email": "promoted@example.com"})[0] == 201
+    assert add_user(standby, "promoted").id
 
 
 def test_promotion_keeps_what_the_primary_had(standby, promoted):
@@ -255,7 +253,7 @@ def test_failback_keeps_the_old_primarys_own_data_in_an_archive(primary, failed_
 
 
 def test_the_old_primary_follows_new_writes(primary, standby, failed_back):
-    assert api(standby, "POST", "/user", {"email": "after-failback@example.com"})[0] == 201
+    add_user(standby, "after-failback")
     wait_for("the user on the old primary", lambda: "after-failback@example.com" in users(primary), timeout=ROW_WAIT)
 
 
