@@ -6,6 +6,8 @@ Expected values come from swarm's source (cited per test), worked out by hand, n
 
 from __future__ import annotations
 
+import base64
+import http.server
 import importlib.util
 import json
 import re
@@ -16,7 +18,9 @@ import subprocess
 import sys
 import threading
 import time
+import typing
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -591,6 +595,306 @@ def test_certificates_without_tls_are_refused():
     # cli/manage.go:241-243
     message = fatal_message("manage --tlscacert=ca.pem file:///x")
     assert message == "--tlscert, --tlskey and --tlscacert require the use of either --tls or --tlsverify"
+
+
+# ------------------------------------------------------------------------------------------------ builds
+# Codenvy's pullImage (codenvy HostedMachineProviderImpl.java:192-217) through eclipse/che 5.22.0's
+# DockerConnector.buildImage (DockerConnector.java:836-876): query parameters appended unencoded, buildargs
+# URL-encoded once, forcerm/pull as 1, memswap -1, cpuperiod/cpuquota 0, no rm; the tar as
+# application/x-compressed-tar; X-Registry-Config in standard base64.
+MAINTENANCE = {"constraint:com.codenvy.node-state!": "maintenance"}  # codenvy MaintenanceConstraintProvider.java
+CODENVY_QUERY = (
+    "forcerm=1&memory=2147483648&memswap=-1&pull=1&cpuperiod=0&cpuquota=0&t=eclipse-che/ws1_dev-machine"
+    "&buildargs=%7B%22constraint%3Acom.codenvy.node-state%21%22%3A%22maintenance%22%7D"
+)
+
+
+def build_form(query: str = CODENVY_QUERY, content_type: str = "application/x-compressed-tar", body: bytes = b""):
+    return swarm.parse_form("POST", content_type, query, lambda limit: body[:limit])
+
+
+def codenvy_build_config(**changes):
+    options = {**swarm.build_options(build_form()[0], None), **changes}
+    return swarm.build_config(options)
+
+
+def labelled(name: str, **labels) -> swarm.Node:
+    made = node(name)
+    made.labels = labels
+    return made
+
+
+def test_codenvys_build_request_reads_into_build_options():
+    # api/handlers.go:1399-1425: int64ValueOrZero, boolValue, t as the tags, buildargs as JSON
+    options = swarm.build_options(build_form()[0], None)
+    seen = {k: options[k] for k in ("Tags", "Memory", "MemorySwap", "ForceRemove", "Remove", "PullParent")}
+    assert (seen, options["BuildArgs"]) == (
+        {
+            "Tags": ["eclipse-che/ws1_dev-machine"],
+            "Memory": 2 * GIB,
+            "MemorySwap": -1,
+            "ForceRemove": True,
+            "Remove": False,
+            "PullParent": True,
+        },
+        MAINTENANCE,
+    )
+
+
+def test_a_build_number_that_does_not_parse_reads_as_zero():
+    # api/utils.go:347-353: strconv.ParseInt(s, 10, 64), its error giving 0
+    assert swarm.build_options(build_form("memory=2g")[0], None)["Memory"] == 0
+
+
+def test_a_bad_escape_in_the_build_query_is_the_form_error():
+    # api/handlers.go:1394-1397 answers ParseForm's error; net/url unescape (Go 1.7) names the escape
+    assert build_form("t=a%zz")[1] == 'invalid URL escape "%zz"'
+
+
+def test_a_form_encoded_build_body_is_read_as_the_form_first():
+    # net/http ParseForm (Go 1.7): a x-www-form-urlencoded body is parsed, its values ahead of the query's
+    form, error = build_form("t=query", "application/x-www-form-urlencoded", b"t=body")
+    assert (form["t"], error) == (["body", "query"], "")
+
+
+def test_registry_config_in_standard_base64_with_a_slash_is_dropped():
+    # api/handlers.go:1442-1448 decodes with base64.URLEncoding; Che encodes with java.util.Base64.getEncoder()
+    # (DockerRegistryAuthResolver.java); the engine then gets json.Marshal of a nil map
+    standard = base64.b64encode(b'{"https://index.docker.io/v1/":{"username":"u","password":"s3cr3t?"}}').decode()
+    assert "/" in standard
+    options = swarm.build_options({}, standard)
+    assert (options["AuthConfigs"], swarm.registry_config_header(options)) == (None, "bnVsbA==")
+
+
+def test_the_maintenance_build_arg_becomes_a_constraint():
+    # cluster/swarm/cluster.go:1047 (convertMapToKVStrings, utils.go:23-35) then cluster/config.go:97-127
+    config, _ = codenvy_build_config()
+    assert config.labels["com.docker.swarm.constraints"] == '["com.codenvy.node-state!=maintenance"]'
+
+
+def test_the_engine_gets_the_build_args_without_the_constraint():
+    # cluster.go:1050 convertKVStringsToMap(config.Env): what is left of Env; a nil value went through "k="
+    _, forwarded = codenvy_build_config(BuildArgs={**MAINTENANCE, "HTTP_PROXY": "http://p:3128", "EMPTY": None})
+    assert forwarded == {"HTTP_PROXY": "http://p:3128", "EMPTY": ""}
+
+
+def test_codenvys_build_reaches_the_engine_with_rm_0_and_go_encoded_options():
+    # vendor/github.com/docker/docker/client/image_build.go:46-129: rm always sent, nil slices and maps as null
+    options = swarm.build_options(build_form()[0], None)
+    options["BuildArgs"] = codenvy_build_config()[1]
+    assert swarm.urlencode(swarm.image_build_query(options, "1.30")) == (
+        "buildargs=%7B%7D&cachefrom=null&cgroupparent=&cpuperiod=0&cpuquota=0&cpusetcpus=&cpusetmems=&cpushares=0"
+        "&dockerfile=&forcerm=1&labels=null&memory=2147483648&memswap=-1&networkmode=&pull=1&rm=0&shmsize=0"
+        "&t=eclipse-che%2Fws1_dev-machine&target=&ulimits=null"
+    )
+
+
+def test_a_build_goes_to_the_node_not_in_maintenance():
+    # scheduler/filter/constraint.go:41-45 matches node.Labels[key] (engine.go:579-614: the daemon's labels)
+    nodes = [labelled("n1", **{"com.codenvy.node-state": "maintenance"}), labelled("n2")]
+    chosen = swarm.Scheduler("spread", list(swarm.FILTERS)).select_nodes_for_container(nodes, codenvy_build_config()[0])
+    assert [n.name for n in chosen] == ["n2"]
+
+
+def test_a_node_without_the_label_satisfies_the_not_equal_constraint():
+    # constraint.go:42: a missing label reads as "", and expr.go:102-107 negates ^maintenance$ not matching it
+    (constraint,) = swarm.parse_exprs(["com.codenvy.node-state!=maintenance"])
+    assert swarm.filter_constraint(codenvy_build_config()[0], [labelled("n1")], True)[0].name == "n1"
+    assert constraint.match("") is True
+
+
+def test_a_build_with_every_node_in_maintenance_is_refused():
+    # filter.go:76,83-100 with constraint.go:48
+    nodes = [labelled("n1", **{"com.codenvy.node-state": "maintenance"})]
+    with pytest.raises(swarm.SchedulingError) as refused:
+        swarm.Scheduler("spread", list(swarm.FILTERS)).select_nodes_for_container(nodes, codenvy_build_config()[0])
+    assert str(refused.value) == (
+        "Unable to find a node that satisfies the following conditions "
+        "\n[available container slots]\n[com.codenvy.node-state!=maintenance]"
+    )
+
+
+def test_a_build_asking_more_memory_than_any_node_has_is_refused():
+    # weighted_node.go:46-49,68-70: the build's memory is the config's HostConfig.Memory (cluster.go:1048)
+    config, _ = codenvy_build_config(Memory=8 * GIB)
+    with pytest.raises(swarm.SchedulingError, match=r"^no resources available to schedule container$"):
+        swarm.Scheduler("spread", list(swarm.FILTERS)).select_nodes_for_container([node("n1"), node("n2")], config)
+
+
+def test_build_cpushares_count_as_cpus():
+    # cluster.go:1048 puts cpushares in HostConfig.CPUShares, which swarm reads as CPUs (weighted_node.go:46)
+    config, _ = codenvy_build_config(CPUShares=1024)
+    with pytest.raises(swarm.SchedulingError, match=r"^no resources available to schedule container$"):
+        swarm.Scheduler("spread", list(swarm.FILTERS)).select_nodes_for_container([node("n1")], config)
+
+
+def test_no_healthy_node_refuses_a_build():
+    # scheduler/filter/health.go:12: the same filters as a container's
+    with pytest.raises(swarm.SchedulingError, match=r"^No healthy node available in the cluster$"):
+        swarm.Scheduler("spread", list(swarm.FILTERS)).select_nodes_for_container(
+            [node("n1", health=0)], codenvy_build_config()[0]
+        )
+
+
+def test_a_progress_message_keeps_go_fields_only():
+    # cluster/jsonmessage.go:13-36: progressDetail holds current/total/start; unknown keys are dropped
+    message = swarm.decode_json_message(b'{"status":"Downloading","progressDetail":{"current":1,"units":"B"},"x":1}')
+    assert swarm.json_message(message) == {"status": "Downloading", "progressDetail": {"current": 1}}
+
+
+def codenvy_container_config():
+    """What Che's MachineProviderImpl.createContainer sends after the build: the built image, the maintenance
+    constraint from machine.docker.machine_env (codenvy OnPremisesIdeApiModule.java:400-405), no affinity."""
+    body = {"Image": "eclipse-che/ws1", "Env": ["constraint:com.codenvy.node-state!=maintenance"]}
+    return swarm.ContainerConfig.build(body, {"Memory": 2 * GIB}, {})
+
+
+def creating_cluster(pull_error: str, create_retry: int = 0):
+    """n1 lacks eclipse-che/ws1 and fails its create with pull_error (engine.go:1113-1128 pulls, then returns the
+    pull's error); n2 holds the image and has a container more, so spread tries n1 first. Each create is recorded."""
+    empty, holder = engine("n1", addr="10.0.0.1:2376"), engine("n2", addr="10.0.0.2:2376")
+    holder.images = [{"Id": "sha256:" + "ab" * 32, "RepoTags": ["eclipse-che/ws1:latest"]}]
+    container(holder, "other")
+    tried = []
+
+    def create_on(owner, failure):
+        def create(config, name, pull_image, auth):
+            tried.append(owner.name)
+            if failure:
+                raise swarm.EngineError(failure)
+            return container(owner, name)
+
+        return create
+
+    empty.create_container, holder.create_container = create_on(empty, pull_error), create_on(holder, "")
+    made = swarm.Cluster(swarm.Scheduler("spread", list(swarm.FILTERS)), settings(create_retry=create_retry))
+    made.engines = {e.id: e for e in (empty, holder)}
+    return made, tried
+
+
+def test_a_create_whose_pull_says_the_repository_does_not_exist_retries_with_image_affinity():
+    # cluster/swarm/cluster.go:172-183: Docker Hub's answer for a repository that is not there matches
+    hub = "Error response from daemon: pull access denied for eclipse-che/ws1, repository does not exist or may"
+    made, tried = creating_cluster(hub + " require 'docker login': denied: requested access to the resource is denied")
+    created = made.create_container(codenvy_container_config(), "ws1", None)
+    assert (created.engine.name, tried) == ("n2", ["n1", "n2"])
+
+
+def test_a_create_whose_pull_cannot_reach_the_registry_is_not_retried_with_affinity():
+    # cluster.go:172-188: a lookup failure matches none of the three patterns; createretry tries spread's pick again
+    unreachable = 'Error response from daemon: Get "https://registry-1.docker.io/v2/": dial tcp: lookup failed'
+    made, tried = creating_cluster(unreachable, create_retry=2)
+    with pytest.raises(swarm.EngineError, match="^" + re.escape(unreachable) + "$"):
+        made.create_container(codenvy_container_config(), "ws1", None)
+    assert tried == ["n1", "n1", "n1"]
+
+
+class FakeEngine(http.server.BaseHTTPRequestHandler):
+    """An engine's POST /build answering with the lines given; the request is kept for the test."""
+
+    protocol_version = "HTTP/1.1"
+    answer: typing.ClassVar[list[bytes]] = []
+    seen: typing.ClassVar[list] = []
+
+    def do_POST(self) -> None:
+        body = b""
+        if "chunked" in self.headers.get("Transfer-Encoding", ""):
+            while size := int(self.rfile.readline().strip(), 16):
+                body += self.rfile.read(size)
+                self.rfile.readline()
+            self.rfile.readline()
+        self.seen.append((self.path, dict(self.headers), body))
+        payload = b"".join(line + b"\n" for line in self.answer)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def do_GET(self) -> None:  # the refresh of the images afterwards
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"[]")
+
+    def log_message(self, format: str, *args) -> None:
+        pass
+
+
+@pytest.fixture
+def building():
+    """The API without TLS over one engine, node1, which is a FakeEngine on a loopback port."""
+    fake = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FakeEngine)
+    threading.Thread(target=fake.serve_forever, daemon=True).start()
+    FakeEngine.seen.clear()
+    owner = engine("node1", addr=f"127.0.0.1:{fake.server_address[1]}")
+    owner.client_version = "1.30"
+    made = cluster_of(owner)
+    server = swarm.listen("tcp://127.0.0.1:0", type("Handler", (swarm.ApiHandler,), {"cluster": made}), None)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    for each in (server, fake):
+        each.shutdown()
+        each.server_close()
+
+
+def post_build(url: str, query: str = CODENVY_QUERY, body: bytes = b"tar", **headers) -> tuple[int, bytes]:
+    headers = {"Content-Type": "application/x-compressed-tar", **headers}
+    request = urllib.request.Request(f"{url}/v1.23/build?{query}", data=body, headers=headers, method="POST")  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.read()
+
+
+def test_each_engine_message_carries_the_engine_name_and_one_more_ends_the_build(building):
+    # api/handlers.go:1455-1466 sets msg.ID to the engine name; cluster.go:1069-1081 adds one on success
+    FakeEngine.answer = [b'{"stream":"Step 1/1 : FROM busybox"}', b'{"aux":{"ID":"sha256:ab"}}']
+    assert post_build(building) == (
+        200,
+        b'{"stream":"Step 1/1 : FROM busybox","id":"node1"}\n{"id":"node1","aux":{"ID":"sha256:ab"}}\n{"id":"node1"}\n',
+    )
+
+
+def test_the_engine_gets_the_context_and_no_constraint(building):
+    # engine.go:1573 streams the body on; image_build.go:26-34 sets the headers; cluster.go:1050 the args
+    FakeEngine.answer = []
+    post_build(building, body=b"the tar")
+    path, headers, body = FakeEngine.seen[0]
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)
+    assert (path.split("?")[0], headers["Content-Type"], query["buildargs"], body) == (
+        "/v1.30/build",
+        "application/x-tar",
+        ["{}"],
+        b"the tar",
+    )
+
+
+def test_the_registry_config_reaches_the_engine_as_go_re_encodes_it(building):
+    # handlers.go:1442-1448 decodes into map[string]types.AuthConfig; image_build.go:26-30 marshals it again:
+    # keys sorted, empty fields and unknown keys dropped (api/types/auth.go: every field omitempty)
+    FakeEngine.answer = []
+    sent = b'{"r2":{"Username":"u","extra":1},"r1":{"password":"p","email":""}}'
+    post_build(building, **{"X-Registry-Config": base64.urlsafe_b64encode(sent).decode()})
+    forwarded = FakeEngine.seen[0][1]["X-Registry-Config"]
+    assert base64.urlsafe_b64decode(forwarded) == b'{"r1":{"password":"p"},"r2":{"username":"u"}}'
+
+
+def test_an_engine_error_ends_the_build_with_swarms_error_message(building):
+    # engine.go:1588-1590 wraps the engine's errorDetail; handlers.go:1471-1474 sends sendErrorJSONMessage
+    FakeEngine.answer = [b'{"errorDetail":{"message":"no route"},"error":"no route"}']
+    failed = "Failed to build image: no route"
+    assert post_build(building) == (
+        200,
+        b'{"id":"node1"}\n{"error":"%s","errorDetail":{"code":1,"message":"%s"}}\n'
+        % (failed.encode(), failed.encode()),
+    )
+
+
+def test_a_build_nothing_can_hold_is_a_plain_text_500(building):
+    # handlers.go:1467-1469: httpError with the scheduler's error
+    assert post_build(building, "memory=999999999999") == (500, b"no resources available to schedule container\n")
 
 
 # ------------------------------------------------------------------------------------------------ TLS and HTTP

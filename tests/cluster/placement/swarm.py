@@ -8,10 +8,11 @@ standard library only.
 
 What it does: `swarm manage [flags] <discovery>` with swarm's flags and refusals; file:// discovery only (other
 backends are refused with a message); engines validated, refreshed and health-counted as swarm does; the
-scheduler's filters and strategies; the API routes the site uses (containers, exec, images, networks, info).
-Routes swarm serves that the site never calls (events, build, load, volumes, network create/remove, image
-import) answer 501 naming the stand-in. No rescheduling watchdog (cluster/watchdog.go): it only acts on
-containers that opt in with a reschedule policy. Logs go to stdout in logrus' text format; SIGTERM exits 0.
+scheduler's filters and strategies; the API routes the site uses (containers, exec, images, builds, networks,
+info); builds scheduled as containers are and run on the chosen engine. Routes swarm serves that the site never
+calls (events, load, volumes, network create/remove, image import) answer 501 naming the stand-in. No rescheduling
+watchdog (cluster/watchdog.go): it only acts on containers that opt in with a reschedule policy. Logs go to stdout
+in logrus' text format; SIGTERM exits 0.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import functools
 import http.client
 import http.server
 import ipaddress
+import itertools
 import json
 import os
 import random
@@ -93,9 +95,42 @@ def go_quote(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+GO_HTML_ESCAPES = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"} | {"\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
+def go_marshal(document: object) -> str:
+    """encoding/json's Marshal (Go 1.7): compact, map keys sorted by the caller's dicts, <, >, & and the line and
+    paragraph separators escaped (encode.go:HTMLEscape), every other character as UTF-8."""
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).translate(GO_HTML_ESCAPES)
+
+
 def go_json(document: object) -> bytes:
-    """encoding/json's Encoder: compact, UTF-8, one line."""
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+    """encoding/json's Encoder: go_marshal and a newline."""
+    return go_marshal(document).encode() + b"\n"
+
+
+def _go_text(value: object) -> object:
+    """A decoded JSON value with lone surrogates (from \\ud800 escapes) as U+FFFD, as encoding/json decodes them."""
+    if isinstance(value, str) and re.search("[\ud800-\udfff]", value):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, list):
+        return [_go_text(item) for item in value]
+    if isinstance(value, dict):
+        return {_go_text(key): _go_text(item) for key, item in value.items()}
+    return value
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"invalid character '{name.lstrip('-')[0]}' looking for beginning of value")
+
+
+def go_json_loads(data: bytes | str) -> object:
+    """encoding/json's Unmarshal syntax: invalid UTF-8 read as U+FFFD, no NaN or Infinity; ValueError when the text
+    is not JSON (json.Unmarshal then leaves its target untouched: decode.go checkValid)."""
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
+    return _go_text(json.loads(text, parse_constant=_no_constant))
 
 
 def go_trim_space(text: str) -> str:
@@ -171,6 +206,94 @@ def go_div(a: int, b: int) -> int:
     """Go's int64 division, truncating toward zero."""
     quotient = abs(a) // abs(b)
     return quotient if (a >= 0) == (b > 0) else -quotient
+
+
+def go_parse_int64(text: str) -> int:
+    """strconv.ParseInt(s, 10, 64)."""
+    if not re.fullmatch(r"[+-]?[0-9]+", text):
+        raise ValueError(f"strconv.ParseInt: parsing {go_quote(text)}: invalid syntax")
+    if not -(2**63) <= int(text) < 2**63:
+        raise ValueError(f"strconv.ParseInt: parsing {go_quote(text)}: value out of range")
+    return int(text)
+
+
+def go_query_unescape(text: str) -> str:
+    """net/url QueryUnescape (Go 1.7 url.go unescape): + is a space; a % needs two hex digits."""
+    out, index = bytearray(), 0
+    raw = text.encode("utf-8", "surrogateescape")
+    while index < len(raw):
+        char = raw[index : index + 1]
+        if char == b"%":
+            pair = raw[index + 1 : index + 3]
+            if len(pair) < 2 or not re.fullmatch(rb"[0-9A-Fa-f]{2}", pair):
+                bad = raw[index : index + 3].decode("utf-8", "replace")
+                raise ValueError(f"invalid URL escape {go_quote(bad)}")
+            out += bytes([int(pair, 16)])
+            index += 3
+            continue
+        out += b" " if char == b"+" else char
+        index += 1
+    return out.decode("utf-8", "replace")
+
+
+def go_parse_query(query: str) -> tuple[dict[str, list[str]], str]:
+    """net/url parseQuery (Go 1.7): pairs split at & and ;, each unescaped; a pair that does not unescape is left
+    out and the first such error is returned with everything else."""
+    values: dict[str, list[str]] = {}
+    error = ""
+    for pair in re.split("[&;]", query) if query else []:
+        if not pair:
+            continue
+        key, _, value = pair.partition("=")
+        try:
+            key, value = go_query_unescape(key), go_query_unescape(value)
+        except ValueError as failure:
+            error = error or str(failure)
+            continue
+        values.setdefault(key, []).append(value)
+    return values, error
+
+
+GO_TSPECIALS = set('()<>@,;:\\"/[]?=')
+MIME_WORD = r"[!#$%&'*+\-.0-9A-Z^_`a-z{|}~]+"  # mime/grammar.go isTokenChar
+
+
+def _mime_token(text: str) -> tuple[str, str]:
+    """mime/grammar.go consumeToken."""
+    end = 0
+    while end < len(text) and 0x20 < ord(text[end]) < 0x7F and text[end] not in GO_TSPECIALS:
+        end += 1
+    return text[:end], text[end:]
+
+
+def go_media_type(value: str) -> tuple[str, str]:
+    """mime.ParseMediaType (Go 1.7 mediatype.go), the media type only: (type, "") or ("", the error). Parameters are
+    token=token or token="quoted"; a trailing semicolon is allowed."""
+    head, semicolon, params = value.partition(";")
+    media = go_trim_space(head.lower())
+    kind, rest = _mime_token(media)
+    if not kind:
+        return "", "mime: no media type"
+    if rest:
+        if not rest.startswith("/"):
+            return "", "mime: expected slash after first token"
+        subtype, rest = _mime_token(rest[1:])
+        if not subtype:
+            return "", "mime: expected token after slash"
+        if rest:
+            return "", "mime: unexpected content after media subtype"
+    rest, seen = semicolon + params, set()
+    while rest.strip():
+        match = re.match(rf'\s*;\s*({MIME_WORD})\s*=\s*("(?:[^"\\\r\n]|\\.)*"|{MIME_WORD})', rest)
+        if match is None:
+            if rest.strip() == ";":
+                break
+            return "", "mime: invalid media parameter"
+        if match[1].lower() in seen:
+            return "", "mime: duplicate parameter name"
+        seen.add(match[1].lower())
+        rest = rest[match.end() :]
+    return media, ""
 
 
 def split_host_port(hostport: str) -> tuple[str, str]:
@@ -1167,6 +1290,7 @@ class Filters:
 
 # ------------------------------------------------------------------------------------------------ engines
 IMAGE_MISSING = -404  # the status an EngineError carries for the engine API client's imageNotFoundError
+SCANNER_LIMIT = 64 * 1024  # bufio.MaxScanTokenSize
 
 
 class EngineError(Exception):
@@ -1312,6 +1436,35 @@ QUIET_EVENTS = {"top", "resize", "export", "exec_create", "exec_start", "exec_de
 QUIET_EVENTS |= {"extract-to-dir", "copy", "archive-path"}  # engine.go:1415
 
 
+def progress_messages(response, what: str):
+    """bufio.Scanner over a progress stream (engine.go:1223-1238, 1580-1595): lines without their \\n and a
+    trailing \\r, each read as a cluster.JSONMessage; a malformed line is logged and skipped; a line longer than
+    the scanner's 64 KiB buffer ends the stream quietly (Scan stops, its error unchecked)."""
+    while True:
+        try:
+            line = response.readline(SCANNER_LIMIT + 1)
+        except (OSError, http.client.HTTPException):  # a read error ends Scan like EOF; nobody checks Err
+            return
+        if not line or len(line.rstrip(b"\n")) >= SCANNER_LIMIT:
+            return
+        line = line.removesuffix(b"\n").removesuffix(b"\r")
+        try:
+            yield decode_json_message(line)
+        except ValueError as error:
+            text = line.decode("utf-8", "replace")
+            log("warn", f"Malformed progress line during {what}: {text} - {error}")
+
+
+def request_body(chunks):
+    """How Go 1.7's client sends a request body of unknown length (net/http transfer.go): one byte is read ahead;
+    none makes an empty body with Content-Length: 0, otherwise it is sent chunked."""
+    chunks = iter(chunks)
+    for first in chunks:
+        if first:
+            return itertools.chain([first], chunks)
+    return b""
+
+
 class Engine:
     """cluster/engine.go: one Docker engine, its state, caches (containers, images, networks) and loops."""
 
@@ -1362,9 +1515,8 @@ class Engine:
         if not 200 <= response.status < 400:
             data = response.read()
             connection.close()
-            failure = EngineError(
-                _api_error_text(response.status, response.headers, data, target), status=response.status
-            )
+            url = f"{'https' if self.tls else 'http'}://{self.addr}{target}"  # request.go:193 prints req.URL
+            failure = EngineError(_api_error_text(response.status, response.headers, data, url), status=response.status)
             self.check_connection_err(failure)
             raise failure
         self.check_connection_err(None)
@@ -1775,12 +1927,7 @@ class Engine:
         query, headers = {"fromImage": familiar, "tag": tag}, {"X-Registry-Auth": encoded}
         connection, response = self.call("POST", "/images/create", query=query, headers=headers, stream=True)
         try:
-            for line in response:
-                try:
-                    message = json.loads(line)
-                except ValueError:
-                    log("warn", f"Malformed progress line during pull of {image}: {line!r}")
-                    continue
+            for message in progress_messages(response, f"pull of {image}"):
                 if message.get("errorDetail") is not None:
                     raise EngineError(f"Failed to load {image}: {message['errorDetail'].get('message', '')}")
                 if callback is not None:
@@ -1788,6 +1935,28 @@ class Engine:
         finally:
             connection.close()
         self._quietly(self.refresh_images)
+
+    def build_image(self, context, options: dict, callback) -> None:
+        """engine.go:1572-1598 with vendor/.../client/image_build.go:20-44: POST /build with the options as the query,
+        X-Registry-Config and the context streamed as application/x-tar; the engine's progress passed on, its first
+        error message ending the build as "Failed to build image: ..."."""
+        try:
+            query = image_build_query(options, self.client_version)
+        except EngineError as error:
+            self.check_connection_err(error)
+            raise
+        headers = {"X-Registry-Config": registry_config_header(options), "Content-Type": "application/x-tar"}
+        connection, response = self.call(
+            "POST", "/build", query=query, headers=headers, body=request_body(context), stream=True
+        )
+        try:
+            for message in progress_messages(response, "image build"):
+                if message.get("errorDetail") is not None:
+                    raise EngineError(f"Failed to build image: {message['errorDetail'].get('message', '')}")
+                if callback is not None:
+                    callback(message)
+        finally:
+            connection.close()
 
     def start_container(self, container: Container, host_config: bytes | None) -> None:
         """engine.go:1504-1533: a start with a HostConfig body goes through dockerclient (API 1.15)."""
@@ -2410,6 +2579,27 @@ class Cluster:
             with self.scheduler.lock:
                 self.pending_containers.pop(swarm_id, None)
 
+    def build_image(self, context, options: dict, callback) -> None:
+        """cluster.go:1042-1085: the build args become the Env of a container configuration (their affinity:,
+        constraint:, whitelist: and reschedule: entries leave them) with the memory and CPUs asked for; the
+        scheduler picks the engine as for a container, but nothing is reserved for the build. The engine's messages
+        go to the callback as (engine name, message, error); then one more with the outcome. The engine's images are
+        re-read afterwards, whatever the outcome. Only a scheduling failure is raised."""
+        with self.scheduler.lock:
+            config, options["BuildArgs"] = build_config(options)
+            nodes = self.scheduler.select_nodes_for_container(self.list_nodes(), config)
+        with self.lock:
+            engine = self.engines.get(nodes[0].id)
+        if engine is None:  # c.engines[n.ID] is nil when the engine left meanwhile; engine.Name panics
+            raise GoPanicError("runtime error: invalid memory address or nil pointer dereference")
+        try:
+            engine.build_image(context, options, lambda message: callback(engine.name, message, None))
+        except EngineError as error:
+            callback(engine.name, {}, error)
+        else:
+            callback(engine.name, {}, None)
+        engine._quietly(engine.refresh_images)
+
     def random_engine(self) -> Engine:
         """cluster.go:1021-1028: not random, the strategy's first node for an empty configuration."""
         nodes = self.scheduler.select_nodes_for_container(self.list_nodes(), ContainerConfig.build({}, {}, {}))
@@ -2455,6 +2645,309 @@ def engine_rows(engine: Engine) -> list[list[str]]:
     rows.append(["  └ UpdatedAt", rfc3339(engine.updated_at)])
     rows.append(["  └ ServerVersion", engine.version])
     return rows
+
+
+# ------------------------------------------------------------------------------------------------ builds
+ULIMIT_FIELDS = {"Name": "string", "Hard": "int64", "Soft": "int64"}  # vendor/github.com/docker/go-units/ulimit.go
+OS_ERROR = re.compile(r'image operating system "(.+)" cannot be used on this platform')  # api/utils.go:20
+FORM_LIMIT = 10 << 20  # net/http parsePostForm (Go 1.7): "10 MB is a lot of text."
+
+
+def _go_int64(value: object) -> int | None:
+    """A JSON number as encoding/json stores it into an int64: integer syntax within range, else a type error."""
+    if isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63:
+        return value
+    return None
+
+
+def _go_keys(value: dict, names) -> dict:
+    """encoding/json decode.go object(): each key names a field exactly, else without case; the last one wins; a
+    null changes nothing."""
+    found = {}
+    for key, item in value.items():
+        name = next((n for n in names if n == key), None) or next((n for n in names if n.lower() == key.lower()), None)
+        if name is not None and item is not None:
+            found[name] = item
+    return found
+
+
+def _go_struct(value: object, fields: dict[str, str]) -> dict:
+    """A JSON value decoded into a struct of string and int64 fields, the decoding error ignored: a value of the
+    wrong type leaves its field zero."""
+    decoded = {name: "" if kind == "string" else 0 for name, kind in fields.items()}
+    for name, item in (_go_keys(value, fields) if isinstance(value, dict) else {}).items():
+        if fields[name] == "string":
+            decoded[name] = item if isinstance(item, str) else ""
+        else:
+            decoded[name] = _go_int64(item) or 0
+    return decoded
+
+
+def go_unmarshal_ignored(text: str, shape: str) -> object:
+    """json.Unmarshal([]byte(text), &field) with its error ignored (api/handlers.go:1422-1440), for the shapes
+    postBuild decodes: "args" map[string]*string, "labels" map[string]string, "strings" []string, "ulimits"
+    []*units.Ulimit, "auths" map[string]types.AuthConfig. Text that is not JSON, or JSON of another kind, leaves the
+    field nil (None); values of the wrong type inside leave zero values."""
+    try:
+        value = go_json_loads(text)
+    except ValueError:
+        return None
+    if shape in ("args", "labels", "auths"):
+        if not isinstance(value, dict):
+            return None
+        if shape == "args":  # a null is a nil *string, anything but a string an allocated ""
+            return {k: v if isinstance(v, str) or v is None else "" for k, v in value.items()}
+        if shape == "labels":
+            return {k: v if isinstance(v, str) else "" for k, v in value.items()}
+        return {k: _go_struct(v, dict.fromkeys(AUTH_FIELDS, "string")) for k, v in value.items()}
+    if not isinstance(value, list):
+        return None
+    if shape == "strings":
+        return [v if isinstance(v, str) else "" for v in value]
+    return [None if v is None else _go_struct(v, ULIMIT_FIELDS) for v in value]
+
+
+def go_base64_url_decode(text: str) -> bytes | None:
+    """base64.URLEncoding.DecodeString (Go 1.7): the URL alphabet with padding, CR and LF skipped; None on error.
+    Standard base64 with + or / in it does not decode."""
+    text = text.replace("\r", "").replace("\n", "")
+    if len(text) % 4 or not re.fullmatch(r"[A-Za-z0-9_-]*={0,2}", text):
+        return None
+    if text.endswith("=") and (len(text.rstrip("=")) % 4) not in (2, 3):
+        return None
+    return base64.urlsafe_b64decode(text)
+
+
+def parse_form(method: str, content_type: str | None, raw_query: str, read_body) -> tuple[dict, str]:
+    """net/http Request.ParseForm (Go 1.7 request.go): a POST whose Content-Type is
+    application/x-www-form-urlencoded has its body (at most 10 MB) read as the form, its values ahead of the
+    query's; other types leave the body alone (none is application/octet-stream). Returns the form and the first
+    error, which postBuild answers with 500 (api/handlers.go:1394-1397)."""
+    post: dict[str, list[str]] = {}
+    error = ""
+    if method in ("POST", "PUT", "PATCH"):
+        media, error = go_media_type(content_type or "application/octet-stream")
+        if media == "application/x-www-form-urlencoded":
+            data = read_body(FORM_LIMIT + 1)
+            if len(data) > FORM_LIMIT:
+                return {}, "http: POST too large"
+            post, error = go_parse_query(data.decode("utf-8", "surrogateescape"))
+    query, query_error = go_parse_query(raw_query)
+    form = {key: list(values) for key, values in post.items()}
+    for key, values in query.items():
+        form.setdefault(key, []).extend(values)
+    return form, error or query_error
+
+
+def _form_value(form: dict[str, list[str]], key: str) -> str:
+    return (form.get(key) or [""])[0]
+
+
+def _bool_form(form: dict[str, list[str]], key: str) -> bool:
+    """api/utils.go:334-337: boolValue."""
+    return go_trim_space(_form_value(form, key)).lower() not in ("", "0", "no", "false", "none")
+
+
+def _int64_form(form: dict[str, list[str]], key: str) -> int:
+    """api/utils.go:347-353: int64ValueOrZero."""
+    try:
+        return go_parse_int64(_form_value(form, key))
+    except ValueError:
+        return 0
+
+
+def build_options(form: dict[str, list[str]], registry_config: str | None) -> dict:
+    """api/handlers.go:1399-1447: types.ImageBuildOptions from the form postBuild reads. Parameters it does not read
+    (target, securityopt, extrahosts, platform, ...) are not passed on; X-Registry-Config is base64url JSON, kept only
+    when it decodes."""
+    options = {
+        "Tags": form.get("t"),
+        "SuppressOutput": _bool_form(form, "q"),
+        "RemoteContext": _form_value(form, "remote"),
+        "NoCache": _bool_form(form, "nocache"),
+        "Remove": _bool_form(form, "rm"),
+        "ForceRemove": _bool_form(form, "forcerm"),
+        "PullParent": _bool_form(form, "pull"),
+        "Isolation": _form_value(form, "isolation"),
+        "CPUSetCPUs": _form_value(form, "cpusetcpus"),
+        "CPUSetMems": _form_value(form, "cpusetmems"),
+        "CPUShares": _int64_form(form, "cpushares"),
+        "CPUQuota": _int64_form(form, "cpuquota"),
+        "CPUPeriod": _int64_form(form, "cpuperiod"),
+        "Memory": _int64_form(form, "memory"),
+        "MemorySwap": _int64_form(form, "memswap"),
+        "CgroupParent": _form_value(form, "cgroupparent"),
+        "NetworkMode": _form_value(form, "networkmode"),
+        "ShmSize": _int64_form(form, "shmsize"),
+        "Dockerfile": _form_value(form, "dockerfile"),
+        "Squash": _bool_form(form, "squash"),
+        "Ulimits": None,
+        "BuildArgs": None,
+        "AuthConfigs": None,
+        "Labels": None,
+        "CacheFrom": None,
+    }
+    for key, field, shape in (
+        ("buildargs", "BuildArgs", "args"),
+        ("ulimits", "Ulimits", "ulimits"),
+        ("labels", "Labels", "labels"),
+        ("cachefrom", "CacheFrom", "strings"),
+    ):
+        if _form_value(form, key):
+            options[field] = go_unmarshal_ignored(_form_value(form, key), shape)
+    if registry_config:
+        decoded = go_base64_url_decode(registry_config)
+        if decoded is not None:
+            options["AuthConfigs"] = go_unmarshal_ignored(decoded.decode("utf-8", "replace"), "auths")
+    return options
+
+
+def convert_map_to_kv_strings(values: dict | None) -> list[str]:
+    """cluster/swarm/utils.go:23-35: {"k": "v"} to ["k=v"], a nil value as "k=", in Go's random map order."""
+    pairs = [f"{key}={value or ''}" for key, value in (values or {}).items()]
+    random.shuffle(pairs)
+    return pairs
+
+
+def convert_kv_strings_to_map(values: list[str] | None) -> dict:
+    """cluster/swarm/utils.go:8-20: ["k=v"] to {"k": "v"}, split at the first =; without one, a nil value."""
+    result: dict[str, str | None] = {}
+    for value in values or []:
+        key, equals, rest = value.partition("=")
+        result[key] = rest if equals else None
+    return result
+
+
+def build_config(options: dict) -> tuple[ContainerConfig, dict]:
+    """cluster/swarm/cluster.go:1047-1050: the build args as Env and memory and CPUs as resources; affinity:,
+    constraint:, reschedule: and whitelist: args become expressions (cluster/config.go:63-144) and the rest, as a map
+    again, is what the engine gets."""
+    env = convert_map_to_kv_strings(options.get("BuildArgs"))
+    config = ContainerConfig.build(
+        {"Env": env}, {"CpuShares": options.get("CPUShares", 0), "Memory": options.get("Memory", 0)}, {}
+    )
+    return config, convert_kv_strings_to_map(config.config.get("Env"))
+
+
+def _sorted_json(value: object) -> str:
+    """json.Marshal of a Go map (keys sorted) or slice; nil is null."""
+    if isinstance(value, dict):
+        value = dict(sorted(value.items()))
+    return go_marshal(value)
+
+
+def image_build_query(options: dict, client_version: str) -> list[tuple[str, str]]:
+    """vendor/github.com/docker/docker/client/image_build.go:47-124 (imageBuildOptionsToQuery), as url.Values.Encode
+    sends it: keys sorted. rm is always sent (0 unless asked for); squash needs API 1.25."""
+    query: dict[str, list[str]] = {"t": list(options.get("Tags") or [])}
+    for field, key in (
+        ("SuppressOutput", "q"),
+        ("NoCache", "nocache"),
+        ("ForceRemove", "forcerm"),
+        ("PullParent", "pull"),
+    ):
+        if options.get(field):
+            query[key] = ["1"]
+    if options.get("RemoteContext"):
+        query["remote"] = [options["RemoteContext"]]
+    query["rm"] = ["1" if options.get("Remove") else "0"]
+    if options.get("Squash"):
+        if version_less(client_version, "1.25"):
+            raise EngineError(
+                f'"squash" requires API version 1.25, but the Docker daemon API version is {client_version}'
+            )
+        query["squash"] = ["1"]
+    isolation = str(options.get("Isolation") or "")
+    if isolation and isolation.lower() != "default":  # api/types/container/host_config.go IsDefault
+        query["isolation"] = [isolation]
+    for key, field in (("cpusetcpus", "CPUSetCPUs"), ("networkmode", "NetworkMode"), ("cpusetmems", "CPUSetMems")):
+        query[key] = [str(options.get(field) or "")]
+    for key, field in (
+        ("cpushares", "CPUShares"),
+        ("cpuquota", "CPUQuota"),
+        ("cpuperiod", "CPUPeriod"),
+        ("memory", "Memory"),
+        ("memswap", "MemorySwap"),
+    ):
+        query[key] = [str(options.get(field) or 0)]
+    query["cgroupparent"] = [str(options.get("CgroupParent") or "")]
+    query["shmsize"] = [str(options.get("ShmSize") or 0)]
+    query["dockerfile"] = [str(options.get("Dockerfile") or "")]
+    query["target"] = [""]
+    query["ulimits"] = [_sorted_json(options.get("Ulimits"))]
+    query["buildargs"] = [_sorted_json(options.get("BuildArgs"))]
+    query["labels"] = [_sorted_json(options.get("Labels"))]
+    query["cachefrom"] = [_sorted_json(options.get("CacheFrom"))]
+    return [(key, value) for key in sorted(query) for value in query[key]]
+
+
+def registry_config_header(options: dict) -> str:
+    """image_build.go:26-32: json.Marshal(AuthConfigs), base64url; each types.AuthConfig with its empty fields left
+    out (vendor/github.com/docker/docker/api/types/auth.go)."""
+    auths = options.get("AuthConfigs")
+    if auths is not None:
+        auths = {key: {f: v for f, v in auth.items() if v} for key, auth in auths.items()}
+    return base64.urlsafe_b64encode(_sorted_json(auths).encode()).decode()
+
+
+JSON_MESSAGE_FIELDS = {  # cluster/jsonmessage.go:22-36, in the struct's order
+    "stream": "string",
+    "status": "string",
+    "progressDetail": {"current": "int64", "total": "int64", "start": "int64"},
+    "progress": "string",
+    "id": "string",
+    "from": "string",
+    "time": "int64",
+    "timeNano": "int64",
+    "errorDetail": {"code": "int64", "message": "string"},
+    "error": "string",
+    "aux": "raw",
+}
+
+
+def _decode_field(kind, item: object) -> object:
+    if kind == "raw":
+        return item
+    if isinstance(kind, dict):
+        if not isinstance(item, dict):
+            raise ValueError(f"json: cannot unmarshal {type(item).__name__} into Go value of a struct")
+        return {name: _decode_field(kind[name], value) for name, value in _go_keys(item, kind).items()}
+    if kind == "string" and not isinstance(item, str):
+        raise ValueError(f"json: cannot unmarshal {type(item).__name__} into Go value of type string")
+    if kind == "int64" and _go_int64(item) is None:
+        raise ValueError(f"json: cannot unmarshal number {item} into Go value of type int64")
+    return item
+
+
+def decode_json_message(line: bytes) -> dict:
+    """json.Unmarshal of one progress line into cluster.JSONMessage (encoding/json's key matching, see _go_keys);
+    ValueError when the line is not a JSON object or a known field has the wrong type, and the caller skips the line.
+    errorDetail and progressDetail given as objects, even empty ones, count as set."""
+    value = go_json_loads(line)
+    if not isinstance(value, dict):
+        raise ValueError("json: cannot unmarshal into Go value of type cluster.JSONMessage")
+    return {
+        name: _decode_field(JSON_MESSAGE_FIELDS[name], item)
+        for name, item in _go_keys(value, JSON_MESSAGE_FIELDS).items()
+    }
+
+
+def json_message(message: dict) -> dict:
+    """cluster.JSONMessage as encoding/json writes it: the struct's order, empty strings and zero numbers left out,
+    progressDetail and errorDetail (pointers) kept when set, even when empty inside."""
+    out = {}
+    for name, kind in JSON_MESSAGE_FIELDS.items():
+        value = message.get(name)
+        if value is None or (kind in ("string", "int64") and not value):
+            continue
+        out[name] = {k: v for k, v in value.items() if v} if isinstance(kind, dict) else value
+    return out
+
+
+def error_json_message(code: int, message: str) -> bytes:
+    """api/utils.go:28-46: sendErrorJSONMessage, empty fields left out."""
+    detail = {key: value for key, value in (("code", code), ("message", message)) if value}
+    return go_json({**({"error": message} if message else {}), "errorDetail": detail})
 
 
 # ------------------------------------------------------------------------------------------------ API
@@ -2506,7 +2999,7 @@ ROUTES = [  # api/primary.go:35-105 (method, path, handler)
     ("GET", r"/volumes/(?P<volumename>.*)", "not_in_stand_in"),
     ("POST", r"/auth", "proxy_random"),
     ("POST", r"/commit", "post_commit"),
-    ("POST", r"/build", "not_in_stand_in"),
+    ("POST", r"/build", "post_build"),
     ("POST", r"/images/create", "post_images_create"),
     ("POST", r"/images/load", "not_in_stand_in"),
     ("POST", r"/images/(?P<name>.*)/push", "proxy_image_push"),
@@ -2544,12 +3037,6 @@ def bool_value(query: dict[str, list[str]], key: str) -> bool:
     """api/utils.go:334-337."""
     value = (query.get(key) or [""])[0].strip().lower()
     return value not in ("", "0", "no", "false", "none")
-
-
-def json_message(message: dict) -> dict:
-    """cluster/jsonmessage.go: a progress message as swarm re-encodes it (known keys, empty ones left out)."""
-    keys = ("stream", "status", "progressDetail", "progress", "id", "from", "time", "timeNano", "errorDetail")
-    return {key: message[key] for key in (*keys, "error", "aux") if message.get(key) not in (None, "", 0)}
 
 
 class ApiHandler(http.server.BaseHTTPRequestHandler):
@@ -2656,6 +3143,15 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
 
     def read_body(self) -> bytes:
         return b"".join(self.body_chunks())
+
+    def read_body_upto(self, limit: int) -> bytes:
+        """io.LimitReader over the body: at most limit bytes (the rest stays unread)."""
+        data = b""
+        for chunk in self.body_chunks():
+            data += chunk
+            if len(data) >= limit:
+                break
+        return data[:limit]
 
     # --- answers
     def http_error(self, message: str, status: int, quiet: bool = False) -> None:
@@ -3005,6 +3501,35 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
         path = self.url_path.replace(name, container.id, 1) if name else self.url_path
         self.hijack(container.engine, path)
 
+    def post_build(self) -> None:
+        """api/handlers.go:1392-1475: the form read into build options, the build scheduled and run on one engine
+        (Cluster.build_image), each engine message sent on with the engine's name as its id, and after a failure
+        the error message. A scheduling refusal is a plain-text 500; once the build started the answer is 200."""
+        form, error = parse_form(self.command, self.headers.get("Content-Type"), self.raw_query, self.read_body_upto)
+        if error:
+            raise ApiError(error, 500)
+        options = build_options(form, self.headers.get("X-Registry-Config"))
+        failure = {"message": ""}
+
+        def callback(engine_name: str, message: dict, error: EngineError | None) -> None:
+            message = {**message, "id": engine_name}
+            if error is not None:
+                failure["message"] = str(error)
+                if match := OS_ERROR.search(str(error)):
+                    message["status"] = (
+                        f"Could not build image: {error}. Consider using --build-arg 'constraint:ostype=={match[1]}'"
+                    )
+            if not self.began:
+                self._begin(200, [("Content-Type", "application/json")], None)
+            self._write(go_json(json_message(message)))
+
+        try:
+            self.cluster.build_image(self.body_chunks(), options, callback)
+        except (SchedulingError, ExprError) as refusal:
+            raise ApiError(str(refusal), 500) from None
+        if failure["message"]:
+            self._write(error_json_message(1, failure["message"]))
+
     def post_rename_container(self) -> None:
         """api/handlers.go:1478-1504 with cluster/swarm/cluster.go:1031-1040."""
         _, container = self.container_from_vars()
@@ -3042,7 +3567,7 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
         lock, outcome = threading.Lock(), {"error": "", "success": False, "other": False}
 
         def send(engine: Engine, message: dict, error: str = "", success: bool = False) -> None:
-            message = {**json_message(message), "id": engine.name}
+            message = {**message, "id": engine.name}
             status = message.get("status", "")
             message["status"] = f"Pulling {image}... : {status}" if status else f"Pulling {image}..."
             with lock:
@@ -3051,7 +3576,7 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
                     outcome["error"] = error
                     outcome["other"] = outcome["other"] or "image operating system" not in error
                     message["status"] = f"Pulling {image}... : {error}"
-                self._write(go_json(_ordered(message)))
+                self._write(go_json(json_message(message)))
 
         def pull(engine: Engine) -> None:
             send(engine, {})
@@ -3068,8 +3593,7 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
         for thread in threads:
             thread.join()
         if outcome["error"] and (not outcome["success"] or outcome["other"]):
-            error = {"error": outcome["error"], "errorDetail": {"code": 1, "message": outcome["error"]}}
-            self._write(go_json(error))  # api/utils.go:28-46
+            self._write(error_json_message(1, outcome["error"]))
 
     def proxy_image_push(self) -> None:
         """api/handlers.go:1282-1304: to the first engine holding the image (with its tag when one is given)."""
@@ -3224,11 +3748,6 @@ def _is_ip(text: str | None) -> bool:
         return True
     except ValueError:
         return False
-
-
-def _ordered(message: dict) -> dict:
-    keys = ("stream", "status", "progressDetail", "progress", "id", "from", "time", "timeNano", "errorDetail")
-    return {key: message[key] for key in (*keys, "error", "aux") if key in message}
 
 
 def go_arch() -> str:
