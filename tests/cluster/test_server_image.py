@@ -2,7 +2,9 @@
 namespace of its own: its entrypoint as upstream's, its configuration read as upstream reads it, its REST API
 (login, users, the Resource API, workspaces) answering as upstream's sources do, and a workspace machine placed
 through the Docker API behind a TLS relay in front of that engine, with the site's registry for snapshots. The
-server is configured from the contract itself (tests/cluster/server_contract.py), not from the program."""
+machine's image is built, not pulled (codenvy/codenvy HostedMachineProviderImpl.pullImage): the engine's own /build
+answers here, no manager stands between. The server is configured from the contract itself
+(tests/cluster/server_contract.py), not from the program."""
 
 from __future__ import annotations
 
@@ -10,12 +12,15 @@ import base64
 import json
 import re
 import secrets
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from components.master_layout import DATABASE, DATABASE_USER
+from scripts.sim.waiting import wait_until
 from tests.cluster.private_engine import CertificateAuthority, Engine, have_debootstrap
 from tests.cluster.server_contract import CLIENT_CERTS, HTTP_PORT, SERVER_XML, VOLUMES, ServerSite
 from tests.cluster.stand_in_services import (
@@ -40,6 +45,8 @@ ADMIN_PASSWORD = f"admin{secrets.token_hex(8)}"
 REGISTRY_USER, REGISTRY_PASSWORD = "snapshots", secrets.token_hex(12)
 MEMORY_BYTES = 256 * 1024 * 1024
 WS_AGENT = "org.eclipse.che.ws-agent"
+# codenvy/codenvy MaintenanceConstraintProvider.java:22-23: the build arg that keeps a build off nodes in maintenance.
+MAINTENANCE_CONSTRAINT = ("constraint:com.codenvy.node-state!", "maintenance")
 
 
 @pytest.fixture(scope="module")
@@ -426,17 +433,53 @@ def machines_of(engine: Engine, workspace_id: str) -> list[dict]:
     return [engine.inspect(name) for name in names]
 
 
+@dataclass(frozen=True)
+class Start:
+    """A workspace started through the API, and when: the engine's events and the registry's log are read over
+    that span."""
+
+    workspace: dict
+    since: float
+    until: float
+
+    @property
+    def id(self) -> str:
+        return self.workspace["id"]
+
+
+def start_workspace(engine: Engine, api: Api, token: str, workspace_id: str) -> Start:
+    since = time.time()
+    answer = api.call("POST", f"/workspace/{workspace_id}/runtime", token=token)
+    assert answer.status == 200, f"{answer}\n{engine.logs('server')[-4000:]}"
+    return Start(answer.json(), since, time.time())
+
+
+def image_events(engine: Engine, start: Start) -> list[tuple[str, str]]:
+    """The engine's image events while `start` ran: (action, image), a pull naming the reference pulled, a tag the
+    new name."""
+    lines = engine.docker(
+        "events", "--since", f"{start.since:.9f}", "--until", f"{start.until:.9f}", "--filter", "type=image",
+        "--format", '{{.Action}} {{.Actor.ID}} {{index .Actor.Attributes "name"}}',
+    ).stdout.splitlines()  # fmt: skip
+    return [
+        (action, actor if action == "pull" else name) for action, actor, name in (line.split(" ") for line in lines)
+    ]
+
+
+def machine_image(machine: dict) -> str:
+    """che MachineProviderImpl.java:433: the image built for a machine is eclipse-che/<container name>."""
+    return f"eclipse-che/{machine['Name'].lstrip('/')}"
+
+
 @pytest.fixture(scope="module")
-def started(engine, api, developer, agents, registry) -> Iterator[dict]:
+def started(engine, api, developer, agents, registry) -> Iterator[Start]:
     """A workspace with a project file, started: its machine placed through the relay, the agent up."""
     created = api.call("POST", "/workspace?namespace=dev", workspace_config("wksp"), developer.token)
     assert created.status == 201, created
     workspace = created.json()
     written = api.call("PUT", f"/project/{workspace['id']}/src/A.java", token=developer.token, raw="class A {}")
     assert written.status == 201, written
-    answer = api.call("POST", f"/workspace/{workspace['id']}/runtime", token=developer.token)
-    assert answer.status == 200, f"{answer}\n{engine.logs('server')[-4000:]}"
-    yield answer.json()
+    yield start_workspace(engine, api, developer.token, workspace["id"])
     for machine in machines_of(engine, workspace["id"]):  # whatever a failed test left running
         engine.remove(machine["Id"])
 
@@ -453,76 +496,154 @@ def test_a_dockerimage_recipe_without_a_location_is_refused(api, developer):
 
 
 def test_a_started_workspace_is_running(started):
-    assert started["status"] == "RUNNING"
+    assert started.workspace["status"] == "RUNNING"
+
+
+def test_the_machine_runs_from_the_image_built_for_it(engine, started):
+    (machine,) = machines_of(engine, started.id)
+    assert machine["Config"]["Image"] == machine_image(machine)
+
+
+def test_the_machine_image_is_built_from_the_recipe_image(engine, started):
+    (machine,) = machines_of(engine, started.id)
+    recipe = engine.docker("image", "inspect", "-f", "{{.Id}}", f"{STACK_IMAGE}:latest").stdout.strip()
+    # The engine's own build output, which the server relays to its log as upstream relays it to the machine's.
+    assert machine["Image"] == recipe and f"Step 1/1 : FROM {STACK_IMAGE}" in engine.logs("server")
+
+
+def test_the_build_pulls_the_recipe_image_with_the_registry_credentials(engine, started):
+    registry_log = engine.docker("logs", "--since", f"{started.since:.9f}", "registry")
+    authorized = [
+        line
+        for line in (registry_log.stdout + registry_log.stderr).splitlines()
+        if 'msg="authorized request"' in line and "uri=/v2/codenvy-sim/workspace/manifests/" in line
+    ]
+    assert ("pull", f"{STACK_IMAGE}:latest") in image_events(engine, started) and authorized
 
 
 def test_the_machine_gets_its_memory_limit(engine, started):
-    (machine,) = machines_of(engine, started["id"])
+    (machine,) = machines_of(engine, started.id)
     assert machine["HostConfig"]["Memory"] == MEMORY_BYTES
 
 
 def test_the_machine_joins_the_workspace_network_under_its_alias(engine, started):
-    (machine,) = machines_of(engine, started["id"])
-    assert f"dev-machine.{started['id']}" in machine["NetworkSettings"]["Networks"][WORKSPACES]["Aliases"]
+    (machine,) = machines_of(engine, started.id)
+    assert f"dev-machine.{started.id}" in machine["NetworkSettings"]["Networks"][WORKSPACES]["Aliases"]
 
 
 def test_the_machine_is_named_as_upstream_names_it(engine, started):
-    (machine,) = machines_of(engine, started["id"])
-    assert re.fullmatch(rf"/{started['id']}_machine[0-9a-z]{{16}}_dev_dev-machine", machine["Name"])
+    (machine,) = machines_of(engine, started.id)
+    assert re.fullmatch(rf"/{started.id}_machine[0-9a-z]{{16}}_dev_dev-machine", machine["Name"])
 
 
 def test_the_machine_gets_the_projects_from_fs(engine, started):
-    (machine,) = machines_of(engine, started["id"])
+    (machine,) = machines_of(engine, started.id)
     assert engine.docker("exec", machine["Id"], "cat", "/projects/src/A.java").stdout == "class A {}"
 
 
 def test_the_machine_runs_the_agent_from_the_agents_service(engine, started):
-    (machine,) = machines_of(engine, started["id"])
+    (machine,) = machines_of(engine, started.id)
     fetched = engine.docker("exec", machine["Id"], "wget", "-qO-", "http://127.0.0.1:4401/api/", check=False)
     assert fetched.returncode == 0, fetched.stderr
 
 
 def test_the_runtime_names_the_machines_container(api, developer, engine, started):
-    runtime = api.call("GET", f"/workspace/{started['id']}", token=developer.token).json()["runtime"]
-    (machine,) = machines_of(engine, started["id"])
+    runtime = api.call("GET", f"/workspace/{started.id}", token=developer.token).json()["runtime"]
+    (machine,) = machines_of(engine, started.id)
     assert [m["runtime"]["properties"]["id"] for m in runtime["machines"]] == [machine["Id"]]
 
 
 def test_starting_a_running_workspace_is_a_conflict(api, developer, started):
-    assert api.call("POST", f"/workspace/{started['id']}/runtime", token=developer.token).status == 409
+    assert api.call("POST", f"/workspace/{started.id}/runtime", token=developer.token).status == 409
+
+
+@dataclass(frozen=True)
+class Snapshotted:
+    start: Start
+    machine: dict  # the machine as it ran before the stop
+
+    @property
+    def id(self) -> str:
+        return self.start.id
 
 
 @pytest.fixture(scope="module")
-def snapshotted(engine, api, developer, started) -> dict:
+def snapshotted(engine, api, developer, started) -> Snapshotted:
     """The running workspace changed inside its machine, then stopped with a snapshot."""
-    (machine,) = machines_of(engine, started["id"])
+    (machine,) = machines_of(engine, started.id)
     engine.docker("exec", machine["Id"], "sh", "-c", "echo edited > /projects/src/B.java; echo kept > /root/marker")
-    stopped = api.call("DELETE", f"/workspace/{started['id']}/runtime?create-snapshot=true", token=developer.token)
+    stopped = api.call("DELETE", f"/workspace/{started.id}/runtime?create-snapshot=true", token=developer.token)
     assert stopped.status == 204, f"{stopped}\n{engine.logs('server')[-4000:]}"
-    return started
+    return Snapshotted(started, machine)
 
 
 def test_stopping_removes_the_machine(engine, snapshotted):
-    assert machines_of(engine, snapshotted["id"]) == []
+    assert machines_of(engine, snapshotted.id) == []
+
+
+def test_stopping_removes_the_image_built_for_the_machine(engine, snapshotted):
+    built = engine.docker("image", "inspect", machine_image(snapshotted.machine), check=False)
+    assert built.returncode != 0 and "No such image" in built.stderr
 
 
 def test_stopping_copies_the_projects_back_to_fs(engine, server, snapshotted):
-    saved = engine.docker("exec", server, "cat", f"{VOLUMES['fs']}/{snapshotted['id']}/src/B.java")
+    saved = engine.docker("exec", server, "cat", f"{VOLUMES['fs']}/{snapshotted.id}/src/B.java")
     assert saved.stdout == "edited\n"
 
 
 def test_stopping_with_a_snapshot_pushes_it_to_the_registry(api, developer, snapshotted):
-    (snapshot,) = api.call("GET", f"/workspace/{snapshotted['id']}/snapshot", token=developer.token).json()
+    (snapshot,) = api.call("GET", f"/workspace/{snapshotted.id}/snapshot", token=developer.token).json()
     assert snapshot["machineSource"]["registry"] == REGISTRY and snapshot["machineSource"]["digest"]
 
 
-def test_the_next_start_restores_the_snapshot(engine, api, developer, snapshotted):
-    answer = api.call("POST", f"/workspace/{snapshotted['id']}/runtime", token=developer.token)
-    assert answer.status == 200, answer
-    (machine,) = machines_of(engine, snapshotted["id"])
-    marker = engine.docker("exec", machine["Id"], "cat", "/root/marker", check=False).stdout
-    api.call("DELETE", f"/workspace/{snapshotted['id']}/runtime?create-snapshot=false", token=developer.token)
-    assert machine["Config"]["Image"].startswith(f"{REGISTRY}/machine_snapshot_") and marker == "kept\n"
+@dataclass(frozen=True)
+class Restore:
+    start: Start
+    machine: dict
+    marker: str  # what the file written before the snapshot holds in the restored machine
+    snapshot: str  # the snapshot's location: <registry>/<repository>:<tag>
+
+
+@pytest.fixture(scope="module")
+def restored(engine, api, developer, snapshotted) -> Restore:
+    """The snapshotted workspace started again (so restored from its snapshot), looked at, and stopped."""
+    (snapshot,) = api.call("GET", f"/workspace/{snapshotted.id}/snapshot", token=developer.token).json()
+    source = snapshot["machineSource"]
+    start = start_workspace(engine, api, developer.token, snapshotted.id)
+    try:
+        (machine,) = machines_of(engine, snapshotted.id)
+        marker = engine.docker("exec", machine["Id"], "cat", "/root/marker", check=False).stdout
+    finally:
+        stopped = api.call(
+            "DELETE", f"/workspace/{snapshotted.id}/runtime?create-snapshot=false", token=developer.token
+        )
+        for left in machines_of(engine, snapshotted.id):
+            engine.remove(left["Id"])
+    assert stopped.status == 204, stopped
+    return Restore(start, machine, marker, f"{source['registry']}/{source['repository']}:{source['tag']}")
+
+
+def test_the_next_start_restores_the_snapshot(restored):
+    assert restored.marker == "kept\n"
+
+
+def test_the_restored_machine_is_built_from_the_snapshot(engine, restored):
+    events = image_events(engine, restored.start)
+    assert (
+        restored.machine["Config"]["Image"] == machine_image(restored.machine)
+        and ("pull", restored.snapshot) in events
+        and ("tag", f"{machine_image(restored.machine)}:latest") in events
+        and f"Step 1/1 : FROM {restored.snapshot}" in engine.logs("server")
+    ), events
+
+
+def test_the_pulled_snapshot_is_removed_after_the_restore(engine, restored):
+    # codenvy/codenvy HostedMachineProviderImpl.java:252-268: removed 10 s after the build pulled it.
+    wait_until(
+        f"{restored.snapshot} removed from the engine",
+        lambda: engine.docker("image", "inspect", restored.snapshot, check=False).returncode != 0,
+        timeout=60,
+    )
 
 
 # -- limits -------------------------------------------------------------------------------------------------------
@@ -562,10 +683,12 @@ def test_a_start_over_the_runtime_count_is_refused(api, admin):
 
 # -- the manager out of resources -----------------------------------------------------------------------------------
 
-# A manager with no node left to place a container on: pulls and image inspections succeed, container creation is
-# refused with docker/swarm's scheduler error (plain text, as swarm's http.Error sends it).
+# A manager with no node left to place a build or a container on: docker/swarm v1.2.8 schedules a build as it
+# schedules a container (cluster/swarm/cluster.go BuildImage: the build args' constraints, the memory) and refuses
+# either with its scheduler's error, as plain text (api/handlers.go postBuild: httpError). Image inspections succeed.
+# Each POST is printed (its path and headers) for the tests to read what the server asked for.
 FULL_MANAGER = """
-import http.server, json, ssl
+import http.server, json, ssl, urllib.parse
 class Full(http.server.BaseHTTPRequestHandler):
     def reply(self, status, body, kind):
         self.send_response(status)
@@ -575,9 +698,9 @@ class Full(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if "/images/create" in self.path:
-            self.reply(200, json.dumps({"status": "Pulling"}).encode(), "application/json")
-        elif "/containers/create" in self.path:
+        print(json.dumps({"path": self.path, "headers": dict(self.headers.items())}), flush=True)
+        path = urllib.parse.urlsplit(self.path).path
+        if path.endswith("/build") or path.endswith("/containers/create"):
             self.reply(500, b"no resources available to schedule container\\n", "text/plain; charset=utf-8")
         else:
             self.reply(404, b"page not found\\n", "text/plain")
@@ -610,16 +733,46 @@ def full_server(engine, postgres, ca, client_cert, api) -> Api:
     return Api(engine, f"http://{engine.address('server-full', INTERNAL)}:{HTTP_PORT}/api")
 
 
-def test_a_manager_out_of_resources_gives_upstreams_message_and_its_reason(full_server):
+@pytest.fixture(scope="module")
+def refused_start(engine, full_server) -> Answer:
+    """A workspace start on the full manager, and its answer."""
     token = full_server.login("admin", ADMIN_PASSWORD)
     workspace = full_server.call("POST", "/workspace", workspace_config("nowhere"), token).json()
-    refused = full_server.call("POST", f"/workspace/{workspace['id']}/runtime", token=token)
-    message = refused.json()["message"]
+    return full_server.call("POST", f"/workspace/{workspace['id']}/runtime", token=token)
+
+
+def builds_asked(engine: Engine) -> list[dict]:
+    """The builds the full manager was asked for: each one's query and headers."""
+    asked = [json.loads(line) for line in engine.logs("full-manager").splitlines() if line.startswith("{")]
+    return [
+        {"query": parse_qs(urlsplit(call["path"]).query), "headers": call["headers"]}
+        for call in asked
+        if urlsplit(call["path"]).path.endswith("/build")
+    ]
+
+
+def test_a_manager_out_of_resources_gives_upstreams_message_and_its_reason(refused_start):
+    message = refused_start.json()["message"]
     assert (
-        refused.status == 500
+        refused_start.status == 500
         and message.startswith("The system is out of resources. Please contact your system admin.")
         and "no resources available to schedule container" in message
     )
+
+
+def test_the_build_is_scheduled_with_the_machines_memory_away_from_nodes_in_maintenance(engine, refused_start):
+    (build,) = builds_asked(engine)
+    query = build["query"]
+    scheduling = {name: query.get(name) for name in ("memory", "memswap", "pull", "forcerm")}
+    assert scheduling == {"memory": [str(MEMORY_BYTES)], "memswap": ["-1"], "pull": ["1"], "forcerm": ["1"]} and (
+        json.loads(query["buildargs"][0])[MAINTENANCE_CONSTRAINT[0]] == MAINTENANCE_CONSTRAINT[1]
+    ), query
+
+
+def test_the_build_carries_the_registry_credentials(engine, refused_start):
+    (build,) = builds_asked(engine)
+    config = json.loads(base64.b64decode(build["headers"]["X-Registry-Config"]))
+    assert config == {REGISTRY: {"username": REGISTRY_USER, "password": REGISTRY_PASSWORD}}
 
 
 def test_docker_stop_exits_the_server_cleanly(engine, server):

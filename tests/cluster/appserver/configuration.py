@@ -76,6 +76,9 @@ TEMPLATE_DEFAULTS = {
     "che.docker.securityopt": "",  # machine.properties.erb:75, PP:262
     "che.dns.resolvers": "",  # machine.properties.erb:101, PP:313
     "che.docker.pids_limit": "512",  # machine.properties.erb:114
+    "che.docker.cpuset_cpus": NULL,  # machine.properties.erb:130, PP:285
+    "che.docker.cpu_period": "0",  # machine.properties.erb:139, PP:279
+    "che.docker.cpu_quota": "0",  # machine.properties.erb:140, PP:280
     "che.limits.workspace.env.ram": "16gb",  # general.properties.erb:44, PP:243
     "che.workspace.http_proxy": "",  # general.properties.erb:48, PP:305
     "che.workspace.https_proxy": "",  # general.properties.erb:49, PP:306
@@ -100,6 +103,8 @@ INTEGERS = (
     "che.limits.workspace.idle.timeout",
     "che.workspace.default_memory_mb",
     "che.docker.pids_limit",
+    "che.docker.cpu_period",
+    "che.docker.cpu_quota",
     "che.workspace.agent.dev.max_start_time_ms",
     "che.workspace.agent.dev.ping_delay_ms",
     "che.workspace.agent.dev.ping_conn_timeout_ms",

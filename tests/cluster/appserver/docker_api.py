@@ -6,28 +6,41 @@ reached with the client certificate of docker.client.certificates_folder (Docker
 167-175, DockerCertificates: ca.pem, cert.pem, key.pem), and an answer other than the expected one turned into
 "Error response from docker API, status: <status>, message: <body>" with the body kept as the origin error
 (DockerConnector.java:1450-1461): plain text from a Swarm manager, JSON from an engine, surfaced as it came.
+An error inside a progress stream has no origin: its message is the stream's own text.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
+import re
 import ssl
 import struct
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode, urlparse
 
+# DockerConnector.java:895-909 (buildImage): the stream's error that means the base image is missing, and what the
+# build says when the stream ends without an image id.
+BUILD_IMAGE_NOT_FOUND = re.compile(r"Error: image .+ not found")
+BUILD_WITHOUT_IMAGE_ID = "Docker image build failed. Image id not found in build output."
+BUILT = "Successfully built "  # DockerConnector.java:1406-1416 (getBuildImageId)
+
 
 class DockerError(Exception):
-    """The daemon refused a call: its status and the body it sent (the origin error)."""
+    """The daemon refused a call: its status and the body it sent (the origin error), or, for an error reported
+    inside a progress stream, that error as the message and no origin (DockerException(message, status))."""
 
-    def __init__(self, status: int, origin: str) -> None:
-        super().__init__(f"Error response from docker API, status: {status}, message: {origin}")
+    def __init__(self, status: int, origin: str, message: str | None = None) -> None:
+        super().__init__(message or f"Error response from docker API, status: {status}, message: {origin}")
         self.status = status
         self.origin = origin
+
+
+class ImageNotFoundError(DockerError):
+    """DockerConnector's ImageNotFoundException: a build whose base image is not found (DockerConnector.java:897)."""
 
 
 @dataclass
@@ -123,10 +136,9 @@ class DockerClient:
             if not stream:
                 connection.close()
 
-    def progress(self, response: Response) -> list[dict]:
-        """Every message of a pull or push progress stream; the first {"error": ...} in it raises, as
-        DockerConnector.push reads it (DockerConnector.java:1019-1048)."""
-        buffer, messages = b"", []
+    def messages(self, response: Response) -> Iterator[object]:
+        """The JSON values of a progress stream, one after the other, as JsonMessageReader reads them."""
+        buffer = b""
         decoder = json.JSONDecoder()
         for chunk in response.chunks():
             buffer += chunk
@@ -142,12 +154,56 @@ class DockerClient:
                 except ValueError:
                     break
                 position = len(text) - len(text_left) + end
-                messages.append(message)
-                if isinstance(message, dict) and message.get("error"):
-                    response.close()
-                    raise DockerError(500, str(message["error"]))
+                yield message
             buffer = text[position:].encode()
+
+    def progress(self, response: Response) -> list[dict]:
+        """Every message of a pull or push progress stream; the first {"error": ...} in it raises with that error
+        as the message, as DockerConnector.push reads it (DockerConnector.java:1019-1048)."""
+        messages = []
+        for message in self.messages(response):
+            messages.append(message)
+            if isinstance(message, dict) and message.get("error"):
+                response.close()
+                raise DockerError(500, "", str(message["error"]))
         return messages
+
+    def build(
+        self,
+        context: bytes,
+        query: Mapping[str, Any],
+        registry_config: str,
+        on_progress: Callable[[dict], None] = lambda message: None,
+    ) -> str:
+        """DockerConnector.buildImage (DockerConnector.java:806-925): the context tar posted to /build with
+        X-Registry-Config and the query (parameters left out when null, booleans as 1/0); the answer's progress
+        stream read until "Successfully built <id>", whose id is returned. An error in the stream fails the build
+        only when it says the base image is not found (ImageNotFoundError); any other is passed on like progress,
+        and a stream that ends without an image id fails with BUILD_WITHOUT_IMAGE_ID. The stream is closed once
+        the id is read, as upstream leaves it."""
+        response = self.request(
+            "POST",
+            "/build",
+            query=query,
+            body=context,
+            headers={"Content-Type": "application/x-compressed-tar", "X-Registry-Config": registry_config},
+            expect=(200,),
+            stream=True,
+        )
+        try:
+            for message in self.messages(response):
+                if not isinstance(message, dict):
+                    continue
+                error = message.get("error")
+                if error is not None and BUILD_IMAGE_NOT_FOUND.fullmatch(str(error)):
+                    raise ImageNotFoundError(500, "", str(error))
+                stream = message.get("stream")
+                if isinstance(stream, str) and stream.startswith(BUILT):
+                    return re.match(r"[0-9a-fA-F]*", stream[len(BUILT) :]).group()  # type: ignore[union-attr]
+                on_progress(message)
+        finally:
+            response.close()
+        raise DockerError(500, "", BUILD_WITHOUT_IMAGE_ID)
 
 
 def _query_value(value: Any) -> str:

@@ -2,12 +2,22 @@
 
 Sources, eclipse/che 5.22.0 unless marked C: (codenvy/codenvy 5.22.0):
 - plugins/plugin-docker/che-plugin-docker-machine/.../MachineProviderImpl.java ("MPI"): startService 312-403,
-  pullImage 515-558, createContainer 574-651, addStaticDockerConfiguration 653-670, addSystemWideContainerSettings
-  672-698, setNonExitingContainerCommandIfNeeded 710-722; DockerInstance.java: saveToSnapshot 207-264, destroy
-  266-294; DockerContainerNameGenerator.java:50-54; CheEnvironmentEngine.java:680-700,1249.
+  prepareImage 429-452, createContainer 574-651, addStaticDockerConfiguration 653-670, addSystemWideContainerSettings
+  672-698, setNonExitingContainerCommandIfNeeded 710-722, checkContainerIsRunning 724-731, cleanUpContainer 804-813;
+  DockerInstance.java: saveToSnapshot 207-264, destroy 266-294; DockerContainerNameGenerator.java:50-54;
+  CheEnvironmentEngine.java:680-700,914-955 (a snapshot that cannot be had: the recipe instead),1249;
+  proxy/DockerBuildArgsProvider.java:29-46 (the build args).
+- plugins/plugin-docker/che-plugin-docker-client/.../DockerConnector.java:806-925 (buildImage, in docker_api.py) and
+  DockerRegistryAuthResolver.java:87-99,153-164 (X-Registry-Config).
 - wsagent/agent/.../WsAgentLauncher.java:95-169 and org.eclipse.che.ws-agent.script.sh:245-283 (the agent).
-- C: plugins/plugin-hosted/codenvy-machine-hosted/.../SwarmDockerConnector.java:62-68,124-154,211-221 (the
-  manager's errors), CodenvyInContainerInfrastructureProvisioner.java:39,77-87 (/projects, /tmp),
+- C: plugins/plugin-hosted/codenvy-machine-hosted/.../HostedMachineProviderImpl.java ("HMPI"): the machine image
+  made by a build instead of a pull, for recipe images and snapshots alike (pullImage 185-243, "Origin pull image is
+  unstable with swarm": a pull through the manager goes to every engine and fails when one of them does; a build is
+  scheduled on one node, and the container then lands where its image is), the pulled snapshot removed 10 s later
+  (252-268), the maintenance constraint among the build args (160-162), and one retry after 5 s of the image and
+  container inspections (330-363); MaintenanceConstraintProvider.java:22-23.
+- C: .../swarm/client/SwarmDockerConnector.java:62-68,107-154,211-221 (the manager's errors),
+  CodenvyInContainerInfrastructureProvisioner.java:39,77-87 (/projects, /tmp),
   DockerEnvironmentBackupManager.java with dockerfiles/init/modules/codenvy/templates/rsyncbackup.sh.erb:28-63 and
   rsyncrestore.sh.erb (the project data kept on the master).
 
@@ -38,7 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from configuration import Configuration
-from docker_api import DockerClient, DockerError, demultiplex, image_path
+from docker_api import DockerClient, DockerError, ImageNotFoundError, demultiplex, image_path
 from environments import MEBIBYTE, Service
 from errors import server_error
 from users import generate
@@ -47,6 +57,17 @@ LOG = logging.getLogger("codenvy.machines")
 LATEST = "latest"
 SNAPSHOT_PREFIX = "machine_snapshot_"  # MPI:117
 SNAPSHOT_LOCATION = re.compile(r"(.+/)?" + SNAPSHOT_PREFIX + ".+")  # MPI:119-120
+MACHINE_IMAGE_PREFIX = "eclipse-che/"  # MPI:433: the machine's image is eclipse-che/<container name>
+# C: MaintenanceConstraintProvider.java:22-23, added to the build args by HMPI:160-162: Swarm builds on no node
+# labelled com.codenvy.node-state=maintenance.
+MAINTENANCE_CONSTRAINT = ("constraint:com.codenvy.node-state!", "maintenance")
+SWARM_WAIT_BEFORE_REPEAT_SECONDS = 5  # C: HMPI:80
+SNAPSHOT_CLEAN_DELAY_SECONDS = 10  # C: HMPI:255-267
+SNAPSHOT_CLEANER_SHUTDOWN_SECONDS = 30  # C: HMPI:365-379 (finalizeSnapshotImagesCleaner)
+# DockerRegistryAuthResolver.java:33-44: the names of Docker Hub, keyed as its v1 URL in X-Registry-Config.
+DOCKER_HUB_SYNONYMS = ("", "docker.io", "index.docker.io", "https://index.docker.io", "https://index.docker.io/v1",
+                       "https://index.docker.io/v1/")  # fmt: skip
+DOCKER_HUB = "https://index.docker.io/v1/"
 # C: SwarmDockerConnector.java:67-68,211-221: the manager's refusal and what the user is told instead.
 OUT_OF_RESOURCES = "no resources available to schedule container"
 OUT_OF_RESOURCES_MESSAGE = "The system is out of resources. Please contact your system admin."
@@ -92,14 +113,15 @@ class Machine:
     dev: bool
     env_name: str
     memory_bytes: int
-    image: str
+    # The image the machine was made from: the recipe's, or the location of the snapshot restored.
+    source: str
+    # The image built for it (MPI:433), which its container runs and which goes with it (DockerInstance.java:289-293).
+    image: str = ""
     container_id: str = ""
     container_name: str = ""
     node_name: str = ""
     node_address: str = ""
     status: str = "RUNNING"
-    # The pulled snapshot reference, removed with the container (DockerInstance.java:289-293).
-    pulled_snapshot: str | None = None
     agent_output: deque = field(default_factory=lambda: deque(maxlen=40))
 
     def as_json(self, workspace_id: str, owner: str) -> dict:
@@ -116,7 +138,7 @@ class Machine:
                 "dev": self.dev,
                 "type": "docker",
                 "limits": {"ram": self.memory_bytes // MEBIBYTE},
-                "source": {"type": "image", "location": self.image},
+                "source": {"type": "image", "location": self.source},
             },
             "runtime": {
                 "properties": {
@@ -133,6 +155,60 @@ class Machine:
 def container_name(workspace_id: str, machine_id: str, owner: str, machine: str) -> str:
     """DockerContainerNameGenerator.java:50-54: lower-case, only [a-z0-9_-]."""
     return re.sub(r"[^a-z0-9_-]", "", f"{workspace_id}_{machine_id}_{owner}_{machine}".lower())
+
+
+def machine_image_name(container: str) -> str:
+    """MPI:433: eclipse-che/<container name> (the name is lower-case already, DockerContainerNameGenerator)."""
+    return MACHINE_IMAGE_PREFIX + container
+
+
+def snapshot_location(snapshot: dict) -> str:
+    """[<registry>/]<repository>:<tag>, the snapshot's location without its digest (DockerMachineSource.java:
+    181-203 with CheEnvironmentEngine.java:923-928)."""
+    registry = snapshot.get("registry")
+    return (f"{registry}/" if registry else "") + f"{snapshot['repository']}:{snapshot.get('tag') or LATEST}"
+
+
+class SourceNotFoundError(Exception):
+    """che's SourceNotFoundException: the machine's image could not be had (C: HMPI:219-228)."""
+
+
+class SnapshotImagesCleaner:
+    """C: HMPI:164-170,245-268,365-379: a pulled snapshot removed 10 s after the build that pulled it ("Sometimes swarm
+    cannot delete image after its pull during a few seconds"), a missing one quietly; at shutdown the removals
+    still due are waited for, up to 30 s (ScheduledThreadPoolExecutor runs delayed tasks after shutdown())."""
+
+    def __init__(self, docker: DockerClient) -> None:
+        self.docker = docker
+        self._timers: list[threading.Timer] = []
+        self._lock = threading.Lock()
+
+    def schedule(self, image: str) -> None:
+        timer = threading.Timer(SNAPSHOT_CLEAN_DELAY_SECONDS, self._remove, args=(image,))
+        timer.daemon = True
+        with self._lock:
+            self._timers = [t for t in self._timers if t.is_alive()] + [timer]
+        timer.start()
+
+    def _remove(self, image: str) -> None:
+        # docker.removeImage(image): RemoveImageParams.create(image), no force parameter.
+        try:
+            self.docker.request("DELETE", f"/images/{image_path(image)}")
+            LOG.info("removed the pulled snapshot %s", image)
+        except DockerError as error:
+            if "No such image" not in str(error):
+                LOG.error("Failed to delete pulled snapshot: %s", image)
+        except OSError:
+            LOG.error("Failed to delete pulled snapshot: %s", image)
+
+    def shutdown(self) -> None:
+        deadline = time.monotonic() + SNAPSHOT_CLEANER_SHUTDOWN_SECONDS
+        with self._lock:
+            timers = list(self._timers)
+        for timer in timers:
+            timer.join(max(0.0, deadline - time.monotonic()))
+        for timer in timers:
+            timer.cancel()  # shutdownNow: what is still due is dropped
 
 
 def out_of_resources(error: DockerError) -> str | None:
@@ -152,6 +228,19 @@ class MachineRuntime:
         self.network = configuration.text("che.docker.network")
         self.fs = Path(configuration.text("che.user.workspaces.storage"))
         self.machines_dir = Path(configuration.text("machine.project.location"))
+        self.snapshot_cleaner = SnapshotImagesCleaner(docker)
+        # DockerBuildArgsProvider.java:29-46: the workspace proxies (HttpProxyEnvVariableProvider and the others give
+        # "<name>=<value>" only when set), and C: HMPI:160-162 the maintenance constraint.
+        self.build_args = {
+            name: value
+            for name, key in (("http_proxy", "che.workspace.http_proxy"), ("https_proxy", "che.workspace.https_proxy"),
+                              ("no_proxy", "che.workspace.no_proxy"))
+            if (value := self.configuration.text(key))
+        }  # fmt: skip
+        self.build_args[MAINTENANCE_CONSTRAINT[0]] = MAINTENANCE_CONSTRAINT[1]
+
+    def shutdown(self) -> None:
+        self.snapshot_cleaner.shutdown()
 
     # -- registry credentials ----------------------------------------------------------------------------------
 
@@ -160,6 +249,17 @@ class MachineRuntime:
         {} (DockerRegistryAuthResolver.java:65-78)."""
         credentials = self.configuration.registries.get(registry or "")
         return base64.b64encode(json.dumps(dict(credentials) if credentials else {}).encode()).decode()
+
+    def registry_config(self) -> str:
+        """X-Registry-Config: base64 of {<registry URL>: {"username","password"}} for every registry of
+        che.docker.registry.auth.* (DockerRegistryAuthResolver.getXRegistryConfigHeaderValue, 87-99: the configured
+        ones, then the user's own, none here, then the dynamic ones, none in Codenvy's binding), Docker Hub's names
+        keyed as its v1 URL (153-164); base64 with the standard alphabet, as java.util.Base64.getEncoder()."""
+        configs = {url: dict(credentials) for url, credentials in self.configuration.registries.items()}
+        hub = next((name for name in DOCKER_HUB_SYNONYMS if name in configs), None)
+        if hub is not None:
+            configs[DOCKER_HUB] = configs.pop(hub)
+        return base64.b64encode(json.dumps(configs, separators=(",", ":")).encode()).decode()
 
     # -- start ------------------------------------------------------------------------------------------------
 
@@ -187,16 +287,14 @@ class MachineRuntime:
         memory = service.mem_limit or self.configuration.number("che.workspace.default_memory_mb") * MEBIBYTE
         machine = Machine(generate("machine"), service.name, service.dev, env_name, memory, service.image or "")
         machine.container_name = container_name(workspace_id, machine.id, owner, service.name)
-        snapshot = snapshots.get(service.name)
+        machine.image = machine_image_name(machine.container_name)
         try:
-            machine.image = self._prepare_image(service.image or "", snapshot)
-            if snapshot and snapshot.get("registry"):
-                machine.pulled_snapshot = machine.image
-            machine.container_id = self._create_container(workspace_id, machine, service, token)
-            if service.dev:
-                self._restore_projects(workspace_id, machine)
-            self.docker.request("POST", f"/containers/{machine.container_id}/start", expect=(204, 304))
-            self._check_running(machine)
+            self._start_service(workspace_id, machine, service, token, snapshots.get(service.name))
+        except SourceNotFoundError as error:
+            raise server_error(str(error)) from None  # CheEnvironmentEngine.java:952-953,968-1005
+        except DockerError as error:
+            raise server_error(str(error)) from None
+        try:
             if service.dev:
                 self._launch_agent(workspace_id, machine)
         except DockerError as error:
@@ -210,41 +308,98 @@ class MachineRuntime:
         )
         return machine
 
-    def _prepare_image(self, image: str, snapshot: dict | None) -> str:
-        """MPI:515-558: a snapshot is pulled from the registry; a recipe image is pulled when
-        che.docker.always_pull_image says so, or when the engines do not have it."""
+    def _start_service(
+        self, workspace_id: str, machine: Machine, service: Service, token: str, snapshot: dict | None
+    ) -> None:
+        """MPI.startService (MPI:353-402): the image, the container, its start. A failure removes the container
+        (cleanUpContainer, MPI:397-401), not the image built for it: upstream has no instance yet to destroy."""
         if snapshot:
-            registry, repository = snapshot["registry"], snapshot["repository"]
-            full = f"{registry}/{repository}" if registry else repository
-            if registry:  # MPI:529-533: a snapshot kept in a registry is pulled from it; a local one is used as is
-                self._pull(full, snapshot.get("tag") or LATEST, registry)
-            return f"{full}:{snapshot.get('tag') or LATEST}"
-        repository, tag = split_reference(image)
-        if self.configuration.flag("che.docker.always_pull_image") or not self._image_exists(image):
-            self._pull(repository, tag, registry_of(repository))
-        return image if ":" in image.rsplit("/", 1)[-1] or "@" in image else f"{image}:{LATEST}"
-
-    def _pull(self, repository: str, tag: str, registry: str | None) -> None:
-        """DockerConnector.pull (DockerConnector.java:1114-1131): through the manager, which pulls it on every node.
-        (C: SwarmDockerConnector.pull pulls on one node it picks, over plain HTTP; the contract's engines take TLS
-        from the manager only.)"""
-        response = self.docker.request(
-            "POST",
-            "/images/create",
-            query={"fromImage": repository, "tag": tag},
-            headers={"X-Registry-Auth": self.registry_auth(registry)},
-            stream=True,
-        )
-        self.docker.progress(response)
-
-    def _image_exists(self, image: str) -> bool:
+            # CheEnvironmentEngine.java:914-955: restored from the snapshot's location; a snapshot that cannot be had
+            # is logged and the machine made from the recipe instead.
+            machine.source = snapshot_location(snapshot)
+            try:
+                self._pull_image(machine)
+            except SourceNotFoundError as error:
+                LOG.error(
+                    "The snapshot of the image for the machine %s of the workspace %s not found. The machine will be "
+                    "created from origin source. Details: %s", machine.name, workspace_id, error,
+                )  # fmt: skip
+                machine.source = service.image or ""
+                self._pull_image(machine)
+        else:
+            self._pull_image(machine)
         try:
-            self.docker.request("GET", f"/images/{image_path(image)}/json")
-            return True
-        except DockerError as error:
-            if error.status == 404:
-                return False
+            machine.container_id = self._create_container(workspace_id, machine, service, token)
+            if service.dev:
+                self._restore_projects(workspace_id, machine)
+            self.docker.request("POST", f"/containers/{machine.container_id}/start", expect=(204, 304))
+            self._check_running(machine)
+        except BaseException:
+            self._remove_container(machine)
             raise
+
+    def _pull_image(self, machine: Machine) -> None:
+        """C: HMPI.pullImage (HMPI:191-243): no pull; a build of the one-line Dockerfile `FROM <image>` into
+        eclipse-che/<container name>. A base image not found is a SourceNotFoundError; any other failure is one too
+        for a snapshot (so that the recipe is used instead), and the build's own error otherwise. After a build
+        from a snapshot the pulled snapshot is removed, 10 s later, whether the build succeeded or not."""
+        image = machine.source
+        try:
+            self._build_image(f"FROM {image}", machine)
+        except ImageNotFoundError as error:
+            raise SourceNotFoundError(f"Failed to get image: {image}. Cause: {error}") from None
+        except DockerError as error:
+            if SNAPSHOT_LOCATION.fullmatch(image):
+                raise SourceNotFoundError(f"Failed to get snapshot image: {image}. Cause: {error}") from None
+            raise
+        finally:
+            if SNAPSHOT_PREFIX in image:
+                self.snapshot_cleaner.schedule(image)
+
+    def _build_image(self, dockerfile: str, machine: Machine) -> str:
+        """The build HMPI:206-218 asks for, as DockerConnector.buildImage (DockerConnector.java:806-873) sends it:
+        the Dockerfile alone in the context (TarUtils.tarFiles with modification time 0), the intermediate
+        containers always removed, the base image always pulled (withDoForcePull(true), whatever
+        che.docker.always_pull_image says), the machine's memory with unlimited swap, the CPU settings, the
+        machine image as the only tag, the build args; through the manager (C: SwarmDockerConnector.java:107-122),
+        whose refusal for want of room is worded as upstream's, with the manager's text after it."""
+        data = dockerfile.encode()
+        context = io.BytesIO()
+        with tarfile.open(fileobj=context, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            entry = tarfile.TarInfo("Dockerfile")
+            entry.size, entry.mode, entry.mtime = len(data), 0o644, 0
+            tar.addfile(entry, io.BytesIO(data))
+        query = {
+            "forcerm": True,
+            "memory": machine.memory_bytes,
+            "memswap": -1,
+            "pull": True,
+            "cpusetcpus": self.configuration.optional("che.docker.cpuset_cpus"),  # left out when NULL
+            "cpuperiod": self.configuration.number("che.docker.cpu_period"),
+            "cpuquota": self.configuration.number("che.docker.cpu_quota"),
+            "t": machine.image,
+            "buildargs": json.dumps(self.build_args, separators=(",", ":")),
+        }
+
+        def progress(message: dict) -> None:
+            # MPI:343-351: upstream writes the build's progress to the machine's log; the stand-in to its own.
+            text = message.get("stream") or message.get("status") or message.get("error") or ""
+            for line in str(text).splitlines():
+                if line.strip():
+                    LOG.info("[%s build] %s", machine.container_name, line.rstrip())
+
+        LOG.info("building %s FROM %s", machine.image, machine.source)
+        try:
+            return self.docker.build(context.getvalue(), query, self.registry_config(), progress)
+        except ImageNotFoundError:
+            raise
+        except DockerError as error:
+            full = out_of_resources(error)
+            if full is None:
+                raise
+            LOG.error("Failed to build %s image with %s RAM because of out of resources.", machine.image,
+                      machine.memory_bytes)  # fmt: skip
+            raise DockerError(error.status, error.origin, full) from None
 
     def _create_container(self, workspace_id: str, machine: Machine, service: Service, token: str) -> str:
         environment = dict(service.environment)
@@ -320,17 +475,33 @@ class MachineRuntime:
         return created.json()["Id"]
 
     def _keep_running(self, config: dict) -> None:
-        """MPI:710-722: an image whose command would exit at once runs `tail -f /dev/null` instead."""
+        """MPI:710-722: an image whose command would exit at once runs `tail -f /dev/null` instead. C: HMPI:330-346:
+        an image the manager does not see yet (404) is looked at once more, 5 s later."""
         if config["Cmd"] or config["Entrypoint"]:
             return
-        image = self.docker.request("GET", f"/images/{image_path(config['Image'])}/json").json().get("Config") or {}
+        path = f"/images/{image_path(config['Image'])}/json"
+        try:
+            image = self.docker.request("GET", path).json().get("Config") or {}
+        except DockerError as error:
+            if error.status != 404:
+                raise
+            time.sleep(SWARM_WAIT_BEFORE_REPEAT_SECONDS)
+            image = self.docker.request("GET", path).json().get("Config") or {}
         entrypoint, command = image.get("Entrypoint"), image.get("Cmd")
         if (entrypoint is None or entrypoint in BAD_COMMANDS) and (command is None or command in BAD_COMMANDS):
             config["Cmd"], config["Entrypoint"] = ["tail", "-f", "/dev/null"], None
 
     def _check_running(self, machine: Machine) -> None:
-        """MPI:361-363 checkContainerIsRunning; the node comes from the manager's inspect (Swarm adds "Node")."""
-        info = self.docker.request("GET", f"/containers/{machine.container_id}/json").json()
+        """MPI:361-363 checkContainerIsRunning, C: HMPI:348-363 once more 5 s later for a container the manager does
+        not see yet (404); the node comes from the manager's inspect (Swarm adds "Node")."""
+        path = f"/containers/{machine.container_id}/json"
+        try:
+            info = self.docker.request("GET", path).json()
+        except DockerError as error:
+            if error.status != 404:
+                raise
+            time.sleep(SWARM_WAIT_BEFORE_REPEAT_SECONDS)
+            info = self.docker.request("GET", path).json()
         if not (info.get("State") or {}).get("Running"):
             raise server_error(
                 "We detected that a machine exited unexpectedly. This may be caused by a container in interactive "
@@ -463,38 +634,26 @@ class MachineRuntime:
                     LOG.error("could not save the projects of %s: %s", workspace_id, error)
             self._destroy(machine)
 
-    def _destroy(self, machine: Machine) -> None:
-        """DockerInstance.java:281-293: remove the container with its volumes, then the machine's pulled image."""
+    def _remove_container(self, machine: Machine) -> None:
+        """The container with its volumes, by force (MPI:804-813 cleanUpContainer, DockerInstance.java:281-283)."""
         if machine.container_id:
             try:
                 self.docker.request("DELETE", f"/containers/{machine.container_id}", query={"force": True, "v": True})
             except DockerError as error:
                 if error.status != 404:
                     LOG.error("could not remove %s: %s", machine.container_name, error)
-        if machine.pulled_snapshot:
+
+    def _destroy(self, machine: Machine) -> None:
+        """DockerInstance.destroy (DockerInstance.java:266-294): the container, then the machine's image
+        (eclipse-che/<container name>, not by force: only that tag goes when another names the same image); a
+        failure to remove the image is only logged."""
+        self._remove_container(machine)
+        if machine.image:
             try:
-                self.docker.request("DELETE", f"/images/{image_path(machine.pulled_snapshot)}", query={"force": False})
-            except DockerError as error:
-                LOG.info("kept %s: %s", machine.pulled_snapshot, error.origin)
+                self.docker.request("DELETE", f"/images/{image_path(machine.image)}", query={"force": False})
+            except (DockerError, OSError) as error:
+                LOG.error("IOException during destroy(). Ignoring. (%s: %s)", machine.image, error)
         machine.status = "STOPPED"
-
-
-def split_reference(image: str) -> tuple[str, str]:
-    """repository and tag of an image reference (DockerMachineSource): the tag defaults to latest."""
-    last = image.rsplit("/", 1)[-1]
-    if "@" in image:
-        repository, _, digest = image.partition("@")
-        return repository, digest
-    if ":" in last:
-        repository, _, tag = image.rpartition(":")
-        return repository, tag
-    return image, LATEST
-
-
-def registry_of(repository: str) -> str | None:
-    """The registry host of a repository, when its first part names one (has a dot or a port, or is localhost)."""
-    first, _, rest = repository.partition("/")
-    return first if rest and ("." in first or ":" in first or first == "localhost") else None
 
 
 def _list(value: str | None) -> list[str] | None:

@@ -369,6 +369,7 @@ def main() -> None:
     def stop(signum: int, _frame) -> None:
         LOG.info("signal %s: stopping", signal.Signals(signum).name)
         site.workspaces.stop_all()
+        site.workspaces.runtime.shutdown()  # C: HostedMachineProviderImpl's @PreDestroy (the snapshot cleaner)
         sys.exit(0)
 
     signal.signal(signal.SIGTERM, stop)
