@@ -428,6 +428,12 @@ class MachineRuntime:
             volumes[PROJECTS] = {}  # C: CodenvyInContainerInfrastructureProvisioner.java:77-84
         # No upstream counterpart: labels the lane finds machines by.
         labels.update({"che:workspace:id": workspace_id, "che:machine:name": machine.name})
+        # No upstream counterpart: the machine goes where its image was just built. Upstream sends no affinity and
+        # counts on swarm's retry with image affinity after the chosen engine fails to pull eclipse-che/<name>
+        # (docker/swarm cluster/swarm/cluster.go createContainer), which happens only when the engine reaches
+        # Docker Hub and hears "repository does not exist"; on engines without Docker Hub, as the lane's and any
+        # site's cut off from the internet, the pull fails otherwise, no pattern matches, and the start fails.
+        affinity = f"affinity:image=={machine.image}"
         swap = self.configuration.number("che.docker.swap")
         host_config = {
             "Memory": machine.memory_bytes,
@@ -444,7 +450,8 @@ class MachineRuntime:
         }
         config = {
             "Image": machine.image,
-            "Env": [f"{name}={value}" for name, value in environment.items()],
+            # docker/swarm cluster/config.go: swarm takes an affinity:… entry out of Env as a scheduling rule.
+            "Env": [*(f"{name}={value}" for name, value in environment.items()), affinity],
             "ExposedPorts": {port: {} for port in dict.fromkeys(exposed)},
             "Labels": labels,
             "Volumes": volumes,

@@ -48,6 +48,7 @@ API_VERSION = "1.22"  # api/handlers.go:34
 DEFAULT_CLIENT_VERSION = "1.31"  # vendor/github.com/docker/docker/api/common.go:24, until the engine's version is known
 START_WITH_BODY_VERSION = "1.15"  # vendor/github.com/samalba/dockerclient/dockerclient.go: APIVersion
 API_DIAL_TIMEOUT = 30.0  # the engine API client rides dockerclient's HTTP client (cluster/engine.go:198-204), 30 s
+MAX_POST_HANDLER_READ_BYTES = 256 << 10  # net/http server.go maxPostHandlerReadBytes
 PROXY_DIAL_TIMEOUT = 10.0  # cluster/engine.go:39-40,190: requestTimeout, a dial timeout only
 VALIDATION_INTERVAL = 10.0  # cluster/swarm/cluster.go:443
 SPEC_UPDATE_INTERVAL = 300.0  # cluster/engine.go:913
@@ -3088,6 +3089,8 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
         self.body_done = self.headers.get("Content-Length", "0") == "0" and "chunked" not in self.headers.get(
             "Transfer-Encoding", ""
         )
+        self.body_left: int | None = None
+        self.chunk_end_pending = False
         log("debug", "HTTP request received", method=self.command, uri=self.path)
         for method, pattern, name in COMPILED_ROUTES:
             match = pattern.fullmatch(self.url_path) if method == self.command else None
@@ -3105,6 +3108,7 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
         try:
             handler()
         except ApiError as error:
+            self.discard_unread_body()
             self.http_error(str(error), error.status)
         except GoPanicError as panic:  # net/http recovers a handler's panic by dropping the connection
             log("error", f"http: panic serving {self.address_string()}: {panic}")
@@ -3119,30 +3123,47 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
 
     # --- request bodies
     def body_chunks(self):
-        """The request body as it arrives (Content-Length or chunked)."""
+        """The request body as it arrives (Content-Length or chunked), from where an earlier reader left it: what
+        was read stays read, as with Go's request body."""
         if self.body_done:
             return
         if "chunked" in self.headers.get("Transfer-Encoding", ""):
             while True:
+                if self.chunk_end_pending:
+                    self.rfile.readline(65537)
+                    self.chunk_end_pending = False
                 size = int(self.rfile.readline(65537).split(b";")[0].strip() or b"0", 16)
                 if size == 0:
                     while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
                         pass
                     break
-                yield self.rfile.read(size)
-                self.rfile.readline(65537)
+                data = self.rfile.read(size)
+                self.chunk_end_pending = True
+                yield data
         else:
-            remaining = int(self.headers.get("Content-Length", "0"))
-            while remaining > 0:
-                data = self.rfile.read(min(remaining, 65536))
+            if self.body_left is None:
+                self.body_left = int(self.headers.get("Content-Length", "0"))
+            while self.body_left > 0:
+                data = self.rfile.read(min(self.body_left, 65536))
                 if not data:
                     break
-                remaining -= len(data)
+                self.body_left -= len(data)
                 yield data
         self.body_done = True
 
     def read_body(self) -> bytes:
         return b"".join(self.body_chunks())
+
+    def discard_unread_body(self) -> None:
+        """Go's net/http (server.go, body.Close with maxPostHandlerReadBytes): a body the handler left unread is
+        read and dropped, up to 256 KiB, before the answer goes out, so a client still sending it reads the
+        answer; a larger rest closes the connection."""
+        left = MAX_POST_HANDLER_READ_BYTES
+        for chunk in self.body_chunks():
+            left -= len(chunk)
+            if left < 0:
+                self.close_connection = True
+                return
 
     def read_body_upto(self, limit: int) -> bytes:
         """io.LimitReader over the body: at most limit bytes (the rest stays unread)."""
