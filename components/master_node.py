@@ -107,7 +107,7 @@ class MasterNode(pulumi.ComponentResource):
         self.postgres = self._postgres(name, volumes["pgdata"], password, ca, primary)
         pre_upgrade_backup = self._pre_upgrade_backup(name, upgrade)
         child = pulumi.ResourceOptions(parent=self)
-        placement = PlacementManager(
+        self.placement = placement = PlacementManager(
             f"{name}-placement", settings.placement, host, ca, self.internal_network, self._host_ready, child
         )
         AgentsService(

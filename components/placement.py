@@ -29,6 +29,8 @@ ENGINE_REFRESH = ("5s", "10s")
 ENGINE_FAILURE_RETRY = 3
 CREATE_RETRY = 2
 STOP_GRACE_SECONDS = 10
+# A listed engine is validated at the manager's next read of the list (HEARTBEAT), then refreshed.
+READY_WAIT_SECONDS = 120
 SERVICE_LABEL = ("codenvy.service", "placement")
 
 
@@ -114,6 +116,7 @@ class PlacementManager(pulumi.ComponentResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("codenvy:infra:PlacementManager", name, None, opts)
+        self._name = name
         site = settings.site_name
         cert = ca.issue(
             f"{name}-tls",
@@ -149,7 +152,8 @@ class PlacementManager(pulumi.ComponentResource):
             volumes=[docker.ContainerVolumeArgs(volume_name=nodes.name, container_path=NODES_DIR)],
             networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=internal_network.name, aliases=[SWARM_ALIAS])],
         )
-        host.run(
+        self._host, self._settings = host, settings
+        self.node_list = host.run(
             f"{name}-node-list",
             render_script(
                 "placement_nodes",
@@ -163,3 +167,24 @@ class PlacementManager(pulumi.ComponentResource):
             depends_on=[self.container],
         )
         self.register_outputs({"engines": list(settings.engines)})
+
+    def wait_until_ready(self, relays: list[pulumi.Resource]) -> None:
+        """A command that waits, once the relays run, until the manager reports every listed engine Healthy;
+        run again whenever the list changes. Not on a site whose services are stopped (a cold standby)."""
+        settings = self._settings
+        if not settings.containers.running or not settings.engines:
+            return
+        self._host.run(
+            f"{self._name}-ready",
+            render_script(
+                "placement_ready",
+                container=f"{settings.site_name}-swarm",
+                engines=len(settings.engines),
+                site_name=settings.site_name,
+                tls_dir=TLS_DIR,
+                wait_seconds=READY_WAIT_SECONDS,
+            ),
+            triggers=[" ".join(settings.engines)],
+            parent=self,
+            depends_on=[self.node_list, *relays],
+        )

@@ -73,7 +73,8 @@ class Site(pulumi.ComponentResource):
             self._docker_host(name, docker_hosts, hosts[node.name], master, ca, network.join_token, [network.network])
             for node in site.nodes
         ]
-        self._engine_relays(name, site, hosts, ca, master_ready)
+        relays = self._engine_relays(name, site, hosts, ca, master_ready)
+        self.master.placement.wait_until_ready(relays)
         self.exports = {**_exports(site, self.master, network, registry), "adminPassword": self.admin_password}
         self.register_outputs(self.exports)
 
@@ -93,15 +94,18 @@ class Site(pulumi.ComponentResource):
         hosts: dict[str, HostAccess],
         ca: CertificateAuthority,
         master_ready: list[pulumi.Resource],
-    ) -> None:
-        """A relay on every workspace host, after the host's daemon and firewall are in place."""
+    ) -> list[pulumi.Resource]:
+        """A relay on every workspace host, after the host's daemon and firewall are in place. Named for the
+        host's address, which its relay publishes on: renaming a node keeps its relay (a relay per name would be
+        a second container of the same Docker name on that host before the first one's delete)."""
         settings = EngineRelaySettings.of(site)
         ready = {node.name: [docker_host] for node, docker_host in zip(site.nodes, self.nodes, strict=True)}
         relayed = (site.master,) if site.master.host_workspaces else ()
+        relays: list[pulumi.Resource] = []
         for host in (*relayed, *site.nodes):
             on_master = host is site.master
-            EngineRelay(
-                f"{name}-relay-{host.name}",
+            relay = EngineRelay(
+                f"{name}-relay-{host.address.replace('.', '-')}",
                 settings,
                 hosts[host.name],
                 ca,
@@ -109,6 +113,9 @@ class Site(pulumi.ComponentResource):
                 depends_on=master_ready if on_master else ready[host.name],
                 opts=pulumi.ResourceOptions(parent=self),
             )
+            if not host.lost:
+                relays.append(relay.container)
+        return relays
 
     def _account_services(self, name: str, site: SiteConfig, ca: CertificateAuthority) -> None:
         """Per-user limits and the audit report, through the site's API once the master serves it."""

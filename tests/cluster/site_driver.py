@@ -95,12 +95,12 @@ def api(
 ) -> tuple[int, Any]:
     """A call to the site's API through HAProxy over HTTPS, trusting only the site's CA, as `user` or the admin:
     logged in once (codenvy add-node.sh.erb: POST /api/auth/login, then the token), again when the token is
-    refused (a new server forgets the old one's)."""
+    refused (a new server forgets the old one's: 401 without one, 403 "Provided token … is invalid")."""
     key = user.name if user else None
     if key not in site.tokens:
         site.tokens[key] = _login(site, ca, user)
     status, payload = _call(site, method, path, body, ca, {"Authorization": site.tokens[key]})
-    if status == 401:
+    if status == 401 or (status == 403 and b"Provided token" in payload):
         site.tokens[key] = _login(site, ca, user)
         status, payload = _call(site, method, path, body, ca, {"Authorization": site.tokens[key]})
     return status, payload

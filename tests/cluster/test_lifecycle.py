@@ -334,8 +334,10 @@ def test_upgrade_plan_is_the_backup_and_the_server_replacement(primary, user_dat
         f"{SITE.site_name}-master-server",
         f"{SITE.site_name}-master-server-image",
     }
-    # The version also reaches what reads it: the server's env and the audit report after an upgrade.
-    assert all("audit" in name or "backup-tool" in name or "restore-tool" in name for name in others), others
+    # The version also reaches what reads it: Codenvy's other images of that version (the placement manager,
+    # the agents, each host's relay), the tools that record it, and the audit report after an upgrade.
+    versioned = ("-placement-", "-agents-", "-relay-", "audit", "backup-tool", "restore-tool")
+    assert all(any(part in name for part in versioned) for name in others), others
 
 
 @pytest.fixture(scope="module")
@@ -375,7 +377,9 @@ def test_upgrade_exports_the_new_version(primary, upgraded):
 
 # --- a failed upgrade ------------------------------------------------------------------------------------------
 
-MISSING_VERSION = "5.24.0"  # no engine here has codenvy/codenvy:5.24.0, and nothing can be pulled
+MISSING_VERSION = "5.24.0"  # no engine here has Codenvy's 5.24.0 images, and nothing can be pulled
+# Codenvy's own images, tagged with the site's version (upstream's CLI pins them per release).
+VERSIONED_IMAGES = (SITE.images.server, SITE.images.swarm, SITE.images.socat, SITE.images.agents)
 
 
 @pytest.fixture(scope="module")
@@ -386,7 +390,7 @@ def failed_upgrade(primary, upgraded) -> str:
 
 
 def test_a_failed_upgrade_names_the_image_it_could_not_pull(failed_upgrade):
-    assert f"{SITE.images.server}:{MISSING_VERSION}" in failed_upgrade
+    assert any(f"{repository}:{MISSING_VERSION}" in failed_upgrade for repository in VERSIONED_IMAGES), failed_upgrade
 
 
 def test_a_failed_upgrade_keeps_the_deployed_version_exported(primary, failed_upgrade):

@@ -12,6 +12,11 @@ from tests.harness import Evaluation, evaluate, script_of, script_parameters, si
 SIM_WORKERS = {node.name: node.address for node in site_config("sim").nodes}
 
 
+def relay_prefix(address: str) -> str:
+    """A host's relay is named for its address (Site._engine_relays)."""
+    return f"codenvy-relay-{address.replace('.', '-')}"
+
+
 @functools.cache
 def sim() -> Evaluation:
     return evaluate("sim")
@@ -98,11 +103,12 @@ def test_draining_a_node_changes_only_its_daemon_config():
 
 def test_a_drained_node_keeps_its_relay_and_membership():
     names = {r.name for r in evaluate("sim", {"codenvy-infra:nodes": drained("node3")}).resources}
-    assert {"codenvy-relay-node3-container", "codenvy-ws-node3-swarm-join"} <= names
+    assert {f"{relay_prefix(SIM_WORKERS['node3'])}-container", "codenvy-ws-node3-swarm-join"} <= names
 
 
 def relay(evaluation: Evaluation, host: str):
-    return evaluation.named(f"codenvy-relay-{host}-container")
+    address = SIM_WORKERS.get(host) or site_config("dev").master.address
+    return evaluation.named(f"{relay_prefix(address)}-container")
 
 
 def test_a_workers_relay_is_published_at_the_workers_own_address():
@@ -128,7 +134,7 @@ def test_a_relay_requires_a_client_certificate_from_the_site_ca():
 
 
 def test_a_relays_certificate_names_the_workers_address():
-    request = sim().named("codenvy-relay-node2-tls-csr").inputs
+    request = sim().named(f"{relay_prefix(SIM_WORKERS['node2'])}-tls-csr").inputs
     assert request["ipAddresses"] == [SIM_WORKERS["node2"]]
 
 
@@ -141,7 +147,7 @@ def test_the_managers_certificate_serves_and_authenticates_as_a_client():
 
 
 def test_a_relays_certificate_only_serves():
-    assert "client_auth" not in usages(sim(), "codenvy-relay-node2-tls-cert")
+    assert "client_auth" not in usages(sim(), f"{relay_prefix(SIM_WORKERS['node2'])}-tls-cert")
 
 
 def test_the_servers_certificate_for_the_manager_only_authenticates_a_client():
@@ -182,3 +188,15 @@ def test_a_workers_firewall_lets_only_the_master_reach_its_relay():
 
 def test_a_workers_firewall_drops_every_other_published_port():
     assert forward_rules("node2")[-1] == "ct status dnat drop"
+
+
+def test_renaming_a_node_keeps_its_relay():
+    nodes = [node.model_dump(mode="json", by_alias=True, exclude_none=True) for node in site_config("sim").nodes]
+    renamed = [{**node, "name": "worker3"} if node["name"] == "node3" else node for node in nodes]
+    before = {r.name for r in sim().resources if r.name.startswith("codenvy-relay-")}
+    after = {
+        r.name
+        for r in evaluate("sim", {"codenvy-infra:nodes": renamed}).resources
+        if r.name.startswith("codenvy-relay-")
+    }
+    assert before == after

@@ -362,10 +362,14 @@ def test_dev_leaves_the_developers_own_engine_unconfigured():
     assert [c.name for c in commands(shipped("dev")) if any(kind in c.name for kind in reconfiguring)] == []
 
 
+def node_address(name: str) -> str:
+    """Each test node's own address, whatever nodes are listed with it: ws1 at 10.8.0.2, ws2 at .3, ..."""
+    return f"10.8.0.{int(name.removeprefix('ws')) + 1}"
+
+
 def overlay_evaluation(node_names: list[str], **overrides) -> Evaluation:
     nodes = [
-        {"name": n, "address": f"10.8.0.{i + 2}", "ssh": {"user": "root"}, "ramGb": 4, "cpus": 2}
-        for i, n in enumerate(node_names)
+        {"name": n, "address": node_address(n), "ssh": {"user": "root"}, "ramGb": 4, "cpus": 2} for n in node_names
     ]
     return evaluate(
         "dev",
@@ -500,13 +504,14 @@ def test_adding_a_node_keeps_every_resource():
 def test_adding_a_node_adds_only_that_nodes_resources():
     before, after = adding_a_node()
     added = set(after) - set(before)
-    assert added and all(re.search(r"codenvy-(ws|relay)-ws3|-ws3-docker", urn) for urn in added)
+    relay = f"codenvy-relay-{node_address('ws3').replace('.', '-')}"
+    assert added and all(re.search(rf"codenvy-ws-ws3|-ws3-docker|{relay}", urn) for urn in added)
 
 
-def test_adding_a_node_changes_only_the_placement_managers_node_list():
+def test_adding_a_node_changes_only_the_placement_managers_node_list_commands():
     before, after = adding_a_node()
     changed = {urn.rsplit("::", 1)[-1] for urn in before if before[urn] != after[urn]}
-    assert changed == {"codenvy-master-placement-node-list"}, "neither the server nor the manager"
+    assert changed == {"codenvy-master-placement-node-list", "codenvy-master-placement-ready"}, "no service"
 
 
 def test_removing_a_node_removes_only_that_nodes_resources():
@@ -514,7 +519,8 @@ def test_removing_a_node_removes_only_that_nodes_resources():
     after = {r.urn for r in overlay_evaluation(["ws1", "ws3"]).resources}
     removed = before - after
     assert after <= before
-    assert removed and all("ws2" in urn for urn in removed)
+    relay = f"codenvy-relay-{node_address('ws2').replace('.', '-')}"
+    assert removed and all("ws2" in urn or relay in urn for urn in removed)
 
 
 def test_no_node_waits_on_another_node():
