@@ -45,6 +45,8 @@ class PrimarySite:
     postgres_port: int | None = None
     replication_password: str | None = field(default=None, repr=False)
     database_password: str | None = field(default=None, repr=False)
+    # The system admin's password: a standby's database is the primary's (restored or streamed), admin included.
+    admin_password: str | None = field(default=None, repr=False)
     ca_cert: str | None = field(default=None, repr=False)
 
     @classmethod
@@ -83,6 +85,7 @@ class PrimarySite:
             postgres_port=_port_output(stack, outputs.get("postgresPort")),
             replication_password=outputs.get("replicationPassword"),
             database_password=outputs.get("databasePassword"),
+            admin_password=outputs.get("adminPassword"),
             ca_cert=outputs.get("registryCaCert"),
         )
 

@@ -170,7 +170,7 @@ class PlacementManager(pulumi.ComponentResource):
 
     def wait_until_ready(self, relays: list[pulumi.Resource]) -> None:
         """A command that waits, once the relays run, until the manager reports every listed engine Healthy;
-        run again whenever the list changes. Not on a site whose services are stopped (a cold standby)."""
+        run again (in place) whenever the list changes. Not on a site whose services are stopped (a cold standby)."""
         settings = self._settings
         if not settings.containers.running or not settings.engines:
             return
@@ -179,12 +179,11 @@ class PlacementManager(pulumi.ComponentResource):
             render_script(
                 "placement_ready",
                 container=f"{settings.site_name}-swarm",
-                engines=len(settings.engines),
+                engines=" ".join(settings.engines),
                 site_name=settings.site_name,
                 tls_dir=TLS_DIR,
                 wait_seconds=READY_WAIT_SECONDS,
             ),
-            triggers=[" ".join(settings.engines)],
             parent=self,
             depends_on=[self.node_list, *relays],
         )

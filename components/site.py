@@ -9,7 +9,7 @@ from components.account_limits import AccountLimits, ApiAccess, AuditReport
 from components.backups import Backups, BackupSettings
 from components.certificate_authority import CertificateAuthority
 from components.config import SiteConfig, is_ip_address
-from components.deploy_gates import Deployment
+from components.deploy_gates import Deployment, PrimarySite
 from components.disaster_recovery import DisasterRecovery, DisasterRecoverySettings
 from components.docker_host import DockerHost, DockerHostSettings
 from components.engine_relay import EngineRelay, EngineRelaySettings
@@ -43,7 +43,7 @@ class Site(pulumi.ComponentResource):
         network = WorkspaceNetwork(
             f"{name}-network", WorkspaceNetworkSettings.of(site), master, depends_on=master_ready, opts=child
         )
-        self.admin_password = self._admin_password(name, site)
+        self.admin_password = self._admin_password(name, site, primary)
         self.master = MasterNode(
             f"{name}-master",
             MasterSettings.of(site),
@@ -78,10 +78,13 @@ class Site(pulumi.ComponentResource):
         self.exports = {**_exports(site, self.master, network, registry), "adminPassword": self.admin_password}
         self.register_outputs(self.exports)
 
-    def _admin_password(self, name: str, site: SiteConfig) -> pulumi.Output[str]:
-        """The system admin's initial password: adminPassword, or one made for the site (a stack output)."""
+    def _admin_password(self, name: str, site: SiteConfig, primary: PrimarySite | None) -> pulumi.Output[str]:
+        """The system admin's initial password: adminPassword; on a standby, the primary's (its database, admin
+        included, is the primary's); else one made for the site. A stack output either way."""
         if site.admin_password is not None:
             return pulumi.Output.secret(site.admin_password.get_secret_value())
+        if primary is not None and primary.admin_password:
+            return pulumi.Output.secret(primary.admin_password)
         made = random.RandomPassword(
             f"{name}-admin-password", length=24, special=False, opts=pulumi.ResourceOptions(parent=self)
         )

@@ -3,8 +3,9 @@
 # site that can place workspaces (swarm validates a listed engine only after its next read of the list).
 set -euo pipefail
 # params: CONTAINER ENGINES SITE_NAME TLS_DIR WAIT_SECONDS
-# ENGINES: how many engines the node list holds. Swarm's /info lists each engine's rows, its Status among them
-# (Pending, Healthy, Unhealthy, Disconnected; docker/swarm cluster/swarm/cluster.go Info).
+# ENGINES: the node list's engines, separated by spaces. Swarm's /info lists each engine's rows, its Status among
+# them (Pending, Healthy, Unhealthy, Disconnected; docker/swarm cluster/swarm/cluster.go Info).
+wanted=$(wc -w <<< "$ENGINES")
 statuses() {
   docker exec "$CONTAINER" wget -q -O - --ca-certificate="$TLS_DIR/ca.pem" --certificate="$TLS_DIR/cert.pem" \
     --private-key="$TLS_DIR/key.pem" https://127.0.0.1:2376/info 2> /dev/null |
@@ -13,12 +14,12 @@ statuses() {
 seen=""
 for _ in $(seq 1 "$WAIT_SECONDS"); do
   seen=$(statuses)
-  if [ "$(grep -c '^Healthy$' <<< "$seen" || true)" -ge "$ENGINES" ]; then
-    echo "placement of $SITE_NAME: $ENGINES engine(s) healthy"
+  if [ "$(grep -c '^Healthy$' <<< "$seen" || true)" -ge "$wanted" ]; then
+    echo "placement of $SITE_NAME: $wanted engine(s) healthy: $ENGINES"
     exit 0
   fi
   sleep 1
 done
-echo "placement of $SITE_NAME: not all $ENGINES engine(s) healthy within $WAIT_SECONDS s; the manager reports:" \
+echo "placement of $SITE_NAME: not all of $ENGINES healthy within $WAIT_SECONDS s; the manager reports:" \
   "$(sort <<< "$seen" | uniq -c | tr -s ' \n' ' ')" >&2
 exit 1

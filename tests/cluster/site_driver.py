@@ -50,6 +50,8 @@ class Site:
         self.engine, self.nodes, self.config = engine, nodes, config
         # Each user's token, the admin's under None: the server accepts tokens from its login only.
         self.tokens: dict[str | None, str] = {}
+        # Where a test's own part of the engine's log begins.
+        self.log_mark = 0
 
     def up(self, **changes: Any) -> Result:
         return self.engine.up(self._config(changes), secret_keys=SECRET_KEYS)

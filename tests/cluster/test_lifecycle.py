@@ -446,10 +446,17 @@ def member_firewalls(steps) -> set[str]:
     return {step.urn.rsplit("::", 1)[-1] for step in steps if step.urn.endswith("-firewall") and step.kind == "update"}
 
 
-def test_adding_a_node_touches_only_that_node(node_added):
+def placement_of(node: Node) -> tuple[str, ...]:
+    """What placing workspaces on `node` adds on the master and on the node: the manager's node list, the wait
+    for its engines, and the node's relay (named for its address)."""
+    return ("-placement-node-list", "-placement-ready", f"-relay-{node.address.replace('.', '-')}")
+
+
+def test_adding_a_node_touches_only_that_node(primary, node_added):
     changes = node_added.changes()
     touched = {step.urn.rsplit("::", 1)[-1] for step in changes} - member_firewalls(changes)
-    assert touched and all("node4" in name or name.endswith("-placement-node-list") for name in touched), touched
+    placement = placement_of(primary.nodes["node4"])
+    assert touched and all("node4" in name or any(p in name for p in placement) for name in touched), touched
 
 
 def test_adding_a_node_replaces_nothing(node_added):
@@ -478,10 +485,11 @@ def test_removed_node_is_gone_from_the_swarm(primary, node_removed):
     assert primary.nodes["node4"].docker("info", "--format", "{{.Swarm.LocalNodeState}}").stdout.strip() == "inactive"
 
 
-def test_removing_a_node_changes_nothing_else(node_removed):
+def test_removing_a_node_changes_nothing_else(primary, node_removed):
     changes = node_removed.changes()
     changed = {step.urn.rsplit("::", 1)[-1] for step in changes} - member_firewalls(changes)
-    assert all("node4" in name or name.endswith("-placement-node-list") for name in changed), changed
+    placement = placement_of(primary.nodes["node4"])
+    assert all("node4" in name or any(p in name for p in placement) for name in changed), changed
 
 
 # --- 9. daemon.json change on the managed master ---------------------------------------------------------------
@@ -723,7 +731,9 @@ def test_restore_refuses_a_backup_from_a_newer_version(standby, promoted):
 
 @pytest.fixture(scope="module")
 def dead_worker_removed(primary, promoted) -> list[Result]:
-    """node3 dies for good; README's runbook: mark it `lost`, `up`, then drop it from the file, `up`."""
+    """node3 dies for good; README's runbook: mark it `lost`, `up`, then drop it from the file, `up`. The engine
+    log's length before, on the list's end: what the two runs logged follows it."""
+    primary.log_mark = len(primary.engine.log)
     dead = primary.nodes["node3"]
     # Its own daemons only: every node sees every process of this machine, but /run is its own.
     dead.ssh("kill $(cat /run/docker.pid) $(cat /run/sshd.pid)", check=False)
@@ -742,7 +752,8 @@ def test_removing_an_unreachable_worker_finishes(dead_worker_removed):
 
 def test_removing_an_unreachable_worker_runs_nothing_on_it(primary, dead_worker_removed):
     node3 = primary.nodes["node3"].address
-    touched = [line.text for line in primary.engine.log if node3 in line.text and line.severity == "error"]
+    logged = primary.engine.log[primary.log_mark :]
+    touched = [line.text for line in logged if node3 in line.text and line.severity == "error"]
     assert touched == []
 
 

@@ -250,3 +250,8 @@ def test_a_following_standbys_server_logs_in_with_the_primarys_database_password
 def test_a_promoted_standby_keeps_the_database_password_it_followed_with():
     server = "codenvy-dr-master-server"
     assert container_env(promoted_standby().named(server)) == container_env(following_standby().named(server))
+
+
+def test_a_standby_without_its_own_admin_password_takes_the_primarys():
+    """Its database, the admin included, is the primary's: the admin logs in there with the primary's password."""
+    assert following_standby().exports["adminPassword"] == streaming_primary().exports["adminPassword"]
