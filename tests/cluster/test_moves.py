@@ -25,7 +25,7 @@ from tests.harness import PROJECT_DIR
 LANE_NODES = 3
 # The program with the real server contract and workspace placement (issue 18), before the structural round:
 # the oldest program the lane's stand-ins, which follow the real product, can run.
-BASELINE = "974ce5f"
+BASELINE = "bdf7892"
 # Component types created on purpose since the baseline (a component has no provider: its create makes nothing
 # anywhere, only a node in the state's tree).
 CREATED_ON_PURPOSE: set[str] = set()
