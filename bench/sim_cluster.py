@@ -56,7 +56,7 @@ def start_workspaces(site: Site, nodes: list[Node], count: int) -> dict[str, flo
     wait_for("the master's services healthy", lambda: healthy(site))
     image = push_stack_image(site, WORKSPACE_IMAGE)
     users = [add_user(site, f"bench{index}") for index in range(CONCURRENCY)]
-    workspaces = [(users[i % CONCURRENCY], create_workspace(site, users[i % CONCURRENCY], f"w{i}", image))
+    workspaces = [(users[i % CONCURRENCY], create_workspace(site, users[i % CONCURRENCY], f"bench-{i}", image))
                   for i in range(count)]  # fmt: skip
 
     def start(job: tuple[Member, str]) -> int:
