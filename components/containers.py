@@ -1,4 +1,4 @@
-"""Settings every site container shares: pinned image, memory cap, bounded restarts, log limits, graceful stops.
+"""Settings every site container shares: pinned image, memory cap, restarts after reboots, log limits, graceful stops.
 
 The docker provider (pulumi-docker 5.x, bridging kreuzwerker/terraform-provider-docker v4.5) reads every
 container back right after creating it and diffs the next `up` against what it read, so the inputs here
@@ -12,9 +12,10 @@ import pulumi_docker as docker
 
 from components.config import LogConfig, Settings, SiteConfig
 
-# on-failure with a bound: a crash-looping service stops instead of hammering the host.
-RESTART_POLICY = "on-failure"
-MAX_RESTARTS = 5
+# Back after a reboot, as upstream's compose file has every service (`restart: always`): PostgreSQL and the
+# server exit 0 when the daemon stops them, which on-failure would leave stopped (moby daemon/restartmanager).
+# unless-stopped also honours a stop by hand; Docker backs a crash loop off, doubling its delay to a minute.
+RESTART_POLICY = "unless-stopped"
 
 
 class ContainerSettings(Settings):
@@ -88,7 +89,6 @@ def site_container(
         # `up` shows a difference (memory_swap is Optional, not Computed).
         memory_swap=memory_mb,
         restart=RESTART_POLICY,
-        max_retry_count=MAX_RESTARTS,
         destroy_grace_seconds=stop_grace_seconds,
         log_driver="json-file",
         log_opts={"max-size": shared.logs.max_size, "max-file": str(shared.logs.max_file)},

@@ -24,6 +24,8 @@ class FirewallSettings(Settings):
     registry_port: int
     # The placement manager's host: the only one that reaches a worker's engine relay.
     master_address: str
+    # An encrypted overlay carries its traffic in IPsec ESP (IP protocol 50) between the members.
+    encrypted_overlay: bool = False
     # The masters of this site's standbys: they alone reach this master's SSH (to sync project files) and its
     # published PostgreSQL (to stream), besides the administrators.
     replication_peers: tuple[str, ...] = ()
@@ -39,6 +41,7 @@ class FirewallSettings(Settings):
             https_port=site.master.https_port,
             registry_port=site.registry.port,
             master_address=site.master.address,
+            encrypted_overlay=site.network.mode == "overlay" and site.network.encrypted,
             replication_peers=tuple(sorted(site.replication.standby_addresses)),
             postgres_port=site.master.postgres_port,
         )
@@ -72,7 +75,8 @@ def _published_rules(rules: FirewallSettings, is_master: bool, runs_workspaces: 
 
 def render_nftables(rules: FirewallSettings, host: HostConfig, is_master: bool, runs_workspaces: bool) -> str:
     """The host's nftables table for its role. Input: the host's own SSH port (ssh.port) and its TLS Docker
-    API (a tcp:// dockerHost) from firewall.sshCidrs, Swarm from cluster members only. Forward (ports
+    API (a tcp:// dockerHost) from firewall.sshCidrs, Swarm (and, on an encrypted overlay, its IPsec ESP) from
+    cluster members only. Forward (ports
     Docker publishes): HTTP(S) from firewall.publicCidrs and the registry from members on the master,
     workspace ports from publicCidrs on workspace hosts, a worker's engine relay from the master alone (the
     placement manager), and PostgreSQL only from the site's standby masters (replication.standbyAddresses),
@@ -106,6 +110,8 @@ def render_nftables(rules: FirewallSettings, host: HostConfig, is_master: bool, 
         *([f"    tcp dport {host.ssh_port} ip saddr @replication_peers accept"] if replication else []),
         f"    tcp dport {{ {_elements(tcp_ports)} }} ip saddr @members accept",
         f"    udp dport {{ {_elements(SWARM_UDP_PORTS)} }} ip saddr @members accept",
+        # Docker's overlay documentation and moby#27541: with --opt encrypted, VXLAN travels inside ESP.
+        *(["    meta l4proto esp ip saddr @members accept"] if rules.encrypted_overlay else []),
         "  }",
         "  chain forward {",
         "    type filter hook forward priority filter - 10; policy accept;",

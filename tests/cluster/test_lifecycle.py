@@ -270,6 +270,13 @@ def test_worker_stays_a_member_after_its_dockerd_restarts(primary, first_up):
     assert " 0% packet loss" in output, output
 
 
+def test_the_masters_services_come_back_by_themselves_after_its_docker_restarts(primary, first_up):
+    """What a reboot does to the site: the daemon stops every container (PostgreSQL and the server exit 0 on
+    SIGTERM) and starts it again; no `up` runs."""
+    primary.master.ssh(SITE.master.docker_restart_command)
+    wait_for("the master's services healthy again without an up", lambda: healthy(primary))
+
+
 # --- 2. nothing to do ------------------------------------------------------------------------------------
 
 
@@ -577,6 +584,12 @@ def test_encrypted_overlay_is_created_encrypted(primary, encrypted):
 def test_encrypted_overlay_second_preview_is_empty(primary, encrypted):
     wait_for("healthy on the encrypted overlay", lambda: healthy(primary))
     assert primary.preview().diff() == []
+
+
+def test_encrypted_overlay_carries_traffic_between_workers_through_the_firewall(primary, encrypted):
+    """IPsec ESP between the members: the firewall must let it through, or nothing crosses hosts."""
+    output = ping_across(primary, "node2", "node3")
+    assert " 0% packet loss" in output, output
 
 
 # --- 12, 7. a standby beside the primary, cold, then promoted ---------------------------------------------------

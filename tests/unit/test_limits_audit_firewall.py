@@ -258,3 +258,18 @@ def test_a_listed_peer_site_may_pull_from_the_registry():
     rules = render_nftables(FirewallSettings.of(with_peer), with_peer.master, is_master=True, runs_workspaces=False)
     assert "set peers { type ipv4_addr; flags interval; elements = { 10.99.0.7/32 } }" in rules
     assert f"ct original proto-dst {site.registry.port} ip saddr @peers accept" in rules
+
+
+def encrypted_rules(host: str) -> str:
+    encrypted = evaluate("sim", {"codenvy-infra:network": {"mode": "overlay", "encrypted": True}})
+    return script_parameters(script_of(encrypted.named(f"codenvy-ws-{host}-firewall")))["RULESET"]
+
+
+@pytest.mark.parametrize("host", ["node1", "node2"])
+def test_an_encrypted_overlay_lets_members_speak_ipsec_esp(host):
+    """Encrypted VXLAN travels in ESP (IP protocol 50); dropped, the overlay carries nothing between hosts."""
+    assert "meta l4proto esp ip saddr @members accept" in encrypted_rules(host)
+
+
+def test_a_plain_overlay_admits_no_esp():
+    assert "esp" not in firewall_rules("node2")

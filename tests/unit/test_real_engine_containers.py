@@ -220,8 +220,8 @@ case "$1" in
   *) echo "fake docker: $*" >&2; exit 2 ;;
 esac
 """
-# The daemon restart stops every container, and none comes back by itself: on-failure restarts only
-# those that exited non-zero, and PostgreSQL exits 0 on SIGTERM.
+# The daemon restart stops every container; the fake brings none back by itself, as for workspace machines,
+# which have no restart policy.
 FAKE_RESTART = """#!/usr/bin/env bash
 : > "$FAKE_DOCKER_STATE/running"
 """
