@@ -37,7 +37,7 @@ destroy: stack
 ## audit: save the site's audit report now (seed: audit service) into audit-reports/
 audit: stack
 	CODENVY_API_URL="$$(pulumi stack output url --stack $(STACK))/api" \
-	CODENVY_ADMIN_PASSWORD="$$(pulumi config get adminPassword --stack $(STACK))" \
+	CODENVY_ADMIN_PASSWORD="$$(pulumi stack output adminPassword --show-secrets --stack $(STACK))" \
 	CODENVY_CA_PEM="$$(pulumi stack output registryCaCert --stack $(STACK))" \
 	$(VENV)/bin/python components/resource_api.py audit audit-reports
 

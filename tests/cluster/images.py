@@ -62,6 +62,9 @@ LOCAL_IMAGES = {
     SERVER_IMAGE: "server",
 }
 LABEL = "codenvy-sim.image"
+# A lane option: the path of a `docker save` tarball of the real codenvy/swarm image, used in place of the
+# placement manager's stand-in where one can be had (no registry is reachable where the lane usually runs).
+REAL_SWARM_VARIABLE = "CODENVY_LANE_SWARM_TAR"
 
 
 def program_images(images: ImagesConfig, versions: Iterable[str]) -> dict[str, str]:
@@ -242,6 +245,9 @@ def import_images(docker_host: str, public_names: Mapping[str, str] | Iterable[s
     build_rootfs()
     key = build_key()
     for name, flavour in wanted.items():
+        if flavour == "swarm" and os.environ.get(REAL_SWARM_VARIABLE):
+            load_real_swarm(docker_host, name, Path(os.environ[REAL_SWARM_VARIABLE]))
+            continue
         files = context_files(flavour, name)
         if files is None:
             print(f"images: {name} ({flavour}) skipped: its source is missing", file=sys.stderr)
@@ -255,6 +261,18 @@ def import_images(docker_host: str, public_names: Mapping[str, str] | Iterable[s
         base = _base(docker_host, "busybox" if flavour in BUSYBOX_BASED else "rootfs", key)
         dockerfile = "\n".join([f"FROM {base}", *changes, f"LABEL {LABEL}={stamp[:16]}"]) + "\n"
         _build(docker_host, name, flavour, dockerfile, files)
+
+
+def load_real_swarm(docker_host: str, name: str, tarball: Path) -> None:
+    """The real placement manager instead of its stand-in: a `docker save` of codenvy/swarm (or of swarm:1.2.8,
+    which it wraps) loaded and named as the program pulls it. Loading the same file again changes nothing."""
+    if not tarball.is_file():
+        raise FileNotFoundError(f"{REAL_SWARM_VARIABLE}={tarball}: no such file (a `docker save` of codenvy/swarm)")
+    loaded = _docker(docker_host, "load", "-q", "-i", str(tarball)).stdout
+    references = re.findall(r"^Loaded image(?: ID)?: (\S+)$", loaded, flags=re.MULTILINE)
+    if len(references) != 1:
+        raise RuntimeError(f"{REAL_SWARM_VARIABLE}={tarball} holds {len(references)} images, not one: {loaded!r}")
+    _docker(docker_host, "tag", references[0], name)
 
 
 def _build(docker_host: str, name: str, flavour: str, dockerfile: str, files: Mapping[str, tuple[bytes, int]]) -> None:

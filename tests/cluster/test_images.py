@@ -15,7 +15,7 @@ from components.load_balancer import HAPROXY_CERT_PATH, HAPROXY_CFG_PATH, render
 from components.master_layout import DATABASE, DATABASE_USER, POSTGRES_ALIAS
 from components.script_templates import SCRIPTS_DIR
 from tests.cluster.image_flavours import SWARM_SOURCE
-from tests.cluster.images import BUSYBOX_IMAGE, WORKSPACE_IMAGE
+from tests.cluster.images import BUSYBOX_IMAGE, WORKSPACE_IMAGE, load_real_swarm
 from tests.cluster.private_engine import CertificateAuthority, Engine, have_debootstrap
 from tests.cluster.stand_in_services import (
     IMAGES,
@@ -241,6 +241,25 @@ def test_swarm_image_runs_its_manager_as_the_entrypoint(engine):
     config = engine.inspect(SWARM)["Config"]
     mode = engine.docker("run", "--rm", "--entrypoint", "stat", SWARM, "-c", "%a", "/swarm").stdout.strip()
     assert (config["Entrypoint"], mode) == (["/swarm"], "755")
+
+
+def _image_id(engine: Engine, image: str) -> str:
+    return engine.docker("image", "inspect", "-f", "{{.Id}}", image).stdout.decode().strip()
+
+
+def test_a_saved_swarm_image_takes_the_stand_ins_name_when_the_lane_is_given_one(engine, tmp_path):
+    saved = tmp_path / "swarm.tar"
+    engine.docker("save", "-o", str(saved), BUSYBOX_IMAGE)
+    for _ in range(2):
+        load_real_swarm(engine.host, "codenvy/swarm:lane-option", saved)
+    assert _image_id(engine, "codenvy/swarm:lane-option") == _image_id(engine, BUSYBOX_IMAGE)
+
+
+def test_a_saved_swarm_tarball_must_hold_exactly_one_image(engine, tmp_path):
+    saved = tmp_path / "two.tar"
+    engine.docker("save", "-o", str(saved), BUSYBOX_IMAGE, WORKSPACE_IMAGE)
+    with pytest.raises(RuntimeError, match="holds 2 images, not one"):
+        load_real_swarm(engine.host, "codenvy/swarm:lane-option", saved)
 
 
 def test_docker_stop_exits_postgres_cleanly(engine, postgres):

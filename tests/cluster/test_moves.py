@@ -30,7 +30,14 @@ BASELINE = "bdf7892"
 # anywhere, only a node in the state's tree).
 CREATED_ON_PURPOSE: set[str] = set()
 # Resources updated, replaced or deleted on purpose since the baseline.
-UPDATED_ON_PURPOSE: set[str] = set()
+UPDATED_ON_PURPOSE: set[str] = {
+    # Issue 19: every site container restarts unless-stopped (back after a reboot), in place.
+    *(f"codenvy-{name}" for name in ("registry-container", "master-server", "master-placement-container",
+                                     "master-haproxy", "master-agents-container", "master-postgres",
+                                     "relay-10-77-0-12-container", "relay-10-77-0-13-container")),
+    # The daemon-config script's comment now says why containers come back; the script runs again, idempotent.
+    *(f"codenvy-ws-{node}-daemon-config" for node in ("node1", "node2", "node3")),
+}  # fmt: skip
 REPLACED_ON_PURPOSE: set[str] = set()
 DELETED_ON_PURPOSE: set[str] = set()
 

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from tests.engine.rules import CONTAINER, NETWORK, REMOTE_IMAGE, VOLUME, with_container_defaults
+from tests.engine.rules import COMPUTED, CONTAINER, NETWORK, REMOTE_IMAGE, VOLUME, with_container_defaults
 
 MIB = 1024 * 1024
 NANOS = 1_000_000_000
@@ -96,7 +96,10 @@ def update(
         limits = ("restart", "maxRetryCount", "cpuShares", "memory", "memoryReservation", "memorySwap")
         if any(old.get(key) != inputs.get(key) for key in limits):
             host.docker("update", "--restart", _restart_policy(inputs), *_memory_flags(inputs), resource_id)
-    return {**old, **inputs}
+    # The bridge plans an input the program no longer sets as null unless the provider computes it (SDKv2
+    # schema.go diffString), and Update stores the plan: only computed values survive from the old state.
+    computed = COMPUTED.get(resource_type, frozenset())
+    return {**{key: value for key, value in old.items() if key in computed}, **inputs}
 
 
 def delete(host: DockerHost, resource_type: str, resource_id: str, state: dict[str, Any]) -> None:

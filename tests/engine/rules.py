@@ -50,6 +50,9 @@ VOLUME_COMPUTED = frozenset({"driver", "driverOpts", "mountpoint"})
 # internal/provider/resource_docker_image.go (RemoteImage): name, pull triggers and the build force a
 # new image; keep_locally and force_remove only change what delete does.
 IMAGE_UPDATABLE = frozenset({"keepLocally", "forceRemove"})
+IMAGE_COMPUTED = frozenset({"imageId", "repoDigest"})
+COMPUTED = {CONTAINER: CONTAINER_COMPUTED, NETWORK: NETWORK_COMPUTED, VOLUME: VOLUME_COMPUTED,
+            REMOTE_IMAGE: IMAGE_COMPUTED}  # fmt: skip
 # TF sets (TypeSet) compare without order; lists (TypeList) in order.
 # Ports are a list, but suppressIfPortsDidNotChangeForMigrationV0ToV1 compares them without order.
 CONTAINER_SETS = frozenset({"envs", "labels", "volumes", "uploads", "networksAdvanced", "capabilities", "dns", "ports"})

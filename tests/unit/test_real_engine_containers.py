@@ -18,6 +18,7 @@ import pytest
 from components import app_server
 from components.load_balancer import HAPROXY_CERT_PATH, render_haproxy_cfg
 from tests import harness
+from tests.engine import docker_provider
 from tests.engine.docker_provider import MIB, container_state
 from tests.engine.rules import CONTAINER, Diff, diff, with_container_defaults
 from tests.harness import (
@@ -423,3 +424,25 @@ def test_every_docker_resource_on_a_managed_master_waits_for_its_daemon_config()
     assert on_master
     waiting = {r.name for r in on_master if daemon_config in _ancestors(evaluation, r.urn)}
     assert waiting == {r.name for r in on_master}
+
+
+# --- Found by the moves lane: a restart policy that lost its retry count -----------------------------------------
+
+
+class RecordingHost:
+    """A Docker host that records the commands the provider sends it."""
+
+    def __init__(self) -> None:
+        self.commands: list[tuple[str, ...]] = []
+
+    def docker(self, *args: str, **_: Any) -> None:
+        self.commands.append(args)
+
+
+def test_an_input_the_program_stops_setting_leaves_the_state_on_update():
+    server = containers(evaluate("sim"))["codenvy-master-server"].inputs
+    before = {**server, "restart": "on-failure", "maxRetryCount": 5}
+    host = RecordingHost()
+    state = docker_provider.update(host, CONTAINER, "c1", state_after_create(before), server)
+    assert [command[:3] for command in host.commands] == [("update", "--restart", "unless-stopped")]
+    assert changes(state, server).keys == ()
