@@ -41,7 +41,7 @@ class SiteConfig(Model):
         None,
         description="Secret initial password of the system admin limits.adminUser, which the server creates on its "
         "first start (codenvy.admin.initial_password); later changes do not change it. Absent: one is made and "
-        "exported as the secret output adminPassword. limits.users and audit need it set.",
+        "exported as the secret output adminPassword, which `make audit` reads. limits.users needs it set.",
     )
     audit: AuditConfig = Field(default_factory=AuditConfig, description="The audit report (seed: audit service).")
     firewall: FirewallConfig = Field(default_factory=FirewallConfig, description="Host firewall per role.")
