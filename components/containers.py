@@ -31,6 +31,23 @@ class ContainerSettings(Settings):
         return cls(site_name=site.site_name, logs=site.logs, running=site.runs_services)
 
 
+def _on_host(
+    provider: docker.Provider,
+    parent: pulumi.Resource,
+    depends_on: list[pulumi.Resource] | None,
+    aliases: list[pulumi.Alias] | None,
+    retain_on_delete: bool,
+) -> pulumi.ResourceOptions:
+    """The options of a resource on one host's engine, under its component."""
+    return pulumi.ResourceOptions(
+        parent=parent,
+        provider=provider,
+        depends_on=depends_on or [],
+        aliases=aliases,
+        retain_on_delete=retain_on_delete or None,
+    )
+
+
 def pull_image(
     name: str,
     image: str,
@@ -45,13 +62,7 @@ def pull_image(
         name,
         name=image,
         keep_locally=True,
-        opts=pulumi.ResourceOptions(
-            parent=parent,
-            provider=provider,
-            depends_on=depends_on or [],
-            aliases=aliases,
-            retain_on_delete=retain_on_delete or None,
-        ),
+        opts=_on_host(provider, parent, depends_on, aliases, retain_on_delete),
     )
 
 
@@ -108,12 +119,6 @@ def site_container(
         start=runs,
         must_run=runs,
         ports=(ports or None) if runs else None,
-        opts=pulumi.ResourceOptions(
-            parent=parent,
-            provider=provider,
-            depends_on=depends_on or [],
-            aliases=aliases,
-            retain_on_delete=retain_on_delete or None,
-        ),
+        opts=_on_host(provider, parent, depends_on, aliases, retain_on_delete),
         **settings,
     )
