@@ -244,7 +244,7 @@ def test_swarm_image_runs_its_manager_as_the_entrypoint(engine):
 
 
 def _image_id(engine: Engine, image: str) -> str:
-    return engine.docker("image", "inspect", "-f", "{{.Id}}", image).stdout.decode().strip()
+    return engine.docker("image", "inspect", "-f", "{{.Id}}", image).stdout.strip()
 
 
 def test_a_saved_swarm_image_takes_the_stand_ins_name_when_the_lane_is_given_one(engine, tmp_path):
