@@ -20,6 +20,7 @@ from components.master_layout import DATABASE, DATABASE_USER, POSTGRES_ALIASES, 
 from components.placement import PlacementManager, PlacementSettings
 from components.postgres_streaming import CONF_DIR, postgres_command
 from components.registry import Registry
+from components.script_templates import render_script
 from components.versioning import UpgradePlan
 
 # PostgreSQL writes a shutdown checkpoint before it stops, which on a busy database takes a while; a killed
@@ -105,6 +106,7 @@ class MasterNode(pulumi.ComponentResource):
         password = self.database_password = self._database_password(name, primary)
         self.replication_password: pulumi.Output[str] | None = None
         self.postgres = self._postgres(name, volumes["pgdata"], password, ca, primary)
+        database_password = self._database_role_password(name, password)
         pre_upgrade_backup = self._pre_upgrade_backup(name, upgrade)
         child = pulumi.ResourceOptions(parent=self)
         self.placement = placement = PlacementManager(
@@ -128,6 +130,7 @@ class MasterNode(pulumi.ComponentResource):
                 self.postgres,
                 registry,
                 placement.container,
+                *([database_password] if database_password else []),
                 *([pre_upgrade_backup] if pre_upgrade_backup else []),
             ],
             host_ready=self._host_ready,
@@ -159,6 +162,26 @@ class MasterNode(pulumi.ComponentResource):
             f"{name}-db-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)
         )
         return pulumi.Output.secret(generated.result)
+
+    def _database_role_password(self, name: str, password: pulumi.Output[str]) -> pulumi.Resource | None:
+        """Sets the server's role to `password` where the database runs: a data directory kept from an earlier
+        stack (`make destroy`, then `up`) or a promoted site that leaves its pair keeps the old one otherwise.
+        A cold standby's database does not run until it is promoted, which registers this."""
+        settings = self._settings
+        if not settings.containers.running:
+            return None
+        return self._host.run(
+            f"{name}-database-password",
+            render_script(
+                "database_password",
+                container=MasterData(settings.site_name).postgres_container,
+                database_user=DATABASE_USER,
+                node_name=self._host.name,
+            ),
+            stdin=password,
+            parent=self,
+            depends_on=[self.postgres],
+        )
 
     def _on_host(self, **options) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions(parent=self, provider=self._host.provider, depends_on=self._host_ready, **options)

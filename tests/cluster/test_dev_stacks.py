@@ -113,3 +113,29 @@ def test_dev_stack_places_a_workspace_on_this_machines_engine_through_the_manage
     status, answer = developer.call("POST", f"/workspace/{created['id']}/runtime")
     machines = node.docker("ps", "-q", "--filter", f"label=che:workspace:id={created['id']}").stdout.split()
     assert (status, len(machines)) == (200, 1), answer
+
+
+# --- `make destroy`, then `make up`: the data volumes stay, a new database password is made ----------------------
+
+
+def database_password(engine: Engine) -> str:
+    (password,) = [
+        r.outputs["result"] for r in engine.checkpoint.resources if r.urn.endswith("::codenvy-master-db-password")
+    ]
+    return password
+
+
+@pytest.fixture(scope="module")
+def dev_again(cluster, dev) -> tuple[str, str]:
+    """The dev stack destroyed (its data volumes retained) and brought up again: (old, new) database password."""
+    engine, _ = dev
+    before = database_password(engine)
+    engine.destroy()
+    engine.up()
+    return before, database_password(engine)
+
+
+def test_dev_up_after_destroy_serves_from_the_database_it_kept_under_a_new_password(cluster, dev_again):
+    before, after = dev_again
+    assert before != after, "the password was not made anew: the test would prove nothing"
+    wait_for("the dev server answering after destroy and up", lambda: answers(cluster[0]))

@@ -26,9 +26,11 @@ LANE_NODES = 3
 # The program with the real server contract and workspace placement (issue 18), before the structural round:
 # the oldest program the lane's stand-ins, which follow the real product, can run.
 BASELINE = "bdf7892"
-# Component types created on purpose since the baseline (a component has no provider: its create makes nothing
+# Types created on purpose since the baseline (a component has no provider: its create makes nothing
 # anywhere, only a node in the state's tree).
-CREATED_ON_PURPOSE: set[str] = set()
+CREATED_ON_PURPOSE: set[str] = {
+    "command:remote:Command",  # issue 19: the server's database role gets the stack's password
+}
 # Resources updated, replaced or deleted on purpose since the baseline.
 UPDATED_ON_PURPOSE: set[str] = {
     # Issue 19: every site container restarts unless-stopped (back after a reboot), in place.
