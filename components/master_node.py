@@ -43,6 +43,8 @@ class MasterSettings(Settings):
     containers: ContainerSettings
     # Present while the database streams to or from a standby (SiteConfig.database_streams).
     replication: ReplicationSettings | None
+    # A running standby that takes the nightly archive: its database must take restores, never stay a replica.
+    archive_standby: bool
 
     @classmethod
     def of(cls, site: SiteConfig) -> MasterSettings:
@@ -59,6 +61,7 @@ class MasterSettings(Settings):
             agents=AgentsSettings.of(site),
             containers=ContainerSettings.of(site),
             replication=ReplicationSettings.of(site) if site.database_streams else None,
+            archive_standby=site.dr is not None and not site.dr.streams and site.runs_services,
         )
 
 
@@ -106,7 +109,7 @@ class MasterNode(pulumi.ComponentResource):
         password = self.database_password = self._database_password(name, primary)
         self.replication_password: pulumi.Output[str] | None = None
         self.postgres = self._postgres(name, volumes["pgdata"], password, ca, primary)
-        database_password = self._database_role_password(name, password)
+        database_password = self._database_role_password(name, password, self._leave_recovery(name))
         pre_upgrade_backup = self._pre_upgrade_backup(name, upgrade)
         child = pulumi.ResourceOptions(parent=self)
         self.placement = placement = PlacementManager(
@@ -163,7 +166,27 @@ class MasterNode(pulumi.ComponentResource):
         )
         return pulumi.Output.secret(generated.result)
 
-    def _database_role_password(self, name: str, password: pulumi.Output[str]) -> pulumi.Resource | None:
+    def _leave_recovery(self, name: str) -> pulumi.Resource | None:
+        """An archive standby's database as a primary of its own: one that streamed until its stack switched
+        to `archive` keeps standby.signal in its kept data directory and would stay a read-only replica."""
+        settings = self._settings
+        if not settings.archive_standby:
+            return None
+        return self._host.run(
+            f"{name}-leave-recovery",
+            render_script(
+                "promote_database",
+                container=MasterData(settings.site_name).postgres_container,
+                database_user=DATABASE_USER,
+                node_name=self._host.name,
+            ),
+            parent=self,
+            depends_on=[self.postgres],
+        )
+
+    def _database_role_password(
+        self, name: str, password: pulumi.Output[str], left_recovery: pulumi.Resource | None
+    ) -> pulumi.Resource | None:
         """Sets the server's role to `password` where the database runs: a data directory kept from an earlier
         stack (`make destroy`, then `up`) or a promoted site that leaves its pair keeps the old one otherwise.
         A cold standby's database does not run until it is promoted, which registers this."""
@@ -180,7 +203,7 @@ class MasterNode(pulumi.ComponentResource):
             ),
             stdin=password,
             parent=self,
-            depends_on=[self.postgres],
+            depends_on=[self.postgres, *([left_recovery] if left_recovery else [])],
         )
 
     def _on_host(self, **options) -> pulumi.ResourceOptions:

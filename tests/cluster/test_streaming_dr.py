@@ -266,3 +266,22 @@ def test_failback_keeps_the_old_primarys_database_container(failed_back):
     """Its server is replaced (its declared role changes), never its PostgreSQL: the seed replaced its data."""
     replaced = {step.urn.rsplit("::", 1)[-1] for step in failed_back.steps if step.kind == "replace"}
     assert "codenvy-master-postgres" not in replaced
+
+
+# --- a standby switched from streaming to the nightly archive ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def switched_to_archive(cluster, primary, failed_back) -> Result:
+    """The old primary, now a streaming standby, told to take the nightly archive instead: its database keeps
+    the data directory the stream made (standby.signal included), and its server gets a password of its own."""
+    primary.remember(dr=standby_of(STANDBY_STACK, cluster[0], transferSchedule=None, replication="archive"))
+    return primary.up()
+
+
+def test_a_standby_switched_to_archive_takes_writes_again(primary, switched_to_archive):
+    assert sql(primary, "SELECT pg_is_in_recovery()") == "f"
+
+
+def test_a_standby_switched_to_archive_serves_under_its_new_password(primary, switched_to_archive):
+    wait_for("the standby switched to archive healthy", lambda: healthy(primary))

@@ -92,3 +92,21 @@ def test_a_following_standby_sets_its_primarys_password():
     evaluation = following_standby()
     command = evaluation.named("codenvy-dr-master-database-password")
     assert command.inputs["stdin"] == container_env(evaluation.named("codenvy-dr-master-postgres"))["POSTGRES_PASSWORD"]
+
+
+def archive_standby():
+    return evaluate("dr", {"codenvy-infra:dr": {"primaryStack": full_stack_name("dev"), "replication": "archive"}})
+
+
+def test_an_archive_standbys_database_leaves_recovery_before_its_role_gets_the_password():
+    """Switched from streaming, its kept data directory still holds standby.signal: a replica takes no restore,
+    and its server's new password could not be set."""
+    evaluation = archive_standby()
+    leave = evaluation.named("codenvy-dr-master-leave-recovery")
+    assert "pg_promote" in script_of(leave)
+    assert leave.urn in evaluation.named("codenvy-dr-master-database-password").dependencies
+
+
+def test_a_streaming_standby_stays_a_replica():
+    names = {resource.name for resource in following_standby().resources}
+    assert "codenvy-dr-master-leave-recovery" not in names
