@@ -169,20 +169,9 @@ class MasterNode(pulumi.ComponentResource):
     def _leave_recovery(self, name: str) -> pulumi.Resource | None:
         """An archive standby's database as a primary of its own: one that streamed until its stack switched
         to `archive` keeps standby.signal in its kept data directory and would stay a read-only replica."""
-        settings = self._settings
-        if not settings.archive_standby:
+        if not self._settings.archive_standby:
             return None
-        return self._host.run(
-            f"{name}-leave-recovery",
-            render_script(
-                "promote_database",
-                container=MasterData(settings.site_name).postgres_container,
-                database_user=DATABASE_USER,
-                node_name=self._host.name,
-            ),
-            parent=self,
-            depends_on=[self.postgres],
-        )
+        return self._database_script(f"{name}-leave-recovery", "promote_database")
 
     def _database_role_password(
         self, name: str, password: pulumi.Output[str], left_recovery: pulumi.Resource | None
@@ -190,20 +179,31 @@ class MasterNode(pulumi.ComponentResource):
         """Sets the server's role to `password` where the database runs: a data directory kept from an earlier
         stack (`make destroy`, then `up`) or a promoted site that leaves its pair keeps the old one otherwise.
         A cold standby's database does not run until it is promoted, which registers this."""
-        settings = self._settings
-        if not settings.containers.running:
+        if not self._settings.containers.running:
             return None
+        return self._database_script(
+            f"{name}-database-password", "database_password", stdin=password, after=left_recovery
+        )
+
+    def _database_script(
+        self,
+        resource_name: str,
+        script: str,
+        stdin: pulumi.Output[str] | None = None,
+        after: pulumi.Resource | None = None,
+    ) -> pulumi.Resource:
+        """A script run on the master against the site's running PostgreSQL, as its superuser, on its socket."""
         return self._host.run(
-            f"{name}-database-password",
+            resource_name,
             render_script(
-                "database_password",
-                container=MasterData(settings.site_name).postgres_container,
+                script,
+                container=MasterData(self._settings.site_name).postgres_container,
                 database_user=DATABASE_USER,
                 node_name=self._host.name,
             ),
-            stdin=password,
+            stdin=stdin,
             parent=self,
-            depends_on=[self.postgres, *([left_recovery] if left_recovery else [])],
+            depends_on=[self.postgres, *([after] if after else [])],
         )
 
     def _on_host(self, **options) -> pulumi.ResourceOptions:
