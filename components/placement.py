@@ -118,6 +118,7 @@ class PlacementManager(pulumi.ComponentResource):
         super().__init__("codenvy:infra:PlacementManager", name, None, opts)
         self._name = name
         site = settings.site_name
+        self._container_name = f"{site}-swarm"
         cert = ca.issue(
             f"{name}-tls",
             common_name=SWARM_ALIAS,
@@ -135,7 +136,7 @@ class PlacementManager(pulumi.ComponentResource):
             f"{name}-container",
             shared=settings.containers,
             image=pull_image(f"{name}-image", settings.image, host.provider, self, host_ready),
-            container_name=f"{site}-swarm",
+            container_name=self._container_name,
             memory_mb=settings.memory_mb,
             stop_grace_seconds=STOP_GRACE_SECONDS,
             healthcheck=health_probe(),
@@ -157,7 +158,7 @@ class PlacementManager(pulumi.ComponentResource):
             f"{name}-node-list",
             render_script(
                 "placement_nodes",
-                container=f"{site}-swarm",
+                container=self._container_name,
                 node_list=" ".join(settings.engines),
                 node_set=node_set_json(settings),
                 nodes_dir=NODES_DIR,
@@ -178,7 +179,7 @@ class PlacementManager(pulumi.ComponentResource):
             f"{self._name}-ready",
             render_script(
                 "placement_ready",
-                container=f"{settings.site_name}-swarm",
+                container=self._container_name,
                 engines=" ".join(settings.engines),
                 site_name=settings.site_name,
                 tls_dir=TLS_DIR,
