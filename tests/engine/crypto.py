@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 import subprocess
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 
@@ -57,18 +58,42 @@ def usage_extensions(inputs: dict) -> list[str]:
     return lines
 
 
-def real_tls(resource_type: str, inputs: dict) -> dict:
+# What terraform-provider-tls stores for a certificate it issues besides the PEM (common_cert.go
+# createCertificate; ready_for_renewal is false at create, the schema's default).
+CERTIFICATE_VALIDITY = ("validityStartTime", "validityEndTime", "readyForRenewal")
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def validity(inputs: dict, now: datetime) -> dict:
+    """The stored validity: from `now` for validity_period_hours. The renewal decision reads these, never the
+    PEM (common_cert.go modifyPlanIfCertificateReadyForRenewal); openssl's whole days cover at least as long."""
+    end = now + timedelta(hours=int(inputs.get("validityPeriodHours", 24)))
+    return {
+        "validityStartTime": rfc3339(now),
+        "validityEndTime": rfc3339(end),
+        "readyForRenewal": False,
+        "earlyRenewalHours": int(inputs.get("earlyRenewalHours") or 0),
+    }
+
+
+def real_tls(resource_type: str, inputs: dict, now: datetime | None = None) -> dict:
+    """The outputs of a tls resource made at `now` (the provider's clock; the machine's by default)."""
+    issued = validity(inputs, now or datetime.now(UTC))
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         if resource_type == "tls:index/privateKey:PrivateKey":
             return {"privateKeyPem": _openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256")}
         (work / "key.pem").write_text(inputs.get("privateKeyPem", ""))
-        days = str(max(1, int(inputs.get("validityPeriodHours", 24)) // 24))
+        # Rounded up: the certificate on the wire never expires before the validity the state records.
+        days = str(max(1, -(-int(inputs.get("validityPeriodHours", 24)) // 24)))
         if resource_type == "tls:index/selfSignedCert:SelfSignedCert":
             extensions = [argument for line in usage_extensions(inputs) for argument in ("-addext", line)]
             cert = _openssl("req", "-x509", "-new", "-key", str(work / "key.pem"), "-subj", _subject(inputs),
                             "-days", days, *extensions)  # fmt: skip
-            return {"certPem": cert}
+            return {"certPem": cert, **issued}
         if resource_type == "tls:index/certRequest:CertRequest":
             names = [f"IP:{ip}" for ip in inputs.get("ipAddresses", [])] + [
                 f"DNS:{dns}" for dns in inputs.get("dnsNames", [])
@@ -87,7 +112,7 @@ def real_tls(resource_type: str, inputs: dict) -> dict:
             cert = _openssl("x509", "-req", "-in", str(work / "csr.pem"), "-CA", str(work / "ca.pem"),
                             "-CAkey", str(work / "ca-key.pem"), "-CAcreateserial", "-days", days,
                             "-copy_extensions", "copy", "-extfile", str(work / "ext.cnf"))  # fmt: skip
-            return {"certPem": cert}
+            return {"certPem": cert, **issued}
     raise AssertionError(f"no real TLS stand-in for {resource_type}")
 
 

@@ -8,6 +8,7 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from pulumi.runtime import rpc
@@ -17,7 +18,7 @@ from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 from components.deploy_gates import READ_STACK_OUTPUTS
 from tests.engine import docker_provider
 from tests.engine.command_provider import CommandError, CommandProvider, LogLine
-from tests.engine.crypto import real_password, real_tls
+from tests.engine.crypto import CERTIFICATE_VALIDITY, real_password, real_tls
 from tests.engine.rules import COMMAND_TYPES, DOCKER_TYPES, Diff, deletion_order, diff
 from tests.harness import (
     Evaluation,
@@ -132,6 +133,9 @@ class Engine:
         program: Callable[[], None] | None = None,
     ) -> None:
         """`program` runs instead of the project's __main__.py with the stack file's config (engine tests)."""
+        # The tls provider's clock (terraform-provider-tls internal/provider/common.go overridableTimeFunc,
+        # which its own tests override too): what issues certificates and decides when they are renewed.
+        self.now: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.stack = stack
         self.stack_file = stack_file or stack
         self.program = program
@@ -361,6 +365,7 @@ class _Run:
             ignore_changes=request.ignoreChanges,
             replace_on_changes=request.replaceOnChanges,
             delete_before_replace=bool(request.deleteBeforeReplace),
+            now=self.engine.now(),
         )
         if verdict.kind == "same":
             self._record(replace(new, id=old.id, outputs=old.outputs), Step(new.urn, "same"))
@@ -425,7 +430,7 @@ class _Run:
         if new.type in DOCKER_TYPES:
             return docker_provider.create(self.engine._docker_host(new.provider), new.type, new.inputs)
         if new.type.startswith("tls:index/"):
-            return str(uuid.uuid4()), {**new.inputs, **real_tls(new.type, new.inputs)}
+            return str(uuid.uuid4()), {**new.inputs, **real_tls(new.type, new.inputs, self.engine.now())}
         if new.type == "random:index/randomPassword:RandomPassword":
             return "none", {**new.inputs, **real_password(int(new.inputs["length"]))}
         return str(uuid.uuid4()), dict(new.inputs)
@@ -494,9 +499,9 @@ COMPUTED_OUTPUTS = {
     "command:remote:Command": ("stdout", "stderr"),
     "docker:index/remoteImage:RemoteImage": ("imageId", "repoDigest"),
     "tls:index/privateKey:PrivateKey": ("privateKeyPem", "publicKeyPem", "publicKeyOpenssh"),
-    "tls:index/selfSignedCert:SelfSignedCert": ("certPem",),
+    "tls:index/selfSignedCert:SelfSignedCert": ("certPem", *CERTIFICATE_VALIDITY),
     "tls:index/certRequest:CertRequest": ("certRequestPem",),
-    "tls:index/locallySignedCert:LocallySignedCert": ("certPem",),
+    "tls:index/locallySignedCert:LocallySignedCert": ("certPem", *CERTIFICATE_VALIDITY),
     "random:index/randomPassword:RandomPassword": ("result", "bcryptHash"),
 }
 

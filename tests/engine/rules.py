@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 COMMAND_TYPES = frozenset({"command:local:Command", "command:remote:Command"})
@@ -116,9 +117,12 @@ def diff(
     ignore_changes: Iterable[str] = (),
     replace_on_changes: Iterable[str] = (),
     delete_before_replace: bool = False,
+    now: datetime | None = None,
 ) -> Diff:
-    """The step for a resource that exists in state and is registered again."""
+    """The step for a resource that exists in state and is registered again (`now`: the provider's clock)."""
     keys, replaces, provider_dbr = _provider_diff(resource_type, old_inputs, old_outputs, new_inputs)
+    if resource_type in CERTIFICATE_TYPES and now is not None and ready_for_renewal(old_outputs, new_inputs, now):
+        keys, replaces = (*keys, RENEWAL_KEY), {*replaces, RENEWAL_KEY}
     # pulumi/pulumi pkg/resource/deploy/step_generator.go (applyReplaceOnChanges, ignoreChanges through
     # processIgnoreChanges): ignored keys are taken from the old inputs before the diff; replaceOnChanges
     # turns a change of those keys into a replacement.
@@ -157,9 +161,11 @@ def _provider_diff(
         keys = changed_keys(old_inputs, new)
         return keys, set(keys) - IMAGE_UPDATABLE, False
     if resource_type.startswith(("tls:", "random:")):
-        # pulumi/pulumi-tls and pulumi/pulumi-random (bridged): every input of these resources is ForceNew.
+        # pulumi/pulumi-tls and pulumi/pulumi-random (bridged): every input of these resources replaces it but
+        # a certificate's early_renewal_hours, which has no RequiresReplace (terraform-provider-tls
+        # internal/provider/resource_{self,locally}_signed_cert.go Schema): it updates in place.
         keys = changed_keys(old_inputs, new)
-        return keys, set(keys), False
+        return keys, set(keys) - {"earlyRenewalHours"}, False
     # Providers and anything else: an input change updates in place.
     return changed_keys(old_inputs, new), set(), False
 
@@ -186,3 +192,20 @@ def deletion_order(snapshot: list[str], dependencies: Mapping[str, Iterable[str]
     for urn in sorted(doomed, key=lambda item: -position.get(item, -1)):
         visit(urn)
     return order
+
+
+CERTIFICATE_TYPES = frozenset(
+    {"tls:index/selfSignedCert:SelfSignedCert", "tls:index/locallySignedCert:LocallySignedCert"}
+)
+RENEWAL_KEY = "readyForRenewal"
+
+
+def ready_for_renewal(old_outputs: Mapping[str, Any], new_inputs: Mapping[str, Any], now: datetime) -> bool:
+    """hashicorp/terraform-provider-tls internal/provider/common_cert.go modifyPlanIfCertificateReadyForRenewal:
+    once the clock passes the stored validity_end_time less the planned early_renewal_hours, the plan marks
+    ready_for_renewal unknown and RequiresReplace: `pulumi up` shows the certificate as a replace."""
+    end = old_outputs.get("validityEndTime")
+    if not end:
+        return False
+    hours = int(new_inputs.get("earlyRenewalHours") or 0)
+    return datetime.fromisoformat(end) - timedelta(hours=hours) <= now
