@@ -167,7 +167,7 @@ class AppServer(pulumi.ComponentResource):
         cert = ca.issue(f"{name}-swarm-client", common_name=SERVER_ALIAS, subject_names=[], parent=self,
                         usages=CLIENT_AUTH)  # fmt: skip
         return [
-            docker.ContainerUploadArgs(file=f"{SWARM_CLIENT_DIR}/ca.pem", content=ca.cert_pem),
+            docker.ContainerUploadArgs(file=f"{SWARM_CLIENT_DIR}/ca.pem", content=ca.trust_pem),
             docker.ContainerUploadArgs(file=f"{SWARM_CLIENT_DIR}/cert.pem", content=cert.cert_pem),
             docker.ContainerUploadArgs(
                 file=f"{SWARM_CLIENT_DIR}/key.pem", content=cert.private_key_pem, permissions="0600"

@@ -109,7 +109,7 @@ class EngineRelay(pulumi.ComponentResource):
             extra_labels={label: service},
             command=relay_command(),
             uploads=[
-                docker.ContainerUploadArgs(file=f"{TLS_DIR}/ca.pem", content=ca.cert_pem),
+                docker.ContainerUploadArgs(file=f"{TLS_DIR}/ca.pem", content=ca.trust_pem),
                 docker.ContainerUploadArgs(file=f"{TLS_DIR}/cert.pem", content=cert.cert_pem),
                 docker.ContainerUploadArgs(file=f"{TLS_DIR}/key.pem", content=cert.private_key_pem, permissions="0600"),
             ],

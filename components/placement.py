@@ -146,7 +146,7 @@ class PlacementManager(pulumi.ComponentResource):
             extra_labels={label: service},
             command=swarm_command(),
             uploads=[
-                docker.ContainerUploadArgs(file=f"{TLS_DIR}/ca.pem", content=ca.cert_pem),
+                docker.ContainerUploadArgs(file=f"{TLS_DIR}/ca.pem", content=ca.trust_pem),
                 docker.ContainerUploadArgs(file=f"{TLS_DIR}/cert.pem", content=cert.cert_pem),
                 docker.ContainerUploadArgs(file=f"{TLS_DIR}/key.pem", content=cert.private_key_pem, permissions="0600"),
             ],

@@ -68,7 +68,7 @@ class Registry(pulumi.ComponentResource):
         super().__init__("codenvy:infra:Registry", name, None, opts)
         self._settings = settings
         self.address = settings.address
-        self.ca_cert_pem = ca.cert_pem
+        self.ca_cert_pem = ca.trust_pem
         self.username = None
         self.password = None
         env = ["REGISTRY_STORAGE_DELETE_ENABLED=true", f"REGISTRY_HTTP_DEBUG_ADDR={HEALTH_ADDR}"]

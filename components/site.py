@@ -7,7 +7,7 @@ import pulumi_random as random
 
 from components.account_limits import AccountLimits, ApiAccess, AuditReport
 from components.backups import Backups, BackupSettings
-from components.certificate_authority import CertificateAuthority
+from components.certificate_authority import CertificateAuthority, CertificateAuthoritySettings
 from components.config import SiteConfig, is_ip_address
 from components.deploy_gates import Deployment, PrimarySite
 from components.disaster_recovery import DisasterRecovery, DisasterRecoverySettings
@@ -33,7 +33,7 @@ class Site(pulumi.ComponentResource):
         primary = deployment.primary
         docker_hosts = DockerHostSettings.of(site)
 
-        ca = CertificateAuthority(f"{name}-ca", site.site_name, child)
+        ca = CertificateAuthority(f"{name}-ca", CertificateAuthoritySettings.of(site), child)
         # A managed master gets daemon.json and the registry CA too (it pushes to its own registry) before
         # the swarm starts and before any container is created on it: a daemon restart hits nothing running.
         master_ready: list[pulumi.Resource] = []
@@ -124,7 +124,7 @@ class Site(pulumi.ComponentResource):
         """Per-user limits and the audit report, through the site's API once the master serves it."""
         if not (site.limits.users or site.audit.enabled):
             return
-        api, site_ca = ApiAccess.of(site), ca.cert_pem if site.https else None
+        api, site_ca = ApiAccess.of(site), ca.trust_pem if site.https else None
         after, child = [self.master], pulumi.ResourceOptions(parent=self)
         if site.limits.users:
             AccountLimits(f"{name}-limits", site.limits.users, api, site_ca, depends_on=after, opts=child)
@@ -146,7 +146,7 @@ class Site(pulumi.ComponentResource):
             settings,
             host,
             manager,
-            registry_ca_pem=ca.cert_pem,
+            registry_ca_pem=ca.trust_pem,
             join_token=join_token,
             depends_on=after,
             opts=pulumi.ResourceOptions(parent=self),

@@ -31,7 +31,14 @@ from components.config.hosts import (
     unverified_host_key_option,
 )
 from components.config.limits import LIMIT_UNITS, AuditConfig, DefaultLimits, LimitsConfig, ResourceLimit, UserLimits
-from components.config.operations import BackupConfig, DrConfig, FirewallConfig, ReplicationConfig, UpgradeConfig
+from components.config.operations import (
+    BackupConfig,
+    CertificatesConfig,
+    DrConfig,
+    FirewallConfig,
+    ReplicationConfig,
+    UpgradeConfig,
+)
 from components.config.services import (
     ImagesConfig,
     LogConfig,
@@ -50,6 +57,7 @@ __all__ = [
     "AbsolutePath",
     "AuditConfig",
     "BackupConfig",
+    "CertificatesConfig",
     "ConfigError",
     "ConfigKeyError",
     "CronSchedule",

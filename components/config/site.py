@@ -9,7 +9,14 @@ from pydantic import Field, SecretStr, model_validator
 from components.config.fields import DnsLabel, HostAddress, Model, SemVer
 from components.config.hosts import HostConfig, MasterConfig
 from components.config.limits import AuditConfig, LimitsConfig
-from components.config.operations import BackupConfig, DrConfig, FirewallConfig, ReplicationConfig, UpgradeConfig
+from components.config.operations import (
+    BackupConfig,
+    CertificatesConfig,
+    DrConfig,
+    FirewallConfig,
+    ReplicationConfig,
+    UpgradeConfig,
+)
 from components.config.services import ImagesConfig, LogConfig, MemoryConfig, NetworkConfig, ProxyConfig, RegistryConfig
 from components.config.site_rules import SITE_RULES
 
@@ -29,6 +36,9 @@ class SiteConfig(Model):
     logs: LogConfig = Field(default_factory=LogConfig, description="Container and daemon log limits.")
     proxy: ProxyConfig = Field(default_factory=ProxyConfig, description="Proxy for the Docker daemons.")
     https: bool = Field(True, description="Serve the site over HTTPS (HTTP redirects to it).")
+    certificates: CertificatesConfig = Field(
+        default_factory=CertificatesConfig, description="The site CA's generations (its rotation)."
+    )
     ssh_private_key: SecretStr | None = Field(
         None, description="Secret PEM key for SSH commands; absent means the ssh-agent (SSH_AUTH_SOCK)."
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pulumi.runtime.mocks import MockResourceArgs, Mocks
@@ -19,6 +20,9 @@ def _fake(kind: str, name: str) -> str:
     # Derived from the resource's name alone, so every evaluation (in any process) makes up the same value.
     return f"{kind}-{hashlib.sha256(name.encode()).hexdigest()[:16]}"
 
+
+# When mocked certificates are issued: fixed, so every evaluation makes up the same validity.
+MOCK_ISSUED = datetime(2026, 1, 1, tzinfo=UTC)
 
 # pulumi-command's local `run` invoke (the engine runs it; mocks only answer it).
 LOCAL_RUN = "command:local:run"
@@ -46,7 +50,10 @@ class FabricatingMocks(Mocks):
         elif args.typ == "tls:index/privateKey:PrivateKey":
             outputs["privateKeyPem"] = _fake("KEY", args.name)
         elif args.typ in ("tls:index/selfSignedCert:SelfSignedCert", "tls:index/locallySignedCert:LocallySignedCert"):
-            outputs["certPem"] = _fake("CERT", args.name)
+            # The provider's PEM ends with a newline; it records when the certificate expires (common_cert.go).
+            outputs["certPem"] = _fake("CERT", args.name) + "\n"
+            hours = timedelta(hours=int(args.inputs["validityPeriodHours"]))
+            outputs["validityEndTime"] = (MOCK_ISSUED + hours).isoformat().replace("+00:00", "Z")
         elif args.typ == "tls:index/certRequest:CertRequest":
             outputs["certRequestPem"] = _fake("CSR", args.name)
         elif args.typ == "pulumi:pulumi:StackReference":

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_docker as docker
 import pytest
 
-from components.certificate_authority import CertificateAuthority
+from components.certificate_authority import CertificateAuthority, CertificateAuthoritySettings
 from components.config import FirewallConfig, HostConfig, LogConfig, NetworkConfig, ProxyConfig, RegistryConfig
 from components.containers import ContainerSettings
 from components.docker_daemon import DaemonSettings
@@ -27,6 +27,7 @@ COMMANDS = ("command:local:Command", "command:remote:Command")
 LOCAL = HostConfig(name="here", address="127.0.0.1")
 REMOTE = HostConfig(name="far", address="10.1.0.2", ssh={"hostKey": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIO"})
 SHARED = ContainerSettings(site_name="unit", logs=LogConfig(), running=True)
+ONE_CA = CertificateAuthoritySettings(site_name="unit", trusted=(1,), signing=1)
 
 
 def built(make) -> Evaluation:
@@ -54,7 +55,7 @@ def registry_settings(**config) -> RegistrySettings:
 def make_registry(settings: RegistrySettings):
     def make(parent):
         host = connect_host("unit", LOCAL, None, parent)
-        ca = CertificateAuthority("unit-ca", "unit", pulumi.ResourceOptions(parent=parent))
+        ca = CertificateAuthority("unit-ca", ONE_CA, pulumi.ResourceOptions(parent=parent))
         Registry("unit-registry", settings, host, ca, pulumi.ResourceOptions(parent=parent))
 
     return make
@@ -135,7 +136,7 @@ def balancer_settings(https: bool) -> LoadBalancerSettings:
 def make_balancer(settings: LoadBalancerSettings):
     def make(parent):
         host = connect_host("unit", LOCAL, None, parent)
-        ca = CertificateAuthority("unit-ca", "unit", pulumi.ResourceOptions(parent=parent))
+        ca = CertificateAuthority("unit-ca", ONE_CA, pulumi.ResourceOptions(parent=parent))
         internal = docker.ContainerNetworksAdvancedArgs(name="unit-internal", aliases=["haproxy"])
         LoadBalancer(
             "unit-lb",
