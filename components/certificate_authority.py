@@ -55,18 +55,22 @@ def trust_bundle(pems: Sequence[str]) -> str:
     return "".join(pem if pem.endswith("\n") else pem + "\n" for pem in pems)
 
 
-def rotation_notice(generation: int, expires: str | None, now: datetime) -> str | None:
-    """What `up` says when the signing CA is within CA_ROTATION_NOTICE of its expiry, else None."""
+def rotation_notice(generation: int, trusted: tuple[int, ...], expires: str | None, now: datetime) -> str | None:
+    """What `up` says when the signing CA is within CA_ROTATION_NOTICE of its expiry (the next step of its
+    rotation), else None."""
     if not expires:
         return None
     end = datetime.fromisoformat(expires)
     if end - now > CA_ROTATION_NOTICE:
         return None
-    return (
-        f"the site CA (generation {generation}) expires {end:%Y-%m-%d}: add generation {generation + 1} to "
-        f"{config_key('certificates', 'trustedCas')} and run `up` on every site that trusts it, then set "
-        f"{config_key('certificates', 'signingCa')} to {generation + 1} (README: When certificates rotate)"
+    successor = generation + 1
+    step = (
+        f"set {config_key('certificates', 'signingCa')} to {successor}"
+        if successor in trusted
+        else f"add generation {successor} to {config_key('certificates', 'trustedCas')} and run `up` on every site "
+        f"that trusts it, then set {config_key('certificates', 'signingCa')} to {successor}"
     )
+    return f"the site CA (generation {generation}) expires {end:%Y-%m-%d}: {step} (README: When certificates rotate)"
 
 
 class CertificateAuthority(pulumi.ComponentResource):
@@ -86,7 +90,9 @@ class CertificateAuthority(pulumi.ComponentResource):
         self._signer = generations[settings.signing]
         self.trust_pem = pulumi.Output.all(*(g.cert.cert_pem for g in generations.values())).apply(trust_bundle)
         self.expires = self._signer.cert.validity_end_time
-        self.expires.apply(lambda end: _warn(rotation_notice(settings.signing, end, datetime.now(UTC))))
+        self.expires.apply(
+            lambda end: _warn(rotation_notice(settings.signing, settings.trusted, end, datetime.now(UTC)))
+        )
         self.register_outputs({"trust_pem": self.trust_pem, "expires": self.expires})
 
     def _generation(self, name: str, site_name: str, number: int) -> _Generation:

@@ -4,6 +4,7 @@ config, so that each `up` of it trusts a superset of what the previous one signe
 from __future__ import annotations
 
 import functools
+import logging
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -150,12 +151,17 @@ NOW = datetime(2030, 6, 1, tzinfo=UTC)
 
 
 def test_no_notice_while_the_signing_ca_has_long_to_live():
-    assert rotation_notice(1, (NOW + CA_ROTATION_NOTICE + timedelta(days=1)).isoformat(), NOW) is None
+    assert rotation_notice(1, (1,), (NOW + CA_ROTATION_NOTICE + timedelta(days=1)).isoformat(), NOW) is None
 
 
 def test_a_signing_ca_near_its_expiry_asks_for_the_next_generation_by_key():
-    notice = rotation_notice(1, (NOW + timedelta(days=30)).isoformat(), NOW) or ""
+    notice = rotation_notice(1, (1,), (NOW + timedelta(days=30)).isoformat(), NOW) or ""
     assert ("codenvy-infra:certificates.trustedCas" in notice, "generation 2" in notice) == (True, True)
+
+
+def test_once_the_next_generation_is_trusted_the_notice_asks_to_sign_with_it():
+    notice = rotation_notice(1, (1, 2), (NOW + timedelta(days=30)).isoformat(), NOW) or ""
+    assert ("codenvy-infra:certificates.signingCa to 2" in notice, "trustedCas" in notice) == (True, False)
 
 
 # --- what a renewal of the site's certificates touches ---------------------------------------------------------
@@ -191,3 +197,34 @@ def test_a_renewal_touches_only_the_services_that_present_a_certificate():
         f"{SITE}-master-server",
         f"{SITE}-master-replication-config",
     }
+
+
+class ExpiringCa(FabricatingMocks):
+    """The provider's state a month before the site CA expires; the program's warnings go to `warnings`."""
+
+    def __init__(self) -> None:
+        super().__init__(primary_as_shipped(stack_file_config("sim")))
+        self.warnings: list[str] = []
+        self.logger = logging.getLogger("expiring-ca")
+        self.logger.addHandler(Collecting(self.warnings))
+
+    def new_resource(self, args):
+        resource_id, outputs = super().new_resource(args)
+        if args.typ == SELF_SIGNED:
+            outputs["validityEndTime"] = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+        return resource_id, outputs
+
+
+class Collecting(logging.Handler):
+    def __init__(self, into: list[str]) -> None:
+        super().__init__(logging.WARNING)
+        self.into = into
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.into.append(record.getMessage())
+
+
+def test_an_up_a_month_before_the_ca_expires_warns_of_the_rotation():
+    mocks = ExpiringCa()
+    evaluate("sim", mocks=mocks)
+    assert any("certificates.trustedCas" in warning for warning in mocks.warnings), mocks.warnings
