@@ -5,8 +5,11 @@ failback makes the old primary its standby, seeded from it. Tests run in file or
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
+from components.certificate_authority import SERVER_EARLY_RENEWAL_HOURS, SERVER_VALIDITY_HOURS
 from tests.cluster.dr_pair import STANDBY_SITE, STANDBY_STACK, dr_pair, standby_of
 from tests.cluster.host_state import changes_when_run_again, host_state
 from tests.cluster.site_driver import SITE, Site, add_user, all_users, api, create_workspace, healthy, wait_for
@@ -134,6 +137,48 @@ def pair_state(primary: Site, standby: Site) -> dict[str, dict[str, str]]:
 def test_every_script_run_again_on_the_converged_pair_changes_nothing(primary, standby, pair):
     changed, printed = changes_when_run_again(lambda: pair_state(primary, standby), primary.engine, standby.engine)
     assert changed == [], printed
+
+
+# --- the primary's certificates renewed: the replica keeps streaming ------------------------------------
+
+
+def receiver_pid(site: Site) -> str:
+    """The standby's stream process: a reconnect to the primary is a new one."""
+    return sql(site, "SELECT pid FROM pg_stat_wal_receiver")
+
+
+@pytest.fixture(scope="module")
+def renewed(primary, standby, pair) -> tuple[Result, str]:
+    """An `up` of the primary once its certificates are in their renewal window (the tls provider's clock moved
+    on, the CA has years left); with the standby's stream process from before it."""
+    receiver = receiver_pid(standby)
+    window_opens = primary.engine.now() + timedelta(hours=SERVER_VALIDITY_HOURS - SERVER_EARLY_RENEWAL_HOURS)
+    primary.engine.now = lambda: window_opens
+    result = primary.up()
+    wait_for("the primary healthy after the renewal", lambda: healthy(primary))
+    return result, receiver
+
+
+def test_an_up_in_the_renewal_window_renews_the_primarys_certificates(renewed):
+    kinds = {step.kind for step in renewed[0].steps if step.type == "tls:index/locallySignedCert:LocallySignedCert"}
+    assert kinds == {"replace", "delete-replaced"}
+
+
+def test_the_renewed_primary_serves_clients_that_trust_the_site_ca(primary, renewed):
+    assert api(primary, "GET", "/user")[0] == 200
+
+
+def test_the_replica_keeps_its_stream_through_the_primarys_renewal(standby, renewed):
+    assert receiver_pid(standby) == renewed[1]
+
+
+def test_a_row_written_after_the_renewal_reaches_the_standby_within_seconds(primary, standby, renewed):
+    add_user(primary, "renewed")
+    wait_for("the user on the standby", lambda: "renewed@example.com" in users(standby), timeout=ROW_WAIT, every=0.2)
+
+
+def test_the_primarys_preview_after_the_renewal_is_empty(primary, renewed):
+    assert primary.preview().diff() == []
 
 
 # --- a standby that fell behind for longer than the primary keeps WAL for it ---------------------------
