@@ -1,6 +1,7 @@
 """The site's configuration: pydantic models behind every key of a stack file, one module per part of the
 site. Import from here; the modules are split for reading, not for separate use."""
 
+from components.config.certificates import CertificatesConfig
 from components.config.errors import PROJECT, ConfigError, ConfigKeyError, GateError, KeyPath, config_key
 from components.config.fields import (
     INTERNAL_PORTS,
@@ -31,14 +32,7 @@ from components.config.hosts import (
     unverified_host_key_option,
 )
 from components.config.limits import LIMIT_UNITS, AuditConfig, DefaultLimits, LimitsConfig, ResourceLimit, UserLimits
-from components.config.operations import (
-    BackupConfig,
-    CertificatesConfig,
-    DrConfig,
-    FirewallConfig,
-    ReplicationConfig,
-    UpgradeConfig,
-)
+from components.config.operations import BackupConfig, DrConfig, FirewallConfig, ReplicationConfig, UpgradeConfig
 from components.config.services import (
     ImagesConfig,
     LogConfig,

@@ -1,11 +1,11 @@
-"""Running the site over time: firewall, upgrades, backups, disaster recovery and the site CA's rotation."""
+"""Running the site over time: firewall, upgrades, backups and disaster recovery."""
 
 from __future__ import annotations
 
 from ipaddress import IPv4Network
 from typing import Literal
 
-from pydantic import Field, PositiveInt, model_validator
+from pydantic import Field, model_validator
 
 from components.config.errors import ConfigKeyError
 from components.config.fields import AbsolutePath, CronSchedule, Ipv4Host, Model, SafePath, StackName
@@ -114,30 +114,3 @@ class ReplicationConfig(Model):
         description="WAL kept for a standby that fell behind, MiB; beyond it the standby's slot is dropped and "
         "it must be seeded again (dr.reseed), so a dead standby never fills the primary's disk.",
     )
-
-
-# At most the CA that signed the previous certificates, the one signing now and the one made for the next
-# rotation: each rotation step trusts a superset of what the one before it signed.
-MAX_TRUSTED_CAS = 3
-
-
-class CertificatesConfig(Model):
-    trusted_cas: tuple[PositiveInt, ...] = Field(
-        (1,),
-        description="Generations of the site CA that exist and that every node, service and the DR standby trust "
-        "(one bundle, exported as registryCaCert). README: When certificates rotate.",
-    )
-    signing_ca: PositiveInt = Field(1, description="The CA generation that signs the site's certificates.")
-
-    @model_validator(mode="after")
-    def _signing_ca_is_trusted(self) -> CertificatesConfig:
-        trusted = list(self.trusted_cas)
-        if not trusted or trusted != sorted(set(trusted)) or len(trusted) > MAX_TRUSTED_CAS:
-            raise ConfigKeyError(
-                ("trustedCas",), f"must be 1 to {MAX_TRUSTED_CAS} distinct generations in increasing order"
-            )
-        if self.signing_ca not in self.trusted_cas:
-            raise ConfigKeyError(
-                ("signingCa",), f"must be one of trustedCas {list(self.trusted_cas)}: a CA signs only once trusted"
-            )
-        return self

@@ -6,17 +6,11 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
 
+from components.config.certificates import CertificatesConfig
 from components.config.fields import DnsLabel, HostAddress, Model, SemVer
 from components.config.hosts import HostConfig, MasterConfig
 from components.config.limits import AuditConfig, LimitsConfig
-from components.config.operations import (
-    BackupConfig,
-    CertificatesConfig,
-    DrConfig,
-    FirewallConfig,
-    ReplicationConfig,
-    UpgradeConfig,
-)
+from components.config.operations import BackupConfig, DrConfig, FirewallConfig, ReplicationConfig, UpgradeConfig
 from components.config.services import ImagesConfig, LogConfig, MemoryConfig, NetworkConfig, ProxyConfig, RegistryConfig
 from components.config.site_rules import SITE_RULES
 
