@@ -25,9 +25,13 @@ from pulumi_policy import (
 
 CONTAINER = "docker:index/container:Container"
 SERVICE = "docker:index/service:Service"
+VOLUME = "docker:index/volume:Volume"
 PLUGIN = "docker:index/plugin:Plugin"
 # A Swarm service runs containers too: every container rule reads its task spec (see _container_props).
 CONTAINER_LIKE = (CONTAINER, SERVICE)
+# A local-driver volume with `o=bind` is a bind mount of its `device` (moby daemon/volume/local/local_unix.go
+# passes o, type and device to mount(2)), so the mount rules read a Volume as a container that mounts it.
+MOUNTING = (*CONTAINER_LIKE, VOLUME)
 REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
 DOCKER_PROVIDER = "pulumi:providers:docker"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
@@ -61,6 +65,12 @@ SYSTEM_PATHS = (
     "/lib",
     "/var/lib/docker",
     "/var/lib/containerd",
+    # Cron spools run what they hold as their owners; home directories hold users' keys and shell profiles;
+    # /var/backups holds the host's copies of passwd and shadow; /var/log feeds the host's log readers.
+    "/var/spool",
+    "/home",
+    "/var/backups",
+    "/var/log",
 )
 # Docker's default capability set (moby oci/caps/defaults.go): re-adding one after a drop grants nothing new.
 DEFAULT_CAPABILITIES = frozenset(
@@ -302,12 +312,36 @@ def _within(path: str, directory: str) -> bool:
     return directory == "/" or path == directory or path.startswith(directory + "/")
 
 
-def _host_paths(props: Mapping[str, Any]) -> list[str]:
-    """Every host path a container binds: volumes' hostPath, a volumeName that is a path (Docker binds it),
-    and mounts' source."""
+def _bind_device(driver: Any, options: Any) -> str | None:
+    """The host path a volume binds: a local-driver volume whose `o` options hold bind or rbind mounts its
+    `device`, which mount(2) resolves from dockerd's working directory, /."""
+    options = options if isinstance(options, Mapping) else {}
+    mount_options = {option.strip().lower() for option in str(options.get("o") or "").split(",")}
+    if str(driver or "local").strip().lower() != "local" or not mount_options & {"bind", "rbind"}:
+        return None
+    return "/" + str(options.get("device") or "").strip().lstrip("/")
+
+
+def _bound_sources(props: Mapping[str, Any]) -> list[str]:
+    """Every host path a container binds, as written: volumes' hostPath, a volumeName that is a path (Docker
+    binds it), mounts' source, and the device of an inline bind volume."""
     raw = [volume.get(key) for volume in props.get("volumes") or [] for key in ("hostPath", "volumeName")]
-    raw += [mount.get("source") for mount in props.get("mounts") or []]
-    return [path for path in map(_host_path, raw) if path]
+    for mount in props.get("mounts") or []:
+        options = mount.get("volumeOptions") or {}
+        raw += [mount.get("source"), _bind_device(options.get("driverName"), options.get("driverOptions"))]
+    return [str(path).strip() for path in raw if str(path or "").strip().startswith("/")]
+
+
+def _host_paths(props: Mapping[str, Any]) -> list[str]:
+    return [path for path in map(_host_path, _bound_sources(props)) if path]
+
+
+def _mounting_props(args: ResourceValidationArgs) -> Mapping[str, Any]:
+    """A container's or service's props; a Volume as a container that mounts it."""
+    if args.resource_type != VOLUME:
+        return _container_props(args)
+    options = {"driverName": args.props.get("driver"), "driverOptions": args.props.get("driverOpts")}
+    return {"mounts": [{"type": "volume", "volumeOptions": options}]}
 
 
 def _verified_relay(props: Mapping[str, Any]) -> bool:
@@ -326,7 +360,7 @@ def _relay_socket(props: Mapping[str, Any], path: str) -> bool:
 
 
 def _check_no_docker_socket(args: ResourceValidationArgs) -> str | None:
-    props = _container_props(args)
+    props = _mounting_props(args)
     if _labels(props).get(RELAY_LABEL[0]) == RELAY_LABEL[1] and not _verified_relay(props):
         return (
             "an engine relay must listen with TLS and require a client certificate from the site CA "
@@ -349,7 +383,14 @@ def _check_no_docker_socket(args: ResourceValidationArgs) -> str | None:
 
 
 def _check_no_system_mount(args: ResourceValidationArgs) -> str | None:
-    props = _container_props(args)
+    props = _mounting_props(args)
+    # `..` after a symlink climbs from the link's target, which only the host knows: no spelling is safe.
+    climbing = sorted({path for path in _bound_sources(props) if ".." in path.split("/")})
+    if climbing:
+        return (
+            f"bind-mounts path(s) {climbing} through '..'; name the directory without '..', or use a named volume "
+            "or uploads instead"
+        )
     exposed = sorted(
         {
             path
@@ -360,6 +401,16 @@ def _check_no_system_mount(args: ResourceValidationArgs) -> str | None:
     )
     if exposed:
         return f"bind-mounts host system path(s) {exposed}; drop them and use a named volume or uploads instead"
+    return None
+
+
+def _check_no_volumes_from(args: ResourceValidationArgs) -> str | None:
+    donors = [str(volume["fromContainer"]) for volume in args.props.get("volumes") or [] if volume.get("fromContainer")]
+    if donors:
+        return (
+            f"takes the volumes of container(s) {donors} (volumes.fromContainer), bind mounts and the engine "
+            "relay's socket included; drop fromContainer and mount the named volumes it needs"
+        )
     return None
 
 
@@ -653,14 +704,21 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         "no-docker-socket-mount",
         "No container mounts a container runtime socket (Docker, containerd) or a directory holding one, but an "
         "engine relay the Docker socket itself, behind TLS that verifies client certificates.",
-        CONTAINER_LIKE,
+        MOUNTING,
         _check_no_docker_socket,
     ),
     _resource_policy(
         "no-host-system-mount",
-        "No container bind-mounts /, or a host system directory (/etc, /run, /proc, ...), its parents or children.",
-        CONTAINER_LIKE,
+        "No container or volume binds /, a host system directory (/etc, /run, /proc, ...), its parents or "
+        "children, or a path through '..'.",
+        MOUNTING,
         _check_no_system_mount,
+    ),
+    _resource_policy(
+        "container-no-volumes-from",
+        "Containers do not take another container's volumes (volumes.fromContainer).",
+        (CONTAINER,),
+        _check_no_volumes_from,
     ),
     _resource_policy(
         "no-internal-port-published",

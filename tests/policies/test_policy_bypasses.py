@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.policies.pack import of, resource_args, violations
+from tests.policies.pack import of, resource_args, service, tripped, violations
 
-SERVICE = "docker:index/service:Service"
 PLUGIN = "docker:index/plugin:Plugin"
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - what the policy must catch
 
@@ -22,10 +21,6 @@ def registry(sim):
 @pytest.fixture(scope="module")
 def daemon(sim):
     return sim.named("codenvy-ws-node2-daemon-config")
-
-
-def tripped(args, policy: str) -> list[str]:
-    return violations(args, only=policy).get(policy, [])
 
 
 # --- capabilities ---------------------------------------------------------------------------------------
@@ -219,32 +214,6 @@ def test_registry_variables_without_the_label_are_not_held_to_registry_tls(postg
 
 
 # --- Swarm services -------------------------------------------------------------------------------------
-
-
-def hardened_service(**spec_changes: Any) -> dict[str, Any]:
-    """A Swarm service as the container rules want it; `spec_changes` replace containerSpec fields."""
-    container_spec = {
-        "image": "postgres:16.4@sha256:" + "c" * 64,
-        "healthcheck": {"tests": ["CMD-SHELL", "pg_isready"]},
-        "mounts": [{"source": "codenvy-pgdata", "target": "/var/lib/postgresql/data", "type": "volume"}],
-        **spec_changes,
-    }
-    return {
-        "name": "codenvy-postgres",
-        "taskSpec": {
-            "containerSpec": container_spec,
-            "resources": {"limits": {"memoryBytes": 512 * 2**20}},
-            "restartPolicy": {"condition": "on-failure", "maxAttempts": 5},
-            "logDriver": {"name": "json-file", "options": {"max-size": "10m", "max-file": "3"}},
-        },
-        "endpointSpec": {"ports": [{"targetPort": 80, "publishedPort": 8080}]},
-    }
-
-
-def service(**changes: Any) -> Any:
-    props = hardened_service(**changes.pop("spec", {}))
-    props["taskSpec"] = {**props["taskSpec"], **changes.pop("task", {})}
-    return resource_args(SERVICE, {**props, **changes}, "codenvy-postgres")
 
 
 def test_hardened_service_trips_nothing():
