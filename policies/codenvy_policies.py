@@ -98,8 +98,10 @@ UNCONFINED = (
     ("apparmor", "unconfined"),
     ("systempaths", "unconfined"),
     ("label", "disable"),
-    ("label", "type:spc_t"),
 )
+# The SELinux process types container-selinux confines containers in; any other `label=type:` (spc_t,
+# unconfined_t, a type someone wrote) is a policy the pack cannot judge, so only these pass.
+CONFINED_SELINUX_TYPES = frozenset({"container_t", "container_init_t", "svirt_lxc_net_t"})
 PLAINTEXT_DOCKER_API = re.compile(r"tcp://[^\s\"']+:2375\b")
 # In a host command, after _daemon_text's decoding: any address on 2375 (dockerd reads `0.0.0.0:2375` and
 # `:2375` as tcp://), any tcp:// listener (its port defaults to 2375 without TLS, so only a number tells),
@@ -187,6 +189,10 @@ def _service_as_container(props: Mapping[str, Any]) -> dict[str, Any]:
     # Swarm's default condition `any` restarts until the service is removed: a container's unless-stopped.
     condition = restart.get("condition") or "any"
     selinux = (spec.get("privileges") or {}).get("seLinuxContext") or {}
+    # The provider writes seLinuxContext into the task's Privileges.SELinuxContext: disable and type are the
+    # container's label=disable and label=type:.
+    selinux_opts = ["label=disable"] if selinux.get("disable") else []
+    selinux_opts += [f"label=type:{selinux['type']}"] if str(selinux.get("type") or "").strip() else []
     return {
         "image": spec.get("image"),
         "memory": ((task.get("resources") or {}).get("limits") or {}).get("memoryBytes"),
@@ -194,7 +200,7 @@ def _service_as_container(props: Mapping[str, Any]) -> dict[str, Any]:
         "maxRetryCount": restart.get("maxAttempts"),
         "capabilities": {"adds": spec.get("capAdds") or []},
         "networksAdvanced": task.get("networksAdvanceds") or [],
-        "securityOpts": ["label=disable"] if selinux.get("disable") else [],
+        "securityOpts": selinux_opts,
         "mounts": spec.get("mounts") or [],
         # Swarm publishes through its routing mesh on every interface of every node; there is no ip.
         "ports": [
@@ -277,13 +283,19 @@ def _unconfined(option: Any) -> bool:
     key, equals, value = re.sub(r"\s*([=:])\s*", r"\1", str(option).strip().lower()).partition("=")
     if not equals:
         key, _, value = key.partition(":")
+    kind, _, selinux_type = value.partition(":")
+    if key == "label" and kind == "type":
+        return selinux_type not in CONFINED_SELINUX_TYPES
     return (key, value) in UNCONFINED
 
 
 def _check_confinement(args: ResourceValidationArgs) -> str | None:
     unconfined = [str(opt) for opt in _container_props(args).get("securityOpts") or [] if _unconfined(opt)]
     if unconfined:
-        return f"switches confinement off ({', '.join(unconfined)}); drop these securityOpts and keep the defaults"
+        return (
+            f"switches confinement off ({', '.join(unconfined)}); drop these securityOpts and keep the defaults "
+            f"(an SELinux type must be one of {sorted(CONFINED_SELINUX_TYPES)})"
+        )
     return None
 
 
@@ -291,8 +303,11 @@ def _check_no_host_devices(args: ResourceValidationArgs) -> str | None:
     props = _container_props(args)
     devices = [str(device.get("hostPath")) for device in props.get("devices") or []]
     devices += [f"rule '{rule}'" for rule in props.get("deviceCgroupRules") or []]
+    # gpus and deviceRequests hand devices over through the runtime's hooks (the NVIDIA one runs as root).
+    devices += [f"gpus '{props['gpus']}'"] if str(props.get("gpus") or "").strip() else []
+    devices += [f"deviceRequests {request}" for request in props.get("deviceRequests") or []]
     if devices:
-        return f"reaches host devices ({', '.join(devices)}); drop devices and deviceCgroupRules"
+        return f"reaches host devices ({', '.join(devices)}); drop devices, deviceCgroupRules, gpus and deviceRequests"
     return None
 
 
@@ -414,17 +429,18 @@ def _check_no_volumes_from(args: ResourceValidationArgs) -> str | None:
     return None
 
 
-def _on_all_interfaces(ip: Any) -> bool:
-    """True for no address, the unspecified address in any spelling, and what Docker cannot read as one."""
+def _exposure(ip: Any) -> str | None:
+    """Where a port published on `ip` can be reached from: None for a private or loopback address; all
+    interfaces for no address, the unspecified address in any spelling, and what Docker cannot read as one."""
     text = str(ip or "").strip().strip("[]")
-    if not text:
-        return True
     try:
         address = ipaddress.ip_address(text)
     except ValueError:
-        return True
-    mapped = getattr(address, "ipv4_mapped", None)
-    return address.is_unspecified or bool(mapped and mapped.is_unspecified)
+        return "all interfaces"
+    address = getattr(address, "ipv4_mapped", None) or address
+    if address.is_unspecified:
+        return "all interfaces"
+    return None if address.is_private else f"public address {text}"
 
 
 def _port(value: Any) -> int | None:
@@ -438,18 +454,17 @@ def _check_internal_ports(args: ResourceValidationArgs) -> str | None:
     props = _container_props(args)
     if props.get("publishAllPorts"):
         return "publishAllPorts publishes every exposed port on all interfaces; drop it and list the ports it needs"
-    exposed = sorted(
-        {
-            port
-            for entry in props.get("ports") or []
-            if _on_all_interfaces(entry.get("ip"))
-            for port in (_port(entry.get("internal")), _port(entry.get("external")))
-            if port in INTERNAL_PORTS
-        }
-    )
+    exposed = {
+        (port, where)
+        for entry in props.get("ports") or []
+        if (where := _exposure(entry.get("ip")))
+        for port in (_port(entry.get("internal")), _port(entry.get("external")))
+        if port in INTERNAL_PORTS
+    }
     if exposed:
         return (
-            f"publishes internal port(s) {exposed} on all interfaces (on any host port); drop them or bind to a "
+            f"publishes internal port(s) {sorted({port for port, _ in exposed})} on "
+            f"{', '.join(sorted({where for _, where in exposed}))} (on any host port); drop them or bind to a "
             "private address (ip)"
         )
     return None
@@ -722,8 +737,8 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     ),
     _resource_policy(
         "no-internal-port-published",
-        "Internal ports (Docker API, Swarm, ZooKeeper, PostgreSQL, overlay) are not published on all interfaces, "
-        "from either side of the mapping.",
+        "Internal ports (Docker API, Swarm, ZooKeeper, PostgreSQL, overlay) are published only on private "
+        "addresses, from either side of the mapping.",
         CONTAINER_LIKE,
         _check_internal_ports,
     ),
