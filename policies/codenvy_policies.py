@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import posixpath
 import re
 import shlex
@@ -109,6 +110,15 @@ PLAINTEXT_DOCKER_API = re.compile(r"tcp://[^\s\"']+:2375\b")
 PLAINTEXT_PORT = re.compile(r":0*2375(?!\d)")
 TCP_LISTENER = re.compile(r"tcp://(\[[^\]]*\]|[^\s/:,;|&)\]]*)(?::(\w*))?")
 INSECURE_REGISTRY = re.compile(r"insecure[\s_-]*registr")
+# dockerd's -H/--host value and daemon.json's hosts list: a bare host:port is a tcp:// listener too.
+HOST_FLAG = re.compile(r"(?:^|\s)(?:-h|--host)(?:\s*=\s*|\s+)(\S*:\d+)")
+HOSTS_KEY = re.compile(r"hosts\s*:\s*\[([^\]]*)\]")
+NOT_TCP = ("unix://", "fd://", "npipe://", "ssh://")
+# --tlsverify (daemon.json "tlsverify": true, the client's DOCKER_TLS_VERIFY): a listener that requires
+# client certificates; --tls alone encrypts but lets anyone in.
+TLS_VERIFY = re.compile(r"tls[\s_-]*verify(?!\s*[:=]\s*(?:false|0)\b)")
+# daemon.json's registry-mirrors list and dockerd's --registry-mirror flag, with what follows each.
+REGISTRY_MIRRORS = re.compile(r"registry[\s_-]*mirrors?\s*[:=]?\s*(\[[^\]]*\]|\S+)")
 
 # --- markers the program sets on purpose -----------------------------------------------------------
 # The pack imports nothing of the program, so each fact below is a copy; tests/policies/test_copied_facts.py
@@ -505,6 +515,14 @@ def _check_log_limits(args: ResourceValidationArgs) -> str | None:
 
 
 def _check_provider_host(args: ResourceValidationArgs) -> str | None:
+    # terraform-provider-docker internal/provider/provider.go: a context (or DOCKER_CONTEXT) overrides host,
+    # and an absent host is DOCKER_HOST; both are read from whoever runs pulumi, out of the pack's sight.
+    context = args.props.get("context") or os.environ.get("DOCKER_CONTEXT")
+    if context:
+        source = "" if args.props.get("context") else " (from DOCKER_CONTEXT)"
+        return f"Docker context '{context}'{source} overrides host; drop it and name the host (ssh:// or TLS)"
+    if not args.props.get("host") and os.environ.get("DOCKER_HOST"):
+        return "no host, so the provider takes DOCKER_HOST from whoever runs pulumi; name the host (ssh:// or TLS)"
     host = args.props.get("host") or "unix:///var/run/docker.sock"
     if host.startswith(("unix://", "ssh://")):
         return None
@@ -534,10 +552,28 @@ def _daemon_text(props: Mapping[str, Any]) -> str:
     return re.sub(r"[\\\"']", "", text).lower()
 
 
+def _tcp_listeners(text: str) -> list[str]:
+    """The TCP endpoints a command names: tcp:// URLs, and bare host:port values of -H/--host and hosts."""
+    listeners = [match.group(0) for match in TCP_LISTENER.finditer(text)]
+    listeners += HOST_FLAG.findall(text)
+    for hosts in HOSTS_KEY.findall(text):
+        listeners += [
+            host.strip() for host in hosts.split(",") if host.strip() and not host.strip().startswith(NOT_TCP)
+        ]
+    return listeners
+
+
 def _plaintext_listener(text: str) -> bool:
     if PLAINTEXT_PORT.search(text):
         return True
-    return any(not (port or "").isdigit() for _, port in TCP_LISTENER.findall(text))
+    if any(not (port or "").isdigit() for _, port in TCP_LISTENER.findall(text)):
+        return True
+    # On any port, a listener without client verification hands the engine to whoever connects.
+    return bool(_tcp_listeners(text)) and not TLS_VERIFY.search(text)
+
+
+def _plain_http_mirror(text: str) -> bool:
+    return any("http://" in mirrors for mirrors in REGISTRY_MIRRORS.findall(text))
 
 
 def _check_daemon_config(args: ResourceValidationArgs) -> str | None:
@@ -547,8 +583,13 @@ def _check_daemon_config(args: ResourceValidationArgs) -> str | None:
             "configures an insecure registry (insecure-registries, --insecure-registry); drop it and trust the "
             "registry's CA in /etc/docker/certs.d"
         )
+    if _plain_http_mirror(text):
+        return "pulls through a registry mirror over http:// (registry-mirrors); use an https:// mirror"
     if _plaintext_listener(text):
-        return "opens the plaintext Docker API (tcp://…:2375 or a tcp:// without a port); use ssh:// or TLS on 2376"
+        return (
+            "opens the plaintext Docker API (tcp://…:2375, a tcp:// without a port, or a TCP listener without "
+            "--tlsverify); use ssh:// or TLS on 2376 with --tlsverify"
+        )
     return None
 
 
@@ -763,7 +804,8 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     ),
     _resource_policy(
         "daemon-config-secure",
-        "No host command renders insecure-registries or opens the plaintext Docker API.",
+        "No host command renders insecure-registries or an http:// registry mirror, or opens the Docker API on "
+        "TCP without TLS client verification.",
         COMMANDS,
         _check_daemon_config,
     ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -69,6 +70,11 @@ def all_violations(evaluation: Evaluation) -> dict[str, list[str]]:
     for name, messages in violations(stack_args(evaluation)).items():
         found.setdefault(name, []).extend(messages)
     return found
+
+
+def bash(script: str) -> str:
+    """`script` as a Command's create runs it."""
+    return "bash -c " + json.dumps(script)
 
 
 def tripped(args: ResourceValidationArgs | StackValidationArgs, policy: str) -> list[str]:

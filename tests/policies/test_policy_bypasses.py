@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
-from tests.policies.pack import of, resource_args, service, tripped, violations
+from tests.policies.pack import bash, of, resource_args, service, tripped, violations
 
 PLUGIN = "docker:index/plugin:Plugin"
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - what the policy must catch
@@ -16,11 +15,6 @@ ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - what the policy must catch
 @pytest.fixture(scope="module")
 def registry(sim):
     return sim.named("codenvy-registry-container")
-
-
-@pytest.fixture(scope="module")
-def daemon(sim):
-    return sim.named("codenvy-ws-node2-daemon-config")
 
 
 # --- capabilities ---------------------------------------------------------------------------------------
@@ -262,10 +256,6 @@ def test_no_plugin_policy_leaves_other_resources_alone(postgres):
 
 
 # --- daemon commands ------------------------------------------------------------------------------------
-
-
-def bash(script: str) -> str:
-    return "bash -c " + json.dumps(script)
 
 
 @pytest.mark.parametrize(
