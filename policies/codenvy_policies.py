@@ -120,6 +120,15 @@ TLS_VERIFY = re.compile(r"tls[\s_-]*verify(?!\s*[:=]\s*(?:false|0)\b)")
 # daemon.json's registry-mirrors list and dockerd's --registry-mirror flag, with what follows each.
 REGISTRY_MIRRORS = re.compile(r"registry[\s_-]*mirrors?\s*[:=]?\s*(\[[^\]]*\]|\S+)")
 
+LOG_SIZE = re.compile(r"([0-9.]+) ?(?:b|([kmgtp])(?:b|ib)?)?", re.IGNORECASE)
+# (max-size bytes, max-file) a driver keeps when logOpts leave them out: json-file one file that grows without
+# bound (moby daemon/logger/jsonfilelog/jsonfilelog.go), local five of 20 MB (daemon/logger/local/local.go).
+# Another driver is held to an explicit max-size, as before.
+LOG_DEFAULTS = {"json-file": (None, 1), "local": (20 * 10**6, 5)}
+# What one container's logs may hold on the host: a host runs a dozen site containers and many workspaces, so a
+# gigabyte each keeps logs a small share of its disk; the program's 10m x 3 is far under it.
+MAX_LOG_BYTES = 10**9
+
 # --- markers the program sets on purpose -----------------------------------------------------------
 # The pack imports nothing of the program, so each fact below is a copy; tests/policies/test_copied_facts.py
 # fails when one drifts from the program's.
@@ -128,6 +137,9 @@ REGISTRY_MIRRORS = re.compile(r"registry[\s_-]*mirrors?\s*[:=]?\s*(\[[^\]]*\]|\S
 # it, whatever its variables say; these are the variables that give it TLS.
 REGISTRY_LABEL = ("codenvy.service", "registry")
 REGISTRY_TLS_VARIABLES = ("REGISTRY_HTTP_TLS_CERTIFICATE", "REGISTRY_HTTP_TLS_KEY")
+# The repositories of the registry's image (Docker Hub's registry, and distribution's own): a registry run
+# from one is held to TLS with or without the label.
+REGISTRY_REPOSITORIES = frozenset({"registry", "distribution"})
 # The label the program sets on each host's engine relay (components/engine_relay.py): the one container that
 # may hold the engine's socket, and only behind a socat TLS listener that requires a client certificate.
 RELAY_LABEL = ("codenvy.service", "engine-relay")
@@ -220,6 +232,7 @@ def _service_as_container(props: Mapping[str, Any]) -> dict[str, Any]:
         "envs": [f"{key}={value}" for key, value in (spec.get("env") or {}).items()],
         "labels": [*(props.get("labels") or []), *(spec.get("labels") or [])],
         "healthcheck": spec.get("healthcheck"),
+        "logDriver": (task.get("logDriver") or {}).get("name"),
         "logOpts": (task.get("logDriver") or {}).get("options"),
     }
 
@@ -229,24 +242,32 @@ def _container_props(args: ResourceValidationArgs) -> Mapping[str, Any]:
 
 
 def _unpinned(image: str | None) -> bool:
-    """The program's pin rule (components/config.py _pinned_image), without its reference grammar: Docker
-    refuses a malformed reference before it runs anything."""
+    """The program's pin rule (components/config/fields.py _pinned_image), without its reference grammar:
+    Docker refuses a malformed reference before it runs anything. Stricter than the program: a tag with no
+    digit (latest in any case, stable, mainline, alpine) names a channel that moves, not a version."""
     if not image or image.startswith("sha256:") or "@sha256:" in image:
         return False  # unknown until apply, an image ID, or a digest
     repository, _, tag = image.rpartition(":")
-    return not repository or "/" in tag or tag == "latest"
+    return not repository or "/" in tag or not any(char.isdigit() for char in tag)
 
 
 def _check_image_pinned(args: ResourceValidationArgs) -> str | None:
     image = args.props.get("name") if args.resource_type == REMOTE_IMAGE else _container_props(args).get("image")
     if _unpinned(image):
-        return f"image '{image}' is not pinned; name a version tag (not latest) or a digest (@sha256:…)"
+        return (
+            f"image '{image}' is not pinned; name a version tag (not latest, stable or another channel without a "
+            "version number) or a digest (@sha256:…)"
+        )
     return None
 
 
 def _check_memory_limit(args: ResourceValidationArgs) -> str | None:
-    if not _container_props(args).get("memory"):
+    props = _container_props(args)
+    if not props.get("memory"):
         return "no memory limit; set memory (MiB) so one service cannot starve the host"
+    # Docker reads a memory-swap of -1 as unlimited swap on top of the memory limit.
+    if (_port(props.get("memorySwap")) or 0) < 0:
+        return "memorySwap -1 swaps without limit past the memory limit; set memorySwap to memory or drop it"
     return None
 
 
@@ -488,10 +509,22 @@ def _labels(props: Mapping[str, Any]) -> dict[str, str]:
     return {str(item.get("label")): str(item.get("value")) for item in props.get("labels") or []}
 
 
+def _repository(image: Any) -> str:
+    """The last path component of an image reference, without tag or digest, in lower case."""
+    name = str(image or "").partition("@")[0].rsplit("/", 1)[-1]
+    return name.partition(":")[0].strip().lower()
+
+
+def _is_registry(props: Mapping[str, Any]) -> bool:
+    """Labelled as the registry (in any case), or run from a registry image."""
+    label, value = REGISTRY_LABEL
+    labels = {key.strip().lower(): text.strip().lower() for key, text in _labels(props).items()}
+    return labels.get(label) == value or _repository(props.get("image")) in REGISTRY_REPOSITORIES
+
+
 def _check_registry_tls(args: ResourceValidationArgs) -> str | None:
     props = _container_props(args)
-    label, value = REGISTRY_LABEL
-    if _labels(props).get(label) != value or args.get_config().get("allowPlaintext"):
+    if not _is_registry(props) or args.get_config().get("allowPlaintext"):
         return None
     env = _envs(props)
     if not all(env.get(variable) for variable in REGISTRY_TLS_VARIABLES):
@@ -500,14 +533,46 @@ def _check_registry_tls(args: ResourceValidationArgs) -> str | None:
 
 
 def _check_healthcheck(args: ResourceValidationArgs) -> str | None:
-    if not (_container_props(args).get("healthcheck") or {}).get("tests"):
+    tests = (_container_props(args).get("healthcheck") or {}).get("tests") or []
+    if not tests:
         return "no healthcheck; add one so restarts and dashboards know when the service is unwell"
+    if str(tests[0]).strip().upper() == "NONE":
+        return "healthcheck NONE switches the image's check off; add a CMD or CMD-SHELL test instead"
     return None
 
 
+def _size(text: Any) -> int | None:
+    """A log size as go-units FromHumanSize reads it (moby vendor/github.com/docker/go-units/size.go): decimal
+    units, any case, an optional b or ib; None for what it refuses."""
+    match = LOG_SIZE.fullmatch(str(text).strip())
+    if not match:
+        return None
+    number, unit = match.groups()
+    try:
+        return int(float(number) * 1000 ** ("kmgtp".index(unit.lower()) + 1 if unit else 0))
+    except ValueError:
+        return None
+
+
+def _log_bound(driver: Any, options: Mapping[str, Any]) -> int | None:
+    """The most bytes a container's log files hold, None when unbounded or unreadable."""
+    defaults = LOG_DEFAULTS.get(str(driver or "json-file").strip().lower(), (None, 1))
+    size = _size(options["max-size"]) if "max-size" in options else defaults[0]
+    try:
+        files = int(options["max-file"]) if "max-file" in options else defaults[1]
+    except (TypeError, ValueError):
+        return None
+    return size * max(files, 1) if size is not None and size >= 0 else None
+
+
 def _check_log_limits(args: ResourceValidationArgs) -> str | None:
-    if "max-size" not in (_container_props(args).get("logOpts") or {}):
-        return "no log size limit; set logOpts max-size and max-file so logs cannot fill the disk"
+    props = _container_props(args)
+    bound = _log_bound(props.get("logDriver"), props.get("logOpts") or {})
+    if bound is None or bound > MAX_LOG_BYTES:
+        return (
+            f"logs not bounded to {MAX_LOG_BYTES // 10**6} MB; set logOpts max-size and max-file so their product "
+            "stays under it and logs cannot fill the disk"
+        )
     return None
 
 

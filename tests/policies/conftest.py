@@ -23,6 +23,11 @@ def postgres(sim):
 
 
 @pytest.fixture(scope="module")
+def registry(sim):
+    return sim.named("codenvy-registry-container")
+
+
+@pytest.fixture(scope="module")
 def daemon(sim):
     """A workspace node's daemon.json command."""
     return sim.named("codenvy-ws-node2-daemon-config")

@@ -12,11 +12,6 @@ PLUGIN = "docker:index/plugin:Plugin"
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - what the policy must catch
 
 
-@pytest.fixture(scope="module")
-def registry(sim):
-    return sim.named("codenvy-registry-container")
-
-
 # --- capabilities ---------------------------------------------------------------------------------------
 
 
