@@ -151,8 +151,13 @@ VERSION_LABEL = "codenvy.version"
 ROLE_LABEL = "codenvy.role"
 ENVIRONMENT_LABEL = "codenvy.environment"
 STANDBY_ROLE = "standby"
+# The roles a site declares (config role); a server without one of them escapes the standby rule.
+ROLES = ("primary", STANDBY_ROLE)
 # The one environment the program lets run without scheduled backups (config: backup.schedule may be null).
 UNSCHEDULED_ENVIRONMENT = "dev"
+# The shipped stacks whose files say environment dev (Pulumi.dev.yaml, Pulumi.dr.yaml): the label alone is the
+# program's word, so a server labelled dev goes without backups only in a stack the pack config lists.
+DEV_STACKS = ("dev", "dr")
 # The parameter a swarm-membership script (components/scripts/swarm_init.sh, swarm_join.sh) declares its role by.
 SWARM_ROLE_PARAM = "SWARM_ROLE"
 MANAGER_ROLE = "manager"
@@ -724,14 +729,33 @@ def _capacities(nodes: Iterable[Mapping[str, Any]]) -> list[tuple[float, int]]:
     return sorted((float(node["ramGb"]), int(node["cpus"])) for node in nodes)
 
 
+def _undeclared_role(labels: Mapping[str, str], references: list[Any]) -> str | None:
+    """Why a server's role label cannot be trusted: absent, not a role, or primary beside a StackReference
+    (the program references a primary only from a standby)."""
+    role = labels.get(ROLE_LABEL)
+    if role not in ROLES:
+        return f"the server's {ROLE_LABEL} is {role!r}; label it {' or '.join(ROLES)}"
+    if references and role != STANDBY_ROLE:
+        return f"a StackReference to a primary, but the server's {ROLE_LABEL} is {role}; label it {STANDBY_ROLE}"
+    return None
+
+
 def _validate_standby_matches_primary(args: StackValidationArgs, report: ReportViolation) -> None:
     references = [r for r in args.resources if r.resource_type == STACK_REFERENCE]
     node_sets = _declared_node_sets(args)
     for urn, labels, _ in _servers(args):
-        if labels.get(ROLE_LABEL) != STANDBY_ROLE:
+        problem = _undeclared_role(labels, references)
+        if problem:
+            report(problem, urn)
+            continue
+        if labels[ROLE_LABEL] != STANDBY_ROLE:
             continue
         if not references:
             report(f"a standby without a StackReference to its primary; set {PRIMARY_STACK_KEY}", urn)
+            continue
+        if len(references) > 1:
+            # Which one is the primary is the program's word; a second could be a decoy that matches.
+            report(f"{len(references)} StackReferences; a standby references exactly one primary", urn)
             continue
         primary = references[0].props.get("outputs") or {}
         if labels[VERSION_LABEL] != primary.get(PRIMARY_VERSION_OUTPUT):
@@ -766,18 +790,34 @@ def _scheduled_markers(args: StackValidationArgs) -> set[str]:
     return markers
 
 
+def _stack_of(urn: str) -> str:
+    """The stack a URN (urn:pulumi:<stack>::<project>::…) was registered in."""
+    return urn.split("::", 1)[0].removeprefix("urn:pulumi:")
+
+
 def _validate_backups_scheduled(args: StackValidationArgs, report: ReportViolation) -> None:
     scheduled = _scheduled_markers(args)
+    dev_stacks = args.get_config().get("devStacks", DEV_STACKS)
     for urn, labels, _ in _servers(args):
-        if labels.get(ENVIRONMENT_LABEL) == UNSCHEDULED_ENVIRONMENT:
-            continue
         site = labels.get(SITE_LABEL, "")
-        if _backup_marker(site) not in scheduled:
+        if _backup_marker(site) in scheduled:
+            continue
+        if labels.get(ENVIRONMENT_LABEL) != UNSCHEDULED_ENVIRONMENT:
             report(f"site {site} has no scheduled backup; set {BACKUP_SCHEDULE_KEY}", urn)
+        elif _stack_of(urn) not in dev_stacks:
+            report(
+                f"site {site} is labelled {UNSCHEDULED_ENVIRONMENT} in stack '{_stack_of(urn)}', which the pack "
+                f"does not know as a dev stack, and has no scheduled backup; set {BACKUP_SCHEDULE_KEY}, or list "
+                "the stack in the backups-scheduled pack config devStacks",
+                urn,
+            )
 
 
 ALLOW_PLAINTEXT = PolicyConfigSchema(
     properties={"allowPlaintext": {"type": "boolean", "default": False}},
+)
+DEV_STACKS_SCHEMA = PolicyConfigSchema(
+    properties={"devStacks": {"type": "array", "items": {"type": "string"}, "default": list(DEV_STACKS)}},
 )
 
 POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
@@ -896,14 +936,16 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     ),
     StackValidationPolicy(
         name="standby-matches-primary",
-        description="A standby declares the same version and node set as its primary.",
+        description="The server declares its role; a standby references one primary and declares its version and "
+        "node set.",
         validate=_validate_standby_matches_primary,
         enforcement_level=EnforcementLevel.MANDATORY,
     ),
     StackValidationPolicy(
         name="backups-scheduled",
-        description="Every site outside dev schedules backups.",
+        description="Every site schedules backups, but one labelled dev in a stack the pack config lists as dev.",
         validate=_validate_backups_scheduled,
         enforcement_level=EnforcementLevel.MANDATORY,
+        config_schema=DEV_STACKS_SCHEMA,
     ),
 ]

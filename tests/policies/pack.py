@@ -40,12 +40,12 @@ def of(registration: Registration, **prop_changes: Any) -> ResourceValidationArg
     return resource_args(registration.type, {**registration.inputs, **prop_changes}, registration.name)
 
 
-def stack_args(evaluation: Evaluation) -> StackValidationArgs:
+def stack_args(evaluation: Evaluation, config: Mapping[str, Any] | None = None) -> StackValidationArgs:
     resources = [
         PolicyResource(r.type, r.outputs or r.inputs, r.urn, r.name, _options(r.parent), None, None, [], {})
         for r in evaluation.resources
     ]
-    return StackValidationArgs(resources)
+    return StackValidationArgs(resources, config)
 
 
 def violations(args: ResourceValidationArgs | StackValidationArgs, only: str | None = None) -> dict[str, list[str]]:

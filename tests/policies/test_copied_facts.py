@@ -178,6 +178,15 @@ def test_standby_role_is_one_the_program_declares():
     assert pack.STANDBY_ROLE in typing.get_args(SiteConfig.model_fields["role"].annotation)
 
 
+def test_roles_are_the_ones_the_program_declares():
+    assert set(pack.ROLES) == set(typing.get_args(SiteConfig.model_fields["role"].annotation))
+
+
+def test_dev_stacks_are_the_shipped_stacks_in_environment_dev():
+    dev = {stack for stack in STACKS if site_config(stack).environment == pack.UNSCHEDULED_ENVIRONMENT}
+    assert set(pack.DEV_STACKS) == dev
+
+
 def test_site_label_names_the_site(sim):
     assert labels_of(sim.named("codenvy-master-server"))[pack.SITE_LABEL] == site_config("sim").site_name
 
