@@ -527,14 +527,18 @@ def _is_registry(props: Mapping[str, Any]) -> bool:
     return labels.get(label) == value or _repository(props.get("image")) in REGISTRY_REPOSITORIES
 
 
-def _check_registry_tls(args: ResourceValidationArgs) -> str | None:
-    props = _container_props(args)
-    if not _is_registry(props) or args.get_config().get("allowPlaintext"):
-        return None
+def _plain_registry(props: Mapping[str, Any]) -> str | None:
     env = _envs(props)
     if not all(env.get(variable) for variable in REGISTRY_TLS_VARIABLES):
         return f"registry serves plain HTTP; set {' and '.join(REGISTRY_TLS_VARIABLES)} ({REGISTRY_TLS_KEY})"
     return None
+
+
+def _check_registry_tls(args: ResourceValidationArgs) -> str | None:
+    props = _container_props(args)
+    if not _is_registry(props) or args.get_config().get("allowPlaintext"):
+        return None
+    return _plain_registry(props)
 
 
 def _check_healthcheck(args: ResourceValidationArgs) -> str | None:
@@ -790,6 +794,23 @@ def _scheduled_markers(args: StackValidationArgs) -> set[str]:
     return markers
 
 
+def _validate_registry_images_serve_tls(args: StackValidationArgs, report: ReportViolation) -> None:
+    """A container names a pulled image by its ID, so only the stack shows which RemoteImage it runs."""
+    if args.get_config().get("allowPlaintext"):
+        return
+    registry_ids = {
+        r.props.get("imageId")
+        for r in args.resources
+        if r.resource_type == REMOTE_IMAGE and _repository(r.props.get("name")) in REGISTRY_REPOSITORIES
+    }
+    for resource in args.resources:
+        props = resource.props
+        if resource.resource_type == CONTAINER and props.get("image") in registry_ids - {None}:
+            message = None if _is_registry(props) else _plain_registry(props)  # labelled: the resource rule
+            if message:
+                report(f"{props.get('name')}: runs a registry image; {message}", resource.urn)
+
+
 def _stack_of(urn: str) -> str:
     """The stack a URN (urn:pulumi:<stack>::<project>::…) was registered in."""
     return urn.split("::", 1)[0].removeprefix("urn:pulumi:")
@@ -927,6 +948,14 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         CONTAINER_LIKE,
         _check_log_limits,
         enforcement_level=EnforcementLevel.ADVISORY,
+    ),
+    StackValidationPolicy(
+        name="registry-image-serves-tls",
+        description="A container run from a pulled registry image serves TLS, labelled or not. Pack config "
+        "allowPlaintext (default false) relaxes this for a throwaway dev stack.",
+        validate=_validate_registry_images_serve_tls,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        config_schema=ALLOW_PLAINTEXT,
     ),
     StackValidationPolicy(
         name="swarm-managers-odd",

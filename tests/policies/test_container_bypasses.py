@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from tests.policies.pack import of, service, tripped, violations
+from tests.policies.pack import of, service, stack_args, tripped, violations
 
 DIGEST = "sha256:" + "d" * 64
 
@@ -24,6 +26,34 @@ def test_registry_known_by_its_image_without_the_label_is_caught(registry, image
     args = of(registry, image=image, labels=[], envs=without_tls(registry))
     (message,) = tripped(args, "registry-serves-tls")
     assert "set REGISTRY_HTTP_TLS_CERTIFICATE" in message
+
+
+def registry_stack(sim, **changes):
+    """The sim stack with the registry container's inputs changed."""
+
+    def change(resource):
+        if resource.name != "codenvy-registry-container":
+            return resource
+        return replace(resource, inputs={**resource.inputs, **changes}, outputs={**resource.outputs, **changes})
+
+    return type(sim)(resources=[change(r) for r in sim.resources])
+
+
+def test_unlabelled_container_of_the_pulled_registry_image_is_caught(sim, registry):
+    """The program names a pulled image by its ID: only the RemoteImage beside it says it is the registry."""
+    unlabelled = registry_stack(sim, labels=[], envs=without_tls(registry))
+    (message,) = tripped(stack_args(unlabelled), "registry-image-serves-tls")
+    assert "runs a registry image" in message
+
+
+def test_unlabelled_registry_image_with_tls_passes(sim):
+    assert tripped(stack_args(registry_stack(sim, labels=[])), "registry-image-serves-tls") == []
+
+
+def test_pack_config_relaxes_the_unlabelled_registry_image(sim, registry):
+    unlabelled = registry_stack(sim, labels=[], envs=without_tls(registry))
+    relaxed = stack_args(unlabelled, config={"allowPlaintext": True})
+    assert tripped(relaxed, "registry-image-serves-tls") == []
 
 
 @pytest.mark.parametrize(
