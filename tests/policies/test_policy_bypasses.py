@@ -10,6 +10,9 @@ from tests.policies.pack import bash, of, resource_args, service, tripped, viola
 
 PLUGIN = "docker:index/plugin:Plugin"
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - what the policy must catch
+# What daemon-config-secure says of an insecure registry and of a mirror over http.
+INSECURE = "insecure registry"
+MIRROR = "registry mirror"
 
 
 # --- capabilities ---------------------------------------------------------------------------------------
@@ -265,6 +268,14 @@ def test_no_plugin_policy_leaves_other_resources_alone(postgres):
         "dockerd -H 0.0.0.0:2375",
         """echo '{"hosts" : [ "tcp://[::]:2375" ]}' > /etc/docker/daemon.json""",
         """echo '{"hosts": ["tcp:\\/\\/0.0.0.0:2375"]}' > /etc/docker/daemon.json""",
+        # On any port, a TCP listener without --tlsverify (issue 20): --tls alone lets anyone in.
+        "dockerd -H tcp://0.0.0.0:2376",
+        "dockerd -H tcp://0.0.0.0:443 --tls",
+        "dockerd -H tcp://0.0.0.0:2376 --tlsverify=false",
+        "dockerd -H 0.0.0.0:2376",
+        "dockerd --host=10.0.0.5:8080",
+        """echo '{"hosts": ["tcp://0.0.0.0:2376"]}' > /etc/docker/daemon.json""",
+        """echo '{"hosts": ["0.0.0.0:2376"], "tlsverify": false}' > /etc/docker/daemon.json""",
     ],
 )
 def test_plaintext_docker_api_in_any_spelling_is_caught(daemon, script):
@@ -273,19 +284,30 @@ def test_plaintext_docker_api_in_any_spelling_is_caught(daemon, script):
 
 
 @pytest.mark.parametrize(
-    "script",
+    ("script", "hint"),
     [
-        """echo '{ "insecure-registries" :["10.77.0.11:5000"] }' > /etc/docker/daemon.json""",
-        """echo '{"insecure\\u002dregistries": ["10.77.0.11:5000"]}' > /etc/docker/daemon.json""",
-        """echo '{"Insecure-Registries": ["10.77.0.11:5000"]}' > /etc/docker/daemon.json""",
-        """echo '{"insecure-"registries": ["10.77.0.11:5000"]}' > /etc/docker/daemon.json""",
-        "dockerd --insecure-registry=10.77.0.11:5000",
-        "dockerd --insecure-registry 10.77.0.11:5000",
+        ("""echo '{ "insecure-registries" :["10.77.0.11:5000"] }' > /etc/docker/daemon.json""", INSECURE),
+        ("""echo '{"insecure\\u002dregistries": ["10.77.0.11:5000"]}' > /etc/docker/daemon.json""", INSECURE),
+        ("""echo '{"Insecure-Registries": ["10.77.0.11:5000"]}' > /etc/docker/daemon.json""", INSECURE),
+        ("""echo '{"insecure-"registries": ["10.77.0.11:5000"]}' > /etc/docker/daemon.json""", INSECURE),
+        ("dockerd --insecure-registry=10.77.0.11:5000", INSECURE),
+        ("dockerd --insecure-registry 10.77.0.11:5000", INSECURE),
+        # A mirror over http:// pulls every image in the clear (issue 20).
+        ("""echo '{"registry-mirrors": ["http://10.77.0.11:5000"]}' > /etc/docker/daemon.json""", MIRROR),
+        ("""echo '{"registry-mirrors": ["https://mirror.example", "HTTP://10.77.0.11:5000"]}' > d.json""", MIRROR),
+        ("""echo '{"registry\\u002dmirrors": ["http:\\/\\/10.77.0.11:5000"]}' > /etc/docker/daemon.json""", MIRROR),
+        ("dockerd --registry-mirror=http://10.77.0.11:5000", MIRROR),
+        ("dockerd --registry-mirror http://10.77.0.11:5000", MIRROR),
     ],
 )
-def test_insecure_registry_in_any_spelling_is_caught(daemon, script):
+def test_registry_without_tls_in_any_spelling_is_caught(daemon, script, hint):
     (message,) = tripped(of(daemon, create=bash(script)), "daemon-config-secure")
-    assert "insecure registry" in message
+    assert hint in message
+
+
+def test_registry_mirror_over_https_passes(daemon):
+    script = """echo '{"registry-mirrors": ["https://mirror.example"], "proxy": "http://proxy:3128"}' > d.json"""
+    assert violations(of(daemon, create=bash(script))) == {}
 
 
 @pytest.mark.parametrize("key", ["delete", "update", "stdin"])
@@ -304,6 +326,8 @@ def test_plaintext_docker_api_in_the_environment_is_caught(daemon):
         "DOCKER_HOST=tcp://10.77.0.12:2376 docker --tlsverify info",
         "dockerd -H unix:///var/run/docker.sock -H tcp://0.0.0.0:2376 --tlsverify",
         "rm -f /etc/docker/daemon.json && systemctl restart docker",
+        """echo '{"hosts": ["unix:///var/run/docker.sock", "tcp://0.0.0.0:2376"], "tlsverify": true}' > d.json""",
+        "df -h / && ssh -p 22 host true",
     ],
 )
 def test_tls_api_and_plain_cleanup_pass(daemon, script):
