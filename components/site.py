@@ -102,7 +102,9 @@ class Site(pulumi.ComponentResource):
         host's address, which its relay publishes on: renaming a node keeps its relay (a relay per name would be
         a second container of the same Docker name on that host before the first one's delete)."""
         settings = EngineRelaySettings.of(site)
-        ready = {node.name: [docker_host] for node, docker_host in zip(site.nodes, self.nodes, strict=True)}
+        ready: dict[str, list[pulumi.Resource]] = {
+            node.name: [docker_host] for node, docker_host in zip(site.nodes, self.nodes, strict=True)
+        }
         relayed = (site.master,) if site.master.host_workspaces else ()
         relays: list[pulumi.Resource] = []
         for host in (*relayed, *site.nodes):
@@ -125,7 +127,8 @@ class Site(pulumi.ComponentResource):
         if not (site.limits.users or site.audit.enabled):
             return
         api, site_ca = ApiAccess.of(site), ca.cert_pem if site.https else None
-        after, child = [self.master], pulumi.ResourceOptions(parent=self)
+        after: list[pulumi.Resource] = [self.master]
+        child = pulumi.ResourceOptions(parent=self)
         if site.limits.users:
             AccountLimits(f"{name}-limits", site.limits.users, api, site_ca, depends_on=after, opts=child)
         if site.audit.enabled:

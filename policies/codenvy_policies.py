@@ -15,6 +15,7 @@ from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
+    Policy,
     PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
@@ -608,7 +609,7 @@ ALLOW_PLAINTEXT = PolicyConfigSchema(
     properties={"allowPlaintext": {"type": "boolean", "default": False}},
 )
 
-POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
+POLICIES: list[Policy] = [
     _resource_policy(
         "container-image-pinned",
         "Images are pinned to a version tag other than latest, or to a digest.",
