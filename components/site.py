@@ -16,6 +16,7 @@ from components.engine_relay import EngineRelay, EngineRelaySettings
 from components.host_access import HostAccess, connect_host
 from components.master_node import MasterNode, MasterSettings
 from components.registry import Registry, RegistrySettings
+from components.release import program_version
 from components.workspace_network import WorkspaceNetwork, WorkspaceNetworkSettings
 
 
@@ -160,6 +161,7 @@ def _exports(
     site: SiteConfig, master: MasterNode, network: WorkspaceNetwork, registry: Registry
 ) -> dict[str, pulumi.Input[object]]:
     return {
+        "programVersion": program_version(),
         "siteName": site.site_name,
         "environment": site.environment,
         "role": site.role,
