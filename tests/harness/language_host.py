@@ -30,7 +30,7 @@ def main(program: str, stack: str) -> int:
     # In place of configure(Settings(monitor=..., engine=...)): no engine runs here.
     pulumi.runtime.set_mocks(FabricatingMocks(), project=PROJECT, stack=stack, logger=_engine_log())
     # set_mocks makes the root stack a unit test needs; run_in_stack below makes its own, as under the host.
-    settings.set_root_resource(None)  # type: ignore[arg-type]
+    settings.set_root_resource(None)
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     successful = False
     try:
