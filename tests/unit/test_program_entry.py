@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from components.config_loader import as_pulumi_value
-from tests.harness import PROJECT_DIR
+from tests.harness import PROJECT_DIR, project_defaults
 
 # A production-looking stack file with three mistakes: a version that is not one, a password in plain
 # text, and a key typed under the wrong namespace.
@@ -34,8 +34,9 @@ config:
 
 
 def run_program(stack_file: str, secret_keys: list[str] | None = None) -> subprocess.CompletedProcess:
-    """__main__.py under tests.harness.language_host, with the stack file's config as the CLI passes it."""
-    config = yaml.safe_load(stack_file)["config"]
+    """__main__.py under tests.harness.language_host, with the stack file's config as the CLI passes it (the
+    project's declared defaults under the stack's own keys)."""
+    config = {**project_defaults(), **yaml.safe_load(stack_file)["config"]}
     env = {
         **os.environ,
         "PULUMI_CONFIG": json.dumps({key: as_pulumi_value(value) for key, value in config.items()}),

@@ -7,8 +7,9 @@ import runpy
 import pytest
 import yaml
 
+from components.config import SiteConfig
 from components.config_loader import as_pulumi_value, load_site_config
-from tests.harness import PROJECT, PROJECT_DIR, STACKS, stack_file_config
+from tests.harness import PROJECT_DIR, STACKS, project_defaults, stack_file_config
 
 # Pulumi's project schema (pulumi/pulumi sdk/go/common/workspace/project.json, simpleConfigType).
 PULUMI_CONFIG_TYPES = {"string", "integer", "boolean", "array", "object"}
@@ -38,14 +39,13 @@ def test_keys_without_a_default_are_left_undeclared():
 def test_defaults_applied_as_the_engine_does_leave_each_stack_unchanged(stack):
     """The engine adds each declared key a stack does not set, with its default (mergeConfig); the program
     must then see the site it saw without them."""
-    config = {key: as_pulumi_value(value) for key, value in stack_file_config(stack).items()}
-    with_defaults = {
-        **{f"{PROJECT}:{key}": as_pulumi_value(item["default"]) for key, item in declared().items()},
-        **config,
-    }
-    assert load_site_config(with_defaults) == load_site_config(config)
+    config = stack_file_config(stack)
+    assert as_the_program_sees({**project_defaults(), **config}) == as_the_program_sees(config)
 
 
 def test_a_declared_default_reaches_the_program_as_the_model_default():
-    config = {f"{PROJECT}:{key}": as_pulumi_value(item["default"]) for key, item in declared().items()}
-    assert load_site_config(config) == load_site_config({})
+    assert as_the_program_sees(project_defaults()) == as_the_program_sees({})
+
+
+def as_the_program_sees(config: dict) -> SiteConfig:
+    return load_site_config({key: as_pulumi_value(value) for key, value in config.items()})
