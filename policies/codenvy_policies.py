@@ -16,6 +16,7 @@ from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
+    Policy,
     PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
@@ -841,7 +842,7 @@ DEV_STACKS_SCHEMA = PolicyConfigSchema(
     properties={"devStacks": {"type": "array", "items": {"type": "string"}, "default": list(DEV_STACKS)}},
 )
 
-POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
+POLICIES: list[Policy] = [
     _resource_policy(
         "container-image-pinned",
         "Images are pinned to a version tag other than latest, or to a digest.",
