@@ -14,11 +14,11 @@ MAX_TRUSTED_CAS = 3
 
 class CertificatesConfig(Model):
     trusted_cas: tuple[PositiveInt, ...] = Field(
-        (1,),
+        default=(1,),
         description="Generations of the site CA that exist and that every node, service and the DR standby trust "
         "(one bundle, exported as registryCaCert). README: When certificates rotate.",
     )
-    signing_ca: PositiveInt = Field(1, description="The CA generation that signs the site's certificates.")
+    signing_ca: PositiveInt = Field(default=1, description="The CA generation that signs the site's certificates.")
 
     @model_validator(mode="after")
     def _signing_ca_is_trusted(self) -> CertificatesConfig:
