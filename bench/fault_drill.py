@@ -102,6 +102,8 @@ class Fault:
     recovery: str
     inject: Callable[[], None]
     recover: Callable[[], None] = lambda: None
+    # Besides the master's services healthy and a write taken: what else must be back.
+    back: Callable[[], bool] = lambda: True
 
 
 def lost_writes(site: Site, writer: Writer) -> int:
@@ -124,10 +126,18 @@ def drill_one(site: Site, writer: Writer, fault: Fault) -> Outcome:
         wait_for(f"{site.name} healthy after {fault.name}", lambda: healthy(site), timeout=RECOVERY_WAIT)
         wait_for(f"a write acknowledged after {fault.name}", lambda: writer.acknowledged_since(mark),
                  timeout=RECOVERY_WAIT)  # fmt: skip
+        wait_for(f"what {fault.name} took back", fault.back, timeout=RECOVERY_WAIT)
     except Exception as error:  # a drill reports what broke and goes on to the next fault
         note = f"{type(error).__name__}: {error}"[:300]
     seconds = time.monotonic() - started
     return Outcome(fault.name, fault.recovery, seconds, lost_writes(site, writer), converged(site), note)
+
+
+def worker_back(site: Site, worker: Node) -> bool:
+    """The worker's swarm node Ready and its engine relay, placement's way in, running."""
+    listing = site.master.docker("node", "ls", "--format", "{{.Hostname}} {{.Status}}").stdout
+    ready = dict(line.split() for line in listing.splitlines()).get(worker.name) == "Ready"
+    return ready and worker.inspect(f"{site.name}-socat")["State"]["Running"]
 
 
 def kill_dockerd(node: Node) -> None:
@@ -189,7 +199,12 @@ def site_faults(site: Site) -> list[Fault]:
     restart = SITE.master.docker_restart_command
     return [
         Fault("reboot-master", "none: containers restart always", lambda: master.ssh(restart)),
-        Fault("reboot-worker", "none: the worker's daemon rejoins", lambda: worker.ssh(restart)),
+        Fault(
+            "reboot-worker",
+            "none: the worker's daemon rejoins",
+            lambda: worker.ssh(restart),
+            back=lambda: worker_back(site, worker),
+        ),
         Fault("dockerd-sigkill", "init system restarts dockerd", lambda: kill_dockerd(master)),
         Fault("pg-killed", "none: restart policy", lambda: kill_postgres(site)),
         Fault(
