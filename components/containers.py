@@ -12,10 +12,12 @@ import pulumi_docker as docker
 
 from components.config import LogConfig, Settings, SiteConfig
 
-# Back after a reboot, as upstream's compose file has every service (`restart: always`): PostgreSQL and the
-# server exit 0 when the daemon stops them, which on-failure would leave stopped (moby daemon/restartmanager).
-# unless-stopped also honours a stop by hand; Docker backs a crash loop off, doubling its delay to a minute.
-RESTART_POLICY = "unless-stopped"
+# Back after a reboot and after a daemon crash, as upstream's compose file has every service (`restart:
+# always`). PostgreSQL and the server exit 0 when the daemon stops them, which on-failure would leave stopped
+# (moby daemon/restartmanager). unless-stopped comes back from a reboot but not from a crash: a daemon that
+# starts (live-restore off) stops the containers it finds still running, and outside a shutdown that stop
+# counts as one by hand (moby daemon/kill.go killWithSignal). Docker backs a crash loop off, to a minute.
+RESTART_POLICY = "always"
 
 
 class ContainerSettings(Settings):

@@ -214,7 +214,7 @@ def _service_as_container(props: Mapping[str, Any]) -> dict[str, Any]:
     task = props.get("taskSpec") or {}
     spec = task.get("containerSpec") or {}
     restart = task.get("restartPolicy") or {}
-    # Swarm's default condition `any` restarts until the service is removed: a container's unless-stopped.
+    # Swarm's default condition `any` restarts until the service is removed: a container's always.
     condition = restart.get("condition") or "any"
     selinux = (spec.get("privileges") or {}).get("seLinuxContext") or {}
     # The provider writes seLinuxContext into the task's Privileges.SELinuxContext: disable and type are the
@@ -224,7 +224,7 @@ def _service_as_container(props: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "image": spec.get("image"),
         "memory": ((task.get("resources") or {}).get("limits") or {}).get("memoryBytes"),
-        "restart": {"any": "unless-stopped", "none": "no"}.get(condition, condition),
+        "restart": {"any": "always", "none": "no"}.get(condition, condition),
         "maxRetryCount": restart.get("maxAttempts"),
         "capabilities": {"adds": spec.get("capAdds") or []},
         "networksAdvanced": task.get("networksAdvanceds") or [],
@@ -280,13 +280,13 @@ def _check_memory_limit(args: ResourceValidationArgs) -> str | None:
 def _check_restart_policy(args: ResourceValidationArgs) -> str | None:
     props = _container_props(args)
     restart = props.get("restart") or "no"
-    if restart == "unless-stopped":
+    if restart in ("always", "unless-stopped"):
         return None
     if restart == "on-failure" and (props.get("maxRetryCount") or 0) > 0:
         return None
     if restart == "on-failure":
         return "restart on-failure without a bound; set maxRetryCount (e.g. 5)"
-    return f"restart policy '{restart}'; use on-failure with maxRetryCount, or unless-stopped"
+    return f"restart policy '{restart}'; use always, unless-stopped, or on-failure with maxRetryCount"
 
 
 def _check_not_privileged(args: ResourceValidationArgs) -> str | None:
@@ -852,7 +852,7 @@ POLICIES: list[Policy] = [
     _resource_policy("container-memory-limit", "Containers have a memory limit.", CONTAINER_LIKE, _check_memory_limit),
     _resource_policy(
         "container-restart-bounded",
-        "Containers restart on-failure with a retry bound, or unless-stopped; never 'no'.",
+        "Containers restart always, unless-stopped, or on-failure with a retry bound; never 'no'.",
         CONTAINER_LIKE,
         _check_restart_policy,
     ),

@@ -2,7 +2,7 @@
 # Write /etc/docker/daemon.json; reload Docker when only what a reload applies changed, else restart it.
 set -euo pipefail
 # params: DAEMON_JSON NODE_NAME RELOAD_COMMAND RESTART_COMMAND RESTART_FINGERPRINT
-# The restart stops every container; the daemon brings back the site's own (unless-stopped), not workspace
+# The restart stops every container; the daemon brings back the site's own (restart always), not workspace
 # machines, whose server gives them no restart policy: every container that ran is started again. A reload
 # (SIGHUP) stops nothing. RESTART_FINGERPRINT names what a reload cannot apply; it is kept beside daemon.json, which
 # dockerd alone reads.

@@ -19,8 +19,10 @@ if [ -n "$PRIMARY_HOST_KEY" ]; then
 else
   host_key_options="-o StrictHostKeyChecking=accept-new"
 fi
-# One line, as rsync's -e takes it; every word is a validated path, address, port or user name.
-ssh_command="ssh -i $KEY_FILE -o BatchMode=yes -o ConnectTimeout=10 $host_key_options -p $PRIMARY_PORT -l $PRIMARY_USER"
+# One line, as rsync's -e takes it; every word is a validated path, address, port or user name. A primary
+# lost mid-transfer sends nothing more, and TCP alone would wait hours: ssh gives up after a minute of silence.
+ssh_command="ssh -i $KEY_FILE -o BatchMode=yes -o ConnectTimeout=10 -o ServerAliveInterval=15 \
+-o ServerAliveCountMax=4 $host_key_options -p $PRIMARY_PORT -l $PRIMARY_USER"
 on_primary() { $ssh_command -- "$PRIMARY_ADDR" "$@"; }
 
 fetch_archive() {
@@ -46,7 +48,7 @@ fetch_archive() {
     echo "transfer: $(basename "$latest") already fetched"
   else
     # --fuzzy: the archive fetched last night is the basis, so an unchanged site moves little.
-    rsync -t --fuzzy --stats -e "$ssh_command" -- "$PRIMARY_ADDR:$latest" "$local_copy.partial" |
+    rsync -t --fuzzy --stats --timeout=60 -e "$ssh_command" -- "$PRIMARY_ADDR:$latest" "$local_copy.partial" |
       sed -n 's/^Total bytes received: /transfer: bytes received: /p'
     mv "$local_copy.partial" "$local_copy"
     echo "transfer: fetched $(basename "$latest")"

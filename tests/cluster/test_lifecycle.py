@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from scripts.sim.node import GATEWAY
+from scripts.sim.node import DOCKER_PIDFILE, GATEWAY
 from tests.cluster.host_state import changes_when_run_again, files_under, host_state
 from tests.cluster.images import BUSYBOX_IMAGE
 from tests.cluster.sim import Node, lane_engine, sim_worker
@@ -275,6 +275,17 @@ def test_the_masters_services_come_back_by_themselves_after_its_docker_restarts(
     """What a reboot does to the site: the daemon stops every container (PostgreSQL and the server exit 0 on
     SIGTERM) and starts it again; no `up` runs."""
     primary.master.ssh(SITE.master.docker_restart_command)
+    wait_for("the master's services healthy again without an up", lambda: healthy(primary))
+
+
+def test_the_masters_services_come_back_by_themselves_after_its_docker_crashes(primary, first_up):
+    """dockerd killed: the daemon that starts again (an init system's Restart=always) finds the site's
+    containers still running and stops them, a stop that would count as one by hand."""
+    master = primary.master
+    pid = master.ssh(f"cat {DOCKER_PIDFILE}").stdout.strip()
+    subprocess.run(["kill", "-KILL", pid], check=True)
+    wait_for("the killed dockerd gone", lambda: not Path(f"/proc/{pid}").exists())
+    master.ssh(SITE.master.docker_restart_command)
     wait_for("the master's services healthy again without an up", lambda: healthy(primary))
 
 

@@ -33,7 +33,7 @@ CREATED_ON_PURPOSE: set[str] = {
 }
 # Resources updated, replaced or deleted on purpose since the baseline.
 UPDATED_ON_PURPOSE: set[str] = {
-    # Issue 19: every site container restarts unless-stopped (back after a reboot), in place.
+    # Issue 19: every site container restarts always (back after a reboot and a daemon crash), in place.
     *(f"codenvy-{name}" for name in ("registry-container", "master-server", "master-placement-container",
                                      "master-haproxy", "master-agents-container", "master-postgres",
                                      "relay-10-77-0-12-container", "relay-10-77-0-13-container")),

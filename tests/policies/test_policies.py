@@ -84,7 +84,7 @@ def test_unsafe_container_trips_at_least_four_policies(postgres):
         ("container-image-pinned", {"image": "postgres"}, "not pinned"),
         ("container-image-pinned", {"image": "registry.local:5000/team/app:latest"}, "not pinned"),
         ("container-restart-bounded", {"restart": "on-failure", "maxRetryCount": 0}, "without a bound"),
-        ("container-restart-bounded", {"restart": "always"}, "restart policy 'always'"),
+        ("container-restart-bounded", {"restart": "no"}, "restart policy 'no'"),
         (
             "no-docker-socket-mount",
             {"mounts": [{"source": "/run/docker.sock", "target": "/s", "type": "bind"}]},
@@ -108,6 +108,7 @@ def test_container_violations_name_the_fix(postgres, policy, changes, hint):
         {"image": "postgres@sha256:" + "a" * 64},
         {"image": "sha256:" + "b" * 64},
         {"restart": "unless-stopped"},
+        {"restart": "always"},
         {"ports": [{"internal": 5432, "external": 5432, "ip": "10.0.0.5"}]},
         {"ports": [{"internal": 80, "external": 8080}]},
     ],

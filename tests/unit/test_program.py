@@ -148,7 +148,7 @@ def test_containers_run_the_pulled_images(stack):
 HARDENING = {
     "memory-limit": lambda inputs: inputs["memory"] > 0,
     # Back after a reboot, and stopped only by hand (on-failure leaves a service that exited 0 stopped).
-    "restarts-after-a-reboot": lambda inputs: inputs["restart"] == "unless-stopped",
+    "restarts-after-a-reboot": lambda inputs: inputs["restart"] == "always",
     "shell-healthcheck": lambda inputs: inputs["healthcheck"]["tests"][0] == "CMD-SHELL",
     "log-rotation": lambda inputs: set(inputs["logOpts"]) == {"max-size", "max-file"},
     "unprivileged": lambda inputs: not inputs.get("privileged"),

@@ -444,5 +444,5 @@ def test_an_input_the_program_stops_setting_leaves_the_state_on_update():
     before = {**server, "restart": "on-failure", "maxRetryCount": 5}
     host = RecordingHost()
     state = docker_provider.update(host, CONTAINER, "c1", state_after_create(before), server)
-    assert [command[:3] for command in host.commands] == [("update", "--restart", "unless-stopped")]
+    assert [command[:3] for command in host.commands] == [("update", "--restart", "always")]
     assert changes(state, server).keys == ()
