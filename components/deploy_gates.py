@@ -11,7 +11,7 @@ from typing import Any
 import pulumi
 from pydantic import TypeAdapter, ValidationError
 
-from components.config import DnsLabel, GateError, Ipv4Host, Port, SafePath, SemVer, SiteConfig, config_key
+from components.config import DnsLabel, GateError, Ipv4Host, Port, SemVer, SiteConfig, SiteDirectory, config_key
 from components.versioning import UpgradePlan, UpgradeRefusedError, plan_upgrade
 
 # The engine's builtin provider answers this invoke with a stack's last outputs, `{name, outputs,
@@ -66,7 +66,7 @@ class PrimarySite:
                 ("siteName", DnsLabel, None),
                 ("version", SemVer, None),
                 ("managerAddress", Ipv4Host, None),
-                ("backupDirectory", SafePath, "/var/backups/codenvy"),
+                ("backupDirectory", SiteDirectory, "/var/backups/codenvy"),
             )
         }
         return cls(

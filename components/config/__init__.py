@@ -41,6 +41,7 @@ from components.config.services import (
     RegistryConfig,
 )
 from components.config.site import SiteConfig
+from components.config.system_paths import NftablesRuleset, SiteDirectory
 
 __all__ = [
     "INTERNAL_PORTS",
@@ -70,6 +71,7 @@ __all__ = [
     "MemoryConfig",
     "Model",
     "NetworkConfig",
+    "NftablesRuleset",
     "PinnedImage",
     "Port",
     "PrimarySshEndpoint",
@@ -81,6 +83,7 @@ __all__ = [
     "SemVer",
     "Settings",
     "SiteConfig",
+    "SiteDirectory",
     "SshAccess",
     "SshEndpoint",
     "StackName",

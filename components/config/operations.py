@@ -8,8 +8,9 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from components.config.errors import ConfigKeyError
-from components.config.fields import AbsolutePath, CronSchedule, Ipv4Host, Model, SafePath, StackName
+from components.config.fields import AbsolutePath, CronSchedule, Ipv4Host, Model, StackName
 from components.config.hosts import PrimarySshEndpoint
+from components.config.system_paths import NftablesRuleset, SiteDirectory
 
 
 class FirewallConfig(Model):
@@ -24,10 +25,10 @@ class FirewallConfig(Model):
     peer_cidrs: tuple[IPv4Network, ...] = Field(
         (), description="Other sites' hosts (e.g. the DR standby) that may pull from the registry."
     )
-    persist_file: AbsolutePath = Field(
+    persist_file: NftablesRuleset = Field(
         "/etc/nftables.conf",
-        description="The ruleset the host's nftables service loads at boot (RHEL: /etc/sysconfig/nftables.conf); "
-        "the site's table is included from it so it survives a reboot.",
+        description="The ruleset the host's nftables service loads at boot (RHEL: /etc/sysconfig/nftables.conf), "
+        "under /etc and named nftables.conf or *.nft; the site's table is included from it so it survives a reboot.",
     )
 
 
@@ -37,15 +38,16 @@ class UpgradeConfig(Model):
 
 
 class BackupConfig(Model):
-    directory: SafePath = Field(
+    directory: SiteDirectory = Field(
         "/var/backups/codenvy",
-        description="Where archives are kept on the master: an absolute path of letters, digits and . _ / + - "
-        "(relative, to the working directory, only in environment dev).",
+        description="Where archives are kept on the master: a directory of the site's own (never a system or cron "
+        "directory), an absolute path of letters, digits and . _ / + - (relative, to the working directory, only "
+        "in environment dev).",
     )
-    tools_directory: SafePath = Field(
+    tools_directory: SiteDirectory = Field(
         "/usr/local/lib/codenvy",
-        description="Where the backup, restore and transfer scripts are installed (absolute outside dev, as "
-        "directory).",
+        description="Where the backup, restore and transfer scripts are installed: a directory of the site's own, "
+        "never a system or cron directory (absolute outside dev, as directory).",
     )
     schedule: CronSchedule | None = Field(
         "0 2 * * *", description="Cron schedule of backups on the master; may be null only in dev."
