@@ -187,6 +187,21 @@ class Model(BaseModel):
             raise ValueError("true/false is not allowed here")
         return value
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_too_deeply_nested(cls, value: object) -> object:
+        if isinstance(value, TooDeeplyNested):
+            raise ValueError(f"nested more than {value.limit} levels deep; no key takes lists or objects that deep")
+        return value
+
+
+class TooDeeplyNested:
+    """What the seam hands a model for a value nested deeper than any key takes: refused by the key it is at,
+    never decoded (the decoder recurses once a level, so a deep enough value would crash the program)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+
 
 class Settings(BaseModel):
     """What one component reads, taken from the validated stack config by the component's `of`; frozen, so

@@ -46,7 +46,9 @@ class FabricatingMocks(Mocks):
         elif args.typ == "tls:index/privateKey:PrivateKey":
             outputs["privateKeyPem"] = _fake("KEY", args.name)
         elif args.typ in ("tls:index/selfSignedCert:SelfSignedCert", "tls:index/locallySignedCert:LocallySignedCert"):
-            outputs["certPem"] = _fake("CERT", args.name)
+            # PEM-shaped, as a standby checks its primary's registryCaCert output.
+            body = hashlib.sha256(args.name.encode()).hexdigest()
+            outputs["certPem"] = f"-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n"
         elif args.typ == "tls:index/certRequest:CertRequest":
             outputs["certRequestPem"] = _fake("CSR", args.name)
         elif args.typ == "pulumi:pulumi:StackReference":
