@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from ipaddress import IPv4Network
+from itertools import combinations
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from components.config.errors import ConfigKeyError
 from components.config.fields import AbsolutePath, CronSchedule, Ipv4Host, Model, StackName
@@ -30,6 +31,21 @@ class FirewallConfig(Model):
         description="The ruleset the host's nftables service loads at boot (RHEL: /etc/sysconfig/nftables.conf), "
         "under /etc and named nftables.conf or *.nft; the site's table is included from it so it survives a reboot.",
     )
+
+    @field_validator("public_cidrs", "ssh_cidrs", "peer_cidrs")
+    @classmethod
+    def _one_interval_set(cls, networks: tuple[IPv4Network, ...], info: ValidationInfo) -> tuple[IPv4Network, ...]:
+        """An nftables interval set refuses what these keys would make of it: `elements = { }` is a syntax error
+        and two overlapping networks are "conflicting intervals" (nft -c), so neither reaches a host."""
+        if not networks and info.field_name != "peer_cidrs":
+            raise ValueError("must list at least one network (0.0.0.0/0 lets everyone in); an empty set admits no one")
+        for first, second in combinations(networks, 2):
+            if first.overlaps(second):
+                raise ValueError(
+                    f"{first} and {second} overlap, which nftables refuses in one set; list each network once (the "
+                    "wider one already covers the narrower)"
+                )
+        return networks
 
 
 class UpgradeConfig(Model):
