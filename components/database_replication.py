@@ -19,6 +19,7 @@ from components.postgres_streaming import (
     REPLICATION_ROLE,
     SLOT_PREFIX,
     config_bundle,
+    pgpass_line,
     primary_conninfo,
     render_pg_hba,
     slot_name,
@@ -130,10 +131,7 @@ class DatabaseReplication(pulumi.ComponentResource):
         }
         if primary is not None and primary.ca_cert and primary.replication_password:
             files[PRIMARY_CA_FILE] = primary.ca_cert
-            files[PGPASS_FILE] = pulumi.Output.secret(
-                f"{primary.manager_address}:{primary.postgres_port}:*:{REPLICATION_ROLE}:"
-                f"{primary.replication_password}\n"
-            )
+            files[PGPASS_FILE] = pulumi.Output.secret(pgpass_line(primary))
         names = list(files)
         bundle = pulumi.Output.secret(
             pulumi.Output.all(*files.values()).apply(
