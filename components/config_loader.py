@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from components.config import PROJECT, ConfigError, ConfigKeyError, KeyPath, SiteConfig
 from components.config.fields import TooDeeplyNested
 from components.deploy_gates import Deployment, establish
+from components.json_text import nesting
 
 __all__ = ["PROJECT", "ConfigError", "as_pulumi_value", "load_site_config", "load_stack_file", "read_stack_config"]
 
@@ -59,7 +60,7 @@ def _decode(text: Any) -> Any:
     (the models read "8", "true" or "null" as numbers, booleans or null where a key takes one)."""
     if not isinstance(text, str) or not text.lstrip().startswith(("{", "[")):
         return _scalar(text)
-    if _nesting(text) > MAX_NESTING:
+    if nesting(text) > MAX_NESTING:
         return TooDeeplyNested(MAX_NESTING)
     try:
         return json.loads(text)
@@ -67,27 +68,8 @@ def _decode(text: Any) -> Any:
         return text
 
 
-# The deepest key, limits.users[].resources[], is 4 levels down; json.loads recurses once a level and raises
-# RecursionError past about a thousand, so deeper text is measured, not decoded.
+# The deepest key, limits.users[].resources[], is 4 levels down; deeper text is measured, never decoded.
 MAX_NESTING = 32
-
-
-def _nesting(text: str) -> int:
-    """How deep the JSON text's lists and objects go, counted without recursion (brackets inside strings
-    are text)."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for char in text:
-        if in_string:
-            escaped, in_string = (False, True) if escaped else (char == "\\", char != '"')
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "]}":
-            depth -= 1
-    return deepest
 
 
 def _scalar(text: Any) -> Any:
