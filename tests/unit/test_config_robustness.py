@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from components.config import ConfigError
 from components.config_loader import load_site_config
 from components.deploy_gates import establish
+from tests.harness import pulumi_values
 
 
 def refusal(values: dict[str, str]) -> tuple:
@@ -67,13 +68,6 @@ def deeply_nested(depth: int) -> str:
     return "[" * depth + "]" * depth
 
 
-def as_stack(document: dict) -> dict[str, str]:
-    return {
-        f"codenvy-infra:{key}": value if isinstance(value, str) else json.dumps(value)
-        for key, value in document.items()
-    }
-
-
 def assert_names_keys(error: ConfigError) -> None:
     assert error.problems, error
     for key, message in error.problems:
@@ -102,7 +96,7 @@ def assert_owned_paths(site) -> None:
 @given(st.dictionaries(st.sampled_from(KEYS), VALUES | st.integers(1000, 4000).map(deeply_nested), max_size=4))
 def test_any_config_is_a_site_that_owns_its_paths_or_an_error_naming_a_key(document):
     try:
-        site = load_site_config(as_stack(document))
+        site = load_site_config(pulumi_values(document))
     except ConfigError as error:
         assert_names_keys(error)
         return
@@ -115,7 +109,7 @@ DEPLOYED = {
     "replicationStandbys": ["10.9.1.1"], "postgresPort": 5432.0, "replicationPassword": "r", "databasePassword": "d",
     "registryCaCert": "-----BEGIN CERTIFICATE-----\nQUJD\n-----END CERTIFICATE-----\n",
 }  # fmt: skip
-STANDBY = as_stack(
+STANDBY = pulumi_values(
     {"role": "standby", "siteName": "codenvy-dr", "master": {"address": "10.9.1.1"}, "dr": {"primaryStack": "o/p/s"}}
 )
 

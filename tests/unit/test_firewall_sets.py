@@ -3,7 +3,6 @@ and what is accepted renders a ruleset that `nft -c` takes."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -16,10 +15,11 @@ from hypothesis import strategies as st
 from components.config import ConfigError
 from components.config_loader import load_site_config
 from components.host_firewall import FirewallSettings, render_nftables
+from tests.harness import pulumi_values
 
 
 def firewall(**sets) -> dict[str, str]:
-    return {"codenvy-infra:firewall": json.dumps(sets)}
+    return pulumi_values({"firewall": sets})
 
 
 @pytest.mark.parametrize("key", ["publicCidrs", "sshCidrs"])

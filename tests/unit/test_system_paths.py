@@ -3,24 +3,17 @@ service's ruleset, never a system or cron directory or another program's file.""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from components.config import ConfigError
 from components.config_loader import load_site_config
 from components.deploy_gates import GateError, PrimarySite
-
-
-def raw(**values) -> dict[str, str]:
-    return {
-        f"codenvy-infra:{key}": value if isinstance(value, str) else json.dumps(value) for key, value in values.items()
-    }
+from tests.harness import pulumi_values
 
 
 def refusal(key: str, **values) -> str:
     with pytest.raises(ConfigError) as caught:
-        load_site_config(raw(**values))
+        load_site_config(pulumi_values(values))
     ((where, message),) = caught.value.problems
     assert ".".join(map(str, where)) == key, caught.value
     return message
@@ -52,7 +45,9 @@ def test_the_working_directory_itself_is_refused_as_the_backup_directory_in_dev(
      ("toolsDirectory", "/usr/local/lib/codenvy"), ("toolsDirectory", "/opt/codenvy/bin")],
 )  # fmt: skip
 def test_a_directory_of_the_sites_own_is_accepted(key, directory):
-    assert load_site_config(raw(backup={key: directory})).backup.model_dump(by_alias=True)[key] == directory
+    assert (
+        load_site_config(pulumi_values({"backup": {key: directory}})).backup.model_dump(by_alias=True)[key] == directory
+    )
 
 
 @pytest.mark.parametrize(
@@ -70,7 +65,10 @@ def test_a_persist_file_that_is_not_an_nftables_ruleset_is_refused(persist_file)
      "/etc/codenvy/nftables.conf"],
 )  # fmt: skip
 def test_an_nftables_ruleset_is_accepted_as_the_persist_file(persist_file):
-    assert load_site_config(raw(firewall={"persistFile": persist_file})).firewall.persist_file == persist_file
+    assert (
+        load_site_config(pulumi_values({"firewall": {"persistFile": persist_file}})).firewall.persist_file
+        == persist_file
+    )
 
 
 def test_the_standby_refuses_a_primary_backup_directory_that_is_a_system_directory():

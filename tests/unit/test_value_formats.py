@@ -3,19 +3,18 @@ URLs and host lists those parsers take."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from components.config import ConfigError
 from components.config_loader import load_site_config
+from tests.harness import pulumi_values
 
 ARABIC_INDIC_ONE = "\u0661"  # ١, a digit to Python's \d and int(), not to Docker's or cron's parsers
 
 
 def refused_key(values: dict) -> tuple:
     with pytest.raises(ConfigError) as caught:
-        load_site_config({f"codenvy-infra:{k}": v if isinstance(v, str) else json.dumps(v) for k, v in values.items()})
+        load_site_config(pulumi_values(values))
     ((key, _),) = caught.value.problems
     return key
 
@@ -63,5 +62,5 @@ def test_a_proxy_setting_that_is_not_a_proxy_url_or_host_list_is_refused(key, va
     ],
 )
 def test_a_proxy_setting_of_the_usual_form_is_accepted(key, value):
-    site = load_site_config({"codenvy-infra:proxy": json.dumps({key: value})})
+    site = load_site_config(pulumi_values({"proxy": {key: value}}))
     assert site.proxy.model_dump(by_alias=True)[key] == value
