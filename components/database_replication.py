@@ -19,6 +19,7 @@ from components.postgres_streaming import (
     REPLICATION_ROLE,
     SLOT_PREFIX,
     config_bundle,
+    pgpass_line,
     primary_conninfo,
     render_pg_hba,
     slot_name,
@@ -129,12 +130,10 @@ class DatabaseReplication(pulumi.ComponentResource):
             "server.key": cert.private_key_pem,
             "pg_hba.conf": render_pg_hba(peers),
         }
-        if primary is not None and primary.ca_cert and primary.replication_password:
+        password = primary.replication_password if primary is not None else None
+        if primary is not None and primary.ca_cert and password:
             files[PRIMARY_CA_FILE] = primary.ca_cert
-            files[PGPASS_FILE] = pulumi.Output.secret(
-                f"{primary.manager_address}:{primary.postgres_port}:*:{REPLICATION_ROLE}:"
-                f"{primary.replication_password}\n"
-            )
+            files[PGPASS_FILE] = pulumi.Output.secret(pgpass_line(primary, password))
         names = list(files)
         bundle = pulumi.Output.secret(
             pulumi.Output.all(*files.values()).apply(

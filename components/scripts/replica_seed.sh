@@ -7,6 +7,8 @@ set -euo pipefail
 # from a file, never an argument) and creates the slot. Data that was there (a former primary's, after a
 # failback) is archived into the backup directory first. The server is stopped while its data is replaced
 # and started again after.
+# What it keeps of former data holds every role's password hash: readable by root only, whatever the umask.
+umask 077
 data=$DATA_DIR
 conninfo="$PRIMARY_CONNINFO application_name=$SLOT"
 # A throw-away container of the server's image, on the host's network so the primary sees this master's address.

@@ -19,6 +19,7 @@ from tests.harness.stacks import (
     STACKS,
     full_stack_name,
     project_defaults,
+    pulumi_values,
     site_config,
     stack_file_config,
 )
@@ -42,6 +43,7 @@ __all__ = [
     "primary_as_shipped",
     "project_defaults",
     "properties_of",
+    "pulumi_values",
     "run_under_mocks",
     "script_of",
     "script_parameters",

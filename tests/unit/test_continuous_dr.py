@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
+import stat
 import subprocess
 import tarfile
 
@@ -17,6 +19,7 @@ from components.config_loader import load_site_config
 from components.disaster_recovery import status_command
 from components.host_firewall import FirewallSettings, render_nftables
 from components.postgres_streaming import postgres_command, render_pg_hba, slot_name
+from components.script_templates import render_script
 from tests.harness import Evaluation, container_env, evaluate, script_of, script_parameters
 from tests.harness.dr_evaluations import (
     PRIMARY_MASTER,
@@ -255,3 +258,84 @@ def test_a_promoted_standby_keeps_the_database_password_it_followed_with():
 def test_a_standby_without_its_own_admin_password_takes_the_primarys():
     """Its database, the admin included, is the primary's: the admin logs in there with the primary's password."""
     assert following_standby().exports["adminPassword"] == streaming_primary().exports["adminPassword"]
+
+
+# A key's comment may hold any printable character, printf's % and \ among them.
+ODD_HOST_KEY = "ssh-ed25519 AAAAKEY admin%s\\nx%%@host"
+FAKE_SSH = """#!/usr/bin/env bash
+for arg in "$@"; do
+  case "$arg" in UserKnownHostsFile=*) cat "${arg#UserKnownHostsFile=}" ;; esac
+done
+"""
+
+
+def test_the_status_check_writes_the_pinned_key_as_it_is(tmp_path):
+    (tmp_path / "ssh").write_text(FAKE_SSH)
+    (tmp_path / "ssh").chmod(0o755)
+    ssh = {"port": 2222, "hostKey": ODD_HOST_KEY}
+    host = load_site_config({"codenvy-infra:master": json.dumps({"address": "10.9.0.5", "ssh": ssh})}).master
+    command = status_command(host, "/usr/local/lib/codenvy/codenvy-replication-x")
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin"}
+    known = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True, check=True).stdout
+    assert known.splitlines() == [f"10.9.0.5 {ODD_HOST_KEY}", f"[10.9.0.5]:2222 {ODD_HOST_KEY}"]
+
+
+def pgpass_fields(line: str) -> list[str]:
+    """A .pgpass line as libpq reads it (PostgreSQL docs, "The Password File"): fields split at each `:`
+    not escaped, a backslash taking the next character literally."""
+    fields, field, characters = [], "", iter(line.rstrip("\n"))
+    for character in characters:
+        if character == "\\":
+            field += next(characters, "")
+        elif character == ":":
+            fields.append(field)
+            field = ""
+        else:
+            field += character
+    return [*fields, field]
+
+
+@pytest.mark.parametrize("password", ["pass:word", "back\\slash", "\\:", "trailing\\"])
+def test_the_standbys_password_file_holds_the_primarys_password_as_libpq_reads_it(password):
+    exports = {**streaming_primary().exports, "replicationPassword": password}
+    overrides = {
+        "codenvy-infra:master": master(STANDBY_MASTER),
+        "codenvy-infra:dr": {"primaryStack": PRIMARY_STACK, "standby": "hot", "transferSchedule": None},
+    }
+    standby = evaluate("dr", overrides, stack_outputs={PRIMARY_STACK: exports})
+    pgpass = config_files(standby, "codenvy-dr")["replication.pgpass"]
+    assert pgpass_fields(pgpass) == [PRIMARY_MASTER, "5432", "*", "replicator", password]
+
+
+# Docker as the seed calls it on a standby whose former data must be kept: the primary answers, the local
+# data is no replica, the server runs, and `tar` prints the data it had.
+FAKE_SEED_DOCKER = """#!/usr/bin/env bash
+entrypoint=
+previous=
+for arg in "$@"; do
+  [ "$previous" = --entrypoint ] && entrypoint=$arg
+  previous=$arg
+done
+case "$1:$entrypoint:$*" in
+  inspect:*) echo true ;;
+  run:psql:*IDENTIFY_SYSTEM*) echo '7000|1|0/0|' ;;
+  run:psql:*READ_REPLICATION_SLOT*) echo 'physical||' ;;
+  run:sh:*standby.signal*) exit 1 ;;
+  run:tar:*) echo 'the former data' ;;
+esac
+exit 0
+"""
+
+
+def test_the_data_a_seed_keeps_is_readable_by_root_only(tmp_path):
+    (tmp_path / "docker").write_text(FAKE_SEED_DOCKER)
+    (tmp_path / "docker").chmod(0o755)
+    parameters = script_parameters(script_of(following_standby().named("codenvy-dr-master-replication-seed")))
+    script = render_script("replica_seed", **{**parameters, "BACKUP_DIR": str(tmp_path / "backups")})
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin"}
+    seeded = subprocess.run(
+        ["bash", "-c", script], env=env, capture_output=True, text=True, check=False, preexec_fn=lambda: os.umask(0o022)
+    )
+    assert seeded.returncode == 0, seeded.stderr
+    (kept,) = (tmp_path / "backups").glob("pre-seed-*.tar")
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
