@@ -70,7 +70,10 @@ def rotation_notice(generation: int, trusted: tuple[int, ...], expires: str | No
         else f"add generation {successor} to {config_key('certificates', 'trustedCas')} and run `up` on every site "
         f"that trusts it, then set {config_key('certificates', 'signingCa')} to {successor}"
     )
-    return f"the site CA (generation {generation}) expires {end:%Y-%m-%d}: {step} (README: When certificates rotate)"
+    return (
+        f"the site CA (generation {generation}) expires {end:%Y-%m-%d}: {step} "
+        "(docs/operations.md: When certificates rotate)"
+    )
 
 
 class CertificateAuthority(pulumi.ComponentResource):

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""The README's configuration reference and Pulumi.yaml's config declarations, generated from the config
-models' own types, defaults and descriptions.
+"""The configuration reference (docs/configuration.md) and Pulumi.yaml's config declarations, generated from
+the config models' own types, defaults and descriptions.
 
 python scripts/config_reference.py           print the reference
-python scripts/config_reference.py --write   replace it in README.md, between its markers, and Pulumi.yaml's config
+python scripts/config_reference.py --write   replace it in docs/configuration.md (between its markers) and
+                                             Pulumi.yaml's config
 """
 
 from __future__ import annotations
@@ -70,17 +71,18 @@ def reference() -> str:
     return "\n".join([*header, *rows(SiteConfig, f"{PROJECT}:")]) + "\n"
 
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+REFERENCE_PAGE = PROJECT_ROOT / "docs" / "configuration.md"
 START, END = "<!-- config-reference:start -->\n", "<!-- config-reference:end -->"
 
 
-def with_reference(readme: str) -> str:
-    before, _, rest = readme.partition(START)
+def with_reference(page: str) -> str:
+    before, _, rest = page.partition(START)
     _, _, after = rest.partition(END)
     return f"{before}{START}{reference()}{END}{after}"
 
 
-PROJECT_FILE = README.with_name("Pulumi.yaml")
+PROJECT_FILE = PROJECT_ROOT / "Pulumi.yaml"
 GENERATED = (
     "# config: generated from components/config by `python scripts/config_reference.py --write`; do not edit it.\n"
 )
@@ -118,7 +120,7 @@ def with_project_config(project_file: str) -> str:
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["--write"]:
-        README.write_text(with_reference(README.read_text()))
+        REFERENCE_PAGE.write_text(with_reference(REFERENCE_PAGE.read_text()))
         PROJECT_FILE.write_text(with_project_config(PROJECT_FILE.read_text()))
     else:
         sys.stdout.write(reference())

@@ -3,7 +3,7 @@
 the workspace network, and the ports each service publishes.
 
 python scripts/topology.py STACK_FILE           print it (e.g. Pulumi.sim.yaml)
-python scripts/topology.py --write STACK_FILE   replace README.md's diagram, between its markers
+python scripts/topology.py --write STACK_FILE   replace docs/architecture.md's diagram, between its markers
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from components.config import HostConfig, SiteConfig
 from components.config_loader import load_stack_file
 from components.master_layout import SERVER_PORT
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+ARCHITECTURE_PAGE = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
 START, END = "<!-- topology:start -->\n", "<!-- topology:end -->"
-# The diagram in README is the one for this stack file.
-README_STACK = "Pulumi.sim.yaml"
+# The diagram in docs/architecture.md is the one for this stack file.
+PAGE_STACK = "Pulumi.sim.yaml"
 
 
 def _capacity(host: HostConfig) -> str:
@@ -62,8 +62,8 @@ def flowchart(site: SiteConfig) -> str:
     return "\n".join([*lines, "```"]) + "\n"
 
 
-def with_topology(readme: str, diagram: str) -> str:
-    before, _, rest = readme.partition(START)
+def with_topology(page: str, diagram: str) -> str:
+    before, _, rest = page.partition(START)
     _, _, after = rest.partition(END)
     return f"{before}{START}{diagram}{END}{after}"
 
@@ -76,7 +76,7 @@ def main(argv: list[str]) -> int:
         return 2
     diagram = flowchart(load_stack_file(Path(files[0])))
     if write:
-        README.write_text(with_topology(README.read_text(), diagram))
+        ARCHITECTURE_PAGE.write_text(with_topology(ARCHITECTURE_PAGE.read_text(), diagram))
     else:
         print(diagram, end="")
     return 0

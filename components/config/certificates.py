@@ -16,7 +16,7 @@ class CertificatesConfig(Model):
     trusted_cas: tuple[PositiveInt, ...] = Field(
         default=(1,),
         description="Generations of the site CA that exist and that every node, service and the DR standby trust "
-        "(one bundle, exported as registryCaCert). README: When certificates rotate.",
+        "(one bundle, exported as registryCaCert). docs/operations.md: When certificates rotate.",
     )
     signing_ca: PositiveInt = Field(default=1, description="The CA generation that signs the site's certificates.")
 

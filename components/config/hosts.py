@@ -247,5 +247,8 @@ class MasterConfig(HostConfig):
     @classmethod
     def _master_is_never_lost(cls, value: bool) -> bool:
         if value:
-            raise ValueError("the master cannot be marked lost; rebuild it and restore the newest backup (README)")
+            raise ValueError(
+                "the master cannot be marked lost; rebuild it and restore the newest backup "
+                "(docs/operations.md: Backups and restore)"
+            )
         return value

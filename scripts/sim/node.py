@@ -137,7 +137,7 @@ class Node:
         return str(KEY_FILE)
 
     def description(self) -> dict[str, Any]:
-        """The node as `sim-cluster up` prints it (README: name, address, docker_host, ssh)."""
+        """The node as `sim-cluster up` prints it (docs/testing.md: name, address, docker_host, ssh)."""
         ssh = {"host": self.address, "port": SSH_PORT, "user": SSH_USER, "key_file": self.key_file}
         return {"name": self.name, "address": self.address, "docker_host": self.docker_host, "ssh": ssh}
 

@@ -792,8 +792,8 @@ def test_restore_refuses_a_backup_from_a_newer_version(standby, promoted):
 
 @pytest.fixture(scope="module")
 def dead_worker_removed(primary, promoted) -> list[Result]:
-    """node3 dies for good; README's runbook: mark it `lost`, `up`, then drop it from the file, `up`. The engine
-    log's length before, on the list's end: what the two runs logged follows it."""
+    """node3 dies for good; the runbook (docs/operations.md): mark it `lost`, `up`, then drop it from the file,
+    `up`. The engine log's length before, on the list's end: what the two runs logged follows it."""
     primary.log_mark = len(primary.engine.log)
     dead = primary.nodes["node3"]
     # Its own daemons only: every node sees every process of this machine, but /run is its own.

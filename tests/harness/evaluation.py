@@ -31,15 +31,18 @@ def evaluate(
     monitor_class: type[RecordingMonitor] = RecordingMonitor,
     stack_outputs: StackOutputs | None = None,
     stack_name: str | None = None,
+    stack_config: Mapping[str, Any] | None = None,
 ) -> Evaluation:
-    """Run __main__.py for `stack`'s file plus `overrides`, recording into `into` (a fresh Evaluation by
+    """Run __main__.py for `stack`'s file (or `stack_config`, a stack file's `config:` kept elsewhere, such as
+    the docs' examples) plus `overrides`, recording into `into` (a fresh Evaluation by
     default) so a caller still sees what was registered when it raises.
 
     What the program reads of other stacks comes from one place: a caller's `mocks` answer for them
     themselves; otherwise `stack_outputs` are the stacks' last outputs (this stack's own under its full
     name), and without them a standby reads `primary_as_shipped`. `stack_name` names the stack when it is
     not the file's (a second stack from the same file)."""
-    config = {**project_defaults(), **stack_file_config(stack), **(overrides or {})}
+    own = stack_file_config(stack) if stack_config is None else stack_config
+    config = {**project_defaults(), **own, **(overrides or {})}
     if mocks is None:
         mocks = FabricatingMocks(primary_as_shipped(config) if stack_outputs is None else stack_outputs)
     elif stack_outputs:

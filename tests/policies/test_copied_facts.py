@@ -239,21 +239,22 @@ def test_primary_nodes_are_read_from_the_output_the_program_reads(dev_exports):
     assert tuple(pack._capacities(dev_exports[pack.PRIMARY_NODES_OUTPUT])) == primary.nodes
 
 
-# --- the README's copies ----------------------------------------------------------------------------------
+# --- the policies page's copies (docs/policies.md) ------------------------------------------------------------
 
 
-def readme_row(first_cell: str) -> str:
-    (row,) = [line for line in (PROJECT_DIR / "README.md").read_text().splitlines() if line.startswith(first_cell)]
+def policies_page_row(first_cell: str) -> str:
+    lines = (PROJECT_DIR / "docs" / "policies.md").read_text().splitlines()
+    (row,) = [line for line in lines if line.startswith(first_cell)]
     return row
 
 
-def test_readme_lists_the_internal_ports():
-    row = readme_row("| `no-internal-port-published` |")
+def test_policies_page_lists_the_internal_ports():
+    row = policies_page_row("| `no-internal-port-published` |")
     assert {int(port) for port in re.findall(r"\b\d{4}\b", row)} == INTERNAL_PORTS
 
 
-def test_readme_marker_table_names_the_packs_markers():
-    lines = (PROJECT_DIR / "README.md").read_text().splitlines()
+def test_policies_page_marker_table_names_the_packs_markers():
+    lines = (PROJECT_DIR / "docs" / "policies.md").read_text().splitlines()
     start = lines.index("| marker | kind | set by | read by |")
     rows = itertools.takewhile(lambda line: line.startswith("|"), lines[start + 2 :])
     documented = {row.split("|")[1].strip().strip("`") for row in rows}

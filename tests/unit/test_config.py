@@ -126,7 +126,7 @@ def test_every_problem_is_reported_at_once():
 
 
 def test_every_field_is_described():
-    """The README's configuration reference is only as good as these descriptions."""
+    """The configuration reference (docs/configuration.md) is only as good as these descriptions."""
 
     def undocumented(model, prefix=""):
         for name, field in model.model_fields.items():

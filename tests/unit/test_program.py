@@ -45,7 +45,8 @@ COMPONENTS = {
     "DisasterRecovery",
 }
 DATA_VOLUMES = ("pgdata", "fs", "che-machines", "logs", "instance", "registry-data")
-# The master's services, as upstream's compose file has them (rsyslog, nginx, socat and zookeeper aside: README).
+# The master's services, as upstream's compose file has them (rsyslog, nginx, socat and zookeeper aside:
+# docs/architecture.md).
 MASTER_SERVICES = ("postgres", "server", "haproxy", "registry", "swarm", "agents")
 
 
