@@ -107,6 +107,16 @@ def test_the_production_example_is_what_the_readme_promises(promise):
     assert PROMISES[promise](load_site_config(values, secret_keys=()))
 
 
+def test_readme_points_the_cli_at_the_state_make_keeps():
+    makefile = page(PROJECT_DIR / "Makefile")
+    (state,) = re.findall(r"^STATE_DIR := \$\(CURDIR\)/(\S+)$", makefile, flags=re.MULTILINE)
+    (passphrase,) = re.findall(
+        r"PULUMI_CONFIG_PASSPHRASE_FILE \?= \$\(STATE_DIR\)/(\S+)$", makefile, flags=re.MULTILINE
+    )
+    exported = f"export PULUMI_BACKEND_URL=file://$PWD/{state} PULUMI_CONFIG_PASSPHRASE_FILE=$PWD/{state}/{passphrase}"
+    assert exported in page(README).splitlines()
+
+
 # --- troubleshooting quotes what the code says -----------------------------------------------------------------
 
 
