@@ -7,9 +7,11 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import yaml
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
@@ -29,6 +31,7 @@ from tests.harness import (
     run_under_mocks,
 )
 from tests.harness.mocks import LOCAL_RUN
+from tests.harness.stacks import PROJECT_DIR
 
 
 class EngineError(Exception):
@@ -51,6 +54,9 @@ class ResourceState:
     secret_inputs: frozenset[str] = frozenset()
     retain_on_delete: bool = False
     delete: bool = False  # an old copy waiting for its delete after a create-before-delete replacement
+    # Why the provider's create or update half failed (step.go: a partial failure's InitError reasons): the
+    # resource exists and is in the state, and the next update steps it even when nothing changed.
+    init_errors: tuple[str, ...] = ()
 
     @property
     def edges(self) -> tuple[str, ...]:
@@ -93,6 +99,8 @@ class Checkpoint:
 class Result:
     steps: list[Step]
     evaluation: Evaluation
+    # The refresh that ran first (`--refresh`, or the project's `options.refresh: always`), kept apart.
+    refreshed: list[Step] = field(default_factory=list)
 
     def changes(self) -> list[Step]:
         return [step for step in self.steps if step.kind != "same"]
@@ -142,26 +150,48 @@ class Engine:
         self.provider_inputs: dict[str, dict[str, Any]] = {}
         commands.log = self.log.append
         backend.stacks.setdefault(full_stack_name(stack), Checkpoint())
+        self.refresh_always = project_refreshes_always()
 
     @property
     def checkpoint(self) -> Checkpoint:
         return self.backend.stacks[full_stack_name(self.stack)]
 
-    def up(self, overrides: Mapping[str, Any] | None = None, **options) -> Result:
-        return self._run(overrides or {}, preview=False, **options)
+    def up(self, overrides: Mapping[str, Any] | None = None, *, refresh: bool | None = None, **options) -> Result:
+        """`pulumi up`; `refresh` is its `--refresh[=false]` flag, unset meaning the project's option."""
+        return self._run(overrides or {}, preview=False, refresh=self._refreshes(refresh), **options)
 
-    def preview(self, overrides: Mapping[str, Any] | None = None, **options) -> Result:
-        return self._run(overrides or {}, preview=True, **options)
+    def preview(self, overrides: Mapping[str, Any] | None = None, *, refresh: bool | None = None, **options) -> Result:
+        return self._run(overrides or {}, preview=True, refresh=self._refreshes(refresh), **options)
 
     def refresh(self) -> list[Step]:
-        """pkg/resource/deploy/step.go RefreshStep: each resource's provider Read; a gone one leaves the state."""
+        """`pulumi refresh`: every resource read back, the state replaced by what the providers read."""
+        steps, self.checkpoint.resources = self._refreshed()
+        return steps
+
+    def destroy(self, *, refresh: bool | None = None) -> list[Step]:
+        """Every resource deleted in reverse dependency order; retained ones only leave the state."""
+        if self._refreshes(refresh):
+            self.refresh()
+        doomed = {resource.urn: resource for resource in self.checkpoint.resources}
+        steps = self._delete(doomed, preview=False)
+        self.checkpoint.outputs = {}
+        return steps
+
+    def _refreshes(self, flag: bool | None) -> bool:
+        # pkg/cmd/pulumi/operations/io.go getRefreshOption: an explicit --refresh[=bool] wins, else the
+        # project's `options.refresh: always`, else no refresh (up.go, preview.go and destroy.go all ask it).
+        return self.refresh_always if flag is None else flag
+
+    def _refreshed(self) -> tuple[list[Step], list[ResourceState]]:
+        """pkg/resource/deploy/step.go RefreshStep, for each resource of the checkpoint (in parallel, as the
+        step executor runs them): its provider's Read replaces its outputs, a resource the provider no longer
+        finds leaves the state, and the init errors the bridge's Read does not report are gone. A Read that
+        cannot reach its host fails the operation. Commands, keys and passwords read back as they are."""
+        resources = self.checkpoint.resources
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            reads = list(pool.map(self._read_back, resources))
         steps, kept = [], []
-        for resource in self.checkpoint.resources:
-            if resource.type not in DOCKER_TYPES or resource.delete:
-                kept.append(resource)
-                continue
-            host = self._docker_host(resource.provider)
-            read = docker_provider.read(host, resource.type, resource.id, resource.outputs)
+        for resource, read in zip(resources, reads, strict=True):
             if read is None:
                 steps.append(Step(resource.urn, "delete"))
                 continue
@@ -171,21 +201,27 @@ class Engine:
                 if read[key] != resource.outputs.get(key)
             }
             steps.append(Step(resource.urn, "update" if changed else "same", tuple(changed), changed))
-            kept.append(replace(resource, outputs=read))
-        self.checkpoint.resources = kept
-        return steps
+            kept.append(replace(resource, outputs=read, init_errors=()))
+        return steps, kept
 
-    def destroy(self) -> list[Step]:
-        """Every resource deleted in reverse dependency order; retained ones only leave the state."""
-        doomed = {resource.urn: resource for resource in self.checkpoint.resources}
-        steps = self._delete(doomed, preview=False)
-        self.checkpoint.outputs = {}
-        return steps
+    def _read_back(self, resource: ResourceState) -> dict[str, Any] | None:
+        if resource.type not in DOCKER_TYPES or resource.delete:
+            return resource.outputs
+        host = self._docker_host(resource.provider)
+        try:
+            return docker_provider.read(host, resource.type, resource.id, resource.outputs)
+        except docker_provider.ProviderError as error:
+            raise EngineError(f"refreshing {resource.urn}: {error}") from error
 
     # --- one run of the program ------------------------------------------------------------------------
 
-    def _run(self, overrides: Mapping[str, Any], *, preview: bool, **options) -> Result:
-        run = _Run(self, preview)
+    def _run(self, overrides: Mapping[str, Any], *, preview: bool, refresh: bool, **options) -> Result:
+        # deployment_executor.go Execute: the refresh runs before the program, on the base checkpoint in
+        # memory; an update keeps what it read, a preview only steps from it.
+        refreshed, base = self._refreshed() if refresh else ([], self.checkpoint.resources)
+        if not preview:
+            self.checkpoint.resources = base
+        run = _Run(self, preview, base)
         evaluation = Evaluation()
         failure: Exception | None = None
         try:
@@ -204,11 +240,11 @@ class Engine:
             raise EngineError(str(run.failure or failure)) from failure
         doomed = {
             resource.urn: resource
-            for resource in self.checkpoint.resources
+            for resource in run.resources
             if resource.delete or (resource.urn not in run.operated and resource.urn not in run.aliased)
         }
         if preview:
-            return Result([*run.steps, *self._delete(doomed, preview=True)], evaluation)
+            return Result([*run.steps, *self._delete(doomed, preview=True)], evaluation, refreshed)
         self.checkpoint.resources = [*run.new_state, *doomed.values()]
         try:
             steps = self._delete(doomed, preview=False)
@@ -217,7 +253,7 @@ class Engine:
             raise
         # pkg/resource/deploy/deployment_executor.go: a successful update replaces the stack's outputs.
         self.checkpoint.outputs = dict(evaluation.exports)
-        return Result([*run.steps, *steps], evaluation)
+        return Result([*run.steps, *steps], evaluation, refreshed)
 
     def _finish_failed(self, run: _Run, evaluation: Evaluation) -> None:
         """A failed update keeps the old state of what did not finish, the new state of what did, and the
@@ -270,11 +306,13 @@ class Engine:
 class _Run:
     """The registrations of one program run and the steps they produce."""
 
-    def __init__(self, engine: Engine, preview: bool) -> None:
+    def __init__(self, engine: Engine, preview: bool, base: list[ResourceState]) -> None:
         self.engine = engine
         self.preview = preview
+        # The state this run steps from (refreshed or not); an update writes it back as it goes.
+        self.resources = list(base)
         # The live copy of each resource; an old copy still waiting for its delete-replaced is not one.
-        self.old = {r.urn: r for r in engine.checkpoint.resources if not r.delete}
+        self.old = {r.urn: r for r in base if not r.delete}
         self.new_state: list[ResourceState] = []
         self.steps: list[Step] = []
         self.operated: set[str] = set()
@@ -363,7 +401,12 @@ class _Run:
             delete_before_replace=bool(request.deleteBeforeReplace),
         )
         if verdict.kind == "same":
-            self._record(replace(new, id=old.id, outputs=old.outputs), Step(new.urn, "same"))
+            # step_generator.go continueStepsFromDiff: no change but init errors left by the last run is an
+            # empty update step. The bridge's Update finds no difference and answers the old state without
+            # calling the provider (pulumi-terraform-bridge pkg/tfbridge/provider.go Update, a nil diff), so
+            # nothing runs; the new state has no init errors.
+            kind = "update" if old.init_errors else "same"
+            self._record(replace(new, id=old.id, outputs=old.outputs), Step(new.urn, kind))
             return old.outputs, old.id
         values = {key: (old.outputs.get(key, old.inputs.get(key)), new.inputs.get(key)) for key in verdict.keys}
         if verdict.kind == "update":
@@ -378,7 +421,13 @@ class _Run:
             outputs = _unknown_outputs(new)
             self._record(replace(new, outputs=outputs), step)
             return outputs, ""
-        resource_id, outputs = self._provider_create(new)
+        try:
+            resource_id, outputs = self._provider_create(new)
+        except docker_provider.PartialCreateError as partial:
+            # step.go CreateStep.Apply: a partial failure is recorded, its InitError reasons with it, and still
+            # fails the update.
+            self._record(replace(new, id=partial.resource_id, outputs=partial.state, init_errors=(str(partial),)), step)
+            raise
         self._record(replace(new, id=resource_id, outputs=outputs), step)
         return outputs, resource_id
 
@@ -409,15 +458,18 @@ class _Run:
             # step_generator.go continueStepsFromDiff: delete-before-replace deletes the old one first.
             if not self.preview:
                 self.engine._delete_one(old)
-                with self.lock:
-                    self.engine.checkpoint.resources = [r for r in self.engine.checkpoint.resources if r is not old]
+            self._keep([r for r in self.resources if r is not old])
             return self._create(new, "replace", verdict.keys, values)
         # Create-before-delete: the old copy is deleted with the other deletes, after the program.
-        with self.lock:
-            self.engine.checkpoint.resources = [
-                replace(r, delete=True) if r is old else r for r in self.engine.checkpoint.resources
-            ]
+        self._keep([replace(r, delete=True) if r is old else r for r in self.resources])
         return self._create(new, "replace", verdict.keys, values)
+
+    def _keep(self, resources: list[ResourceState]) -> None:
+        """The state as this step leaves it; a preview keeps it to itself."""
+        with self.lock:
+            self.resources = resources
+            if not self.preview:
+                self.engine.checkpoint.resources = resources
 
     def _provider_create(self, new: ResourceState) -> tuple[str, dict[str, Any]]:
         if new.type in COMMAND_TYPES:
@@ -514,3 +566,9 @@ def _is_secret(value: Any) -> bool:
     if isinstance(value, list):
         return any(_is_secret(item) for item in value)
     return False
+
+
+def project_refreshes_always(project_file=PROJECT_DIR / "Pulumi.yaml") -> bool:
+    """sdk/go/common/workspace/project.go ProjectOptions: `options.refresh: always` in Pulumi.yaml."""
+    project = yaml.safe_load(project_file.read_text()) or {}
+    return (project.get("options") or {}).get("refresh") == "always"
