@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
+from pulumi import get_project, get_stack
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
@@ -21,6 +22,7 @@ from tests.engine import docker_provider
 from tests.engine.command_provider import CommandError, CommandProvider, LogLine
 from tests.engine.crypto import real_password, real_tls
 from tests.engine.rules import COMMAND_TYPES, DOCKER_TYPES, Diff, deletion_order, diff
+from tests.engine.urns import collapse_alias, generate_aliases, registered_urn
 from tests.harness import (
     Evaluation,
     FabricatingMocks,
@@ -316,8 +318,8 @@ class _Run:
         self.new_state: list[ResourceState] = []
         self.steps: list[Step] = []
         self.operated: set[str] = set()
-        self.aliased: dict[str, str] = {}
-        self.aliases_of: dict[str, list[str]] = {}
+        self.aliased: dict[str, str] = {}  # an old URN found under an alias -> the URN that claimed it
+        self.matched_alias: dict[str, str] = {}  # a URN -> the alias under which its old state was found
         self.failure: Exception | None = None
         self.lock = threading.Lock()
         self.mocks = _ReadMocks(engine.backend, engine.commands, engine.log.append)
@@ -328,8 +330,8 @@ class _Run:
                 if request.type == "pulumi:pulumi:Stack":
                     return super().RegisterResource(request)
                 _ensure_event_loop()
-                urn = self.make_urn(request.parent, request.type, request.name)
-                outputs, resource_id = run.register(urn, request, self.make_urn)
+                urn = registered_urn(get_stack(), get_project(), request.parent, request.type, request.name)
+                outputs, resource_id = run.register(urn, request)
                 serialized = _sync_await(rpc.serialize_properties(outputs, {}))
                 self._record(urn, request, request.object, serialized)
                 return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=serialized)
@@ -338,16 +340,12 @@ class _Run:
 
     # --- registrations ---------------------------------------------------------------------------------
 
-    def register(self, urn: str, request, make_urn: Callable[[str, str, str], str]) -> tuple[dict[str, Any], str]:
+    def register(self, urn: str, request) -> tuple[dict[str, Any], str]:
         wire = rpc.deserialize_properties(request.object)
         inputs = {key: plain(value) for key, value in wire.items()}
         secret = frozenset(key for key, value in wire.items() if _is_secret(value))
-        aliases = self._aliases(urn, request, make_urn)
         with self.lock:
-            self.aliases_of[urn] = aliases
-            old = self.old.get(urn) or next((self.old[a] for a in aliases if a in self.old), None)
-            if old is not None and old.urn != urn:
-                self.aliased[old.urn] = urn
+            old = self._old_resource(urn, request)
             self.operated.add(urn)
         new = ResourceState(
             urn=urn,
@@ -374,19 +372,35 @@ class _Run:
             self.engine.log.append(LogLine(urn, "error", message))
             raise EngineError(message) from error
 
-    def _aliases(self, urn: str, request, make_urn: Callable[[str, str, str], str]) -> list[str]:
-        """step_generator.go generateAliases: explicit aliases, and those inherited from the parent's."""
-        found = list(request.aliasURNs)
-        for alias in request.aliases:
-            if alias.WhichOneof("alias") == "urn":
-                found.append(alias.urn)
+    def _old_resource(self, urn: str, request) -> ResourceState | None:
+        """step_generator.go getOldResource: the old state under the URN, else under the first alias that has
+        one; that alias is remembered for the children (their aliases inherit it, and only it). Two
+        registrations claiming one old resource is an error."""
+        project, stack = get_project(), get_stack()
+        own = [*request.aliasURNs]
+        own += [
+            collapse_alias(alias, request.name, request.type, request.parent, self.matched_alias, project, stack)
+            for alias in request.aliases
+        ]
+        parent_alias = self.matched_alias.get(request.parent)
+        if urn in self.aliased:
+            self._refuse(f"Duplicate resource URN '{urn}': {self.aliased[urn]} already claims it as an alias")
+        for candidate in [urn, *generate_aliases(own, request.type, request.name, request.parent, parent_alias)]:
+            old = self.old.get(candidate)
+            if old is None:
                 continue
-            spec = alias.spec
-            parent = spec.parentUrn or ("" if spec.noParent else request.parent)
-            found.append(make_urn(parent, spec.type or request.type, spec.name or request.name))
-        for parent_alias in self.aliases_of.get(request.parent, []):
-            found.append(make_urn(parent_alias, request.type, request.name))
-        return [alias for alias in found if alias != urn]
+            if candidate != urn:
+                if candidate in self.operated or candidate in self.aliased:
+                    self._refuse(f"Duplicate resource alias '{candidate}' applied to resource with URN '{urn}'")
+                self.aliased[candidate] = urn
+                self.matched_alias[urn] = candidate
+            return old
+        return None
+
+    def _refuse(self, message: str) -> None:
+        self.failure = self.failure or EngineError(message)
+        self.engine.log.append(LogLine("", "error", message))
+        raise EngineError(message)
 
     def _step(self, old: ResourceState | None, new: ResourceState, request) -> tuple[dict[str, Any], str]:
         if old is None or old.delete:
