@@ -332,7 +332,8 @@ class _Run:
                 _ensure_event_loop()
                 urn = registered_urn(get_stack(), get_project(), request.parent, request.type, request.name)
                 outputs, resource_id = run.register(urn, request)
-                serialized = _sync_await(rpc.serialize_properties(outputs, {}))
+                secret = _secret_outputs(request, outputs)
+                serialized = _sync_await(rpc.serialize_properties(_as_secrets(outputs, secret), {}))
                 self._record(urn, request, request.object, serialized)
                 return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=serialized)
 
@@ -570,6 +571,21 @@ COMPUTED_OUTPUTS = {
 def _unknown_outputs(new: ResourceState) -> dict[str, Any]:
     """In a preview, what the provider would compute is not known yet."""
     return {**new.inputs, **dict.fromkeys(COMPUTED_OUTPUTS.get(new.type, ()), rpc.UNKNOWN)}
+
+
+def _secret_outputs(request, outputs: Mapping[str, Any]) -> frozenset[str]:
+    """step_executor.go (after each step): the outputs listed in additionalSecretOutputs (the provider SDKs
+    list what their provider marks secret: a password's result, a private key, a remote Command's
+    connection) and every output whose input of the same name was secret are secret."""
+    inputs = rpc.deserialize_properties(request.object)
+    secret_inputs = {key for key, value in inputs.items() if _is_secret(value)}
+    return frozenset(key for key in outputs if key in secret_inputs or key in request.additionalSecretOutputs)
+
+
+def _as_secrets(outputs: Mapping[str, Any], keys: frozenset[str]) -> dict[str, Any]:
+    """The outputs as the wire carries them, the secret ones wrapped as secrets."""
+    wrap = {rpc._special_sig_key: rpc._special_secret_sig}
+    return {key: {**wrap, "value": value} if key in keys else value for key, value in outputs.items()}
 
 
 def _is_secret(value: Any) -> bool:
