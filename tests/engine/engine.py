@@ -53,6 +53,10 @@ class ResourceState:
     parent: str = ""
     provider: str = ""
     dependencies: tuple[str, ...] = ()
+    # Which resources each input's value came from (the SDK's propertyDependencies).
+    property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    ignore_changes: tuple[str, ...] = ()
+    replace_on_changes: tuple[str, ...] = ()
     secret_inputs: frozenset[str] = frozenset()
     retain_on_delete: bool = False
     delete: bool = False  # an old copy waiting for its delete after a create-before-delete replacement
@@ -318,6 +322,8 @@ class _Run:
         self.new_state: list[ResourceState] = []
         self.steps: list[Step] = []
         self.operated: set[str] = set()
+        # Old resources deleted ahead of a delete-before-replace they depend on: re-registered, they are created.
+        self.condemned: set[str] = set()
         self.aliased: dict[str, str] = {}  # an old URN found under an alias -> the URN that claimed it
         self.matched_alias: dict[str, str] = {}  # a URN -> the alias under which its old state was found
         self.failure: Exception | None = None
@@ -356,6 +362,9 @@ class _Run:
             parent=request.parent,
             provider=request.provider,
             dependencies=tuple(request.dependencies),
+            property_dependencies={key: tuple(deps.urns) for key, deps in request.propertyDependencies.items()},
+            ignore_changes=tuple(request.ignoreChanges),
+            replace_on_changes=tuple(request.replaceOnChanges),
             secret_inputs=secret,
             retain_on_delete=bool(request.retainOnDelete),
         )
@@ -406,6 +415,10 @@ class _Run:
     def _step(self, old: ResourceState | None, new: ResourceState, request) -> tuple[dict[str, Any], str]:
         if old is None or old.delete:
             return self._create(new, "create")
+        if old.urn in self.condemned:
+            # step_generator.go generateSteps ("recreating"): deleted with a dependency's delete-before-replace,
+            # it is replaced whatever its own diff says.
+            return self._create(new, "replace")
         verdict = diff(
             new.type,
             old.inputs,
@@ -470,7 +483,10 @@ class _Run:
         self, old: ResourceState, new: ResourceState, verdict: Diff, values: dict
     ) -> tuple[dict[str, Any], str]:
         if verdict.delete_before_replace:
-            # step_generator.go continueStepsFromDiff: delete-before-replace deletes the old one first.
+            # step_generator.go continueStepsFromDiff: delete-before-replace deletes the old one first, and
+            # before it every dependent that the replacement replaces too, dependents of those first.
+            for dependent in reversed(self._dependent_replacements(old)):
+                self._delete_ahead(dependent)
             if not self.preview:
                 self.engine._delete_one(old)
             self._keep([r for r in self.resources if r is not old])
@@ -478,6 +494,36 @@ class _Run:
         # Create-before-delete: the old copy is deleted with the other deletes, after the program.
         self._keep([replace(r, delete=True) if r is old else r for r in self.resources])
         return self._create(new, "replace", verdict.keys, values)
+
+    def _dependent_replacements(self, root: ResourceState) -> list[ResourceState]:
+        """step_generator.go calculateDependentReplacements: the old resources that depend on `root`, directly
+        or not (dependencies, property dependencies, provider: graph/dependency_graph.go DependingOn), leaving
+        out those already registered in this run; in snapshot order, each one the replacement replaces too:
+        its provider is replaced, or its provider's diff replaces it once the inputs that came from a replaced
+        resource are unknown."""
+        depending, replaced, found = {root.urn}, {root.urn}, []
+        with self.lock:
+            settled = self.operated | set(self.aliased) | self.condemned
+            candidates = [r for r in self.resources if not r.delete and r.urn not in settled]
+        for candidate in candidates:
+            provider = candidate.provider.rsplit("::", 1)[0] if candidate.provider else ""
+            edges = {*candidate.dependencies, *(u for urns in candidate.property_dependencies.values() for u in urns)}
+            if not (edges | {provider}) & depending:
+                continue
+            depending.add(candidate.urn)
+            if candidate.custom and (provider in replaced or _replaced_by_unknowns(candidate, replaced)):
+                replaced.add(candidate.urn)
+                found.append(candidate)
+        return found
+
+    def _delete_ahead(self, dependent: ResourceState) -> None:
+        """A dependent's delete-replaced step, run before the delete it must precede."""
+        with self.lock:
+            self.steps.append(Step(dependent.urn, "delete-replaced"))
+            self.condemned.add(dependent.urn)
+        if not self.preview:
+            self.engine._delete_one(dependent)
+        self._keep([r for r in self.resources if r is not dependent])
 
     def _keep(self, resources: list[ResourceState]) -> None:
         """The state as this step leaves it; a preview keeps it to itself."""
@@ -541,6 +587,24 @@ def _program_logger(log: Callable[[LogLine], None]) -> logging.Logger:
     logger = logging.Logger("codenvy-infra program", logging.INFO)
     logger.addHandler(ToEngineLog())
     return logger
+
+
+def _replaced_by_unknowns(resource: ResourceState, replaced: set[str]) -> bool:
+    """Whether the provider's diff replaces `resource` when each input that came from a resource in `replaced`
+    is unknown (calculateDependentReplacements, requiresReplacement)."""
+    unknown = {key for key, urns in resource.property_dependencies.items() if set(urns) & replaced}
+    if not unknown:
+        return False
+    inputs = {key: rpc.UNKNOWN if key in unknown else value for key, value in resource.inputs.items()}
+    verdict = diff(
+        resource.type,
+        resource.inputs,
+        resource.outputs,
+        inputs,
+        ignore_changes=resource.ignore_changes,
+        replace_on_changes=resource.replace_on_changes,
+    )
+    return verdict.kind == "replace"
 
 
 def _ignoring(new: dict[str, Any], old: dict[str, Any], paths) -> dict[str, Any]:
