@@ -28,7 +28,6 @@ from components.config import ConfigError
 from components.deploy_gates import READ_STACK_OUTPUTS
 from components.host_access import COMMAND_INPUTS
 from components.resource_api import ApiError, ResourceApi, api_from_environment
-from components.script_templates import render_script
 from tests.harness import (
     PROJECT_DIR,
     STACKS,
@@ -38,11 +37,11 @@ from tests.harness import (
     evaluate,
     full_stack_name,
     primary_as_shipped,
+    rerender,
     script_of,
     script_parameters,
     site_config,
     stack_file_config,
-    template_of,
 )
 from tests.loopback import serving
 
@@ -81,13 +80,6 @@ def run(stack: str, overrides: dict | None = None, *, secret_keys: tuple[str, ..
 def shipped(stack: str) -> Evaluation:
     """A shipped stack file as it is, evaluated once for the tests that only read it."""
     return run(stack)
-
-
-def rerender(registration: Registration, key: str = "create", **changes: str) -> str:
-    """The script a Command runs, with some parameters pointed somewhere harmless (a temporary directory)."""
-    script = script_of(registration, key)
-    values = {name.lower(): value for name, value in script_parameters(script).items()}
-    return render_script(template_of(script), **{**values, **changes})
 
 
 # --- a host of fake binaries -------------------------------------------------------------------------
