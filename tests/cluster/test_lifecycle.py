@@ -801,9 +801,10 @@ def dead_worker_removed(primary, promoted) -> list[Result]:
     wait_for("node3 down on the manager", lambda: "Down" in primary.master.docker(
         "node", "ls", "--filter", "name=node3", "--format", "{{.Status}}").stdout, timeout=90)  # fmt: skip
     workers = sim_workers(primary)
-    marked = primary.up(nodes=[{**w, "lost": True} if w["name"] == "node3" else w for w in workers])
+    # `--refresh=false` both times: a refresh would read node3's containers through its dead daemon, and fail.
+    marked = primary.up(nodes=[{**w, "lost": True} if w["name"] == "node3" else w for w in workers], refresh=False)
     primary.remember(nodes=[w for w in workers if w["name"] != "node3"])
-    return [marked, primary.up()]
+    return [marked, primary.up(refresh=False)]
 
 
 def test_removing_an_unreachable_worker_finishes(dead_worker_removed):
