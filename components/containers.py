@@ -11,11 +11,14 @@ import pulumi
 import pulumi_docker as docker
 
 from components.config import LogConfig, Settings, SiteConfig
+from components.host_access import HostAccess
 
 # Back after a reboot, as upstream's compose file has every service (`restart: always`): PostgreSQL and the
 # server exit 0 when the daemon stops them, which on-failure would leave stopped (moby daemon/restartmanager).
 # unless-stopped also honours a stop by hand; Docker backs a crash loop off, doubling its delay to a minute.
 RESTART_POLICY = "unless-stopped"
+# Docker's "no swap limit": what a daemon without swap accounting stores for any swap limit it is given.
+UNLIMITED_SWAP = -1
 
 
 class ContainerSettings(Settings):
@@ -75,7 +78,7 @@ def site_container(
     memory_mb: int,
     stop_grace_seconds: int,
     healthcheck: str,
-    provider: docker.Provider,
+    host: HostAccess,
     parent: pulumi.Resource,
     depends_on: list[pulumi.Resource] | None = None,
     extra_labels: dict[str, str] | None = None,
@@ -95,10 +98,7 @@ def site_container(
         name=container_name,
         image=image.image_id,
         memory=memory_mb,
-        # No swap (swap = memory). Left unset, the daemon stores twice the memory (moby
-        # daemon/daemon_unix.go adaptContainerSettings), the provider reads that back, and every later
-        # `up` shows a difference (memory_swap is Optional, not Computed).
-        memory_swap=memory_mb,
+        memory_swap=_memory_swap(host, memory_mb),
         restart=RESTART_POLICY,
         destroy_grace_seconds=stop_grace_seconds,
         log_driver="json-file",
@@ -119,6 +119,19 @@ def site_container(
         start=runs,
         must_run=runs,
         ports=(ports or None) if runs else None,
-        opts=_on_host(provider, parent, depends_on, aliases, retain_on_delete),
+        opts=_on_host(host.provider, parent, depends_on, aliases, retain_on_delete),
         **settings,
     )
+
+
+def _memory_swap(host: HostAccess, memory_mb: int) -> int:
+    """What a container's memory_swap must be to read back as given, which is what keeps previews empty: the
+    provider stores what the daemon reports (resourceDockerContainerRead: MiB when positive, -1 as it is) and
+    memory_swap is Optional, not Computed (resource_docker_container.go), so any other value is a difference.
+
+    Where the host accounts swap: the memory itself, i.e. no swap (unset, the daemon would store twice the
+    memory: moby daemon/daemon_unix.go adaptContainerSettings). Where it does not, the daemon replaces every
+    swap limit with -1, at create and at update (verifyPlatformContainerResources, "Memory limited without
+    swap"), so only -1 reads back. The program cannot ask the daemon without reaching every host in every
+    preview, so the host's config says which it is (swapLimit, docker info's SwapLimit)."""
+    return memory_mb if host.config.swap_limit else UNLIMITED_SWAP
