@@ -154,7 +154,9 @@ def test_a_cold_standby_backs_itself_up_without_starting_anything(staged, tmp_pa
     assert host.running() == before
 
 
-def test_a_cold_standbys_backup_restores_the_primarys_database_once_promoted(staged, tmp_path):
+@pytest.fixture
+def restored_once_promoted(staged, tmp_path) -> tuple[Host, MasterData]:
+    """The cold standby's own backup, restored by its restore tool once a promotion started its services."""
     host, _ = staged
     config = cold_standby(tmp_path)
     archive = backed_up(host, config)
@@ -163,16 +165,16 @@ def test_a_cold_standbys_backup_restores_the_primarys_database_once_promoted(sta
     host.start(data.server_container)
     restored = host.run(render_restore(BackupSettings.of(config)), str(archive))
     assert restored.returncode == 0, restored.stderr
+    return host, data
+
+
+def test_a_cold_standbys_backup_restores_the_primarys_database(restored_once_promoted):
+    host, data = restored_once_promoted
     assert host.file(data.postgres_container, "/dump") == PRIMARY_DATABASE
 
 
-def test_a_cold_standbys_backup_restores_the_primarys_project_files_once_promoted(staged, tmp_path):
-    host, _ = staged
-    config = cold_standby(tmp_path)
-    archive = backed_up(host, config)
-    data = MasterData(config.site_name)
-    host.start(data.postgres_container)
-    host.run(render_restore(BackupSettings.of(config)), str(archive))
+def test_a_cold_standbys_backup_restores_the_primarys_project_files(restored_once_promoted):
+    host, data = restored_once_promoted
     assert host.file(data.server_container, f"{DATA_ROOT}/fs/{PROJECT_FILE}") == PRIMARY_PROJECT
 
 
