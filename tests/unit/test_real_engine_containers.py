@@ -49,15 +49,16 @@ ROOT = ("root", "0", "0:0", "root:root")
 
 def daemon_swap(memory: int, swap: int, *, swap_accounted: bool) -> int:
     """The MemorySwap a daemon stores, in bytes, for the provider's memory and memory_swap (MiB; a positive
-    swap goes in MiB, -1 as it is: resource_docker_container_funcs.go). moby daemon/daemon_unix.go: an unset
-    swap is twice the memory (adaptContainerSettings); a daemon without swap accounting stores any swap limit
-    of a memory-limited container as -1 (verifyPlatformContainerResources)."""
-    sent = swap * MIB if swap > 0 else swap
-    if memory > 0 and sent == 0:
-        sent = DAEMON_SWAP_FACTOR * memory * MIB
-    if memory > 0 and sent != -1 and not swap_accounted:
-        sent = -1
-    return sent
+    swap goes in MiB, -1 as it is: resource_docker_container_funcs.go). moby daemon/create.go checks, then
+    adapts (daemon/daemon_unix.go): a daemon without swap accounting turns any swap limit of a memory-limited
+    container, unset included, into -1 (verifyPlatformContainerResources); an unset one left is twice the
+    memory (adaptContainerSettings)."""
+    stored = swap * MIB if swap > 0 else swap
+    if memory > 0 and stored != -1 and not swap_accounted:
+        stored = -1
+    if memory > 0 and stored == 0:
+        stored = DAEMON_SWAP_FACTOR * memory * MIB
+    return stored
 
 
 def daemon_report(inputs: dict[str, Any], *, swap_accounted: bool = True) -> dict[str, Any]:
