@@ -17,8 +17,6 @@ from components.host_access import HostAccess
 # server exit 0 when the daemon stops them, which on-failure would leave stopped (moby daemon/restartmanager).
 # unless-stopped also honours a stop by hand; Docker backs a crash loop off, doubling its delay to a minute.
 RESTART_POLICY = "unless-stopped"
-# Docker's "no swap limit": what a daemon without swap accounting stores for any swap limit it is given.
-UNLIMITED_SWAP = -1
 
 
 class ContainerSettings(Settings):
@@ -40,6 +38,7 @@ def _on_host(
     depends_on: list[pulumi.Resource] | None,
     aliases: list[pulumi.Alias] | None,
     retain_on_delete: bool,
+    ignore_changes: list[str] | None = None,
 ) -> pulumi.ResourceOptions:
     """The options of a resource on one host's engine, under its component."""
     return pulumi.ResourceOptions(
@@ -48,6 +47,7 @@ def _on_host(
         depends_on=depends_on or [],
         aliases=aliases,
         retain_on_delete=retain_on_delete or None,
+        ignore_changes=ignore_changes or None,
     )
 
 
@@ -98,7 +98,10 @@ def site_container(
         name=container_name,
         image=image.image_id,
         memory=memory_mb,
-        memory_swap=_memory_swap(host, memory_mb),
+        # No swap (swap = memory). Left unset, the daemon stores twice the memory (moby
+        # daemon/daemon_unix.go adaptContainerSettings), the provider reads that back, and every later
+        # `up` shows a difference (memory_swap is Optional, not Computed).
+        memory_swap=memory_mb,
         restart=RESTART_POLICY,
         destroy_grace_seconds=stop_grace_seconds,
         log_driver="json-file",
@@ -119,19 +122,20 @@ def site_container(
         start=runs,
         must_run=runs,
         ports=(ports or None) if runs else None,
-        opts=_on_host(host.provider, parent, depends_on, aliases, retain_on_delete),
+        opts=_on_host(host.provider, parent, depends_on, aliases, retain_on_delete, _unaccounted_swap(host)),
         **settings,
     )
 
 
-def _memory_swap(host: HostAccess, memory_mb: int) -> int:
-    """What a container's memory_swap must be to read back as given, which is what keeps previews empty: the
-    provider stores what the daemon reports (resourceDockerContainerRead: MiB when positive, -1 as it is) and
-    memory_swap is Optional, not Computed (resource_docker_container.go), so any other value is a difference.
-
-    Where the host accounts swap: the memory itself, i.e. no swap (unset, the daemon would store twice the
-    memory: moby daemon/daemon_unix.go adaptContainerSettings). Where it does not, the daemon replaces every
-    swap limit with -1, at create and at update (verifyPlatformContainerResources, "Memory limited without
-    swap"), so only -1 reads back. The program cannot ask the daemon without reaching every host in every
-    preview, so the host's config says which it is (swapLimit, docker info's SwapLimit)."""
-    return memory_mb if host.config.swap_limit else UNLIMITED_SWAP
+def _unaccounted_swap(host: HostAccess) -> list[str]:
+    """The read-back to ignore on a host whose kernel does not account swap (swapLimit false). Its daemon
+    stores every swap limit of a memory-limited container as -1, at create and at update (moby
+    daemon/daemon_unix.go verifyPlatformContainerResources, "Memory limited without swap"); the provider
+    stores what it reads (resourceDockerContainerRead), and memory_swap is Optional, not Computed
+    (resource_docker_container.go, whose description says it "may compute to -1"), so every preview would
+    show -1 => memory. Asking for -1 there would read back, but say "unlimited swap" on hosts that can limit
+    it and trip the container-memory-limit policy; the input keeps saying "no swap" and the bridge drops
+    the ignored attribute from the plan (pulumi-terraform-bridge pkg/tfshim/sdk-v2/instance_diff.go
+    processIgnoreChanges), so a resize sends the -1 the state holds. Whether a host accounts swap is its
+    config's to say: the program reaches no host while it runs (docker info's SwapLimit)."""
+    return [] if host.config.swap_limit else ["memorySwap"]

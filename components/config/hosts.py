@@ -154,8 +154,8 @@ class HostConfig(Model):
         True,
         description="The host's Docker can limit swap (`docker info` prints no 'WARNING: No swap limit support'): "
         "its containers get no swap. Set false where the kernel does not account swap (e.g. booted without "
-        "swapaccount=1): that daemon records every swap limit as -1 (unlimited), so the program asks for -1 there "
-        "and previews stay empty.",
+        "swapaccount=1): that daemon records every swap limit as -1 (unlimited), which the program then ignores "
+        "in previews instead of showing it as a change on every container.",
     )
     drain: bool = Field(
         False,
