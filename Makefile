@@ -9,11 +9,12 @@ STATE_DIR := $(CURDIR)/.pulumi-state
 export PULUMI_BACKEND_URL ?= file://$(STATE_DIR)
 export PULUMI_CONFIG_PASSPHRASE_FILE ?= $(STATE_DIR)/passphrase
 
-.PHONY: stack up preview destroy audit test test-under-load unit policies cluster cluster-deps
+.PHONY: stack up preview destroy audit test lint typecheck lock test-under-load unit policies cluster cluster-deps
 
+# The locked versions, each checked against its hash (requirements-dev.txt holds the runtime's too).
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt
 	touch $@
 
 $(STATE_DIR)/passphrase:
@@ -41,11 +42,24 @@ audit: stack
 	CODENVY_CA_PEM="$$(pulumi stack output registryCaCert --stack $(STACK))" \
 	$(VENV)/bin/python components/resource_api.py audit audit-reports
 
-## test: lint, then every lane (unit, policies, cluster); the cluster lane needs root
-test: $(VENV)/.installed cluster-deps
+## test: lint, type checks, then every lane (unit, policies, cluster); the cluster lane needs root
+test: lint typecheck cluster-deps
+	$(VENV)/bin/python -m pytest
+
+lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/python -m pytest
+
+## typecheck: pyright over components/ and policies/ (pyproject.toml, [tool.pyright])
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/pyright
+
+## lock: recompile the lock files (*.txt) from requirements*.in, keeping every pin that still fits
+lock: $(VENV)/.installed
+	for input in requirements.in requirements-dev.in policies/requirements.in; do \
+		$(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+			--no-emit-find-links --output-file "$${input%.in}.txt" "$$input"; \
+	done
 
 ## test-under-load: the cluster lane with every core and the disk kept busy (stress-ng), as root
 test-under-load: $(VENV)/.installed cluster-deps

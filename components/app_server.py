@@ -3,6 +3,8 @@ conf/ its configuration is read from, and the data folders under /opt/codenvy-da
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 import pulumi_docker as docker
 
@@ -204,5 +206,5 @@ def server_networks(internal: docker.Network, workspace: docker.Network) -> list
     ]
 
 
-def _declared_version(labels: list[docker.outputs.ContainerLabel] | None) -> str:
+def _declared_version(labels: Sequence[docker.outputs.ContainerLabel] | None) -> str:
     return next(item.value for item in labels or [] if item.label == VERSION_LABEL)

@@ -3,31 +3,80 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import yaml
 from pulumi.runtime import config as runtime_config
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
-from components.config import PROJECT, ConfigError, ConfigKeyError, KeyPath, SiteConfig
+from components.config import PROJECT, ConfigError, ConfigKeyError, KeyPath, SiteConfig, config_key
 from components.deploy_gates import Deployment, establish
 
-__all__ = ["PROJECT", "ConfigError", "as_pulumi_value", "load_site_config", "load_stack_file", "read_stack_config"]
+__all__ = [
+    "PROJECT",
+    "ConfigError",
+    "as_pulumi_value",
+    "foreign_keys",
+    "load_site_config",
+    "load_stack_file",
+    "plain_text_secrets",
+    "read_stack_config",
+]
+
+# Namespaces a stack file may hold besides the project's own: the engine's (pulumi:tags, …) and those of
+# the providers this program uses, which read their own keys (docker:host, …).
+OTHER_READERS = frozenset({"pulumi", "docker", "command", "tls", "random"})
+# The only environment where a secret key may be given in plain text (a developer's own machine).
+PLAIN_SECRETS_ALLOWED = "dev"
 
 
-def load_site_config(raw: Mapping[str, str]) -> SiteConfig:
-    """Validate `{"codenvy-infra:key": "value"}` (values as Pulumi hands them over) into a SiteConfig."""
+def load_site_config(raw: Mapping[str, str], secret_keys: Collection[str] | None = None) -> SiteConfig:
+    """Validate `{"codenvy-infra:key": "value"}` (values as Pulumi hands them over) into a SiteConfig.
+    Given `secret_keys` (the keys Pulumi holds encrypted), a secret key in plain text is a problem too."""
     values: dict[str, Any] = {}
     for full_key, text in sorted(raw.items()):
         namespace, _, key = full_key.partition(":")
         if namespace == PROJECT:
             values[key] = _decode(text)
+    problems = [] if secret_keys is None else plain_text_secrets(values, secret_keys)
     try:
-        return SiteConfig.model_validate(values)
+        site = SiteConfig.model_validate(values)
     except ValidationError as error:
-        raise ConfigError(_problems(error)) from None
+        raise ConfigError([*problems, *_problems(error)]) from None
+    if problems:
+        raise ConfigError(problems)
+    return site
+
+
+def secret_fields() -> list[str]:
+    """The stack-file keys the models hold as secrets (passwords, keys)."""
+    return sorted(field.alias or name for name, field in SiteConfig.model_fields.items() if _holds_secret(field))
+
+
+def plain_text_secrets(values: Mapping[str, Any], secret_keys: Collection[str]) -> list[tuple[KeyPath, str]]:
+    """Secret fields set in plain text, where the environment is not dev: `pulumi config set` without
+    --secret writes the value into the stack file, readable by anyone with the repository."""
+    environment = values.get("environment") or SiteConfig.model_fields["environment"].default
+    if environment == PLAIN_SECRETS_ALLOWED:
+        return []
+    return [
+        (
+            (key,),
+            f"a secret in plain text outside environment {PLAIN_SECRETS_ALLOWED}: set it with "
+            f"`pulumi config set --secret {config_key(key)}`",
+        )
+        for key in secret_fields()
+        if values.get(key) is not None and f"{PROJECT}:{key}" not in secret_keys
+    ]
+
+
+def foreign_keys(keys: Collection[str]) -> list[str]:
+    """Keys no one reads: neither this project's nor the engine's or a provider's (a `codenvy:version`
+    typed for `codenvy-infra:version`)."""
+    return sorted(key for key in keys if key.partition(":")[0] not in {PROJECT, *OTHER_READERS})
 
 
 def as_pulumi_value(value: Any) -> str:
@@ -49,7 +98,14 @@ def read_stack_config() -> Deployment:
     """The running stack's configuration, validated and past its gates (version, DR parity); raises
     ConfigError naming every bad key before any resource exists."""
     keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
-    return establish(load_site_config({key: runtime_config.get_config(key) for key in keys}))
+    for key in foreign_keys(keys):
+        pulumi.log.warn(
+            f"{key} is not read by this program: its keys are {PROJECT}:{key.partition(':')[2]} and the like"
+        )
+    # The language host lists the keys held encrypted in PULUMI_CONFIG_SECRET_KEYS and hands them to
+    # set_all_config (pulumi/pulumi sdk/python/cmd/pulumi-language-python-exec); is_config_secret asks that set.
+    secret_keys = {key for key in keys if runtime_config.is_config_secret(key)}
+    return establish(load_site_config({key: runtime_config.get_config(key) for key in keys}, secret_keys))
 
 
 def _decode(text: Any) -> Any:
@@ -67,6 +123,10 @@ def _decode(text: Any) -> Any:
 def _scalar(text: Any) -> Any:
     # A YAML null at the top level reaches the program as the text "null".
     return None if text == "null" else text
+
+
+def _holds_secret(field: Any) -> bool:
+    return SecretStr in (field.annotation, *getattr(field.annotation, "__args__", ()))
 
 
 def _problems(error: ValidationError) -> list[tuple[KeyPath, str]]:

@@ -122,7 +122,8 @@ class DatabaseReplication(pulumi.ComponentResource):
             subject_names=[settings.master_address, settings.master_name],
             parent=self,
         )
-        peers = tuple(sorted({*settings.standby_addresses, *([primary.manager_address] if primary else [])}))
+        primary_address = (primary.manager_address,) if primary else ()
+        peers = tuple(sorted({*settings.standby_addresses, *primary_address}))
         files: dict[str, pulumi.Input[str]] = {
             "server.crt": cert.cert_pem,
             "server.key": cert.private_key_pem,

@@ -4,7 +4,7 @@ resource is registered."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,7 +120,7 @@ class Deployment:
     primary: PrimarySite | None
 
 
-def capacities(nodes: list[Mapping[str, Any]]) -> tuple[tuple[float, int], ...]:
+def capacities(nodes: Sequence[Mapping[str, Any]]) -> tuple[tuple[float, int], ...]:
     return tuple(sorted((float(node["ramGb"]), int(node["cpus"])) for node in nodes))
 
 

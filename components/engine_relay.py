@@ -85,14 +85,16 @@ class EngineRelay(pulumi.ComponentResource):
             usages=SERVER_AUTH,
         )
         label, service = SERVICE_LABEL
-        placement = (
-            {
-                "networks_advanced": [
-                    docker.ContainerNetworksAdvancedArgs(name=internal_network.name, aliases=[RELAY_ALIAS])
-                ]
-            }
+        # On the master, reached by alias on the internal network; on a worker, published at its address.
+        networks = (
+            [docker.ContainerNetworksAdvancedArgs(name=internal_network.name, aliases=[RELAY_ALIAS])]
+            if internal_network is not None
+            else None
+        )
+        ports = (
+            None
             if on_master
-            else {"ports": [docker.ContainerPortArgs(internal=ENGINE_TLS_PORT, external=ENGINE_TLS_PORT, ip=address)]}
+            else [docker.ContainerPortArgs(internal=ENGINE_TLS_PORT, external=ENGINE_TLS_PORT, ip=address)]
         )
         self.container = site_container(
             f"{name}-container",
@@ -115,6 +117,7 @@ class EngineRelay(pulumi.ComponentResource):
             ],
             volumes=[docker.ContainerVolumeArgs(host_path=ENGINE_SOCKET, container_path=ENGINE_SOCKET)],
             retain_on_delete=gone,
-            **placement,
+            networks_advanced=networks,
+            ports=ports,
         )
         self.register_outputs({})

@@ -16,6 +16,7 @@ from components.engine_relay import EngineRelay, EngineRelaySettings
 from components.host_access import HostAccess, connect_host
 from components.master_node import MasterNode, MasterSettings
 from components.registry import Registry, RegistrySettings
+from components.release import program_version
 from components.workspace_network import WorkspaceNetwork, WorkspaceNetworkSettings
 
 
@@ -102,7 +103,9 @@ class Site(pulumi.ComponentResource):
         host's address, which its relay publishes on: renaming a node keeps its relay (a relay per name would be
         a second container of the same Docker name on that host before the first one's delete)."""
         settings = EngineRelaySettings.of(site)
-        ready = {node.name: [docker_host] for node, docker_host in zip(site.nodes, self.nodes, strict=True)}
+        ready: dict[str, list[pulumi.Resource]] = {
+            node.name: [docker_host] for node, docker_host in zip(site.nodes, self.nodes, strict=True)
+        }
         relayed = (site.master,) if site.master.host_workspaces else ()
         relays: list[pulumi.Resource] = []
         for host in (*relayed, *site.nodes):
@@ -125,7 +128,8 @@ class Site(pulumi.ComponentResource):
         if not (site.limits.users or site.audit.enabled):
             return
         api, site_ca = ApiAccess.of(site), ca.cert_pem if site.https else None
-        after, child = [self.master], pulumi.ResourceOptions(parent=self)
+        after: list[pulumi.Resource] = [self.master]
+        child = pulumi.ResourceOptions(parent=self)
         if site.limits.users:
             AccountLimits(f"{name}-limits", site.limits.users, api, site_ca, depends_on=after, opts=child)
         if site.audit.enabled:
@@ -157,6 +161,7 @@ def _exports(
     site: SiteConfig, master: MasterNode, network: WorkspaceNetwork, registry: Registry
 ) -> dict[str, pulumi.Input[object]]:
     return {
+        "programVersion": program_version(),
         "siteName": site.site_name,
         "environment": site.environment,
         "role": site.role,

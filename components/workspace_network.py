@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pulumi
+import pulumi_command as command
 import pulumi_docker as docker
 
 from components.config import NetworkConfig, Settings, SiteConfig
@@ -91,7 +92,7 @@ class WorkspaceNetwork(pulumi.ComponentResource):
         settings: WorkspaceNetworkSettings,
         master: HostAccess,
         depends_on: list[pulumi.Resource] | None,
-    ) -> pulumi.Resource:
+    ) -> command.local.Command | command.remote.Command:
         init_name = f"{name}-swarm-init"
         ownership = {"node_name": settings.master_name, "owner": owner(init_name), "state_dir": STATE_DIR}
         return master.run(

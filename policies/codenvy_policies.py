@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import posixpath
 import re
 import shlex
@@ -15,6 +16,7 @@ from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
+    Policy,
     PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
@@ -25,9 +27,13 @@ from pulumi_policy import (
 
 CONTAINER = "docker:index/container:Container"
 SERVICE = "docker:index/service:Service"
+VOLUME = "docker:index/volume:Volume"
 PLUGIN = "docker:index/plugin:Plugin"
 # A Swarm service runs containers too: every container rule reads its task spec (see _container_props).
 CONTAINER_LIKE = (CONTAINER, SERVICE)
+# A local-driver volume with `o=bind` is a bind mount of its `device` (moby daemon/volume/local/local_unix.go
+# passes o, type and device to mount(2)), so the mount rules read a Volume as a container that mounts it.
+MOUNTING = (*CONTAINER_LIKE, VOLUME)
 REMOTE_IMAGE = "docker:index/remoteImage:RemoteImage"
 DOCKER_PROVIDER = "pulumi:providers:docker"
 STACK_REFERENCE = "pulumi:pulumi:StackReference"
@@ -61,6 +67,12 @@ SYSTEM_PATHS = (
     "/lib",
     "/var/lib/docker",
     "/var/lib/containerd",
+    # Cron spools run what they hold as their owners; home directories hold users' keys and shell profiles;
+    # /var/backups holds the host's copies of passwd and shadow; /var/log feeds the host's log readers.
+    "/var/spool",
+    "/home",
+    "/var/backups",
+    "/var/log",
 )
 # Docker's default capability set (moby oci/caps/defaults.go): re-adding one after a drop grants nothing new.
 DEFAULT_CAPABILITIES = frozenset(
@@ -88,8 +100,10 @@ UNCONFINED = (
     ("apparmor", "unconfined"),
     ("systempaths", "unconfined"),
     ("label", "disable"),
-    ("label", "type:spc_t"),
 )
+# The SELinux process types container-selinux confines containers in; any other `label=type:` (spc_t,
+# unconfined_t, a type someone wrote) is a policy the pack cannot judge, so only these pass.
+CONFINED_SELINUX_TYPES = frozenset({"container_t", "container_init_t", "svirt_lxc_net_t"})
 PLAINTEXT_DOCKER_API = re.compile(r"tcp://[^\s\"']+:2375\b")
 # In a host command, after _daemon_text's decoding: any address on 2375 (dockerd reads `0.0.0.0:2375` and
 # `:2375` as tcp://), any tcp:// listener (its port defaults to 2375 without TLS, so only a number tells),
@@ -97,6 +111,24 @@ PLAINTEXT_DOCKER_API = re.compile(r"tcp://[^\s\"']+:2375\b")
 PLAINTEXT_PORT = re.compile(r":0*2375(?!\d)")
 TCP_LISTENER = re.compile(r"tcp://(\[[^\]]*\]|[^\s/:,;|&)\]]*)(?::(\w*))?")
 INSECURE_REGISTRY = re.compile(r"insecure[\s_-]*registr")
+# dockerd's -H/--host value and daemon.json's hosts list: a bare host:port is a tcp:// listener too.
+HOST_FLAG = re.compile(r"(?:^|\s)(?:-h|--host)(?:\s*=\s*|\s+)(\S*:\d+)")
+HOSTS_KEY = re.compile(r"hosts\s*:\s*\[([^\]]*)\]")
+NOT_TCP = ("unix://", "fd://", "npipe://", "ssh://")
+# --tlsverify (daemon.json "tlsverify": true, the client's DOCKER_TLS_VERIFY): a listener that requires
+# client certificates; --tls alone encrypts but lets anyone in.
+TLS_VERIFY = re.compile(r"tls[\s_-]*verify(?!\s*[:=]\s*(?:false|0)\b)")
+# daemon.json's registry-mirrors list and dockerd's --registry-mirror flag, with what follows each.
+REGISTRY_MIRRORS = re.compile(r"registry[\s_-]*mirrors?\s*[:=]?\s*(\[[^\]]*\]|\S+)")
+
+LOG_SIZE = re.compile(r"([0-9.]+) ?(?:b|([kmgtp])(?:b|ib)?)?", re.IGNORECASE)
+# (max-size bytes, max-file) a driver keeps when logOpts leave them out: json-file one file that grows without
+# bound (moby daemon/logger/jsonfilelog/jsonfilelog.go), local five of 20 MB (daemon/logger/local/local.go).
+# Another driver is held to an explicit max-size, as before.
+LOG_DEFAULTS = {"json-file": (None, 1), "local": (20 * 10**6, 5)}
+# What one container's logs may hold on the host: a host runs a dozen site containers and many workspaces, so a
+# gigabyte each keeps logs a small share of its disk; the program's 10m x 3 is far under it.
+MAX_LOG_BYTES = 10**9
 
 # --- markers the program sets on purpose -----------------------------------------------------------
 # The pack imports nothing of the program, so each fact below is a copy; tests/policies/test_copied_facts.py
@@ -106,6 +138,9 @@ INSECURE_REGISTRY = re.compile(r"insecure[\s_-]*registr")
 # it, whatever its variables say; these are the variables that give it TLS.
 REGISTRY_LABEL = ("codenvy.service", "registry")
 REGISTRY_TLS_VARIABLES = ("REGISTRY_HTTP_TLS_CERTIFICATE", "REGISTRY_HTTP_TLS_KEY")
+# The repositories of the registry's image (Docker Hub's registry, and distribution's own): a registry run
+# from one is held to TLS with or without the label.
+REGISTRY_REPOSITORIES = frozenset({"registry", "distribution"})
 # The label the program sets on each host's engine relay (components/engine_relay.py): the one container that
 # may hold the engine's socket, and only behind a socat TLS listener that requires a client certificate.
 RELAY_LABEL = ("codenvy.service", "engine-relay")
@@ -117,8 +152,13 @@ VERSION_LABEL = "codenvy.version"
 ROLE_LABEL = "codenvy.role"
 ENVIRONMENT_LABEL = "codenvy.environment"
 STANDBY_ROLE = "standby"
+# The roles a site declares (config role); a server without one of them escapes the standby rule.
+ROLES = ("primary", STANDBY_ROLE)
 # The one environment the program lets run without scheduled backups (config: backup.schedule may be null).
 UNSCHEDULED_ENVIRONMENT = "dev"
+# The shipped stacks whose files say environment dev (Pulumi.dev.yaml, Pulumi.dr.yaml): the label alone is the
+# program's word, so a server labelled dev goes without backups only in a stack the pack config lists.
+DEV_STACKS = ("dev", "dr")
 # The parameter a swarm-membership script (components/scripts/swarm_init.sh, swarm_join.sh) declares its role by.
 SWARM_ROLE_PARAM = "SWARM_ROLE"
 MANAGER_ROLE = "manager"
@@ -177,6 +217,10 @@ def _service_as_container(props: Mapping[str, Any]) -> dict[str, Any]:
     # Swarm's default condition `any` restarts until the service is removed: a container's unless-stopped.
     condition = restart.get("condition") or "any"
     selinux = (spec.get("privileges") or {}).get("seLinuxContext") or {}
+    # The provider writes seLinuxContext into the task's Privileges.SELinuxContext: disable and type are the
+    # container's label=disable and label=type:.
+    selinux_opts = ["label=disable"] if selinux.get("disable") else []
+    selinux_opts += [f"label=type:{selinux['type']}"] if str(selinux.get("type") or "").strip() else []
     return {
         "image": spec.get("image"),
         "memory": ((task.get("resources") or {}).get("limits") or {}).get("memoryBytes"),
@@ -184,7 +228,7 @@ def _service_as_container(props: Mapping[str, Any]) -> dict[str, Any]:
         "maxRetryCount": restart.get("maxAttempts"),
         "capabilities": {"adds": spec.get("capAdds") or []},
         "networksAdvanced": task.get("networksAdvanceds") or [],
-        "securityOpts": ["label=disable"] if selinux.get("disable") else [],
+        "securityOpts": selinux_opts,
         "mounts": spec.get("mounts") or [],
         # Swarm publishes through its routing mesh on every interface of every node; there is no ip.
         "ports": [
@@ -194,6 +238,7 @@ def _service_as_container(props: Mapping[str, Any]) -> dict[str, Any]:
         "envs": [f"{key}={value}" for key, value in (spec.get("env") or {}).items()],
         "labels": [*(props.get("labels") or []), *(spec.get("labels") or [])],
         "healthcheck": spec.get("healthcheck"),
+        "logDriver": (task.get("logDriver") or {}).get("name"),
         "logOpts": (task.get("logDriver") or {}).get("options"),
     }
 
@@ -203,24 +248,32 @@ def _container_props(args: ResourceValidationArgs) -> Mapping[str, Any]:
 
 
 def _unpinned(image: str | None) -> bool:
-    """The program's pin rule (components/config.py _pinned_image), without its reference grammar: Docker
-    refuses a malformed reference before it runs anything."""
+    """The program's pin rule (components/config/fields.py _pinned_image), without its reference grammar:
+    Docker refuses a malformed reference before it runs anything. Stricter than the program: a tag with no
+    digit (latest in any case, stable, mainline, alpine) names a channel that moves, not a version."""
     if not image or image.startswith("sha256:") or "@sha256:" in image:
         return False  # unknown until apply, an image ID, or a digest
     repository, _, tag = image.rpartition(":")
-    return not repository or "/" in tag or tag == "latest"
+    return not repository or "/" in tag or not any(char.isdigit() for char in tag)
 
 
 def _check_image_pinned(args: ResourceValidationArgs) -> str | None:
     image = args.props.get("name") if args.resource_type == REMOTE_IMAGE else _container_props(args).get("image")
     if _unpinned(image):
-        return f"image '{image}' is not pinned; name a version tag (not latest) or a digest (@sha256:…)"
+        return (
+            f"image '{image}' is not pinned; name a version tag (not latest, stable or another channel without a "
+            "version number) or a digest (@sha256:…)"
+        )
     return None
 
 
 def _check_memory_limit(args: ResourceValidationArgs) -> str | None:
-    if not _container_props(args).get("memory"):
+    props = _container_props(args)
+    if not props.get("memory"):
         return "no memory limit; set memory (MiB) so one service cannot starve the host"
+    # Docker reads a memory-swap of -1 as unlimited swap on top of the memory limit.
+    if (_port(props.get("memorySwap")) or 0) < 0:
+        return "memorySwap -1 swaps without limit past the memory limit; set memorySwap to memory or drop it"
     return None
 
 
@@ -267,13 +320,19 @@ def _unconfined(option: Any) -> bool:
     key, equals, value = re.sub(r"\s*([=:])\s*", r"\1", str(option).strip().lower()).partition("=")
     if not equals:
         key, _, value = key.partition(":")
+    kind, _, selinux_type = value.partition(":")
+    if key == "label" and kind == "type":
+        return selinux_type not in CONFINED_SELINUX_TYPES
     return (key, value) in UNCONFINED
 
 
 def _check_confinement(args: ResourceValidationArgs) -> str | None:
     unconfined = [str(opt) for opt in _container_props(args).get("securityOpts") or [] if _unconfined(opt)]
     if unconfined:
-        return f"switches confinement off ({', '.join(unconfined)}); drop these securityOpts and keep the defaults"
+        return (
+            f"switches confinement off ({', '.join(unconfined)}); drop these securityOpts and keep the defaults "
+            f"(an SELinux type must be one of {sorted(CONFINED_SELINUX_TYPES)})"
+        )
     return None
 
 
@@ -281,8 +340,11 @@ def _check_no_host_devices(args: ResourceValidationArgs) -> str | None:
     props = _container_props(args)
     devices = [str(device.get("hostPath")) for device in props.get("devices") or []]
     devices += [f"rule '{rule}'" for rule in props.get("deviceCgroupRules") or []]
+    # gpus and deviceRequests hand devices over through the runtime's hooks (the NVIDIA one runs as root).
+    devices += [f"gpus '{props['gpus']}'"] if str(props.get("gpus") or "").strip() else []
+    devices += [f"deviceRequests {request}" for request in props.get("deviceRequests") or []]
     if devices:
-        return f"reaches host devices ({', '.join(devices)}); drop devices and deviceCgroupRules"
+        return f"reaches host devices ({', '.join(devices)}); drop devices, deviceCgroupRules, gpus and deviceRequests"
     return None
 
 
@@ -302,12 +364,36 @@ def _within(path: str, directory: str) -> bool:
     return directory == "/" or path == directory or path.startswith(directory + "/")
 
 
-def _host_paths(props: Mapping[str, Any]) -> list[str]:
-    """Every host path a container binds: volumes' hostPath, a volumeName that is a path (Docker binds it),
-    and mounts' source."""
+def _bind_device(driver: Any, options: Any) -> str | None:
+    """The host path a volume binds: a local-driver volume whose `o` options hold bind or rbind mounts its
+    `device`, which mount(2) resolves from dockerd's working directory, /."""
+    options = options if isinstance(options, Mapping) else {}
+    mount_options = {option.strip().lower() for option in str(options.get("o") or "").split(",")}
+    if str(driver or "local").strip().lower() != "local" or not mount_options & {"bind", "rbind"}:
+        return None
+    return "/" + str(options.get("device") or "").strip().lstrip("/")
+
+
+def _bound_sources(props: Mapping[str, Any]) -> list[str]:
+    """Every host path a container binds, as written: volumes' hostPath, a volumeName that is a path (Docker
+    binds it), mounts' source, and the device of an inline bind volume."""
     raw = [volume.get(key) for volume in props.get("volumes") or [] for key in ("hostPath", "volumeName")]
-    raw += [mount.get("source") for mount in props.get("mounts") or []]
-    return [path for path in map(_host_path, raw) if path]
+    for mount in props.get("mounts") or []:
+        options = mount.get("volumeOptions") or {}
+        raw += [mount.get("source"), _bind_device(options.get("driverName"), options.get("driverOptions"))]
+    return [str(path).strip() for path in raw if str(path or "").strip().startswith("/")]
+
+
+def _host_paths(props: Mapping[str, Any]) -> list[str]:
+    return [path for path in map(_host_path, _bound_sources(props)) if path]
+
+
+def _mounting_props(args: ResourceValidationArgs) -> Mapping[str, Any]:
+    """A container's or service's props; a Volume as a container that mounts it."""
+    if args.resource_type != VOLUME:
+        return _container_props(args)
+    options = {"driverName": args.props.get("driver"), "driverOptions": args.props.get("driverOpts")}
+    return {"mounts": [{"type": "volume", "volumeOptions": options}]}
 
 
 def _verified_relay(props: Mapping[str, Any]) -> bool:
@@ -326,7 +412,7 @@ def _relay_socket(props: Mapping[str, Any], path: str) -> bool:
 
 
 def _check_no_docker_socket(args: ResourceValidationArgs) -> str | None:
-    props = _container_props(args)
+    props = _mounting_props(args)
     if _labels(props).get(RELAY_LABEL[0]) == RELAY_LABEL[1] and not _verified_relay(props):
         return (
             "an engine relay must listen with TLS and require a client certificate from the site CA "
@@ -349,7 +435,14 @@ def _check_no_docker_socket(args: ResourceValidationArgs) -> str | None:
 
 
 def _check_no_system_mount(args: ResourceValidationArgs) -> str | None:
-    props = _container_props(args)
+    props = _mounting_props(args)
+    # `..` after a symlink climbs from the link's target, which only the host knows: no spelling is safe.
+    climbing = sorted({path for path in _bound_sources(props) if ".." in path.split("/")})
+    if climbing:
+        return (
+            f"bind-mounts path(s) {climbing} through '..'; name the directory without '..', or use a named volume "
+            "or uploads instead"
+        )
     exposed = sorted(
         {
             path
@@ -363,17 +456,28 @@ def _check_no_system_mount(args: ResourceValidationArgs) -> str | None:
     return None
 
 
-def _on_all_interfaces(ip: Any) -> bool:
-    """True for no address, the unspecified address in any spelling, and what Docker cannot read as one."""
+def _check_no_volumes_from(args: ResourceValidationArgs) -> str | None:
+    donors = [str(volume["fromContainer"]) for volume in args.props.get("volumes") or [] if volume.get("fromContainer")]
+    if donors:
+        return (
+            f"takes the volumes of container(s) {donors} (volumes.fromContainer), bind mounts and the engine "
+            "relay's socket included; drop fromContainer and mount the named volumes it needs"
+        )
+    return None
+
+
+def _exposure(ip: Any) -> str | None:
+    """Where a port published on `ip` can be reached from: None for a private or loopback address; all
+    interfaces for no address, the unspecified address in any spelling, and what Docker cannot read as one."""
     text = str(ip or "").strip().strip("[]")
-    if not text:
-        return True
     try:
         address = ipaddress.ip_address(text)
     except ValueError:
-        return True
-    mapped = getattr(address, "ipv4_mapped", None)
-    return address.is_unspecified or bool(mapped and mapped.is_unspecified)
+        return "all interfaces"
+    address = getattr(address, "ipv4_mapped", None) or address
+    if address.is_unspecified:
+        return "all interfaces"
+    return None if address.is_private else f"public address {text}"
 
 
 def _port(value: Any) -> int | None:
@@ -387,18 +491,17 @@ def _check_internal_ports(args: ResourceValidationArgs) -> str | None:
     props = _container_props(args)
     if props.get("publishAllPorts"):
         return "publishAllPorts publishes every exposed port on all interfaces; drop it and list the ports it needs"
-    exposed = sorted(
-        {
-            port
-            for entry in props.get("ports") or []
-            if _on_all_interfaces(entry.get("ip"))
-            for port in (_port(entry.get("internal")), _port(entry.get("external")))
-            if port in INTERNAL_PORTS
-        }
-    )
+    exposed = {
+        (port, where)
+        for entry in props.get("ports") or []
+        if (where := _exposure(entry.get("ip")))
+        for port in (_port(entry.get("internal")), _port(entry.get("external")))
+        if port in INTERNAL_PORTS
+    }
     if exposed:
         return (
-            f"publishes internal port(s) {exposed} on all interfaces (on any host port); drop them or bind to a "
+            f"publishes internal port(s) {sorted({port for port, _ in exposed})} on "
+            f"{', '.join(sorted({where for _, where in exposed}))} (on any host port); drop them or bind to a "
             "private address (ip)"
         )
     return None
@@ -412,26 +515,74 @@ def _labels(props: Mapping[str, Any]) -> dict[str, str]:
     return {str(item.get("label")): str(item.get("value")) for item in props.get("labels") or []}
 
 
-def _check_registry_tls(args: ResourceValidationArgs) -> str | None:
-    props = _container_props(args)
+def _repository(image: Any) -> str:
+    """The last path component of an image reference, without tag or digest, in lower case."""
+    name = str(image or "").partition("@")[0].rsplit("/", 1)[-1]
+    return name.partition(":")[0].strip().lower()
+
+
+def _is_registry(props: Mapping[str, Any]) -> bool:
+    """Labelled as the registry (in any case), or run from a registry image."""
     label, value = REGISTRY_LABEL
-    if _labels(props).get(label) != value or args.get_config().get("allowPlaintext"):
-        return None
+    labels = {key.strip().lower(): text.strip().lower() for key, text in _labels(props).items()}
+    return labels.get(label) == value or _repository(props.get("image")) in REGISTRY_REPOSITORIES
+
+
+def _plain_registry(props: Mapping[str, Any]) -> str | None:
     env = _envs(props)
     if not all(env.get(variable) for variable in REGISTRY_TLS_VARIABLES):
         return f"registry serves plain HTTP; set {' and '.join(REGISTRY_TLS_VARIABLES)} ({REGISTRY_TLS_KEY})"
     return None
 
 
+def _check_registry_tls(args: ResourceValidationArgs) -> str | None:
+    props = _container_props(args)
+    if not _is_registry(props) or args.get_config().get("allowPlaintext"):
+        return None
+    return _plain_registry(props)
+
+
 def _check_healthcheck(args: ResourceValidationArgs) -> str | None:
-    if not (_container_props(args).get("healthcheck") or {}).get("tests"):
+    tests = (_container_props(args).get("healthcheck") or {}).get("tests") or []
+    if not tests:
         return "no healthcheck; add one so restarts and dashboards know when the service is unwell"
+    if str(tests[0]).strip().upper() == "NONE":
+        return "healthcheck NONE switches the image's check off; add a CMD or CMD-SHELL test instead"
     return None
 
 
+def _size(text: Any) -> int | None:
+    """A log size as go-units FromHumanSize reads it (moby vendor/github.com/docker/go-units/size.go): decimal
+    units, any case, an optional b or ib; None for what it refuses."""
+    match = LOG_SIZE.fullmatch(str(text).strip())
+    if not match:
+        return None
+    number, unit = match.groups()
+    try:
+        return int(float(number) * 1000 ** ("kmgtp".index(unit.lower()) + 1 if unit else 0))
+    except ValueError:
+        return None
+
+
+def _log_bound(driver: Any, options: Mapping[str, Any]) -> int | None:
+    """The most bytes a container's log files hold, None when unbounded or unreadable."""
+    defaults = LOG_DEFAULTS.get(str(driver or "json-file").strip().lower(), (None, 1))
+    size = _size(options["max-size"]) if "max-size" in options else defaults[0]
+    try:
+        files = int(options["max-file"]) if "max-file" in options else defaults[1]
+    except (TypeError, ValueError):
+        return None
+    return size * max(files, 1) if size is not None and size >= 0 else None
+
+
 def _check_log_limits(args: ResourceValidationArgs) -> str | None:
-    if "max-size" not in (_container_props(args).get("logOpts") or {}):
-        return "no log size limit; set logOpts max-size and max-file so logs cannot fill the disk"
+    props = _container_props(args)
+    bound = _log_bound(props.get("logDriver"), props.get("logOpts") or {})
+    if bound is None or bound > MAX_LOG_BYTES:
+        return (
+            f"logs not bounded to {MAX_LOG_BYTES // 10**6} MB; set logOpts max-size and max-file so their product "
+            "stays under it and logs cannot fill the disk"
+        )
     return None
 
 
@@ -439,6 +590,14 @@ def _check_log_limits(args: ResourceValidationArgs) -> str | None:
 
 
 def _check_provider_host(args: ResourceValidationArgs) -> str | None:
+    # terraform-provider-docker internal/provider/provider.go: a context (or DOCKER_CONTEXT) overrides host,
+    # and an absent host is DOCKER_HOST; both are read from whoever runs pulumi, out of the pack's sight.
+    context = args.props.get("context") or os.environ.get("DOCKER_CONTEXT")
+    if context:
+        source = "" if args.props.get("context") else " (from DOCKER_CONTEXT)"
+        return f"Docker context '{context}'{source} overrides host; drop it and name the host (ssh:// or TLS)"
+    if not args.props.get("host") and os.environ.get("DOCKER_HOST"):
+        return "no host, so the provider takes DOCKER_HOST from whoever runs pulumi; name the host (ssh:// or TLS)"
     host = args.props.get("host") or "unix:///var/run/docker.sock"
     if host.startswith(("unix://", "ssh://")):
         return None
@@ -468,10 +627,28 @@ def _daemon_text(props: Mapping[str, Any]) -> str:
     return re.sub(r"[\\\"']", "", text).lower()
 
 
+def _tcp_listeners(text: str) -> list[str]:
+    """The TCP endpoints a command names: tcp:// URLs, and bare host:port values of -H/--host and hosts."""
+    listeners = [match.group(0) for match in TCP_LISTENER.finditer(text)]
+    listeners += HOST_FLAG.findall(text)
+    for hosts in HOSTS_KEY.findall(text):
+        listeners += [
+            host.strip() for host in hosts.split(",") if host.strip() and not host.strip().startswith(NOT_TCP)
+        ]
+    return listeners
+
+
 def _plaintext_listener(text: str) -> bool:
     if PLAINTEXT_PORT.search(text):
         return True
-    return any(not (port or "").isdigit() for _, port in TCP_LISTENER.findall(text))
+    if any(not (port or "").isdigit() for _, port in TCP_LISTENER.findall(text)):
+        return True
+    # On any port, a listener without client verification hands the engine to whoever connects.
+    return bool(_tcp_listeners(text)) and not TLS_VERIFY.search(text)
+
+
+def _plain_http_mirror(text: str) -> bool:
+    return any("http://" in mirrors for mirrors in REGISTRY_MIRRORS.findall(text))
 
 
 def _check_daemon_config(args: ResourceValidationArgs) -> str | None:
@@ -481,8 +658,13 @@ def _check_daemon_config(args: ResourceValidationArgs) -> str | None:
             "configures an insecure registry (insecure-registries, --insecure-registry); drop it and trust the "
             "registry's CA in /etc/docker/certs.d"
         )
+    if _plain_http_mirror(text):
+        return "pulls through a registry mirror over http:// (registry-mirrors); use an https:// mirror"
     if _plaintext_listener(text):
-        return "opens the plaintext Docker API (tcp://…:2375 or a tcp:// without a port); use ssh:// or TLS on 2376"
+        return (
+            "opens the plaintext Docker API (tcp://…:2375, a tcp:// without a port, or a TCP listener without "
+            "--tlsverify); use ssh:// or TLS on 2376 with --tlsverify"
+        )
     return None
 
 
@@ -552,14 +734,33 @@ def _capacities(nodes: Iterable[Mapping[str, Any]]) -> list[tuple[float, int]]:
     return sorted((float(node["ramGb"]), int(node["cpus"])) for node in nodes)
 
 
+def _undeclared_role(labels: Mapping[str, str], references: list[Any]) -> str | None:
+    """Why a server's role label cannot be trusted: absent, not a role, or primary beside a StackReference
+    (the program references a primary only from a standby)."""
+    role = labels.get(ROLE_LABEL)
+    if role not in ROLES:
+        return f"the server's {ROLE_LABEL} is {role!r}; label it {' or '.join(ROLES)}"
+    if references and role != STANDBY_ROLE:
+        return f"a StackReference to a primary, but the server's {ROLE_LABEL} is {role}; label it {STANDBY_ROLE}"
+    return None
+
+
 def _validate_standby_matches_primary(args: StackValidationArgs, report: ReportViolation) -> None:
     references = [r for r in args.resources if r.resource_type == STACK_REFERENCE]
     node_sets = _declared_node_sets(args)
     for urn, labels, _ in _servers(args):
-        if labels.get(ROLE_LABEL) != STANDBY_ROLE:
+        problem = _undeclared_role(labels, references)
+        if problem:
+            report(problem, urn)
+            continue
+        if labels[ROLE_LABEL] != STANDBY_ROLE:
             continue
         if not references:
             report(f"a standby without a StackReference to its primary; set {PRIMARY_STACK_KEY}", urn)
+            continue
+        if len(references) > 1:
+            # Which one is the primary is the program's word; a second could be a decoy that matches.
+            report(f"{len(references)} StackReferences; a standby references exactly one primary", urn)
             continue
         primary = references[0].props.get("outputs") or {}
         if labels[VERSION_LABEL] != primary.get(PRIMARY_VERSION_OUTPUT):
@@ -594,21 +795,54 @@ def _scheduled_markers(args: StackValidationArgs) -> set[str]:
     return markers
 
 
+def _validate_registry_images_serve_tls(args: StackValidationArgs, report: ReportViolation) -> None:
+    """A container names a pulled image by its ID, so only the stack shows which RemoteImage it runs."""
+    if args.get_config().get("allowPlaintext"):
+        return
+    registry_ids = {
+        r.props.get("imageId")
+        for r in args.resources
+        if r.resource_type == REMOTE_IMAGE and _repository(r.props.get("name")) in REGISTRY_REPOSITORIES
+    }
+    for resource in args.resources:
+        props = resource.props
+        if resource.resource_type == CONTAINER and props.get("image") in registry_ids - {None}:
+            message = None if _is_registry(props) else _plain_registry(props)  # labelled: the resource rule
+            if message:
+                report(f"{props.get('name')}: runs a registry image; {message}", resource.urn)
+
+
+def _stack_of(urn: str) -> str:
+    """The stack a URN (urn:pulumi:<stack>::<project>::…) was registered in."""
+    return urn.split("::", 1)[0].removeprefix("urn:pulumi:")
+
+
 def _validate_backups_scheduled(args: StackValidationArgs, report: ReportViolation) -> None:
     scheduled = _scheduled_markers(args)
+    dev_stacks = args.get_config().get("devStacks", DEV_STACKS)
     for urn, labels, _ in _servers(args):
-        if labels.get(ENVIRONMENT_LABEL) == UNSCHEDULED_ENVIRONMENT:
-            continue
         site = labels.get(SITE_LABEL, "")
-        if _backup_marker(site) not in scheduled:
+        if _backup_marker(site) in scheduled:
+            continue
+        if labels.get(ENVIRONMENT_LABEL) != UNSCHEDULED_ENVIRONMENT:
             report(f"site {site} has no scheduled backup; set {BACKUP_SCHEDULE_KEY}", urn)
+        elif _stack_of(urn) not in dev_stacks:
+            report(
+                f"site {site} is labelled {UNSCHEDULED_ENVIRONMENT} in stack '{_stack_of(urn)}', which the pack "
+                f"does not know as a dev stack, and has no scheduled backup; set {BACKUP_SCHEDULE_KEY}, or list "
+                "the stack in the backups-scheduled pack config devStacks",
+                urn,
+            )
 
 
 ALLOW_PLAINTEXT = PolicyConfigSchema(
     properties={"allowPlaintext": {"type": "boolean", "default": False}},
 )
+DEV_STACKS_SCHEMA = PolicyConfigSchema(
+    properties={"devStacks": {"type": "array", "items": {"type": "string"}, "default": list(DEV_STACKS)}},
+)
 
-POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
+POLICIES: list[Policy] = [
     _resource_policy(
         "container-image-pinned",
         "Images are pinned to a version tag other than latest, or to a digest.",
@@ -653,19 +887,26 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         "no-docker-socket-mount",
         "No container mounts a container runtime socket (Docker, containerd) or a directory holding one, but an "
         "engine relay the Docker socket itself, behind TLS that verifies client certificates.",
-        CONTAINER_LIKE,
+        MOUNTING,
         _check_no_docker_socket,
     ),
     _resource_policy(
         "no-host-system-mount",
-        "No container bind-mounts /, or a host system directory (/etc, /run, /proc, ...), its parents or children.",
-        CONTAINER_LIKE,
+        "No container or volume binds /, a host system directory (/etc, /run, /proc, ...), its parents or "
+        "children, or a path through '..'.",
+        MOUNTING,
         _check_no_system_mount,
     ),
     _resource_policy(
+        "container-no-volumes-from",
+        "Containers do not take another container's volumes (volumes.fromContainer).",
+        (CONTAINER,),
+        _check_no_volumes_from,
+    ),
+    _resource_policy(
         "no-internal-port-published",
-        "Internal ports (Docker API, Swarm, ZooKeeper, PostgreSQL, overlay) are not published on all interfaces, "
-        "from either side of the mapping.",
+        "Internal ports (Docker API, Swarm, ZooKeeper, PostgreSQL, overlay) are published only on private "
+        "addresses, from either side of the mapping.",
         CONTAINER_LIKE,
         _check_internal_ports,
     ),
@@ -690,7 +931,8 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     ),
     _resource_policy(
         "daemon-config-secure",
-        "No host command renders insecure-registries or opens the plaintext Docker API.",
+        "No host command renders insecure-registries or an http:// registry mirror, or opens the Docker API on "
+        "TCP without TLS client verification.",
         COMMANDS,
         _check_daemon_config,
     ),
@@ -709,6 +951,14 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
         enforcement_level=EnforcementLevel.ADVISORY,
     ),
     StackValidationPolicy(
+        name="registry-image-serves-tls",
+        description="A container run from a pulled registry image serves TLS, labelled or not. Pack config "
+        "allowPlaintext (default false) relaxes this for a throwaway dev stack.",
+        validate=_validate_registry_images_serve_tls,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        config_schema=ALLOW_PLAINTEXT,
+    ),
+    StackValidationPolicy(
         name="swarm-managers-odd",
         description="A swarm has an odd number of managers.",
         validate=_validate_odd_managers,
@@ -716,14 +966,16 @@ POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
     ),
     StackValidationPolicy(
         name="standby-matches-primary",
-        description="A standby declares the same version and node set as its primary.",
+        description="The server declares its role; a standby references one primary and declares its version and "
+        "node set.",
         validate=_validate_standby_matches_primary,
         enforcement_level=EnforcementLevel.MANDATORY,
     ),
     StackValidationPolicy(
         name="backups-scheduled",
-        description="Every site outside dev schedules backups.",
+        description="Every site schedules backups, but one labelled dev in a stack the pack config lists as dev.",
         validate=_validate_backups_scheduled,
         enforcement_level=EnforcementLevel.MANDATORY,
+        config_schema=DEV_STACKS_SCHEMA,
     ),
 ]

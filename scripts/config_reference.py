@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""The README's configuration reference, generated from the config models' own descriptions.
+"""The README's configuration reference and Pulumi.yaml's config declarations, generated from the config
+models' own types, defaults and descriptions.
 
-python scripts/config_reference.py           print it
-python scripts/config_reference.py --write   replace it in README.md, between its markers
+python scripts/config_reference.py           print the reference
+python scripts/config_reference.py --write   replace it in README.md, between its markers, and Pulumi.yaml's config
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import types
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
+import yaml
 from pydantic import BaseModel, SecretStr
 from pydantic_core import PydanticUndefined
 
@@ -78,8 +80,45 @@ def with_reference(readme: str) -> str:
     return f"{before}{START}{reference()}{END}{after}"
 
 
+PROJECT_FILE = README.with_name("Pulumi.yaml")
+GENERATED = (
+    "# config: generated from components/config by `python scripts/config_reference.py --write`; do not edit it.\n"
+)
+
+
+def project_config() -> dict[str, dict[str, Any]]:
+    """Pulumi.yaml's `config:` block: each top-level key with its type, description and default, as
+    Pulumi's project schema declares them (pulumi/pulumi sdk/go/common/workspace/project.json, where
+    `object` is a type since 3.187). A key whose default is None is left out: a declared key without a
+    default is one every stack must set (pkg/workspace/config.go, mergeConfig)."""
+    schema = SiteConfig.model_json_schema(by_alias=True)["properties"]
+    defaults = SiteConfig().model_dump(mode="json", by_alias=True, exclude_none=True)
+    declared = {}
+    for name, field in SiteConfig.model_fields.items():
+        key = field.alias or name
+        if key not in defaults:
+            continue
+        declaration: dict[str, Any] = {"type": json_type(schema[key]), "description": field.description}
+        if declaration["type"] == "array":
+            declaration["items"] = {"type": json_type(schema[key]["items"])}
+        declared[key] = {**declaration, "default": defaults[key]}
+    return declared
+
+
+def json_type(property_schema: dict[str, Any]) -> str:
+    # Pydantic refers to a nested model's schema rather than naming its type.
+    return "object" if "$ref" in property_schema else property_schema["type"]
+
+
+def with_project_config(project_file: str) -> str:
+    head = project_file.partition(GENERATED)[0].partition("\nconfig:")[0].rstrip("\n") + "\n"
+    body = yaml.safe_dump({"config": project_config()}, sort_keys=False, width=120, allow_unicode=True)
+    return f"{head}{GENERATED}{body}"
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["--write"]:
         README.write_text(with_reference(README.read_text()))
+        PROJECT_FILE.write_text(with_project_config(PROJECT_FILE.read_text()))
     else:
         sys.stdout.write(reference())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import pulumi
+
 PROJECT = "codenvy-infra"
 
 # A key inside the stack file's config, as parts: ("limits", "users", 2, "resources").
@@ -28,8 +30,12 @@ class ConfigKeyError(ValueError):
         self.message = message
 
 
-class ConfigError(Exception):
-    """Stack configuration that cannot describe or change a site; `problems` holds (key, message) pairs."""
+class ConfigError(pulumi.RunError):
+    """Stack configuration that cannot describe or change a site; `problems` holds (key, message) pairs.
+
+    A RunError, because the language host prints only the text of one (as an error diagnostic, each problem
+    on its own line) where any other exception gets the program's traceback: the `except pulumi.RunError`
+    branch of pulumi/pulumi sdk/python/cmd/pulumi-language-python-exec."""
 
     def __init__(self, problems: Sequence[tuple[KeyPath, str]]) -> None:
         self.problems = tuple(problems)

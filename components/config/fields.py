@@ -142,8 +142,9 @@ def image_repository(value: str) -> str:
 
 def _pinned_image(value: str) -> str:
     """An image reference with an explicit tag other than latest, or a digest."""
-    if _DIGEST.search(value):
-        name = value[: _DIGEST.search(value).start()]
+    digest = _DIGEST.search(value)
+    if digest:
+        name = value[: digest.start()]
         name = name.rpartition(":")[0] if ":" in name.rsplit("/", 1)[-1] else name
         image_repository(name)
         return value
@@ -181,6 +182,7 @@ class Model(BaseModel):
     def _no_booleans_for_other_types(cls, value: object, info: ValidationInfo) -> object:
         # Pydantic takes true as 1 for numbers and addresses: `port: true` would be port 1.
         items = value if isinstance(value, list | tuple) else [value]
+        assert info.field_name is not None, "a field validator is always about one field"
         if any(isinstance(item, bool) for item in items) and not _admits_bool(
             cls.model_fields[info.field_name].annotation
         ):

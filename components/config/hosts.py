@@ -21,8 +21,8 @@ UNPINNED_HOST_KEY_ENVIRONMENTS = frozenset({"dev", "sim"})
 
 
 class SshEndpoint(Model):
-    user: str = Field("root", description="SSH user; scripts write /etc/docker, so root or equivalent.")
-    port: Port = Field(22, description="SSH port of the host.")
+    user: str = Field(default="root", description="SSH user; scripts write /etc/docker, so root or equivalent.")
+    port: Port = Field(default=22, description="SSH port of the host.")
 
     @field_validator("user")
     @classmethod
@@ -46,7 +46,7 @@ HostKeyLine = Annotated[str, AfterValidator(_host_key_line)]
 
 class PrimarySshEndpoint(SshEndpoint):
     host_key: HostKeyLine | None = Field(
-        None,
+        default=None,
         description="The primary master's public host key ('ssh-ed25519 AAAA…'); the transfer verifies it. "
         "Required outside environments dev and sim; absent there, the transfer trusts the key on first use.",
     )
@@ -61,18 +61,18 @@ _SSH_FLAG_KEYS = {"-i": "keyFile", "-p": "port", "-l": "user"}
 
 class SshAccess(SshEndpoint):
     key_file: str | None = Field(
-        None,
+        default=None,
         description="Private key file where Pulumi runs, used by the Commands and the Docker provider's ssh. "
         "Absent: sshPrivateKey, else the ssh-agent.",
     )
     host_key: HostKeyLine | None = Field(
-        None,
+        default=None,
         description="The host's public key ('ssh-ed25519 AAAA…'); the Commands verify it. Required outside "
         "environments dev and sim; absent there, the Commands accept any host key (pulumi-command checks none "
         "unless given one).",
     )
     options: tuple[str, ...] = Field(
-        (),
+        default=(),
         description="Extra ssh(1) options for the Docker provider's ssh only (the Commands ignore them), e.g. "
         "['-o', 'StrictHostKeyChecking=accept-new']; keys, port and user have keys of their own.",
     )
@@ -123,48 +123,48 @@ class HostConfig(Model):
     name: DnsLabel = Field(description="Host name used in resource names and node labels.")
     address: Ipv4Host = Field(description="IPv4 address other cluster members and browsers reach this host at.")
     ssh: SshAccess | None = Field(
-        None, description="How to reach the host over SSH; absent means this machine (local commands)."
+        default=None, description="How to reach the host over SSH; absent means this machine (local commands)."
     )
     docker_host: str | None = Field(
-        None,
+        default=None,
         description="Docker API endpoint: unix://, ssh:// or tcp://host:2376 with dockerCertPath. "
         "Default: the local socket, or ssh://user@address:port when ssh is set.",
     )
     docker_cert_path: str | None = Field(
-        None, description="Directory with ca.pem, cert.pem, key.pem for a tcp:// docker host."
+        default=None, description="Directory with ca.pem, cert.pem, key.pem for a tcp:// docker host."
     )
     manage_docker: bool | None = Field(
-        None,
+        default=None,
         description="Let the program write /etc/docker (daemon.json, registry CA) and restart Docker here. "
         "Default: on for SSH hosts, off for this machine.",
     )
     docker_restart_command: str = Field(
-        "systemctl restart docker", description="Command that restarts the Docker daemon on this host."
+        default="systemctl restart docker", description="Command that restarts the Docker daemon on this host."
     )
     docker_reload_command: str = Field(
-        'kill -s HUP "$(cat /var/run/docker.pid)"',
+        default='kill -s HUP "$(cat /var/run/docker.pid)"',
         description="Command that makes the Docker daemon re-read daemon.json without a restart (SIGHUP): used "
         "when only its labels changed, such as `drain`.",
     )
     ram_gb: float = Field(
-        4, gt=0, le=65536, allow_inf_nan=False, description="RAM the host offers to workspaces, in GiB."
+        default=4, gt=0, le=65536, allow_inf_nan=False, description="RAM the host offers to workspaces, in GiB."
     )
-    cpus: int = Field(2, gt=0, le=4096, description="CPUs the host offers to workspaces.")
+    cpus: int = Field(default=2, gt=0, le=4096, description="CPUs the host offers to workspaces.")
     swap_limit: bool = Field(
-        True,
+        default=True,
         description="The host's Docker can limit swap (`docker info` prints no 'WARNING: No swap limit support'): "
         "its containers get no swap. Set false where the kernel does not account swap (e.g. booted without "
         "swapaccount=1): that daemon records every swap limit as -1 (unlimited), which the program then ignores "
         "in previews instead of showing it as a change on every container.",
     )
     drain: bool = Field(
-        False,
+        default=False,
         description="Place no new workspace here (Codenvy's maintenance state: the daemon label "
         "com.codenvy.node-state=maintenance, applied by a reload, not a restart); workspaces running on it run on "
         "and stop as usual. Before removing a node, drain it. Needs manageDocker.",
     )
     lost: bool = Field(
-        False,
+        default=False,
         description="The host is gone for good: once the manager confirms it is down, the program forgets its "
         "resources without contacting it and removes it from the swarm; then delete the node from nodes.",
     )
@@ -239,13 +239,13 @@ class HostConfig(Model):
 
 
 class MasterConfig(HostConfig):
-    name: DnsLabel = Field("master", description="Host name of the master node.")
-    address: Ipv4Host = Field("127.0.0.1", description="IPv4 address of the master node.")
-    host_workspaces: bool = Field(True, description="Also run workspaces on the master (the seed allows it).")
-    http_port: PublicPort = Field(80, description="Host port HAProxy publishes for HTTP.")
-    https_port: PublicPort = Field(443, description="Host port HAProxy publishes for HTTPS.")
+    name: DnsLabel = Field(default="master", description="Host name of the master node.")
+    address: Ipv4Host = Field(default="127.0.0.1", description="IPv4 address of the master node.")
+    host_workspaces: bool = Field(default=True, description="Also run workspaces on the master (the seed allows it).")
+    http_port: PublicPort = Field(default=80, description="Host port HAProxy publishes for HTTP.")
+    https_port: PublicPort = Field(default=443, description="Host port HAProxy publishes for HTTPS.")
     postgres_port: Port = Field(
-        5432,
+        default=5432,
         description="Port PostgreSQL is published on at the master's address while the site streams to or "
         "from a standby (only the peer site's master passes the firewall).",
     )

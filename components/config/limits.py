@@ -24,7 +24,7 @@ _USER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$")
 class ResourceLimit(Model):
     type: Literal["RAM", "workspace", "runtime", "timeout"] = Field(description="Resource type (seed's table).")
     amount: int = Field(ge=0, description="Amount, in the unit.")
-    unit: str | None = Field(None, description="mb for RAM, item for workspace/runtime, minute for timeout.")
+    unit: str | None = Field(default=None, description="mb for RAM, item for workspace/runtime, minute for timeout.")
 
     @model_validator(mode="after")
     def _unit_of_type(self) -> ResourceLimit:
@@ -61,17 +61,19 @@ class UserLimits(Model):
 
 
 class DefaultLimits(Model):
-    ram_mb: int = Field(4096, ge=256, description="RAM a user's running workspaces may use in total, MiB.")
-    workspaces: int = Field(30, ge=1, description="Workspaces a user may create.")
-    runtimes: int = Field(1, ge=1, description="Workspaces a user may run at once.")
-    idle_timeout_minutes: int = Field(240, ge=1, description="Idle time before a workspace is stopped.")
+    ram_mb: int = Field(default=4096, ge=256, description="RAM a user's running workspaces may use in total, MiB.")
+    workspaces: int = Field(default=30, ge=1, description="Workspaces a user may create.")
+    runtimes: int = Field(default=1, ge=1, description="Workspaces a user may run at once.")
+    idle_timeout_minutes: int = Field(default=240, ge=1, description="Idle time before a workspace is stopped.")
 
 
 class LimitsConfig(Model):
     defaults: DefaultLimits = Field(default_factory=DefaultLimits, description="System-wide defaults (codenvy.env).")
-    users: tuple[UserLimits, ...] = Field((), description="Per-user overrides, applied through the Resource API.")
-    api_url: str | None = Field(None, description="Base URL of the REST API; default: the site URL + /api.")
-    admin_user: str = Field("admin", description="Admin account that calls the API (password: adminPassword).")
+    users: tuple[UserLimits, ...] = Field(
+        default=(), description="Per-user overrides, applied through the Resource API."
+    )
+    api_url: str | None = Field(default=None, description="Base URL of the REST API; default: the site URL + /api.")
+    admin_user: str = Field(default="admin", description="Admin account that calls the API (password: adminPassword).")
 
     @field_validator("users")
     @classmethod
@@ -91,5 +93,5 @@ class LimitsConfig(Model):
 
 
 class AuditConfig(Model):
-    enabled: bool = Field(False, description="Fetch /api/audit after install and each upgrade.")
-    directory: str = Field("audit-reports", description="Where report_<datetime>.txt files are saved locally.")
+    enabled: bool = Field(default=False, description="Fetch /api/audit after install and each upgrade.")
+    directory: str = Field(default="audit-reports", description="Where report_<datetime>.txt files are saved locally.")

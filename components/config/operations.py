@@ -13,44 +13,48 @@ from components.config.hosts import PrimarySshEndpoint
 
 
 class FirewallConfig(Model):
-    enabled: bool | None = Field(None, description="nftables rules on every managed host; default: on outside dev.")
+    enabled: bool | None = Field(
+        default=None, description="nftables rules on every managed host; default: on outside dev."
+    )
     public_cidrs: tuple[IPv4Network, ...] = Field(
-        (IPv4Network("0.0.0.0/0"),), description="Who may reach HTTP(S) and workspace ports."
+        default=(IPv4Network("0.0.0.0/0"),), description="Who may reach HTTP(S) and workspace ports."
     )
     ssh_cidrs: tuple[IPv4Network, ...] = Field(
-        (IPv4Network("0.0.0.0/0"),),
+        default=(IPv4Network("0.0.0.0/0"),),
         description="Who may reach each host's SSH port (ssh.port) and a tcp:// Docker API (TLS): administrators.",
     )
     peer_cidrs: tuple[IPv4Network, ...] = Field(
-        (), description="Other sites' hosts (e.g. the DR standby) that may pull from the registry."
+        default=(), description="Other sites' hosts (e.g. the DR standby) that may pull from the registry."
     )
     persist_file: AbsolutePath = Field(
-        "/etc/nftables.conf",
+        default="/etc/nftables.conf",
         description="The ruleset the host's nftables service loads at boot (RHEL: /etc/sysconfig/nftables.conf); "
         "the site's table is included from it so it survives a reboot.",
     )
 
 
 class UpgradeConfig(Model):
-    skip_backup: bool = Field(False, description="Skip the pre-upgrade backup (the seed's --skip-backup); warns.")
-    allow_major: bool = Field(False, description="Allow a jump to a new major version (after a migration).")
+    skip_backup: bool = Field(
+        default=False, description="Skip the pre-upgrade backup (the seed's --skip-backup); warns."
+    )
+    allow_major: bool = Field(default=False, description="Allow a jump to a new major version (after a migration).")
 
 
 class BackupConfig(Model):
     directory: SafePath = Field(
-        "/var/backups/codenvy",
+        default="/var/backups/codenvy",
         description="Where archives are kept on the master: an absolute path of letters, digits and . _ / + - "
         "(relative, to the working directory, only in environment dev).",
     )
     tools_directory: SafePath = Field(
-        "/usr/local/lib/codenvy",
+        default="/usr/local/lib/codenvy",
         description="Where the backup, restore and transfer scripts are installed (absolute outside dev, as "
         "directory).",
     )
     schedule: CronSchedule | None = Field(
-        "0 2 * * *", description="Cron schedule of backups on the master; may be null only in dev."
+        default="0 2 * * *", description="Cron schedule of backups on the master; may be null only in dev."
     )
-    keep: int = Field(7, ge=1, le=365, description="Archives kept; older ones are deleted after each backup.")
+    keep: int = Field(default=7, ge=1, le=365, description="Archives kept; older ones are deleted after each backup.")
 
     @property
     def incoming_directory(self) -> str:
@@ -61,33 +65,33 @@ class BackupConfig(Model):
 class DrConfig(Model):
     primary_stack: StackName = Field(description="The primary site's stack, as organization/project/stack.")
     standby: Literal["hot", "cold"] = Field(
-        "hot",
+        default="hot",
         description="hot: services run idle against a replica of the primary's data; cold: containers exist, "
         "stopped, and the nightly archive is staged for a promotion.",
     )
     replication: Literal["streaming", "archive"] | None = Field(
-        None,
+        default=None,
         description="streaming: the database streams from the primary and project files follow every "
         "fileSyncSchedule (the primary lists this master in replication.standbyAddresses); archive: the "
         "nightly archive is restored. Default: streaming for hot, archive for cold (which cannot stream).",
     )
-    promote: bool = Field(False, description="Fail over: this standby becomes the active site.")
+    promote: bool = Field(default=False, description="Fail over: this standby becomes the active site.")
     transfer_schedule: CronSchedule | None = Field(
-        "30 2 * * *",
+        default="30 2 * * *",
         description="Cron schedule of the nightly archive transfer from the primary (a second line when "
         "streaming: only what changed crosses the network); null: on demand only.",
     )
     file_sync_schedule: CronSchedule = Field(
-        "* * * * *", description="Cron schedule of the project-file sync from the primary when streaming."
+        default="* * * * *", description="Cron schedule of the project-file sync from the primary when streaming."
     )
     reseed: int = Field(
-        0, ge=0, description="Raise to seed the replica again from the primary (after a slot was lost, say)."
+        default=0, ge=0, description="Raise to seed the replica again from the primary (after a slot was lost, say)."
     )
     primary_ssh: PrimarySshEndpoint = Field(
         default_factory=PrimarySshEndpoint, description="How the standby master reaches the primary."
     )
     ssh_key_file: AbsolutePath = Field(
-        "/root/.ssh/id_ed25519", description="Key on the standby master that the primary master accepts."
+        default="/root/.ssh/id_ed25519", description="Key on the standby master that the primary master accepts."
     )
 
     @model_validator(mode="after")
@@ -104,12 +108,12 @@ class DrConfig(Model):
 
 class ReplicationConfig(Model):
     standby_addresses: tuple[Ipv4Host, ...] = Field(
-        (),
+        default=(),
         description="Masters of standby sites that stream this site's database and pull its project files: "
         "only they may reach its PostgreSQL and SSH through the firewall.",
     )
     max_wal_keep_mb: int = Field(
-        4096,
+        default=4096,
         ge=64,
         description="WAL kept for a standby that fell behind, MiB; beyond it the standby's slot is dropped and "
         "it must be seeded again (dr.reseed), so a dead standby never fills the primary's disk.",

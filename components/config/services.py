@@ -11,17 +11,19 @@ from components.config.fields import Model, PinnedImage, PublicPort, image_repos
 
 class NetworkConfig(Model):
     mode: Literal["bridge", "overlay"] = Field(
-        "bridge", description="bridge: one host; overlay: a Swarm-mode overlay network across nodes."
+        default="bridge", description="bridge: one host; overlay: a Swarm-mode overlay network across nodes."
     )
-    encrypted: bool = Field(False, description="Encrypt overlay data-plane traffic (IPsec); overlay mode only.")
+    encrypted: bool = Field(default=False, description="Encrypt overlay data-plane traffic (IPsec); overlay mode only.")
 
 
 class RegistryConfig(Model):
-    port: PublicPort = Field(5000, description="Host port of the private registry on the master.")
-    tls: bool = Field(True, description="Serve the registry over TLS from the site CA; off is allowed only in dev.")
-    auth: Literal["htpasswd", "none"] = Field("htpasswd", description="Registry authentication.")
+    port: PublicPort = Field(default=5000, description="Host port of the private registry on the master.")
+    tls: bool = Field(
+        default=True, description="Serve the registry over TLS from the site CA; off is allowed only in dev."
+    )
+    auth: Literal["htpasswd", "none"] = Field(default="htpasswd", description="Registry authentication.")
     snapshots: bool = Field(
-        True,
+        default=True,
         description="Snapshot a workspace into this registry when it stops and start it from its snapshot, on "
         "any node (che.workspace.auto_snapshot and auto_restore).",
     )
@@ -31,19 +33,24 @@ class ImagesConfig(Model):
     """Codenvy's own images are tagged with the site's `version`, as upstream's CLI pins them per release
     (codenvy/codenvy dockerfiles/cli/version/<version>/images); third-party ones are pinned here."""
 
-    server: str = Field("codenvy/codenvy", description="Repository of the application server; its tag is `version`.")
+    server: str = Field(
+        default="codenvy/codenvy", description="Repository of the application server; its tag is `version`."
+    )
     swarm: str = Field(
-        "codenvy/swarm", description="Repository of the placement manager (standalone Swarm); its tag is `version`."
+        default="codenvy/swarm",
+        description="Repository of the placement manager (standalone Swarm); its tag is `version`.",
     )
     socat: str = Field(
-        "codenvy/socat", description="Repository of the engine relay on each workspace host; its tag is `version`."
+        default="codenvy/socat",
+        description="Repository of the engine relay on each workspace host; its tag is `version`.",
     )
     agents: str = Field(
-        "codenvy/agents", description="Repository of the service workspaces fetch agents from; its tag is `version`."
+        default="codenvy/agents",
+        description="Repository of the service workspaces fetch agents from; its tag is `version`.",
     )
-    postgres: PinnedImage = Field("postgres:15.8", description="PostgreSQL image, pinned.")
-    haproxy: PinnedImage = Field("haproxy:2.8.5", description="HAProxy image, pinned.")
-    registry: PinnedImage = Field("registry:2.8.3", description="Docker registry image, pinned.")
+    postgres: PinnedImage = Field(default="postgres:15.8", description="PostgreSQL image, pinned.")
+    haproxy: PinnedImage = Field(default="haproxy:2.8.5", description="HAProxy image, pinned.")
+    registry: PinnedImage = Field(default="registry:2.8.3", description="Docker registry image, pinned.")
 
     @field_validator("server", "swarm", "socat", "agents")
     @classmethod
@@ -54,21 +61,23 @@ class ImagesConfig(Model):
 
 
 class MemoryConfig(Model):
-    postgres_mb: int = Field(1024, ge=64, description="Memory limit of PostgreSQL, MiB.")
-    server_mb: int = Field(2048, ge=256, description="Memory limit of the application server, MiB.")
-    haproxy_mb: int = Field(256, ge=32, description="Memory limit of HAProxy, MiB.")
-    registry_mb: int = Field(512, ge=64, description="Memory limit of the registry, MiB.")
-    placement_mb: int = Field(256, ge=64, description="Memory limit of the placement manager (Swarm), MiB.")
-    agents_mb: int = Field(128, ge=32, description="Memory limit of the agents service, MiB.")
-    relay_mb: int = Field(64, ge=16, description="Memory limit of each host's engine relay (socat), MiB.")
+    postgres_mb: int = Field(default=1024, ge=64, description="Memory limit of PostgreSQL, MiB.")
+    server_mb: int = Field(default=2048, ge=256, description="Memory limit of the application server, MiB.")
+    haproxy_mb: int = Field(default=256, ge=32, description="Memory limit of HAProxy, MiB.")
+    registry_mb: int = Field(default=512, ge=64, description="Memory limit of the registry, MiB.")
+    placement_mb: int = Field(default=256, ge=64, description="Memory limit of the placement manager (Swarm), MiB.")
+    agents_mb: int = Field(default=128, ge=32, description="Memory limit of the agents service, MiB.")
+    relay_mb: int = Field(default=64, ge=16, description="Memory limit of each host's engine relay (socat), MiB.")
 
 
 class LogConfig(Model):
-    max_size: str = Field("10m", pattern=r"^[1-9]\d*[kmg]$", description="json-file log rotation size.")
-    max_file: int = Field(3, ge=1, le=100, description="json-file rotated files kept.")
+    max_size: str = Field(default="10m", pattern=r"^[1-9]\d*[kmg]$", description="json-file log rotation size.")
+    max_file: int = Field(default=3, ge=1, le=100, description="json-file rotated files kept.")
 
 
 class ProxyConfig(Model):
-    http_proxy: str | None = Field(None, description="HTTP proxy mirrored from the master to every node's daemon.")
-    https_proxy: str | None = Field(None, description="HTTPS proxy mirrored to every node's daemon.")
-    no_proxy: str | None = Field(None, description="Hosts that bypass the proxy.")
+    http_proxy: str | None = Field(
+        default=None, description="HTTP proxy mirrored from the master to every node's daemon."
+    )
+    https_proxy: str | None = Field(default=None, description="HTTPS proxy mirrored to every node's daemon.")
+    no_proxy: str | None = Field(default=None, description="Hosts that bypass the proxy.")

@@ -15,30 +15,32 @@ from components.config.site_rules import SITE_RULES
 
 
 class SiteConfig(Model):
-    site_name: DnsLabel = Field("codenvy", description="Prefix of container, volume and network names.")
-    environment: DnsLabel = Field("dev", description="Environment name; only dev may relax TLS.")
-    role: Literal["primary", "standby"] = Field("primary", description="primary serves users; standby mirrors one.")
-    version: SemVer = Field("5.22.0", description="Codenvy version deployed (the server image tag).")
-    hostname: HostAddress = Field("localhost", description="Public DNS name of the site (CODENVY_HOST).")
+    site_name: DnsLabel = Field(default="codenvy", description="Prefix of container, volume and network names.")
+    environment: DnsLabel = Field(default="dev", description="Environment name; only dev may relax TLS.")
+    role: Literal["primary", "standby"] = Field(
+        default="primary", description="primary serves users; standby mirrors one."
+    )
+    version: SemVer = Field(default="5.22.0", description="Codenvy version deployed (the server image tag).")
+    hostname: HostAddress = Field(default="localhost", description="Public DNS name of the site (CODENVY_HOST).")
     network: NetworkConfig = Field(default_factory=NetworkConfig, description="Workspace network.")
     master: MasterConfig = Field(default_factory=MasterConfig, description="The master node.")
-    nodes: tuple[HostConfig, ...] = Field((), description="Workspace nodes (overlay mode).")
+    nodes: tuple[HostConfig, ...] = Field(default=(), description="Workspace nodes (overlay mode).")
     registry: RegistryConfig = Field(default_factory=RegistryConfig, description="Private registry.")
     images: ImagesConfig = Field(default_factory=ImagesConfig, description="Container images.")
     memory: MemoryConfig = Field(default_factory=MemoryConfig, description="Container memory limits.")
     logs: LogConfig = Field(default_factory=LogConfig, description="Container and daemon log limits.")
     proxy: ProxyConfig = Field(default_factory=ProxyConfig, description="Proxy for the Docker daemons.")
-    https: bool = Field(True, description="Serve the site over HTTPS (HTTP redirects to it).")
+    https: bool = Field(default=True, description="Serve the site over HTTPS (HTTP redirects to it).")
     ssh_private_key: SecretStr | None = Field(
-        None, description="Secret PEM key for SSH commands; absent means the ssh-agent (SSH_AUTH_SOCK)."
+        default=None, description="Secret PEM key for SSH commands; absent means the ssh-agent (SSH_AUTH_SOCK)."
     )
-    license: SecretStr | None = Field(None, description="Codenvy licence key (secret); both DR sites need one.")
+    license: SecretStr | None = Field(default=None, description="Codenvy licence key (secret); both DR sites need one.")
     upgrade: UpgradeConfig = Field(default_factory=UpgradeConfig, description="Upgrade behaviour.")
     backup: BackupConfig = Field(default_factory=BackupConfig, description="Backups of the master's data.")
-    dr: DrConfig | None = Field(None, description="Disaster recovery; required when role is standby.")
+    dr: DrConfig | None = Field(default=None, description="Disaster recovery; required when role is standby.")
     limits: LimitsConfig = Field(default_factory=LimitsConfig, description="Account limits per user.")
     admin_password: SecretStr | None = Field(
-        None,
+        default=None,
         description="Secret initial password of the system admin limits.adminUser, which the server creates on its "
         "first start (codenvy.admin.initial_password); later changes do not change it. Absent: one is made and "
         "exported as the secret output adminPassword, which `make audit` reads. limits.users needs it set.",
@@ -73,7 +75,7 @@ class SiteConfig(Model):
     @property
     def streams_from_primary(self) -> bool:
         """A standby whose database is a replica of the primary's now, its project files synced from it."""
-        return self.database_follows_primary and not self.dr.promote
+        return self.dr is not None and self.dr.streams and not self.dr.promote
 
     @property
     def database_streams(self) -> bool:

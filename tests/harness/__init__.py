@@ -13,7 +13,15 @@ from tests.harness.host_inputs import (
 from tests.harness.mocks import FabricatingMocks, fake_image_id
 from tests.harness.monitor import RecordingMonitor, plain
 from tests.harness.records import Evaluation, Options, Registration
-from tests.harness.stacks import PROJECT, PROJECT_DIR, STACKS, full_stack_name, site_config, stack_file_config
+from tests.harness.stacks import (
+    PROJECT,
+    PROJECT_DIR,
+    STACKS,
+    full_stack_name,
+    project_defaults,
+    site_config,
+    stack_file_config,
+)
 
 __all__ = [
     "PROJECT",
@@ -32,6 +40,7 @@ __all__ = [
     "full_stack_name",
     "plain",
     "primary_as_shipped",
+    "project_defaults",
     "properties_of",
     "run_under_mocks",
     "script_of",

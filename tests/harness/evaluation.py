@@ -15,7 +15,7 @@ from components.config_loader import as_pulumi_value
 from tests.harness.mocks import FabricatingMocks
 from tests.harness.monitor import RecordingMonitor
 from tests.harness.records import Evaluation
-from tests.harness.stacks import PROJECT, PROJECT_DIR, shipped_stack_named, stack_file_config
+from tests.harness.stacks import PROJECT, PROJECT_DIR, project_defaults, shipped_stack_named, stack_file_config
 
 StackOutputs = Mapping[str, Mapping[str, Any]]
 
@@ -39,7 +39,7 @@ def evaluate(
     themselves; otherwise `stack_outputs` are the stacks' last outputs (this stack's own under its full
     name), and without them a standby reads `primary_as_shipped`. `stack_name` names the stack when it is
     not the file's (a second stack from the same file)."""
-    config = {**stack_file_config(stack), **(overrides or {})}
+    config = {**project_defaults(), **stack_file_config(stack), **(overrides or {})}
     if mocks is None:
         mocks = FabricatingMocks(primary_as_shipped(config) if stack_outputs is None else stack_outputs)
     elif stack_outputs:

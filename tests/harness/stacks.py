@@ -20,6 +20,14 @@ def stack_file_config(stack: str) -> dict[str, Any]:
     return dict(document.get("config") or {})
 
 
+def project_defaults() -> dict[str, Any]:
+    """What the engine adds to every stack's config: each key Pulumi.yaml declares, with its default, where
+    the stack does not set it (pulumi/pulumi pkg/workspace/config.go, mergeConfig). Merge a stack's own
+    keys over these."""
+    declared = (yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text()) or {}).get("config") or {}
+    return {f"{PROJECT}:{key}": item["default"] for key, item in declared.items() if "default" in item}
+
+
 def site_config(stack: str) -> SiteConfig:
     """The validated config of a shipped stack file, as the program sees it."""
     return load_stack_file(PROJECT_DIR / f"Pulumi.{stack}.yaml")

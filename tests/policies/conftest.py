@@ -20,3 +20,22 @@ def sim():
 @pytest.fixture(scope="module")
 def postgres(sim):
     return sim.named("codenvy-master-postgres")
+
+
+@pytest.fixture(scope="module")
+def registry(sim):
+    return sim.named("codenvy-registry-container")
+
+
+@pytest.fixture(scope="module")
+def daemon(sim):
+    """A workspace node's daemon.json command."""
+    return sim.named("codenvy-ws-node2-daemon-config")
+
+
+@pytest.fixture(autouse=True)
+def no_docker_environment(monkeypatch):
+    """The pack reads DOCKER_HOST and DOCKER_CONTEXT as the provider does; the lane's verdicts must not depend
+    on the shell that runs it."""
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.delenv("DOCKER_CONTEXT", raising=False)

@@ -71,26 +71,32 @@ def test_internal_ports_are_the_programs():
     assert pack.INTERNAL_PORTS == INTERNAL_PORTS
 
 
-@pytest.mark.parametrize(
-    "image",
-    [
-        "postgres",
-        "postgres:latest",
-        "postgres:16.4",
-        "postgres:Latest",
-        "library/postgres:16",
-        "registry.example.com:5000/team/app",
-        "registry.example.com:5000/team/app:latest",
-        "registry.example.com:5000/team/app:1.2.3",
-        "localhost:5000/app",
-        f"postgres@{DIGEST}",
-        f"postgres:16@{DIGEST}",
-        f"localhost:5000/app@{DIGEST}",
-        DIGEST,  # an image ID, what a container built from a RemoteImage names
-    ],
-)
+IMAGES = [
+    "postgres",
+    "postgres:latest",
+    "postgres:16.4",
+    "library/postgres:16",
+    "registry.example.com:5000/team/app",
+    "registry.example.com:5000/team/app:latest",
+    "registry.example.com:5000/team/app:1.2.3",
+    "localhost:5000/app",
+    f"postgres@{DIGEST}",
+    f"postgres:16@{DIGEST}",
+    f"localhost:5000/app@{DIGEST}",
+    DIGEST,  # an image ID, what a container built from a RemoteImage names
+]
+# Tags the program still pins and the pack refuses: channels without a version number (issue 20).
+CHANNEL_TAGS = ["postgres:Latest", "postgres:LATEST", "postgres:stable", "nginx:mainline"]
+
+
+@pytest.mark.parametrize("image", IMAGES)
 def test_image_pin_rule_is_the_programs(image):
     assert (not pack._unpinned(image)) is program_pins(image)
+
+
+@pytest.mark.parametrize("image", [*IMAGES, *CHANNEL_TAGS])
+def test_the_pack_pins_no_image_the_program_refuses(image):
+    assert program_pins(image) or pack._unpinned(image)
 
 
 @pytest.mark.parametrize(
@@ -170,6 +176,15 @@ def test_server_labels_are_the_ones_the_pack_reads(stack):
 
 def test_standby_role_is_one_the_program_declares():
     assert pack.STANDBY_ROLE in typing.get_args(SiteConfig.model_fields["role"].annotation)
+
+
+def test_roles_are_the_ones_the_program_declares():
+    assert set(pack.ROLES) == set(typing.get_args(SiteConfig.model_fields["role"].annotation))
+
+
+def test_dev_stacks_are_the_shipped_stacks_in_environment_dev():
+    dev = {stack for stack in STACKS if site_config(stack).environment == pack.UNSCHEDULED_ENVIRONMENT}
+    assert set(pack.DEV_STACKS) == dev
 
 
 def test_site_label_names_the_site(sim):

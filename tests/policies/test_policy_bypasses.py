@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
-from tests.policies.pack import of, resource_args, violations
+from tests.policies.pack import bash, of, resource_args, service, tripped, violations
 
-SERVICE = "docker:index/service:Service"
 PLUGIN = "docker:index/plugin:Plugin"
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 - what the policy must catch
-
-
-@pytest.fixture(scope="module")
-def registry(sim):
-    return sim.named("codenvy-registry-container")
-
-
-@pytest.fixture(scope="module")
-def daemon(sim):
-    return sim.named("codenvy-ws-node2-daemon-config")
-
-
-def tripped(args, policy: str) -> list[str]:
-    return violations(args, only=policy).get(policy, [])
+# What daemon-config-secure says of an insecure registry and of a mirror over http.
+INSECURE = "insecure registry"
+MIRROR = "registry mirror"
 
 
 # --- capabilities ---------------------------------------------------------------------------------------
@@ -221,32 +208,6 @@ def test_registry_variables_without_the_label_are_not_held_to_registry_tls(postg
 # --- Swarm services -------------------------------------------------------------------------------------
 
 
-def hardened_service(**spec_changes: Any) -> dict[str, Any]:
-    """A Swarm service as the container rules want it; `spec_changes` replace containerSpec fields."""
-    container_spec = {
-        "image": "postgres:16.4@sha256:" + "c" * 64,
-        "healthcheck": {"tests": ["CMD-SHELL", "pg_isready"]},
-        "mounts": [{"source": "codenvy-pgdata", "target": "/var/lib/postgresql/data", "type": "volume"}],
-        **spec_changes,
-    }
-    return {
-        "name": "codenvy-postgres",
-        "taskSpec": {
-            "containerSpec": container_spec,
-            "resources": {"limits": {"memoryBytes": 512 * 2**20}},
-            "restartPolicy": {"condition": "on-failure", "maxAttempts": 5},
-            "logDriver": {"name": "json-file", "options": {"max-size": "10m", "max-file": "3"}},
-        },
-        "endpointSpec": {"ports": [{"targetPort": 80, "publishedPort": 8080}]},
-    }
-
-
-def service(**changes: Any) -> Any:
-    props = hardened_service(**changes.pop("spec", {}))
-    props["taskSpec"] = {**props["taskSpec"], **changes.pop("task", {})}
-    return resource_args(SERVICE, {**props, **changes}, "codenvy-postgres")
-
-
 def test_hardened_service_trips_nothing():
     assert violations(service()) == {}
 
@@ -295,10 +256,6 @@ def test_no_plugin_policy_leaves_other_resources_alone(postgres):
 # --- daemon commands ------------------------------------------------------------------------------------
 
 
-def bash(script: str) -> str:
-    return "bash -c " + json.dumps(script)
-
-
 @pytest.mark.parametrize(
     "script",
     [
@@ -311,6 +268,14 @@ def bash(script: str) -> str:
         "dockerd -H 0.0.0.0:2375",
         """echo '{"hosts" : [ "tcp://[::]:2375" ]}' > /etc/docker/daemon.json""",
         """echo '{"hosts": ["tcp:\\/\\/0.0.0.0:2375"]}' > /etc/docker/daemon.json""",
+        # On any port, a TCP listener without --tlsverify (issue 20): --tls alone lets anyone in.
+        "dockerd -H tcp://0.0.0.0:2376",
+        "dockerd -H tcp://0.0.0.0:443 --tls",
+        "dockerd -H tcp://0.0.0.0:2376 --tlsverify=false",
+        "dockerd -H 0.0.0.0:2376",
+        "dockerd --host=10.0.0.5:8080",
+        """echo '{"hosts": ["tcp://0.0.0.0:2376"]}' > /etc/docker/daemon.json""",
+        """echo '{"hosts": ["0.0.0.0:2376"], "tlsverify": false}' > /etc/docker/daemon.json""",
     ],
 )
 def test_plaintext_docker_api_in_any_spelling_is_caught(daemon, script):
@@ -319,19 +284,30 @@ def test_plaintext_docker_api_in_any_spelling_is_caught(daemon, script):
 
 
 @pytest.mark.parametrize(
-    "script",
+    ("script", "hint"),
     [
-        """echo '{ "insecure-registries" :["10.77.0.11:5000"] }' > /etc/docker/daemon.json""",
-        """echo '{"insecure\\u002dregistries": ["10.77.0.11:5000"]}' > /etc/docker/daemon.json""",
-        """echo '{"Insecure-Registries": ["10.77.0.11:5000"]}' > /etc/docker/daemon.json""",
-        """echo '{"insecure-"registries": ["10.77.0.11:5000"]}' > /etc/docker/daemon.json""",
-        "dockerd --insecure-registry=10.77.0.11:5000",
-        "dockerd --insecure-registry 10.77.0.11:5000",
+        ("""echo '{ "insecure-registries" :["10.77.0.11:5000"] }' > /etc/docker/daemon.json""", INSECURE),
+        ("""echo '{"insecure\\u002dregistries": ["10.77.0.11:5000"]}' > /etc/docker/daemon.json""", INSECURE),
+        ("""echo '{"Insecure-Registries": ["10.77.0.11:5000"]}' > /etc/docker/daemon.json""", INSECURE),
+        ("""echo '{"insecure-"registries": ["10.77.0.11:5000"]}' > /etc/docker/daemon.json""", INSECURE),
+        ("dockerd --insecure-registry=10.77.0.11:5000", INSECURE),
+        ("dockerd --insecure-registry 10.77.0.11:5000", INSECURE),
+        # A mirror over http:// pulls every image in the clear (issue 20).
+        ("""echo '{"registry-mirrors": ["http://10.77.0.11:5000"]}' > /etc/docker/daemon.json""", MIRROR),
+        ("""echo '{"registry-mirrors": ["https://mirror.example", "HTTP://10.77.0.11:5000"]}' > d.json""", MIRROR),
+        ("""echo '{"registry\\u002dmirrors": ["http:\\/\\/10.77.0.11:5000"]}' > /etc/docker/daemon.json""", MIRROR),
+        ("dockerd --registry-mirror=http://10.77.0.11:5000", MIRROR),
+        ("dockerd --registry-mirror http://10.77.0.11:5000", MIRROR),
     ],
 )
-def test_insecure_registry_in_any_spelling_is_caught(daemon, script):
+def test_registry_without_tls_in_any_spelling_is_caught(daemon, script, hint):
     (message,) = tripped(of(daemon, create=bash(script)), "daemon-config-secure")
-    assert "insecure registry" in message
+    assert hint in message
+
+
+def test_registry_mirror_over_https_passes(daemon):
+    script = """echo '{"registry-mirrors": ["https://mirror.example"], "proxy": "http://proxy:3128"}' > d.json"""
+    assert violations(of(daemon, create=bash(script))) == {}
 
 
 @pytest.mark.parametrize("key", ["delete", "update", "stdin"])
@@ -350,6 +326,8 @@ def test_plaintext_docker_api_in_the_environment_is_caught(daemon):
         "DOCKER_HOST=tcp://10.77.0.12:2376 docker --tlsverify info",
         "dockerd -H unix:///var/run/docker.sock -H tcp://0.0.0.0:2376 --tlsverify",
         "rm -f /etc/docker/daemon.json && systemctl restart docker",
+        """echo '{"hosts": ["unix:///var/run/docker.sock", "tcp://0.0.0.0:2376"], "tlsverify": true}' > d.json""",
+        "df -h / && ssh -p 22 host true",
     ],
 )
 def test_tls_api_and_plain_cleanup_pass(daemon, script):

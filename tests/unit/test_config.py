@@ -7,7 +7,7 @@ import json
 import pytest
 
 from components.config import SiteConfig
-from components.config_loader import ConfigError, load_site_config
+from components.config_loader import ConfigError, foreign_keys, load_site_config, secret_fields
 
 # Remote nodes need a master they can reach: not the default loopback address.
 OVERLAY = {
@@ -137,3 +137,35 @@ def test_every_field_is_described():
                     yield from undocumented(argument, f"{prefix}{name}.")
 
     assert list(undocumented(SiteConfig)) == []
+
+
+SECRETS_IN_PLAIN_TEXT = {"codenvy-infra:adminPassword": "pw", "codenvy-infra:license": "L1"}
+
+
+def test_secrets_in_plain_text_are_refused_outside_dev():
+    with pytest.raises(ConfigError) as caught:
+        load_site_config({**SECRETS_IN_PLAIN_TEXT, "codenvy-infra:environment": "prod"}, secret_keys=())
+    assert sorted(key for key, _ in caught.value.problems) == [("adminPassword",), ("license",)]
+
+
+def test_secrets_held_as_secrets_are_accepted_outside_dev():
+    site = load_site_config({**SECRETS_IN_PLAIN_TEXT, "codenvy-infra:environment": "prod"}, SECRETS_IN_PLAIN_TEXT)
+    assert site.admin_password.get_secret_value() == "pw"
+
+
+def test_secrets_in_plain_text_are_accepted_in_dev():
+    assert load_site_config(SECRETS_IN_PLAIN_TEXT, secret_keys=()).license.get_secret_value() == "L1"
+
+
+def test_every_secret_field_is_a_top_level_key():
+    # Pulumi marks a whole top-level key secret (PULUMI_CONFIG_SECRET_KEYS), never a part of one.
+    assert secret_fields() == ["adminPassword", "license", "sshPrivateKey"]
+
+
+@pytest.mark.parametrize("key", ["pulumi:tags", "docker:host", "command:dialErrorLimit", "codenvy-infra:version"])
+def test_keys_someone_reads_are_not_foreign(key):
+    assert foreign_keys([key]) == []
+
+
+def test_a_key_in_another_namespace_is_foreign():
+    assert foreign_keys(["codenvy:version", "codenvy-infra:version"]) == ["codenvy:version"]
