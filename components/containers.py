@@ -133,9 +133,9 @@ def _unaccounted_swap(host: HostAccess) -> list[str]:
     daemon/daemon_unix.go verifyPlatformContainerResources, "Memory limited without swap"); the provider
     stores what it reads (resourceDockerContainerRead), and memory_swap is Optional, not Computed
     (resource_docker_container.go, whose description says it "may compute to -1"), so every preview would
-    show -1 => memory. Asking for -1 there would read back, but say "unlimited swap" on hosts that can limit
-    it and trip the container-memory-limit policy; the input keeps saying "no swap" and the bridge drops
-    the ignored attribute from the plan (pulumi-terraform-bridge pkg/tfshim/sdk-v2/instance_diff.go
+    show -1 => memory. An input of -1 would read back too, but it asks for unlimited swap, which the
+    container-memory-limit policy refuses; so the input keeps saying "no swap" and the bridge drops the
+    ignored attribute from the plan (pulumi-terraform-bridge pkg/tfshim/sdk-v2/instance_diff.go
     processIgnoreChanges), so a resize sends the -1 the state holds. Whether a host accounts swap is its
     config's to say: the program reaches no host while it runs (docker info's SwapLimit)."""
     return [] if host.config.swap_limit else ["memorySwap"]
