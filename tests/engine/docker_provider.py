@@ -224,9 +224,12 @@ def _restart_policy(inputs: dict[str, Any]) -> str:
 
 
 def _memory_flags(inputs: dict[str, Any]) -> list[str]:
-    """Memory limits in MB, as the provider sends them; memory_swap only when it is set."""
+    """Memory limits in MB, as the provider sends them; memory_swap only when it is set, and in MB only when
+    positive: -1 (unlimited swap) goes as it is (resource_docker_container_funcs.go, create and update), which
+    the docker CLI's --memory-swap takes as -1 too."""
     flags = ["--memory", f"{int(inputs['memory'])}m"] if inputs.get("memory") else []
-    return flags + (["--memory-swap", f"{int(inputs['memorySwap'])}m"] if inputs.get("memorySwap") else [])
+    swap = int(inputs.get("memorySwap") or 0)
+    return flags + (["--memory-swap", f"{swap}m" if swap > 0 else str(swap)] if swap else [])
 
 
 def _container_create_args(inputs: dict[str, Any]) -> list[str]:
