@@ -69,8 +69,10 @@ created=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 # The sums cover the manifest too: its version decides what a restore accepts.
 (cd "$work" && sha256sum database.dump fs.tar instance.tar manifest.json > SHA256SUMS)
 archive="$BACKUP_DIR/codenvy-$SITE_NAME-$(date -u +%Y%m%dT%H%M%SZ)-$data_version.tar"
-tar -C "$work" -cf "$archive.partial" manifest.json SHA256SUMS database.dump fs.tar instance.tar
-mv "$archive.partial" "$archive"
+# Packed inside the work directory, so a full disk leaves nothing behind (the trap removes it), then renamed
+# into place at once (the same filesystem).
+tar -C "$work" -cf "$work/archive.tar" manifest.json SHA256SUMS database.dump fs.tar instance.tar
+mv "$work/archive.tar" "$archive"
 # Newest first by modification time; names travel NUL-terminated, so no name is ever split or read as code.
 find "$BACKUP_DIR" -maxdepth 1 -type f -name "codenvy-$SITE_NAME-$stamp_glob-*.tar" -printf '%T@ %p\0' |
   sort -z -r -n | tail -z -n +"$((KEEP + 1))" | cut -z -d' ' -f2- | xargs -0 -r rm -f --

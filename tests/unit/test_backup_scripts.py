@@ -231,3 +231,31 @@ def test_a_damaged_staged_archive_is_refused_not_packed_again(staged, tmp_path):
     result = host.run(render_backup(BackupSettings.of(config), "scheduled"))
     assert result.returncode != 0 and "is damaged" in result.stderr
     assert not list(Path(config.backup.directory).glob("*.tar"))
+
+
+# tar as it ends on a full disk: part of the archive written, then "No space left on device".
+FULL_DISK_TAR = r"""#!/usr/bin/env bash
+archive=
+previous=
+for arg in "$@"; do
+  [ "$previous" = -cf ] && archive=$arg
+  previous=$arg
+done
+if [ -n "$archive" ] && [ "$archive" != - ]; then
+  head -c 4096 /dev/zero > "$archive"
+  echo "tar: $archive: Wrote only 4096 of 10240 bytes: No space left on device" >&2
+  exit 2
+fi
+exec /usr/bin/tar "$@"
+"""
+
+
+def test_a_backup_that_fills_the_disk_fails_and_leaves_nothing_behind(tmp_path):
+    host = Host(tmp_path)
+    primary = site("dev", tmp_path)
+    deploy(host, primary, running=True, database=PRIMARY_DATABASE, project=PRIMARY_PROJECT)
+    (host.bin / "tar").write_text(FULL_DISK_TAR)
+    (host.bin / "tar").chmod(0o755)
+    backup = host.run(render_backup(BackupSettings.of(primary), "scheduled"))
+    assert backup.returncode != 0 and "No space left" in backup.stderr
+    assert list(Path(primary.backup.directory).iterdir()) == []
