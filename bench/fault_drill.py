@@ -192,6 +192,30 @@ def full_backup_disk(site: Site) -> None:
     master.ssh(f"{TOOLS}/codenvy-backup-{site.name}")
 
 
+def failed_start(site: Site) -> None:
+    """The registry's container gone while another process holds its port: the `up` that makes it again
+    cannot start it (the provider records the container it created); the port is then freed."""
+    master, port = site.master, SITE.registry.port
+    master.docker("rm", "--force", f"{site.name}-registry")
+    hold = (
+        "import socket, time; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); "
+        f"s.bind(('0.0.0.0', {port})); s.listen(); print('held', flush=True); time.sleep(600)"
+    )
+    holder = subprocess.Popen([*master.enter_argv(), "python3", "-c", hold], stdout=subprocess.PIPE, text=True)
+    try:
+        if holder.stdout is None or holder.stdout.readline().strip() != "held":
+            raise AssertionError(f"port {port} could not be held")
+        try:
+            site.up()
+        except EngineError as error:
+            print(f"  the up with port {port} taken: {str(error).splitlines()[0][:160]}")
+        else:
+            raise AssertionError(f"the up with port {port} taken did not fail")
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+
+
 def past_renewal(site: Site) -> None:
     """The tls provider's clock in the leaf certificates' renewal window (the CA has years left): the `up` that
     renews them replaces what serves with them while the site stays up for what it can."""
@@ -221,6 +245,7 @@ def site_faults(site: Site) -> list[Fault]:
             "partition-during-up", "heal, then `up`", lambda: partition_during_up(site, site.nodes["node3"]), site.up
         ),
         Fault("full-backup-disk", "free the disk; the next backup runs", lambda: full_backup_disk(site)),
+        Fault("failed-start", "free the port, then `up`", lambda: failed_start(site), site.up),
         Fault("certificates-past-renewal", "`up`", lambda: past_renewal(site), site.up),
         Fault("destroy-then-up", "`up` (volumes kept)", lambda: destroy_and_up(site)),
     ]
