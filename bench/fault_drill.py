@@ -23,11 +23,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.failover_drill import give_the_site_data
+from components.certificate_authority import SERVER_EARLY_RENEWAL_HOURS, SERVER_VALIDITY_HOURS
 from scripts.sim.node import DOCKER_PIDFILE, Node
 from tests.cluster.conftest import UPGRADE_VERSIONS, missing_prerequisite
 from tests.cluster.dr_pair import dr_pair
@@ -69,8 +71,8 @@ class Writer:
             try:
                 if api(self.site, "POST", "/user", body)[0] == 201:
                     self.acknowledged.append(email)
-            except (OSError, AssertionError):
-                pass  # the site is down: nothing acknowledged, nothing owed
+            except (OSError, AssertionError, KeyError):
+                pass  # the site is down or destroyed (no outputs): nothing acknowledged, nothing owed
             self.stop.wait(WRITE_EVERY)
 
     def acknowledged_since(self, mark: int) -> bool:
@@ -117,12 +119,12 @@ def converged(site: Site) -> bool:
 
 def drill_one(site: Site, writer: Writer, fault: Fault) -> Outcome:
     """Inject, recover, and time from the fault to the site taking writes again with every service healthy."""
-    mark = len(writer.acknowledged)
     started = time.monotonic()
     note = ""
     try:
         fault.inject()
         fault.recover()
+        mark = len(writer.acknowledged)
         wait_for(f"{site.name} healthy after {fault.name}", lambda: healthy(site), timeout=RECOVERY_WAIT)
         wait_for(f"a write acknowledged after {fault.name}", lambda: writer.acknowledged_since(mark),
                  timeout=RECOVERY_WAIT)  # fmt: skip
@@ -178,15 +180,47 @@ def full_backup_disk(site: Site) -> None:
     and touch nothing else; with room again, it must succeed."""
     directory = SITE.backup.directory
     master = site.master
-    master.ssh(f"mkdir -p {directory} && mount -t tmpfs -o size=256k tmpfs {directory}")
+    master.ssh(f"mkdir -p {directory} && mount -t tmpfs -o size=1m tmpfs {directory}")
     try:
+        master.ssh(f"dd if=/dev/zero of={directory}/filler bs=64k 2> /dev/null || true")
         failed = master.ssh(f"{TOOLS}/codenvy-backup-{site.name}", check=False)
-        left = master.ssh(f"ls -A {directory}").stdout.split()
+        left = [name for name in master.ssh(f"ls -A {directory}").stdout.split() if name != "filler"]
         if failed.returncode == 0 or left:
             raise AssertionError(f"backup on a full disk: exit {failed.returncode}, left behind {left}")
     finally:
         master.ssh(f"umount {directory}")
     master.ssh(f"{TOOLS}/codenvy-backup-{site.name}")
+
+
+def failed_start(site: Site) -> None:
+    """The registry's container gone while another process holds its port: the `up` that makes it again
+    cannot start it (the provider records the container it created); the port is then freed."""
+    master, port = site.master, SITE.registry.port
+    master.docker("rm", "--force", f"{site.name}-registry")
+    hold = (
+        "import socket, time; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); "
+        f"s.bind(('0.0.0.0', {port})); s.listen(); print('held', flush=True); time.sleep(600)"
+    )
+    holder = subprocess.Popen([*master.enter_argv(), "python3", "-c", hold], stdout=subprocess.PIPE, text=True)
+    try:
+        if holder.stdout is None or holder.stdout.readline().strip() != "held":
+            raise AssertionError(f"port {port} could not be held")
+        try:
+            site.up()
+        except EngineError as error:
+            print(f"  the up with port {port} taken: {str(error).splitlines()[0][:160]}")
+        else:
+            raise AssertionError(f"the up with port {port} taken did not fail")
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+
+
+def past_renewal(site: Site) -> None:
+    """The tls provider's clock in the leaf certificates' renewal window (the CA has years left): the `up` that
+    renews them replaces what serves with them while the site stays up for what it can."""
+    window = site.engine.now() + timedelta(hours=SERVER_VALIDITY_HOURS - SERVER_EARLY_RENEWAL_HOURS)
+    site.engine.now = lambda: window
 
 
 def destroy_and_up(site: Site) -> None:
@@ -211,6 +245,8 @@ def site_faults(site: Site) -> list[Fault]:
             "partition-during-up", "heal, then `up`", lambda: partition_during_up(site, site.nodes["node3"]), site.up
         ),
         Fault("full-backup-disk", "free the disk; the next backup runs", lambda: full_backup_disk(site)),
+        Fault("failed-start", "free the port, then `up`", lambda: failed_start(site), site.up),
+        Fault("certificates-past-renewal", "`up`", lambda: past_renewal(site), site.up),
         Fault("destroy-then-up", "`up` (volumes kept)", lambda: destroy_and_up(site)),
     ]
 

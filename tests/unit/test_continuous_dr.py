@@ -20,7 +20,7 @@ from components.disaster_recovery import status_command
 from components.host_firewall import FirewallSettings, render_nftables
 from components.postgres_streaming import postgres_command, render_pg_hba, slot_name
 from components.script_templates import render_script
-from tests.harness import Evaluation, container_env, evaluate, script_of, script_parameters
+from tests.harness import Evaluation, container_env, evaluate, rerender, script_of, script_parameters
 from tests.harness.dr_evaluations import (
     PRIMARY_MASTER,
     PRIMARY_STACK,
@@ -114,6 +114,43 @@ def test_the_seed_keeps_this_masters_slot_on_the_primary():
 def test_the_seed_verifies_the_primarys_certificate_names_its_address():
     conninfo = dict(word.split("=", 1) for word in seed_parameters()["PRIMARY_CONNINFO"].split())
     assert (conninfo["host"], conninfo["sslmode"]) == (PRIMARY_MASTER, "verify-full")
+
+
+# The standby's daemon as the seed sees it: the primary answers as the same database system the standby
+# follows, but no longer keeps its slot (READ_REPLICATION_SLOT gives no position).
+FAKE_SEED_DOCKER = """#!/usr/bin/env bash
+printf '%s\\0' "$@" >> "$CALLS"
+printf '\\n' >> "$CALLS"
+case "$*" in
+  *IDENTIFY_SYSTEM*) echo "7301|1|0/3000000|" ;;
+  *READ_REPLICATION_SLOT*) echo "physical||" ;;
+  *pg_controldata*) echo 7301 ;;
+  inspect*) echo true ;;
+esac
+"""
+
+
+def seed_run(tmp_path, operation: str) -> list[list[str]]:
+    """The docker calls of the standby's seed over a lost slot, for the provider's `operation`: pulumi-command
+    runs `update` for an in-place change when the Command has one, else `create` again (command*.go Update)."""
+    (tmp_path / "docker").write_text(FAKE_SEED_DOCKER)
+    (tmp_path / "docker").chmod(0o755)
+    seed = following_standby().named("codenvy-dr-master-replication-seed")
+    key = "update" if operation == "update" and seed.inputs.get("update") else "create"
+    script = rerender(seed, key, backup_dir=str(tmp_path / "backups"))
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "CALLS": str(tmp_path / "calls")}
+    subprocess.run(["bash", "-c", script], env=env, text=True, check=True, capture_output=True)
+    return [line.split("\0")[:-1] for line in (tmp_path / "calls").read_text().splitlines()]
+
+
+def test_a_change_to_the_seeds_text_does_not_stop_a_replica_whose_slot_was_dropped(tmp_path):
+    """Seeding again stops the database; it is asked for with dr.reseed."""
+    assert not any(call[0] == "stop" for call in seed_run(tmp_path, "update"))
+
+
+def test_a_new_seed_copies_the_data_again_over_a_dropped_slot(tmp_path):
+    """Its create, as after raising dr.reseed (a trigger: the seed is replaced)."""
+    assert any("pg_basebackup" in call for call in seed_run(tmp_path, "create"))
 
 
 def config_files(evaluation: Evaluation, site: str) -> dict[str, str]:
@@ -309,7 +346,7 @@ def test_the_standbys_password_file_holds_the_primarys_password_as_libpq_reads_i
 
 # Docker as the seed calls it on a standby whose former data must be kept: the primary answers, the local
 # data is no replica, the server runs, and `tar` prints the data it had.
-FAKE_SEED_DOCKER = """#!/usr/bin/env bash
+FORMER_DATA_SEED_DOCKER = """#!/usr/bin/env bash
 entrypoint=
 previous=
 for arg in "$@"; do
@@ -328,7 +365,7 @@ exit 0
 
 
 def test_the_data_a_seed_keeps_is_readable_by_root_only(tmp_path):
-    (tmp_path / "docker").write_text(FAKE_SEED_DOCKER)
+    (tmp_path / "docker").write_text(FORMER_DATA_SEED_DOCKER)
     (tmp_path / "docker").chmod(0o755)
     parameters = script_parameters(script_of(following_standby().named("codenvy-dr-master-replication-seed")))
     script = render_script("replica_seed", **{**parameters, "BACKUP_DIR": str(tmp_path / "backups")})
