@@ -23,6 +23,7 @@ __all__ = [
     "load_site_config",
     "load_stack_file",
     "plain_text_secrets",
+    "project_defaults",
     "read_stack_config",
 ]
 
@@ -92,6 +93,14 @@ def load_stack_file(path: Path) -> SiteConfig:
     """A stack file (Pulumi.<stack>.yaml) validated as the program sees it, for tools that describe a site."""
     document = yaml.safe_load(path.read_text()) or {}
     return load_site_config({key: as_pulumi_value(value) for key, value in (document.get("config") or {}).items()})
+
+
+def project_defaults(project_file: Path) -> dict[str, Any]:
+    """What the engine adds to every stack's config: each key Pulumi.yaml declares, with its default, where
+    the stack does not set it (pulumi/pulumi pkg/workspace/config.go, mergeConfig). Merge a stack's own
+    keys over these."""
+    declared = (yaml.safe_load(project_file.read_text()) or {}).get("config") or {}
+    return {f"{PROJECT}:{key}": item["default"] for key, item in declared.items() if "default" in item}
 
 
 def read_stack_config() -> Deployment:
