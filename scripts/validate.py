@@ -19,45 +19,18 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from components.config import PROJECT, ConfigError, config_key
-from components.config_loader import as_pulumi_value, foreign_keys, load_site_config, project_defaults
+from components.config_loader import foreign_keys, load_site_config, stack_file_values
 from components.deploy_gates import PRIMARY_STACK_KEY, OutputsUnavailableError, establish
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
-# A value `pulumi config set --secret` wrote: ciphertext, which only the CLI can decrypt. The program would
-# get the plain value; here it stands in, so the key counts as set and as held secret.
-ENCRYPTED = "(encrypted)"
 
 
 def stack_name(stack: str) -> str:
     """The stack as the gates name it; the file backend's organization is "organization"."""
     return f"organization/{PROJECT}/{stack}"
-
-
-def stack_values(stack_file: Path) -> tuple[dict[str, str], set[str]]:
-    """The config the program would get for this stack file, as text by key, and the keys held encrypted."""
-    document = yaml.safe_load(stack_file.read_text()) or {}
-    config = {**project_defaults(PROJECT_DIR / "Pulumi.yaml"), **(document.get("config") or {})}
-    secret_keys = {key for key, value in config.items() if _is_encrypted(value)}
-    return {key: as_pulumi_value(_decrypted(value)) for key, value in config.items()}, secret_keys
-
-
-def _is_encrypted(value: Any) -> bool:
-    return isinstance(value, dict) and set(value) == {"secure"}
-
-
-def _decrypted(value: Any) -> Any:
-    if _is_encrypted(value):
-        return ENCRYPTED
-    if isinstance(value, dict):
-        return {key: _decrypted(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_decrypted(item) for item in value]
-    return value
 
 
 class SavedOutputs:
@@ -87,7 +60,7 @@ class SavedOutputs:
 
 def validate(stack_file: Path, stack: str, outputs: Mapping[str, Path]) -> tuple[list[str], list[str]]:
     """(problems, notes): each problem `KEY: message`; notes are warnings and skipped gates."""
-    values, secret_keys = stack_values(stack_file)
+    values, secret_keys = stack_file_values(stack_file, PROJECT_DIR / "Pulumi.yaml")
     notes = [f"warning: {key} is not read by this program" for key in foreign_keys(values)]
     reader = SavedOutputs(stack_name(stack), outputs)
     problems: list[str] = []
