@@ -39,6 +39,8 @@ UPDATED_ON_PURPOSE: set[str] = {
                                      "relay-10-77-0-12-container", "relay-10-77-0-13-container")),
     # The daemon-config script's comment now says why containers come back; the script runs again, idempotent.
     *(f"codenvy-ws-{node}-daemon-config" for node in ("node1", "node2", "node3")),
+    # Issue 21: long waits print progress (PostgreSQL's start, the placement engines); each runs again, idempotent.
+    "codenvy-master-database-password", "codenvy-master-placement-ready",
 }  # fmt: skip
 REPLACED_ON_PURPOSE: set[str] = set()
 DELETED_ON_PURPOSE: set[str] = set()
