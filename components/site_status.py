@@ -11,6 +11,7 @@ from typing import Any
 
 from components.backups import BackupSettings
 from components.config import SiteConfig
+from components.containers import SITE_LABEL
 from components.master_layout import ENGINE_TLS_PORT
 from components.placement import TLS_DIR
 
@@ -44,7 +45,7 @@ def probe_params(site: SiteConfig, host_name: str) -> dict[str, object]:
         "incoming_dir": backups.config.incoming_directory if on_master and site.dr is not None else "",
         "manager": f"{site.site_name}-swarm" if on_master else "",
         "replication_tool": backups.toolbox.path("replication") if streams else "",
-        "site_name": site.site_name,
+        "site_label": f"{SITE_LABEL}={site.site_name}",
         "tls_dir": TLS_DIR,
     }
 
@@ -139,6 +140,12 @@ def certificate_check(host: str, subject: str, not_after: datetime | None, now: 
     left = not_after - now
     detail = f"expires {not_after:%Y-%m-%d}, in {duration(left.total_seconds())}"
     return Check(host, subject, left.days >= EXPIRY_WARNING_DAYS, detail if left.total_seconds() > 0 else "expired")
+
+
+def certificates_in(bundle: str) -> list[str]:
+    """Each PEM certificate of a bundle: registryCaCert holds every CA generation the site trusts."""
+    end = "-----END CERTIFICATE-----"
+    return [f"{part.strip()}\n{end}\n" for part in bundle.split(end) if "-----BEGIN CERTIFICATE-----" in part]
 
 
 def enddate(openssl_answer: str) -> datetime | None:

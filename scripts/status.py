@@ -18,7 +18,15 @@ from components.config import ConfigError, HostConfig, SiteConfig
 from components.config_loader import load_site_config, stack_file_values
 from components.host_access import ssh_argv
 from components.script_templates import render_script
-from components.site_status import Check, certificate_check, enddate, host_checks, probe_params, render
+from components.site_status import (
+    Check,
+    certificate_check,
+    certificates_in,
+    enddate,
+    host_checks,
+    probe_params,
+    render,
+)
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 60
@@ -39,10 +47,15 @@ def ask_host(site: SiteConfig, host: HostConfig) -> str:
         return str(error)
 
 
-def certificate(subject: str, pem: str | None, now: datetime) -> Check:
-    if not pem or not pem.startswith("-----BEGIN"):
-        return certificate_check("-", subject, None, now, "not in the stack outputs")
-    return certificate_check("-", subject, enddate(run(["openssl", "x509", "-noout", "-enddate"], pem)), now)
+def site_cas(bundle: str | None, now: datetime) -> list[Check]:
+    """Each CA generation of the site's trust bundle (certificates.trustedCas), with its expiry."""
+    pems = certificates_in(bundle or "")
+    if not pems:
+        return [certificate_check("-", "site CA", None, now, "no registryCaCert in the stack outputs")]
+    return [
+        certificate_check("-", f"site CA {index}", enddate(run(["openssl", "x509", "-noout", "-enddate"], pem)), now)
+        for index, pem in enumerate(pems, start=1)
+    ]
 
 
 def served_certificate(site: SiteConfig, now: datetime) -> Check:
@@ -77,7 +90,7 @@ def main(stack: str) -> int:
         return 2
     now = datetime.now(UTC)
     checks = [check for host in site.hosts if not host.lost for check in host_checks(host.name, ask_host(site, host))]
-    checks.append(certificate("site CA", outputs.get("registryCaCert"), now))
+    checks += site_cas(outputs.get("registryCaCert"), now)
     if site.https:
         checks.append(served_certificate(site, now))
     sys.stdout.write(render(outputs, checks))

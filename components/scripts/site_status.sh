@@ -2,11 +2,11 @@
 # Read-only: what `make status` asks one host of a site. Each answer follows a "== NAME" line; a part that
 # does not apply to this host (an empty parameter) is left out. Changes nothing, so it is idempotent.
 set -euo pipefail
-# params: BACKUP_DIR ENGINE_PORT INCOMING_DIR MANAGER REPLICATION_TOOL SITE_NAME TLS_DIR
+# params: BACKUP_DIR ENGINE_PORT INCOMING_DIR MANAGER REPLICATION_TOOL SITE_LABEL TLS_DIR
 echo "== now"
 date +%s
 echo "== containers"
-docker ps -a --filter "name=^$SITE_NAME-" --format '{{.Names}}	{{.State}}	{{.Status}}' || echo "docker did not answer"
+docker ps -a --filter "label=$SITE_LABEL" --format '{{.Names}}	{{.State}}	{{.Status}}' || echo "docker did not answer"
 archives() {
   find "$1" -maxdepth 1 -type f -name 'codenvy-*.tar' -printf '%T@ %f\n' 2> /dev/null | sort -n | tail -n 1 || true
 }

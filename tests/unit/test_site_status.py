@@ -14,13 +14,14 @@ import pytest
 from components.script_templates import render_script
 from components.site_status import (
     certificate_check,
+    certificates_in,
     enddate,
     host_checks,
     placement_check,
     probe_params,
     render,
 )
-from tests.harness import site_config
+from tests.harness import PROJECT_DIR, site_config
 
 NOW = 1_800_000_000
 # Standalone Swarm's /info, shaped as the Engine API documents it for a Swarm manager (moby/moby
@@ -53,7 +54,7 @@ def master_answer(**overrides: list[str]) -> str:
     parts = {
         "now": [str(NOW)],
         "containers": [
-            "codenvy-master-server\trunning\tUp 3 hours (healthy)",
+            "codenvy-server\trunning\tUp 3 hours (healthy)",
             "codenvy-haproxy\trunning\tUp 3 hours (unhealthy)",
             "codenvy-registry\texited\tExited (1) 2 minutes ago",
         ],
@@ -65,7 +66,7 @@ def master_answer(**overrides: list[str]) -> str:
 
 
 def test_a_running_healthy_container_is_ok():
-    assert by_subject(host_checks("node1", master_answer()))["codenvy-master-server"].ok is True
+    assert by_subject(host_checks("node1", master_answer()))["codenvy-server"].ok is True
 
 
 def test_an_unhealthy_container_is_a_problem():
@@ -123,6 +124,11 @@ def test_replication_is_the_status_tools_verdict(verdict, ok):
 def test_a_host_that_did_not_answer_is_one_problem():
     (check,) = host_checks("node2", "ssh: connect to host 10.77.0.12 port 22: Connection refused")
     assert (check.ok, "Connection refused" in check.detail) == (False, True)
+
+
+def test_each_ca_generation_of_the_trust_bundle_is_checked():
+    bundle = "".join(f"-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n" for body in ("AAA", "BBB"))
+    assert [pem.split("\n")[1] for pem in certificates_in(bundle)] == ["AAA", "BBB"]
 
 
 def test_openssls_end_date_is_read():
@@ -183,3 +189,30 @@ def test_the_probe_reports_the_newest_backup(probed):
 
 def test_the_probe_reports_the_sites_containers(probed):
     assert by_subject(host_checks("node1", probed))["codenvy-registry"].ok is True
+
+
+def sample_report() -> str:
+    """The report docs/operations-status.md shows: the sim site's master and a node, from the answers above."""
+    now = datetime.fromtimestamp(NOW, UTC)
+    node2 = answer(("now", [str(NOW)]), ("containers", ["codenvy-socat\trunning\tUp 3 hours"]))
+    checks = [
+        *host_checks("node1", master_answer()),
+        *host_checks("node2", node2),
+        *host_checks("node3", "ssh: connect to host 10.77.0.13 port 22: No route to host"),
+        certificate_check("-", "site CA 1", now + timedelta(days=3640), now),
+        certificate_check("-", "served at 10.77.0.11:443", now + timedelta(days=20), now),
+    ]
+    outputs = {
+        "siteName": "codenvy",
+        "role": "primary",
+        "active": True,
+        "version": "5.22.0",
+        "url": "https://10.77.0.11",
+    }
+    return render(outputs, checks)
+
+
+def test_the_documented_sample_is_what_the_report_renders():
+    page = (PROJECT_DIR / "docs" / "operations-status.md").read_text()
+    shown = page.split("<!-- sample:start -->\n```\n")[1].split("```\n<!-- sample:end -->")[0]
+    assert shown == sample_report(), sample_report()
