@@ -55,7 +55,7 @@ class AgentsService(pulumi.ComponentResource):
             memory_mb=settings.memory_mb,
             stop_grace_seconds=STOP_GRACE_SECONDS,
             healthcheck=f"wget -q -O /dev/null http://127.0.0.1:{AGENTS_PORT}{WS_AGENT_PATH}",
-            provider=host.provider,
+            host=host,
             parent=self,
             depends_on=host_ready,
             networks_advanced=[

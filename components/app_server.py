@@ -140,7 +140,7 @@ class AppServer(pulumi.ComponentResource):
             memory_mb=inputs.memory_mb,
             stop_grace_seconds=STOP_GRACE_SECONDS,
             healthcheck=f"curl -fsS -o /dev/null http://localhost:{SERVER_PORT}/api/",
-            provider=host.provider,
+            host=host,
             parent=self,
             depends_on=depends_on,
             aliases=moved,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pulumi
 
 from components.config import BackupConfig, Settings, SiteConfig
@@ -15,10 +17,14 @@ class BackupSettings(Settings):
     config: BackupConfig
     site_name: str
     version: str
+    # What a backup holds the data from: the site's running database, or, on a cold standby (its services
+    # stopped until a promotion restores the primary's newest staged archive), that staged archive.
+    source: Literal["database", "staged"]
 
     @classmethod
     def of(cls, site: SiteConfig) -> BackupSettings:
-        return cls(config=site.backup, site_name=site.site_name, version=site.version)
+        source = "database" if site.runs_services else "staged"
+        return cls(config=site.backup, site_name=site.site_name, version=site.version, source=source)
 
     @property
     def data(self) -> MasterData:
@@ -34,10 +40,12 @@ def render_backup(settings: BackupSettings, reason: str) -> str:
     return render_script(
         "backup",
         backup_dir=settings.config.directory,
+        incoming_dir=settings.config.incoming_directory,
         instance_dir=INSTANCE_DIR,
         keep=str(settings.config.keep),
         reason=reason,
         site_name=settings.site_name,
+        source=settings.source,
         target_version=settings.version,
         **settings.data.script_params(),
     )

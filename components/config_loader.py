@@ -13,7 +13,9 @@ from pulumi.runtime import config as runtime_config
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from components.config import PROJECT, ConfigError, ConfigKeyError, KeyPath, SiteConfig, config_key
+from components.config.fields import TooDeeplyNested
 from components.deploy_gates import Deployment, establish
+from components.json_text import nesting
 
 __all__ = [
     "PROJECT",
@@ -152,10 +154,16 @@ def _decode(text: Any) -> Any:
     (the models read "8", "true" or "null" as numbers, booleans or null where a key takes one)."""
     if not isinstance(text, str) or not text.lstrip().startswith(("{", "[")):
         return _scalar(text)
+    if nesting(text) > MAX_NESTING:
+        return TooDeeplyNested(MAX_NESTING)
     try:
         return json.loads(text)
     except ValueError:
         return text
+
+
+# The deepest key, limits.users[].resources[], is 4 levels down; deeper text is measured, never decoded.
+MAX_NESTING = 32
 
 
 def _scalar(text: Any) -> Any:

@@ -11,6 +11,7 @@ import pulumi
 import pulumi_docker as docker
 
 from components.config import LogConfig, Settings, SiteConfig
+from components.host_access import HostAccess
 
 # Back after a reboot and after a daemon crash, as upstream's compose file has every service (`restart:
 # always`). PostgreSQL and the server exit 0 when the daemon stops them, which on-failure would leave stopped
@@ -42,6 +43,7 @@ def _on_host(
     depends_on: list[pulumi.Resource] | None,
     aliases: list[pulumi.Alias] | None,
     retain_on_delete: bool,
+    ignore_changes: list[str] | None = None,
 ) -> pulumi.ResourceOptions:
     """The options of a resource on one host's engine, under its component."""
     return pulumi.ResourceOptions(
@@ -50,6 +52,7 @@ def _on_host(
         depends_on=depends_on or [],
         aliases=aliases,
         retain_on_delete=retain_on_delete or None,
+        ignore_changes=ignore_changes or None,
     )
 
 
@@ -80,7 +83,7 @@ def site_container(
     memory_mb: int,
     stop_grace_seconds: int,
     healthcheck: str,
-    provider: docker.Provider,
+    host: HostAccess,
     parent: pulumi.Resource,
     depends_on: list[pulumi.Resource] | None = None,
     extra_labels: dict[str, str] | None = None,
@@ -124,6 +127,20 @@ def site_container(
         start=runs,
         must_run=runs,
         ports=(ports or None) if runs else None,
-        opts=_on_host(provider, parent, depends_on, aliases, retain_on_delete),
+        opts=_on_host(host.provider, parent, depends_on, aliases, retain_on_delete, _unaccounted_swap(host)),
         **settings,
     )
+
+
+def _unaccounted_swap(host: HostAccess) -> list[str]:
+    """The read-back to ignore on a host whose kernel does not account swap (swapLimit false). Its daemon
+    stores every swap limit of a memory-limited container as -1, at create and at update (moby
+    daemon/daemon_unix.go verifyPlatformContainerResources, "Memory limited without swap"); the provider
+    stores what it reads (resourceDockerContainerRead), and memory_swap is Optional, not Computed
+    (resource_docker_container.go, whose description says it "may compute to -1"), so every preview would
+    show -1 => memory. An input of -1 would read back too, but it asks for unlimited swap, which the
+    container-memory-limit policy refuses; so the input keeps saying "no swap" and the bridge drops the
+    ignored attribute from the plan (pulumi-terraform-bridge pkg/tfshim/sdk-v2/instance_diff.go
+    processIgnoreChanges), so a resize sends the -1 the state holds. Whether a host accounts swap is its
+    config's to say: the program reaches no host while it runs (docker info's SwapLimit)."""
+    return [] if host.config.swap_limit else ["memorySwap"]

@@ -19,6 +19,7 @@ from components.postgres_streaming import (
     REPLICATION_ROLE,
     SLOT_PREFIX,
     config_bundle,
+    pgpass_line,
     primary_conninfo,
     render_pg_hba,
     slot_name,
@@ -129,12 +130,10 @@ class DatabaseReplication(pulumi.ComponentResource):
             "server.key": cert.private_key_pem,
             "pg_hba.conf": render_pg_hba(peers),
         }
-        if primary is not None and primary.ca_cert and primary.replication_password:
+        password = primary.replication_password if primary is not None else None
+        if primary is not None and primary.ca_cert and password:
             files[PRIMARY_CA_FILE] = primary.ca_cert
-            files[PGPASS_FILE] = pulumi.Output.secret(
-                f"{primary.manager_address}:{primary.postgres_port}:*:{REPLICATION_ROLE}:"
-                f"{primary.replication_password}\n"
-            )
+            files[PGPASS_FILE] = pulumi.Output.secret(pgpass_line(primary, password))
         names = list(files)
         bundle = pulumi.Output.secret(
             pulumi.Output.all(*files.values()).apply(
@@ -156,28 +155,37 @@ class DatabaseReplication(pulumi.ComponentResource):
 
     def _seed(self, primary: PrimarySite, data_volume: docker.Volume, after: list[pulumi.Resource]) -> pulumi.Resource:
         settings = self._settings
-        script = data_volume.name.apply(
-            lambda volume: render_script(
-                "replica_seed",
-                backup_dir=settings.backup_directory,
-                conf_dir=CONF_DIR,
-                conf_volume=settings.conf_volume,
-                container=settings.data.postgres_container,
-                data_dir=POSTGRES_DATA_DIR,
-                data_volume=volume,
-                image=settings.postgres_image,
-                node_name=settings.master_name,
-                primary_conninfo=primary_conninfo(primary),
-                slot=slot_name(settings.master_address),
-            )
-        )
+
+        def seed_script(reseed_lost_slot: str) -> pulumi.Output[str]:
+            return data_volume.name.apply(lambda volume: self._seed_script(primary, volume, reseed_lost_slot))
+
         return self._host.run(
             f"{self._name}-seed",
-            script,
-            # Raising dr.reseed seeds again (a slot the primary dropped); a promoted standby has no seed.
+            seed_script("yes"),
+            # An in-place change (the script's text) runs the update, which copies the data again only when it
+            # belongs to another system: over a lost slot it only reports, as the preview warns, since seeding
+            # stops the database. Raising dr.reseed replaces the seed, and its create copies the data afresh.
+            update_script=seed_script("no"),
             triggers=[str(settings.reseed)],
             parent=self,
             depends_on=after,
+        )
+
+    def _seed_script(self, primary: PrimarySite, volume: str, reseed_lost_slot: str) -> str:
+        settings = self._settings
+        return render_script(
+            "replica_seed",
+            backup_dir=settings.backup_directory,
+            conf_dir=CONF_DIR,
+            conf_volume=settings.conf_volume,
+            container=settings.data.postgres_container,
+            data_dir=POSTGRES_DATA_DIR,
+            data_volume=volume,
+            image=settings.postgres_image,
+            node_name=settings.master_name,
+            primary_conninfo=primary_conninfo(primary),
+            slot=slot_name(settings.master_address),
+            reseed_lost_slot=reseed_lost_slot,
         )
 
     def after_start(self, container: pulumi.Resource) -> None:

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import pulumi
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
-from components.config import DnsLabel, GateError, Ipv4Host, Port, SafePath, SemVer, SiteConfig, config_key
+from components.config import DnsLabel, GateError, Ipv4Host, Port, SemVer, SiteConfig, SiteDirectory, config_key
 from components.versioning import UpgradePlan, UpgradeRefusedError, plan_upgrade
 
 # The engine's builtin provider answers this invoke with a stack's last outputs, `{name, outputs,
@@ -29,6 +29,28 @@ PRIMARY_STACK_KEY = ("dr", "primaryStack")
 
 class OutputsUnavailableError(Exception):
     """A reader with no backend to ask (a check run without the engine): the gates on those outputs cannot run."""
+
+
+class NodeCapacity(BaseModel):
+    """One entry of the primary's `nodes` output (SiteConfig.node_set): what parity compares. Numbers come
+    as floats (a protobuf Struct's only number type), so 2.0 CPUs is 2 and 2.5 is refused."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    ram_gb: float = Field(alias="ramGb", gt=0, allow_inf_nan=False)
+    cpus: int = Field(gt=0)
+
+
+# Secret outputs go into files the standby's services read a line at a time (.pgpass, the server's env).
+OutputSecret = Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=r"^[^\x00-\x1f\x7f]+$")]
+PemCertificate = Annotated[
+    str,
+    StringConstraints(
+        max_length=65536,
+        pattern=r"^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n?$",
+    ),
+]
+RegistryEndpoint = Annotated[str, StringConstraints(max_length=260, pattern=r"^[A-Za-z0-9.-]+:[0-9]{1,5}$")]
 
 
 @dataclass(frozen=True)
@@ -70,7 +92,20 @@ class PrimarySite:
                 ("siteName", DnsLabel, None),
                 ("version", SemVer, None),
                 ("managerAddress", Ipv4Host, None),
-                ("backupDirectory", SafePath, "/var/backups/codenvy"),
+                ("backupDirectory", SiteDirectory, "/var/backups/codenvy"),
+            )
+        }
+        # The rest reach files and scripts on the standby (pg_hba, .pgpass, the CA file): a value of the wrong
+        # shape is refused here, naming the output, rather than failing mid-deployment.
+        optional = {
+            name: None if outputs.get(name) is None else _checked_output(stack, name, kind, outputs[name])
+            for name, kind in (
+                ("licensePresent", bool),
+                ("replicationStandbys", list[Ipv4Host]),
+                ("replicationPassword", OutputSecret),
+                ("databasePassword", OutputSecret),
+                ("adminPassword", OutputSecret),
+                ("registryCaCert", PemCertificate),
             )
         }
         return cls(
@@ -78,19 +113,16 @@ class PrimarySite:
             site_name=checked["siteName"],
             version=checked["version"],
             manager_address=checked["managerAddress"],
-            registry=outputs["registry"],
+            registry=_checked_output(stack, "registry", RegistryEndpoint, outputs["registry"]),
             backup_directory=checked["backupDirectory"],
-            nodes=capacities(outputs["nodes"]),
-            license_present=bool(outputs.get("licensePresent", False)),
-            standby_addresses=tuple(
-                _checked_output(stack, "replicationStandbys", Ipv4Host, address)
-                for address in outputs.get("replicationStandbys") or ()
-            ),
+            nodes=capacities(_checked_output(stack, "nodes", list[NodeCapacity], outputs["nodes"], strict=False)),
+            license_present=bool(optional["licensePresent"]),
+            standby_addresses=tuple(optional["replicationStandbys"] or ()),
             postgres_port=_port_output(stack, outputs.get("postgresPort")),
-            replication_password=outputs.get("replicationPassword"),
-            database_password=outputs.get("databasePassword"),
-            admin_password=outputs.get("adminPassword"),
-            ca_cert=outputs.get("registryCaCert"),
+            replication_password=optional["replicationPassword"],
+            database_password=optional["databasePassword"],
+            admin_password=optional["adminPassword"],
+            ca_cert=optional["registryCaCert"],
         )
 
 
@@ -103,9 +135,9 @@ def _port_output(stack: str, value: Any) -> int | None:
     return _checked_output(stack, "postgresPort", Port, value)
 
 
-def _checked_output(stack: str, name: str, kind: Any, value: Any) -> Any:
+def _checked_output(stack: str, name: str, kind: Any, value: Any, strict: bool = True) -> Any:
     try:
-        return TypeAdapter(kind).validate_python(value, strict=True)
+        return TypeAdapter(kind).validate_python(value, strict=strict)
     except ValidationError as error:
         problem = error.errors()[0]["msg"].removeprefix("Value error, ")
         raise GateError(
@@ -124,8 +156,9 @@ class Deployment:
     primary: PrimarySite | None
 
 
-def capacities(nodes: Sequence[Mapping[str, Any]]) -> tuple[tuple[float, int], ...]:
-    return tuple(sorted((float(node["ramGb"]), int(node["cpus"])) for node in nodes))
+def capacities(nodes: Sequence[Mapping[str, Any]] | Sequence[NodeCapacity]) -> tuple[tuple[float, int], ...]:
+    checked = [node if isinstance(node, NodeCapacity) else NodeCapacity.model_validate(node) for node in nodes]
+    return tuple(sorted((node.ram_gb, node.cpus) for node in checked))
 
 
 def read_stack_outputs(stack: str) -> Mapping[str, Any]:

@@ -184,9 +184,10 @@ def status_command(host: HostConfig, tool: str) -> str:
     if host.ssh.host_key is None:
         return f"{shlex.join(ssh)} {host.address} {shlex.quote(run_tool)} 2>&1 || echo {unknown}"
     # The pinned key only, as the Commands check it; ssh looks a host on another port up as [address]:port.
+    # printf's format is a constant: a key's comment may hold % or \, which a format would expand.
     known = f"{host.address} {host.ssh.host_key}\n[{host.address}]:{host.ssh.port} {host.ssh.host_key}\n"
     return (
-        f'known=$(mktemp) && printf {shlex.quote(known)} > "$known" && '
+        f'known=$(mktemp) && printf %s {shlex.quote(known)} > "$known" && '
         f'{shlex.join(ssh)} -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$known" {host.address} '
         f'{shlex.quote(run_tool)} 2>&1 || echo {unknown}; rm -f "$known"'
     )

@@ -105,7 +105,7 @@ class EngineRelay(pulumi.ComponentResource):
             stop_grace_seconds=STOP_GRACE_SECONDS,
             # The listener is up: a plain TCP connect, which the relay's TLS side then drops.
             healthcheck=f"socat -u OPEN:/dev/null TCP4:127.0.0.1:{ENGINE_TLS_PORT},connect-timeout=2",
-            provider=host.provider,
+            host=host,
             parent=self,
             depends_on=depends_on,
             extra_labels={label: service},

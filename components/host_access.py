@@ -53,13 +53,16 @@ class HostAccess:
         *,
         parent: pulumi.Resource,
         delete_script: pulumi.Input[str] | None = None,
+        update_script: pulumi.Input[str] | None = None,
         triggers: list[pulumi.Input[str]] | None = None,
         depends_on: list[pulumi.Resource] | None = None,
         secret_stdout: bool = False,
         stdin: pulumi.Input[str] | None = None,
         aliases: list[pulumi.Input[str] | pulumi.Alias] | None = None,
     ) -> command.local.Command | command.remote.Command:
-        """A Command running `script` on this host (locally or over SSH), `delete_script` when it is removed.
+        """A Command running `script` on this host (locally or over SSH), `delete_script` when it is removed,
+        and `update_script` instead of `script` when an input changes in place (pulumi-command runs `update`
+        when set, else `create` again).
 
         Secrets go in `stdin`, never in the script: pulumi-command puts a failed command's whole text in its
         error, and the text is a process argument on the host. A secret stdout is kept out of the logs.
@@ -78,6 +81,7 @@ class HostAccess:
         )
         settings = {
             "create": create,
+            "update": None if update_script is None else _as_command(update_script),
             "delete": delete,
             "triggers": triggers,
             "stdin": stdin,

@@ -141,7 +141,7 @@ class LoadBalancer(pulumi.ComponentResource):
             # The image runs as an unprivileged user, who cannot read the root-owned 0600 key the provider
             # uploads; HAProxy starts as root, loads it, and drops to haproxy.cfg's `user`/`group`.
             user="root",
-            provider=host.provider,
+            host=host,
             parent=self,
             depends_on=depends_on,
             aliases=moved,

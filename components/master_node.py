@@ -271,7 +271,7 @@ class MasterNode(pulumi.ComponentResource):
             # Status only: scripts wait with postgres_ready (over TCP), which a first-boot server never
             # passes. A changed healthcheck is an update the provider does not apply, so it stays as it is.
             healthcheck=f"pg_isready -U {DATABASE_USER} -d {DATABASE}",
-            provider=self._host.provider,
+            host=self._host,
             parent=self,
             depends_on=[*self._host_ready, *ready],
             envs=[

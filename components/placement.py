@@ -140,7 +140,7 @@ class PlacementManager(pulumi.ComponentResource):
             memory_mb=settings.memory_mb,
             stop_grace_seconds=STOP_GRACE_SECONDS,
             healthcheck=health_probe(),
-            provider=host.provider,
+            host=host,
             parent=self,
             depends_on=host_ready,
             extra_labels={label: service},

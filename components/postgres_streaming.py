@@ -26,6 +26,14 @@ def primary_conninfo(primary: PrimarySite) -> str:
     )
 
 
+def pgpass_line(primary: PrimarySite, password: str) -> str:
+    """The standby's password file entry for the replication role. libpq reads `:` as the field separator and
+    `\\` as an escape in every field (PostgreSQL docs, "The Password File"), so both are escaped; a newline
+    cannot be written at all, and the gate refuses a password with one (deploy_gates.OutputSecret)."""
+    fields = (primary.manager_address, str(primary.postgres_port), "*", REPLICATION_ROLE, password)
+    return ":".join(field.replace("\\", "\\\\").replace(":", "\\:") for field in fields) + "\n"
+
+
 def slot_name(standby_master_address: str) -> str:
     """The primary's slot for a standby, named for the standby master's address (both sites know it)."""
     return SLOT_PREFIX + standby_master_address.replace(".", "_")

@@ -140,7 +140,7 @@ class Registry(pulumi.ComponentResource):
             memory_mb=settings.memory_mb,
             stop_grace_seconds=STOP_GRACE_SECONDS,
             healthcheck=f"wget -q -O /dev/null http://{HEALTH_ADDR}/debug/health",
-            provider=master.provider,
+            host=master,
             parent=self,
             depends_on=host_ready,
             envs=env,

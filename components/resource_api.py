@@ -23,13 +23,16 @@ created, not healthy): unanswered calls and 502/503/504 are retried for CODENVY_
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import http.client
 import json
 import os
 import re
+import socket
 import ssl
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -37,6 +40,11 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+try:
+    from components.json_text import nesting
+except ModuleNotFoundError:  # run as a script (python3 components/resource_api.py): components/ is on the path
+    from json_text import nesting  # type: ignore[no-redef]
 
 # The seed's table of resource types and their default units. A copy of components.config.LIMIT_UNITS'
 # first units, because this client runs on a bare python3 without pydantic; a test keeps them equal.
@@ -50,6 +58,18 @@ FIRST_RETRY_DELAY = 0.5
 # How often a wait for the API says it is still waiting.
 PROGRESS_EVERY_S = 10
 MAX_RETRY_DELAY = 10.0
+# One attempt (connect, headers and body) ends within this, however slowly the server answers: a timeout on
+# each read alone lets an answer of one byte a second run on for as long as the answer is.
+ATTEMPT_SECONDS = 30.0
+# The largest answer read: a limit or a user is a few hundred bytes, the audit report of a large site megabytes.
+MAX_ANSWER_BYTES = 16 * 1024 * 1024
+# The API's documents are a few levels deep; deeper text is refused before the decoder recurses into it.
+MAX_JSON_NESTING = 32
+# What a terminal acts on rather than shows (escape sequences, other control characters but tab and newline):
+# nothing from the server reaches the terminal or Pulumi's log through what this client prints.
+_TERMINAL_CONTROL = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
 
 
 class ApiError(Exception):
@@ -89,6 +109,78 @@ def limits_body(account_id: str, resources: list[dict[str, Any]]) -> dict[str, A
     }
 
 
+def printable(text: str) -> str:
+    """`text` without terminal escapes or control characters (tab and newline kept)."""
+    return _TERMINAL_CONTROL.sub("", text)
+
+
+def _decoded(payload: bytes) -> Any:
+    """An answer's JSON; ValueError for text that is not JSON or nested deeper than any answer of the API."""
+    text = payload.decode()
+    if nesting(text) > MAX_JSON_NESTING:
+        raise ValueError(f"nested more than {MAX_JSON_NESTING} levels deep")
+    return json.loads(text)
+
+
+class _Connections:
+    """The sockets one attempt opens, so that its deadline can cut them wherever the answer has got to (urllib
+    lets go of the connection once the headers are in; the socket lives on under the response)."""
+
+    def __init__(self) -> None:
+        self.sockets: list[socket.socket] = []
+        self.cut = False
+
+    def recording(self, connection_class: type[http.client.HTTPConnection]) -> type[http.client.HTTPConnection]:
+        sockets = self.sockets
+
+        class Recorded(connection_class):
+            def connect(self) -> None:
+                super().connect()
+                sockets.append(self.sock)
+
+        return Recorded
+
+    def cut_all(self) -> None:
+        self.cut = True
+        for sock in self.sockets:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+class _Recorded(urllib.request.AbstractHTTPHandler):
+    """A urllib handler whose connections are recorded in `connections` (urllib keeps them to itself)."""
+
+    connections: _Connections
+
+    def do_open(self, http_class, req, **options):
+        return super().do_open(self.connections.recording(http_class), req, **options)
+
+
+class _HTTPHandler(_Recorded, urllib.request.HTTPHandler):
+    pass
+
+
+class _HTTPSHandler(_Recorded, urllib.request.HTTPSHandler):
+    pass
+
+
+def _bounded_read(response, method: str, path: str) -> bytes:
+    """The answer's body, refused beyond MAX_ANSWER_BYTES; one shorter than its Content-Length was cut short."""
+    declared = response.headers.get("Content-Length", "")
+    length = int(declared) if declared.isdigit() else None
+    too_large = length is not None and length > MAX_ANSWER_BYTES
+    payload = b"" if too_large else response.read(MAX_ANSWER_BYTES + 1)
+    if too_large or len(payload) > MAX_ANSWER_BYTES:
+        raise ApiError(
+            f"{method} {path}: the answer is larger than {MAX_ANSWER_BYTES} bytes, more than the API ever sends; "
+            f"check that {API_URL_KEY} is Codenvy's REST API"
+        )
+    if length is not None and len(payload) < length:
+        # read(amount) returns what came before the connection closed, where read() would raise this.
+        raise http.client.IncompleteRead(payload, length - len(payload))
+    return payload
+
+
 def _normalised(resources: list[dict[str, Any]]) -> list[tuple[str, int, str]]:
     """Comparable limits; a type the server knows and the seed's table does not keeps the unit it names."""
     try:
@@ -97,6 +189,14 @@ def _normalised(resources: list[dict[str, Any]]) -> list[tuple[str, int, str]]:
         )
     except (TypeError, ValueError) as error:
         raise ApiError(f"the API answered limits that are not type/amount/unit entries: {error}") from None
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, urllib.error.URLError):
+        return str(error.reason)
+    if isinstance(error, http.client.HTTPException):
+        return f"{type(error).__name__}: {error}"
+    return str(error) or type(error).__name__
 
 
 @dataclass
@@ -120,7 +220,7 @@ class ResourceApi:
         credentials = {"username": self.admin_user, "password": self.admin_password}
         _, payload, _ = self._retried("POST", "/auth/login", credentials, {})
         try:
-            token = json.loads(payload)["value"]
+            token = _decoded(payload)["value"]
         except (ValueError, KeyError, TypeError):
             raise ApiError(
                 f"POST /auth/login: the answer is not JSON with a token ({payload[:80]!r}); check that "
@@ -173,12 +273,32 @@ class ResourceApi:
             headers={**headers, "Content-Type": "application/json", "Accept": "*/*"},
         )
         context = ssl.create_default_context(cadata=self.ca_pem) if self.ca_pem else None
-        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _RefuseRedirects())
-        # Only the API's own 2xx answer is success: a redirect is refused (above), errors raise below.
+        connections = _Connections()
+        handlers = [_HTTPHandler(), _HTTPSHandler(context=context)]
+        for handler in handlers:
+            handler.connections = connections
+        opener = urllib.request.build_opener(*handlers, _RefuseRedirects())
+        # The timeout bounds each connect and each read; the timer the whole attempt, cutting its connection.
+        deadline = threading.Timer(ATTEMPT_SECONDS, connections.cut_all)
+        deadline.daemon = True
+        deadline.start()
         try:
-            # The timeout bounds each connect and each read: a stalled answer is retried, then reported.
-            with opener.open(request, timeout=30) as response:
-                return response.status, response.read(), dict(response.headers)
+            return self._answer(opener, request, connections)
+        finally:
+            deadline.cancel()
+
+    def _answer(
+        self, opener: urllib.request.OpenerDirector, request: urllib.request.Request, connections: _Connections
+    ) -> tuple[int, bytes, dict[str, str]]:
+        """The answer to `request`: only the API's own 2xx is success (a redirect is refused, errors raise), and
+        a connection cut at the attempt's deadline is a call not answered, however far the answer had got."""
+        method, path = request.get_method(), request.selector
+        try:
+            with opener.open(request, timeout=ATTEMPT_SECONDS) as response:
+                answer = response.status, _bounded_read(response, method, path), dict(response.headers)
+            if connections.cut:
+                raise _NotReadyError(f"no whole answer within {ATTEMPT_SECONDS:g} s")
+            return answer
         except urllib.error.HTTPError as error:
             if error.code in RETRIED_STATUSES:
                 raise _NotReadyError(f"last answer: HTTP {error.code}") from None
@@ -189,14 +309,13 @@ class ResourceApi:
                 ) from None
             if error.code == 404 and method == "GET":
                 return 404, b"", {}
-            detail = error.read().decode(errors="replace")[:200]
+            detail = error.read(200).decode(errors="replace")
             raise ApiError(f"{method} {path}: HTTP {error.code}: {detail}") from None
-        except urllib.error.URLError as error:
-            raise _NotReadyError(str(error.reason)) from None
-        except OSError as error:  # a connection reset or closed while the server starts, a read timeout
-            raise _NotReadyError(str(error) or type(error).__name__) from None
-        except http.client.HTTPException as error:  # an answer cut short (IncompleteRead), a garbled status line
-            raise _NotReadyError(f"{type(error).__name__}: {error}") from None
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as error:
+            # A connection reset or closed while the server starts, a timeout, an answer cut short or garbled.
+            if connections.cut:
+                raise _NotReadyError(f"no whole answer within {ATTEMPT_SECONDS:g} s") from None
+            raise _NotReadyError(_reason(error)) from None
 
     def account_of(self, user: str) -> str | None:
         """The personal account of a user given by ID or e-mail address (the user's own ID); None when no user
@@ -208,7 +327,7 @@ class ResourceApi:
         if status == 404:
             return None
         try:
-            user_id = json.loads(payload)["id"]
+            user_id = _decoded(payload)["id"]
         except (ValueError, KeyError, TypeError):
             raise ApiError(f"GET {path}: the answer is not a user: {payload[:120]!r}") from None
         return str(user_id)
@@ -220,7 +339,7 @@ class ResourceApi:
         if status == 404 or not payload:
             return []
         try:
-            document = json.loads(payload)
+            document = _decoded(payload)
         except ValueError:
             raise ApiError(
                 f"GET {path}: the answer is not JSON ({payload[:80]!r}); check that {API_URL_KEY} is the REST API, "
@@ -266,7 +385,8 @@ class ResourceApi:
         saved = sorted(directory.glob("report_*.txt"), key=lambda path: path.stat().st_mtime_ns)
         if saved and saved[-1].read_bytes() == payload:
             return f"audit report unchanged since {saved[-1]}"
-        match = re.search(r'filename="?(report_[^"/;]+\.txt)"?', headers.get("Content-Disposition", ""))
+        # The server's name for the file, if it is a plain one: no path, space or control character.
+        match = re.search(r'filename="?(report_[A-Za-z0-9_.-]+\.txt)"?', headers.get("Content-Disposition", ""))
         stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
         target = directory / (match.group(1) if match else f"report_{stamp}.txt")
         directory.mkdir(parents=True, exist_ok=True)
@@ -291,17 +411,18 @@ def main(argv: list[str]) -> int:
     try:
         api = api_from_environment()
         if argv[:2] == ["limits", "apply"] and len(argv) == 3:
-            print(api.apply_limits(argv[2], json.loads(os.environ.get("CODENVY_LIMITS", "[]"))))
+            said = api.apply_limits(argv[2], json.loads(os.environ.get("CODENVY_LIMITS", "[]")))
         elif argv[:2] == ["limits", "reset"] and len(argv) == 3:
-            print(api.reset_limits(argv[2]))
+            said = api.reset_limits(argv[2])
         elif argv[:1] == ["audit"] and len(argv) == 2:
-            print(api.save_audit_report(Path(argv[1])))
+            said = api.save_audit_report(Path(argv[1]))
         else:
             print(__doc__, file=sys.stderr)
             return 2
     except ApiError as error:
-        print(f"resource_api: {error}", file=sys.stderr)
+        print(printable(f"resource_api: {error}"), file=sys.stderr)
         return 1
+    print(printable(said))
     return 0
 
 

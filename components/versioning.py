@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$")
-_MILESTONE = re.compile(r"^([A-Za-z]+)(\d+)$")
+_VERSION = re.compile(r"^([0-9]+)\.([0-9]+)\.([0-9]+)(?:-([0-9A-Za-z.-]+))?$")
+_MILESTONE = re.compile(r"^([A-Za-z]+)([0-9]+)$")
 
 
 class UpgradeRefusedError(Exception):

@@ -42,6 +42,7 @@ from components.config.services import (
     RegistryConfig,
 )
 from components.config.site import SiteConfig
+from components.config.system_paths import NftablesRuleset, SiteDirectory
 
 __all__ = [
     "INTERNAL_PORTS",
@@ -72,6 +73,7 @@ __all__ = [
     "MemoryConfig",
     "Model",
     "NetworkConfig",
+    "NftablesRuleset",
     "PinnedImage",
     "Port",
     "PrimarySshEndpoint",
@@ -83,6 +85,7 @@ __all__ = [
     "SemVer",
     "Settings",
     "SiteConfig",
+    "SiteDirectory",
     "SshAccess",
     "SshEndpoint",
     "StackName",

@@ -18,9 +18,11 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
 )
-_SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$")
+# ASCII digits only, spelled [0-9]: Python's \d also matches other scripts' digits (١), which Docker's and
+# cron's parsers refuse.
+_SEMVER = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?$")
 _DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
-_CRON_ITEM = re.compile(r"^(?:\*|(\d+)(?:-(\d+))?)(?:/(\d+))?$")
+_CRON_ITEM = re.compile(r"^(?:\*|([0-9]+)(?:-([0-9]+))?)(?:/([0-9]+))?$")
 # Each cron field's name and range, in order (day of week: 0 and 7 are Sunday).
 _CRON_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12), ("day of week", 0, 7))
 # docker/distribution's reference grammar (reference/regexp.go): [domain[:port]/]path[:tag][@digest].
@@ -29,7 +31,8 @@ _IMAGE_DOMAIN = (
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]+)?"
 )
 _IMAGE_REPOSITORY = re.compile(rf"(?:{_IMAGE_DOMAIN}/)?{_IMAGE_COMPONENT}(?:/{_IMAGE_COMPONENT})*")
-_IMAGE_TAG = re.compile(r"[\w][\w.-]{0,127}")
+# docker/distribution reference/regexp.go: tag = [\w][\w.-]{0,127}, where Go's \w is ASCII.
+_IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 # A path that a shell, a crontab line and a remote command all read as one word: no quoting needed anywhere.
 _SAFE_PATH = re.compile(r"[A-Za-z0-9._/+-]+")
 _STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
@@ -188,6 +191,21 @@ class Model(BaseModel):
         ):
             raise ValueError("true/false is not allowed here")
         return value
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _not_too_deeply_nested(cls, value: object) -> object:
+        if isinstance(value, TooDeeplyNested):
+            raise ValueError(f"nested more than {value.limit} levels deep; no key takes lists or objects that deep")
+        return value
+
+
+class TooDeeplyNested:
+    """What the seam hands a model for a value nested deeper than any key takes: refused by the key it is at,
+    never decoded (the decoder recurses once a level, so a deep enough value would crash the program)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
 
 
 class Settings(BaseModel):

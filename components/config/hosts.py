@@ -150,6 +150,13 @@ class HostConfig(Model):
         default=4, gt=0, le=65536, allow_inf_nan=False, description="RAM the host offers to workspaces, in GiB."
     )
     cpus: int = Field(default=2, gt=0, le=4096, description="CPUs the host offers to workspaces.")
+    swap_limit: bool = Field(
+        default=True,
+        description="The host's Docker can limit swap (`docker info` prints no 'WARNING: No swap limit support'): "
+        "its containers get no swap. Set false where the kernel does not account swap (e.g. booted without "
+        "swapaccount=1): that daemon records every swap limit as -1 (unlimited), which the program then ignores "
+        "in previews instead of showing it as a change on every container.",
+    )
     drain: bool = Field(
         default=False,
         description="Place no new workspace here (Codenvy's maintenance state: the daemon label "

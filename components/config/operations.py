@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from ipaddress import IPv4Network
+from itertools import combinations
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from components.config.errors import ConfigKeyError
-from components.config.fields import AbsolutePath, CronSchedule, Ipv4Host, Model, SafePath, StackName
+from components.config.fields import AbsolutePath, CronSchedule, Ipv4Host, Model, StackName
 from components.config.hosts import PrimarySshEndpoint
+from components.config.system_paths import NftablesRuleset, SiteDirectory
 
 
 class FirewallConfig(Model):
@@ -26,11 +28,26 @@ class FirewallConfig(Model):
     peer_cidrs: tuple[IPv4Network, ...] = Field(
         default=(), description="Other sites' hosts (e.g. the DR standby) that may pull from the registry."
     )
-    persist_file: AbsolutePath = Field(
+    persist_file: NftablesRuleset = Field(
         default="/etc/nftables.conf",
-        description="The ruleset the host's nftables service loads at boot (RHEL: /etc/sysconfig/nftables.conf); "
-        "the site's table is included from it so it survives a reboot.",
+        description="The ruleset the host's nftables service loads at boot (RHEL: /etc/sysconfig/nftables.conf), "
+        "under /etc and named nftables.conf or *.nft; the site's table is included from it so it survives a reboot.",
     )
+
+    @field_validator("public_cidrs", "ssh_cidrs", "peer_cidrs")
+    @classmethod
+    def _one_interval_set(cls, networks: tuple[IPv4Network, ...], info: ValidationInfo) -> tuple[IPv4Network, ...]:
+        """An nftables interval set refuses what these keys would make of it: `elements = { }` is a syntax error
+        and two overlapping networks are "conflicting intervals" (nft -c), so neither reaches a host."""
+        if not networks and info.field_name != "peer_cidrs":
+            raise ValueError("must list at least one network (0.0.0.0/0 lets everyone in); an empty set admits no one")
+        for first, second in combinations(networks, 2):
+            if first.overlaps(second):
+                raise ValueError(
+                    f"{first} and {second} overlap, which nftables refuses in one set; list each network once (the "
+                    "wider one already covers the narrower)"
+                )
+        return networks
 
 
 class UpgradeConfig(Model):
@@ -41,15 +58,16 @@ class UpgradeConfig(Model):
 
 
 class BackupConfig(Model):
-    directory: SafePath = Field(
+    directory: SiteDirectory = Field(
         default="/var/backups/codenvy",
-        description="Where archives are kept on the master: an absolute path of letters, digits and . _ / + - "
-        "(relative, to the working directory, only in environment dev).",
+        description="Where archives are kept on the master: a directory of the site's own (never a system or cron "
+        "directory), an absolute path of letters, digits and . _ / + - (relative, to the working directory, only "
+        "in environment dev).",
     )
-    tools_directory: SafePath = Field(
+    tools_directory: SiteDirectory = Field(
         default="/usr/local/lib/codenvy",
-        description="Where the backup, restore and transfer scripts are installed (absolute outside dev, as "
-        "directory).",
+        description="Where the backup, restore and transfer scripts are installed: a directory of the site's own, "
+        "never a system or cron directory (absolute outside dev, as directory).",
     )
     schedule: CronSchedule | None = Field(
         default="0 2 * * *", description="Cron schedule of backups on the master; may be null only in dev."

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
 from components.config.fields import Model, PinnedImage, PublicPort, image_repository
 
@@ -71,13 +72,62 @@ class MemoryConfig(Model):
 
 
 class LogConfig(Model):
-    max_size: str = Field(default="10m", pattern=r"^[1-9]\d*[kmg]$", description="json-file log rotation size.")
+    max_size: str = Field(
+        default="10m",
+        pattern=r"^[1-9][0-9]*[kmg]$",
+        description="json-file log rotation size (ASCII digits, then k, m or g).",
+    )
     max_file: int = Field(default=3, ge=1, le=100, description="json-file rotated files kept.")
 
 
+# A proxy as daemon.json, the server's JAVA_OPTS (split on spaces) and its env file all read it: scheme, an
+# optional user[:password] (other characters percent-encoded), host and port; nothing a shell, an env line
+# or a word split would see.
+_PROXY_URL = re.compile(
+    r"https?://(?:[A-Za-z0-9._~%-]+(?::[A-Za-z0-9._~%-]*)?@)?"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|"
+    r"\[[0-9A-Fa-f:.]+\])(?::([0-9]{1,5}))?/?"
+)
+# One no_proxy entry (Go's httpproxy and Java's nonProxyHosts): a host or domain (.example.com), an address or
+# network, optionally with a port, or *.
+_NO_PROXY_ENTRY = re.compile(
+    r"\*|\.?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*(?:/[0-9]{1,2})?(?::[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\]"
+)
+
+
+def _proxy_url(value: str | None) -> str | None:
+    match = None if value is None else _PROXY_URL.fullmatch(value)
+    if value is not None and (match is None or not 1 <= int(match.group(1) or 80) <= 65535):
+        raise ValueError(
+            "must be a proxy URL http(s)://[user[:password]@]host[:port], e.g. http://proxy.example.com:3128 "
+            "(ASCII, no spaces or quotes, port 1-65535)"
+        )
+    return value
+
+
+def _no_proxy(value: str | None) -> str | None:
+    if value is not None and not all(_NO_PROXY_ENTRY.fullmatch(entry.strip()) for entry in value.split(",")):
+        raise ValueError(
+            "must be hosts, domains (.example.com), addresses or networks (10.0.0.0/8), with optional :port, "
+            "separated by commas, e.g. localhost,.corp.example.com,10.0.0.0/8"
+        )
+    return value
+
+
+ProxyUrl = Annotated[str | None, AfterValidator(_proxy_url)]
+NoProxy = Annotated[str | None, AfterValidator(_no_proxy)]
+
+
 class ProxyConfig(Model):
-    http_proxy: str | None = Field(
-        default=None, description="HTTP proxy mirrored from the master to every node's daemon."
+    http_proxy: ProxyUrl = Field(
+        default=None,
+        description="HTTP proxy (http(s)://[user[:password]@]host[:port]) mirrored from the master to every "
+        "node's daemon.",
     )
-    https_proxy: str | None = Field(default=None, description="HTTPS proxy mirrored to every node's daemon.")
-    no_proxy: str | None = Field(default=None, description="Hosts that bypass the proxy.")
+    https_proxy: ProxyUrl = Field(
+        default=None, description="HTTPS proxy mirrored to every node's daemon, as httpProxy."
+    )
+    no_proxy: NoProxy = Field(
+        default=None,
+        description="Hosts that bypass the proxy: hosts, .domains, addresses or networks, comma-separated.",
+    )

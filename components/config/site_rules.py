@@ -126,8 +126,18 @@ def credentials_over_https(site: SiteConfig) -> None:
 def key_files_exist(site: SiteConfig) -> None:
     for key, host in keyed_hosts(site):
         key_file = host.ssh.key_file if host.ssh else None
-        if key_file is not None and not Path(key_file).expanduser().is_file():
-            raise ConfigKeyError((*key, "ssh", "keyFile"), f"no file at {key_file} on this machine (where Pulumi runs)")
+        if key_file is not None and not _is_file(key_file):
+            raise ConfigKeyError(
+                (*key, "ssh", "keyFile"), f"no file at {key_file!r} on this machine (where Pulumi runs)"
+            )
+
+
+def _is_file(name: str) -> bool:
+    """A file is there; a name the system cannot look up (`~nosuchuser/…`, too long, a NUL) is none."""
+    try:
+        return Path(name).expanduser().is_file()
+    except (RuntimeError, OSError, ValueError):
+        return False
 
 
 def tls_outside_dev(site: SiteConfig) -> None:

@@ -4,15 +4,13 @@
 set -euo pipefail
 # params: INCOMING_DIR POSTGRES RESTORE_TOOL SITE_NAME
 # include: postgres_ready
+# include: staged_archive
 umask 077
-shopt -s nullglob
-staged=("$INCOMING_DIR"/*.tar)
-if [ ${#staged[@]} -eq 0 ]; then
+latest=$(newest_staged "$INCOMING_DIR")
+if [ -z "$latest" ]; then
   echo "promotion of $SITE_NAME: no staged archive in $INCOMING_DIR; the site starts with the data it has"
   exit 0
 fi
-# shellcheck disable=SC2012 # the newest by time; the names are the backup tool's own, no newline in them
-latest=$(ls -1t -- "${staged[@]}" | head -n 1)
 if ! wait_for_postgres "$POSTGRES" 90; then
   echo "promotion of $SITE_NAME: restore $latest with $RESTORE_TOOL once $POSTGRES answers" >&2
   exit 1

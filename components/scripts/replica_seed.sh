@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # On a streaming standby's master: make its PostgreSQL data a replica of the primary's, unless it is one.
 set -euo pipefail
-# params: BACKUP_DIR CONF_DIR CONF_VOLUME CONTAINER DATA_DIR DATA_VOLUME IMAGE NODE_NAME PRIMARY_CONNINFO SLOT
+# params: BACKUP_DIR CONF_DIR CONF_VOLUME CONTAINER DATA_DIR DATA_VOLUME IMAGE NODE_NAME PRIMARY_CONNINFO RESEED_LOST_SLOT SLOT
 # "Is one": the same database system as the primary's, following it, with a slot the primary still keeps.
 # Seeding copies the primary's data with pg_basebackup (TLS verified against the primary's CA, the password
 # from a file, never an argument) and creates the slot. Data that was there (a former primary's, after a
 # failback) is archived into the backup directory first. The server is stopped while its data is replaced
-# and started again after.
+# and started again after. With RESEED_LOST_SLOT=no (the run after an unrelated change to this script), a
+# replica of the primary whose slot the primary dropped is only reported: seeding again stops the database,
+# and is asked for by raising dr.reseed.
+# What it keeps of former data holds every role's password hash: readable by root only, whatever the umask.
+umask 077
 data=$DATA_DIR
 conninfo="$PRIMARY_CONNINFO application_name=$SLOT"
 # A throw-away container of the server's image, on the host's network so the primary sees this master's address.
@@ -28,6 +32,11 @@ local_id=$(postgres_tool sh -c 'test -f "$1/standby.signal" && pg_controldata "$
   sh "$data" 2> /dev/null || true)
 if [ "$local_id" = "$primary_id" ] && [ -n "$slot_lsn" ]; then
   echo "replica seed on $NODE_NAME: already a replica of the primary with slot $SLOT"
+  exit 0
+fi
+if [ "$local_id" = "$primary_id" ] && [ "$RESEED_LOST_SLOT" != yes ]; then
+  echo "replica seed on $NODE_NAME: a replica of the primary, which no longer keeps slot $SLOT; not seeded" \
+    "again by this change: raise dr.reseed to copy the primary's data afresh"
   exit 0
 fi
 running=$(docker inspect -f '{{.State.Running}}' "$CONTAINER" 2> /dev/null) || running=absent

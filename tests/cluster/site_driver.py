@@ -53,8 +53,9 @@ class Site:
         # Where a test's own part of the engine's log begins.
         self.log_mark = 0
 
-    def up(self, **changes: Any) -> Result:
-        return self.engine.up(self._config(changes), secret_keys=SECRET_KEYS)
+    def up(self, *, refresh: bool | None = None, **changes: Any) -> Result:
+        """`pulumi up` with `changes` to the config; `refresh` is its --refresh flag (the project's when unset)."""
+        return self.engine.up(self._config(changes), refresh=refresh, secret_keys=SECRET_KEYS)
 
     def preview(self, **changes: Any) -> Result:
         return self.engine.preview(self._config(changes), secret_keys=SECRET_KEYS)

@@ -5,13 +5,14 @@ empty, as `pulumi up` twice would show."""
 from __future__ import annotations
 
 import json
+import subprocess
 
 import pytest
 
 from tests.cluster.images import WORKSPACE_IMAGE
 from tests.cluster.sim import Node, local_engine
 from tests.cluster.site_driver import wait_for, workspace_config
-from tests.engine.engine import Backend, Engine, Result
+from tests.engine.engine import Backend, Engine, EngineError, Result
 
 # One host plays the developer's machine.
 LANE_NODES = 1
@@ -139,3 +140,34 @@ def test_dev_up_after_destroy_serves_from_the_database_it_kept_under_a_new_passw
     before, after = dev_again
     assert before != after, "the password was not made anew: the test would prove nothing"
     wait_for("the dev server answering after destroy and up", lambda: answers(cluster[0]))
+
+
+# --- a container that could not start (its port taken), then the port freed: the next plain `up` runs it ------
+
+REGISTRY_PORT = 5000
+# A process holding the port on this machine, as another service on a developer's machine would.
+HOLD_PORT = (
+    "import socket, time; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); "
+    f"s.bind(('0.0.0.0', {REGISTRY_PORT})); s.listen(); print('held', flush=True); time.sleep(600)"
+)
+
+
+@pytest.fixture(scope="module")
+def registry_start_failed(cluster, dev, dev_again) -> Result:
+    """The registry's container removed by hand while its port is taken: the `up` that makes it again fails
+    to start it; the port freed, the next `up` (plain, as `make up` runs it)."""
+    engine, node = dev[0], cluster[0]
+    node.docker("rm", "--force", "codenvy-registry")
+    holder = subprocess.Popen([*node.enter_argv(), "python3", "-c", HOLD_PORT], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(EngineError, match="address already in use"):
+            engine.up()
+    finally:
+        holder.kill()
+        holder.wait(timeout=30)
+    return engine.up()
+
+
+def test_a_container_whose_start_failed_runs_after_the_next_plain_up(cluster, registry_start_failed):
+    assert running(cluster, "codenvy") == set(SERVICES)

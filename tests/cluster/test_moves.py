@@ -39,6 +39,11 @@ UPDATED_ON_PURPOSE: set[str] = {
                                      "relay-10-77-0-12-container", "relay-10-77-0-13-container")),
     # The daemon-config script's comment now says why containers come back; the script runs again, idempotent.
     *(f"codenvy-ws-{node}-daemon-config" for node in ("node1", "node2", "node3")),
+    # The swarm init now claims a swarm an earlier resource of this stack owns; it runs again, idempotent.
+    "codenvy-network-swarm-init",
+    # Issue 19: the backup script backs a cold standby up from its staged archive; the pre-upgrade backup runs
+    # again and finds the version deployed, the tool is installed again.
+    "codenvy-backups-backup-tool", "codenvy-master-pre-upgrade-backup",
     # Issue 21: long waits print progress (PostgreSQL's start, the placement engines); each runs again, idempotent.
     "codenvy-master-database-password", "codenvy-master-placement-ready",
 }  # fmt: skip

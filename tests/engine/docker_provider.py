@@ -24,6 +24,20 @@ class ProviderError(Exception):
     """What the provider would report for a failed operation."""
 
 
+class PartialCreateError(ProviderError):
+    """A create that failed after the object came to exist: what the bridge reports as an initialization
+    error carrying the new ID and the state the provider had (pulumi-terraform-bridge pkg/tfbridge/
+    provider.go Create, initializationError), which the engine records with the failure."""
+
+    def __init__(self, message: str, resource_id: str, state: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.resource_id, self.state = resource_id, state
+
+
+# What the docker CLI says when the daemon does not answer, as against an object it does not have.
+UNREACHABLE = ("Cannot connect to the Docker daemon", "error during connect")
+
+
 @dataclass(frozen=True)
 class DockerHost:
     """One engine, addressed as `docker -H` addresses it."""
@@ -41,8 +55,13 @@ class DockerHost:
         return result
 
     def inspect(self, kind: str, ref: str) -> dict[str, Any] | None:
+        """What the daemon reports of an object; None when it has no such object. A daemon that does not
+        answer is an error, as the provider's API client returns one (a Read then fails, nothing is dropped)."""
         result = self.docker(kind, "inspect", ref, check=False)
         if result.returncode != 0:
+            error = result.stderr.decode()
+            if any(sign in error for sign in UNREACHABLE):
+                raise ProviderError(f"docker {kind} inspect {ref}: {error.strip()}")
             return None
         return json.loads(result.stdout)[0]
 
@@ -205,9 +224,12 @@ def _restart_policy(inputs: dict[str, Any]) -> str:
 
 
 def _memory_flags(inputs: dict[str, Any]) -> list[str]:
-    """Memory limits in MB, as the provider sends them; memory_swap only when it is set."""
+    """Memory limits in MB, as the provider sends them; memory_swap only when it is set, and in MB only when
+    positive: -1 (unlimited swap) goes as it is (resource_docker_container_funcs.go, create and update), which
+    the docker CLI's --memory-swap takes as -1 too."""
     flags = ["--memory", f"{int(inputs['memory'])}m"] if inputs.get("memory") else []
-    return flags + (["--memory-swap", f"{int(inputs['memorySwap'])}m"] if inputs.get("memorySwap") else [])
+    swap = int(inputs.get("memorySwap") or 0)
+    return flags + (["--memory-swap", f"{swap}m" if swap > 0 else str(swap)] if swap else [])
 
 
 def _container_create_args(inputs: dict[str, Any]) -> list[str]:
@@ -262,6 +284,20 @@ def _create_container(host: DockerHost, inputs: dict[str, Any]) -> tuple[str, di
     inputs = with_container_defaults(inputs)
     created = host.docker(*_container_create_args(inputs), inputs["image"], *(inputs.get("command") or []))
     container_id = created.stdout.decode().strip()
+    try:
+        _prepare_and_start(host, container_id, inputs)
+    except ProviderError as error:
+        # resourceDockerContainerCreate sets the ID as soon as the daemon created the container, and returns a
+        # later failure (networks, uploads, the start: a host port already taken) without its closing Read;
+        # the SDK then hands back the state with that ID, which is the configuration (schema Resource.Apply).
+        raise PartialCreateError(str(error), container_id, inputs) from error
+    state = _read_container(host, container_id, inputs)
+    if state is None:
+        raise ProviderError(f"container {inputs['name']} vanished after create")
+    return container_id, state
+
+
+def _prepare_and_start(host: DockerHost, container_id: str, inputs: dict[str, Any]) -> None:
     for network in (inputs.get("networksAdvanced") or [])[1:]:
         aliases = [flag for alias in network.get("aliases") or [] for flag in ("--alias", alias)]
         host.docker("network", "connect", *aliases, network["name"], container_id)
@@ -269,10 +305,6 @@ def _create_container(host: DockerHost, inputs: dict[str, Any]) -> tuple[str, di
         host.docker("cp", "-", f"{container_id}:/", stdin=_upload_tar(inputs["uploads"]))
     if inputs.get("start", True):
         host.docker("start", container_id)
-    state = _read_container(host, container_id, inputs)
-    if state is None:
-        raise ProviderError(f"container {inputs['name']} vanished after create")
-    return container_id, state
 
 
 def _ports_state(found: dict[str, Any]) -> list[dict[str, Any]]:

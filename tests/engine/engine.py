@@ -7,10 +7,13 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+import yaml
+from pulumi import get_project, get_stack
 from pulumi.runtime import rpc
 from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
@@ -20,6 +23,7 @@ from tests.engine import docker_provider
 from tests.engine.command_provider import CommandError, CommandProvider, LogLine
 from tests.engine.crypto import CERTIFICATE_VALIDITY, real_password, real_tls
 from tests.engine.rules import COMMAND_TYPES, DOCKER_TYPES, Diff, deletion_order, diff
+from tests.engine.urns import collapse_alias, generate_aliases, registered_urn
 from tests.harness import (
     Evaluation,
     FabricatingMocks,
@@ -30,6 +34,7 @@ from tests.harness import (
     run_under_mocks,
 )
 from tests.harness.mocks import LOCAL_RUN
+from tests.harness.stacks import PROJECT_DIR
 
 
 class EngineError(Exception):
@@ -49,9 +54,16 @@ class ResourceState:
     parent: str = ""
     provider: str = ""
     dependencies: tuple[str, ...] = ()
+    # Which resources each input's value came from (the SDK's propertyDependencies).
+    property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    ignore_changes: tuple[str, ...] = ()
+    replace_on_changes: tuple[str, ...] = ()
     secret_inputs: frozenset[str] = frozenset()
     retain_on_delete: bool = False
     delete: bool = False  # an old copy waiting for its delete after a create-before-delete replacement
+    # Why the provider's create or update half failed (step.go: a partial failure's InitError reasons): the
+    # resource exists and is in the state, and the next update steps it even when nothing changed.
+    init_errors: tuple[str, ...] = ()
 
     @property
     def edges(self) -> tuple[str, ...]:
@@ -94,6 +106,8 @@ class Checkpoint:
 class Result:
     steps: list[Step]
     evaluation: Evaluation
+    # The refresh that ran first (`--refresh`, or the project's `options.refresh: always`), kept apart.
+    refreshed: list[Step] = field(default_factory=list)
 
     def changes(self) -> list[Step]:
         return [step for step in self.steps if step.kind != "same"]
@@ -146,26 +160,48 @@ class Engine:
         self.provider_inputs: dict[str, dict[str, Any]] = {}
         commands.log = self.log.append
         backend.stacks.setdefault(full_stack_name(stack), Checkpoint())
+        self.refresh_always = project_refreshes_always()
 
     @property
     def checkpoint(self) -> Checkpoint:
         return self.backend.stacks[full_stack_name(self.stack)]
 
-    def up(self, overrides: Mapping[str, Any] | None = None, **options) -> Result:
-        return self._run(overrides or {}, preview=False, **options)
+    def up(self, overrides: Mapping[str, Any] | None = None, *, refresh: bool | None = None, **options) -> Result:
+        """`pulumi up`; `refresh` is its `--refresh[=false]` flag, unset meaning the project's option."""
+        return self._run(overrides or {}, preview=False, refresh=self._refreshes(refresh), **options)
 
-    def preview(self, overrides: Mapping[str, Any] | None = None, **options) -> Result:
-        return self._run(overrides or {}, preview=True, **options)
+    def preview(self, overrides: Mapping[str, Any] | None = None, *, refresh: bool | None = None, **options) -> Result:
+        return self._run(overrides or {}, preview=True, refresh=self._refreshes(refresh), **options)
 
     def refresh(self) -> list[Step]:
-        """pkg/resource/deploy/step.go RefreshStep: each resource's provider Read; a gone one leaves the state."""
+        """`pulumi refresh`: every resource read back, the state replaced by what the providers read."""
+        steps, self.checkpoint.resources = self._refreshed()
+        return steps
+
+    def destroy(self, *, refresh: bool | None = None) -> list[Step]:
+        """Every resource deleted in reverse dependency order; retained ones only leave the state."""
+        if self._refreshes(refresh):
+            self.refresh()
+        doomed = {resource.urn: resource for resource in self.checkpoint.resources}
+        steps = self._delete(doomed, preview=False)
+        self.checkpoint.outputs = {}
+        return steps
+
+    def _refreshes(self, flag: bool | None) -> bool:
+        # pkg/cmd/pulumi/operations/io.go getRefreshOption: an explicit --refresh[=bool] wins, else the
+        # project's `options.refresh: always`, else no refresh (up.go, preview.go and destroy.go all ask it).
+        return self.refresh_always if flag is None else flag
+
+    def _refreshed(self) -> tuple[list[Step], list[ResourceState]]:
+        """pkg/resource/deploy/step.go RefreshStep, for each resource of the checkpoint (in parallel, as the
+        step executor runs them): its provider's Read replaces its outputs, a resource the provider no longer
+        finds leaves the state, and the init errors the bridge's Read does not report are gone. A Read that
+        cannot reach its host fails the operation. Commands, keys and passwords read back as they are."""
+        resources = self.checkpoint.resources
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            reads = list(pool.map(self._read_back, resources))
         steps, kept = [], []
-        for resource in self.checkpoint.resources:
-            if resource.type not in DOCKER_TYPES or resource.delete:
-                kept.append(resource)
-                continue
-            host = self._docker_host(resource.provider)
-            read = docker_provider.read(host, resource.type, resource.id, resource.outputs)
+        for resource, read in zip(resources, reads, strict=True):
             if read is None:
                 steps.append(Step(resource.urn, "delete"))
                 continue
@@ -175,21 +211,27 @@ class Engine:
                 if read[key] != resource.outputs.get(key)
             }
             steps.append(Step(resource.urn, "update" if changed else "same", tuple(changed), changed))
-            kept.append(replace(resource, outputs=read))
-        self.checkpoint.resources = kept
-        return steps
+            kept.append(replace(resource, outputs=read, init_errors=()))
+        return steps, kept
 
-    def destroy(self) -> list[Step]:
-        """Every resource deleted in reverse dependency order; retained ones only leave the state."""
-        doomed = {resource.urn: resource for resource in self.checkpoint.resources}
-        steps = self._delete(doomed, preview=False)
-        self.checkpoint.outputs = {}
-        return steps
+    def _read_back(self, resource: ResourceState) -> dict[str, Any] | None:
+        if resource.type not in DOCKER_TYPES or resource.delete:
+            return resource.outputs
+        host = self._docker_host(resource.provider)
+        try:
+            return docker_provider.read(host, resource.type, resource.id, resource.outputs)
+        except docker_provider.ProviderError as error:
+            raise EngineError(f"refreshing {resource.urn}: {error}") from error
 
     # --- one run of the program ------------------------------------------------------------------------
 
-    def _run(self, overrides: Mapping[str, Any], *, preview: bool, **options) -> Result:
-        run = _Run(self, preview)
+    def _run(self, overrides: Mapping[str, Any], *, preview: bool, refresh: bool, **options) -> Result:
+        # deployment_executor.go Execute: the refresh runs before the program, on the base checkpoint in
+        # memory; an update keeps what it read, a preview only steps from it.
+        refreshed, base = self._refreshed() if refresh else ([], self.checkpoint.resources)
+        if not preview:
+            self.checkpoint.resources = base
+        run = _Run(self, preview, base)
         evaluation = Evaluation()
         failure: Exception | None = None
         try:
@@ -208,11 +250,11 @@ class Engine:
             raise EngineError(str(run.failure or failure)) from failure
         doomed = {
             resource.urn: resource
-            for resource in self.checkpoint.resources
+            for resource in run.resources
             if resource.delete or (resource.urn not in run.operated and resource.urn not in run.aliased)
         }
         if preview:
-            return Result([*run.steps, *self._delete(doomed, preview=True)], evaluation)
+            return Result([*run.steps, *self._delete(doomed, preview=True)], evaluation, refreshed)
         self.checkpoint.resources = [*run.new_state, *doomed.values()]
         try:
             steps = self._delete(doomed, preview=False)
@@ -221,7 +263,7 @@ class Engine:
             raise
         # pkg/resource/deploy/deployment_executor.go: a successful update replaces the stack's outputs.
         self.checkpoint.outputs = dict(evaluation.exports)
-        return Result([*run.steps, *steps], evaluation)
+        return Result([*run.steps, *steps], evaluation, refreshed)
 
     def _finish_failed(self, run: _Run, evaluation: Evaluation) -> None:
         """A failed update keeps the old state of what did not finish, the new state of what did, and the
@@ -274,16 +316,20 @@ class Engine:
 class _Run:
     """The registrations of one program run and the steps they produce."""
 
-    def __init__(self, engine: Engine, preview: bool) -> None:
+    def __init__(self, engine: Engine, preview: bool, base: list[ResourceState]) -> None:
         self.engine = engine
         self.preview = preview
+        # The state this run steps from (refreshed or not); an update writes it back as it goes.
+        self.resources = list(base)
         # The live copy of each resource; an old copy still waiting for its delete-replaced is not one.
-        self.old = {r.urn: r for r in engine.checkpoint.resources if not r.delete}
+        self.old = {r.urn: r for r in base if not r.delete}
         self.new_state: list[ResourceState] = []
         self.steps: list[Step] = []
         self.operated: set[str] = set()
-        self.aliased: dict[str, str] = {}
-        self.aliases_of: dict[str, list[str]] = {}
+        # Old resources deleted ahead of a delete-before-replace they depend on: re-registered, they are created.
+        self.condemned: set[str] = set()
+        self.aliased: dict[str, str] = {}  # an old URN found under an alias -> the URN that claimed it
+        self.matched_alias: dict[str, str] = {}  # a URN -> the alias under which its old state was found
         self.failure: Exception | None = None
         self.lock = threading.Lock()
         self.mocks = _ReadMocks(engine.backend, engine.commands, engine.log.append)
@@ -294,9 +340,10 @@ class _Run:
                 if request.type == "pulumi:pulumi:Stack":
                     return super().RegisterResource(request)
                 _ensure_event_loop()
-                urn = self.make_urn(request.parent, request.type, request.name)
-                outputs, resource_id = run.register(urn, request, self.make_urn)
-                serialized = _sync_await(rpc.serialize_properties(outputs, {}))
+                urn = registered_urn(get_stack(), get_project(), request.parent, request.type, request.name)
+                outputs, resource_id = run.register(urn, request)
+                secret = _secret_outputs(request, outputs)
+                serialized = _sync_await(rpc.serialize_properties(_as_secrets(outputs, secret), {}))
                 self._record(urn, request, request.object, serialized)
                 return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=serialized)
 
@@ -304,16 +351,12 @@ class _Run:
 
     # --- registrations ---------------------------------------------------------------------------------
 
-    def register(self, urn: str, request, make_urn: Callable[[str, str, str], str]) -> tuple[dict[str, Any], str]:
+    def register(self, urn: str, request) -> tuple[dict[str, Any], str]:
         wire = rpc.deserialize_properties(request.object)
         inputs = {key: plain(value) for key, value in wire.items()}
         secret = frozenset(key for key, value in wire.items() if _is_secret(value))
-        aliases = self._aliases(urn, request, make_urn)
         with self.lock:
-            self.aliases_of[urn] = aliases
-            old = self.old.get(urn) or next((self.old[a] for a in aliases if a in self.old), None)
-            if old is not None and old.urn != urn:
-                self.aliased[old.urn] = urn
+            old = self._old_resource(urn, request)
             self.operated.add(urn)
         new = ResourceState(
             urn=urn,
@@ -323,6 +366,9 @@ class _Run:
             parent=request.parent,
             provider=request.provider,
             dependencies=tuple(request.dependencies),
+            property_dependencies={key: tuple(deps.urns) for key, deps in request.propertyDependencies.items()},
+            ignore_changes=tuple(request.ignoreChanges),
+            replace_on_changes=tuple(request.replaceOnChanges),
             secret_inputs=secret,
             retain_on_delete=bool(request.retainOnDelete),
         )
@@ -340,23 +386,43 @@ class _Run:
             self.engine.log.append(LogLine(urn, "error", message))
             raise EngineError(message) from error
 
-    def _aliases(self, urn: str, request, make_urn: Callable[[str, str, str], str]) -> list[str]:
-        """step_generator.go generateAliases: explicit aliases, and those inherited from the parent's."""
-        found = list(request.aliasURNs)
-        for alias in request.aliases:
-            if alias.WhichOneof("alias") == "urn":
-                found.append(alias.urn)
+    def _old_resource(self, urn: str, request) -> ResourceState | None:
+        """step_generator.go getOldResource: the old state under the URN, else under the first alias that has
+        one; that alias is remembered for the children (their aliases inherit it, and only it). Two
+        registrations claiming one old resource is an error."""
+        project, stack = get_project(), get_stack()
+        own = [*request.aliasURNs]
+        own += [
+            collapse_alias(alias, request.name, request.type, request.parent, self.matched_alias, project, stack)
+            for alias in request.aliases
+        ]
+        parent_alias = self.matched_alias.get(request.parent)
+        if urn in self.aliased:
+            self._refuse(f"Duplicate resource URN '{urn}': {self.aliased[urn]} already claims it as an alias")
+        for candidate in [urn, *generate_aliases(own, request.type, request.name, request.parent, parent_alias)]:
+            old = self.old.get(candidate)
+            if old is None:
                 continue
-            spec = alias.spec
-            parent = spec.parentUrn or ("" if spec.noParent else request.parent)
-            found.append(make_urn(parent, spec.type or request.type, spec.name or request.name))
-        for parent_alias in self.aliases_of.get(request.parent, []):
-            found.append(make_urn(parent_alias, request.type, request.name))
-        return [alias for alias in found if alias != urn]
+            if candidate != urn:
+                if candidate in self.operated or candidate in self.aliased:
+                    self._refuse(f"Duplicate resource alias '{candidate}' applied to resource with URN '{urn}'")
+                self.aliased[candidate] = urn
+                self.matched_alias[urn] = candidate
+            return old
+        return None
+
+    def _refuse(self, message: str) -> None:
+        self.failure = self.failure or EngineError(message)
+        self.engine.log.append(LogLine("", "error", message))
+        raise EngineError(message)
 
     def _step(self, old: ResourceState | None, new: ResourceState, request) -> tuple[dict[str, Any], str]:
         if old is None or old.delete:
             return self._create(new, "create")
+        if old.urn in self.condemned:
+            # step_generator.go generateSteps ("recreating"): deleted with a dependency's delete-before-replace,
+            # it is replaced whatever its own diff says.
+            return self._create(new, "replace")
         verdict = diff(
             new.type,
             old.inputs,
@@ -368,7 +434,12 @@ class _Run:
             now=self.engine.now(),
         )
         if verdict.kind == "same":
-            self._record(replace(new, id=old.id, outputs=old.outputs), Step(new.urn, "same"))
+            # step_generator.go continueStepsFromDiff: no change but init errors left by the last run is an
+            # empty update step. The bridge's Update finds no difference and answers the old state without
+            # calling the provider (pulumi-terraform-bridge pkg/tfbridge/provider.go Update, a nil diff), so
+            # nothing runs; the new state has no init errors.
+            kind = "update" if old.init_errors else "same"
+            self._record(replace(new, id=old.id, outputs=old.outputs), Step(new.urn, kind))
             return old.outputs, old.id
         values = {key: (old.outputs.get(key, old.inputs.get(key)), new.inputs.get(key)) for key in verdict.keys}
         if verdict.kind == "update":
@@ -383,7 +454,13 @@ class _Run:
             outputs = _unknown_outputs(new)
             self._record(replace(new, outputs=outputs), step)
             return outputs, ""
-        resource_id, outputs = self._provider_create(new)
+        try:
+            resource_id, outputs = self._provider_create(new)
+        except docker_provider.PartialCreateError as partial:
+            # step.go CreateStep.Apply: a partial failure is recorded, its InitError reasons with it, and still
+            # fails the update.
+            self._record(replace(new, id=partial.resource_id, outputs=partial.state, init_errors=(str(partial),)), step)
+            raise
         self._record(replace(new, id=resource_id, outputs=outputs), step)
         return outputs, resource_id
 
@@ -411,18 +488,54 @@ class _Run:
         self, old: ResourceState, new: ResourceState, verdict: Diff, values: dict
     ) -> tuple[dict[str, Any], str]:
         if verdict.delete_before_replace:
-            # step_generator.go continueStepsFromDiff: delete-before-replace deletes the old one first.
+            # step_generator.go continueStepsFromDiff: delete-before-replace deletes the old one first, and
+            # before it every dependent that the replacement replaces too, dependents of those first.
+            for dependent in reversed(self._dependent_replacements(old)):
+                self._delete_ahead(dependent)
             if not self.preview:
                 self.engine._delete_one(old)
-                with self.lock:
-                    self.engine.checkpoint.resources = [r for r in self.engine.checkpoint.resources if r is not old]
+            self._keep([r for r in self.resources if r is not old])
             return self._create(new, "replace", verdict.keys, values)
         # Create-before-delete: the old copy is deleted with the other deletes, after the program.
-        with self.lock:
-            self.engine.checkpoint.resources = [
-                replace(r, delete=True) if r is old else r for r in self.engine.checkpoint.resources
-            ]
+        self._keep([replace(r, delete=True) if r is old else r for r in self.resources])
         return self._create(new, "replace", verdict.keys, values)
+
+    def _dependent_replacements(self, root: ResourceState) -> list[ResourceState]:
+        """step_generator.go calculateDependentReplacements: the old resources that depend on `root`, directly
+        or not (dependencies, property dependencies, provider: graph/dependency_graph.go DependingOn), leaving
+        out those already registered in this run; in snapshot order, each one the replacement replaces too:
+        its provider is replaced, or its provider's diff replaces it once the inputs that came from a replaced
+        resource are unknown."""
+        depending, replaced, found = {root.urn}, {root.urn}, []
+        with self.lock:
+            settled = self.operated | set(self.aliased) | self.condemned
+            candidates = [r for r in self.resources if not r.delete and r.urn not in settled]
+        for candidate in candidates:
+            provider = candidate.provider.rsplit("::", 1)[0] if candidate.provider else ""
+            edges = {*candidate.dependencies, *(u for urns in candidate.property_dependencies.values() for u in urns)}
+            if not (edges | {provider}) & depending:
+                continue
+            depending.add(candidate.urn)
+            if candidate.custom and (provider in replaced or _replaced_by_unknowns(candidate, replaced)):
+                replaced.add(candidate.urn)
+                found.append(candidate)
+        return found
+
+    def _delete_ahead(self, dependent: ResourceState) -> None:
+        """A dependent's delete-replaced step, run before the delete it must precede."""
+        with self.lock:
+            self.steps.append(Step(dependent.urn, "delete-replaced"))
+            self.condemned.add(dependent.urn)
+        if not self.preview:
+            self.engine._delete_one(dependent)
+        self._keep([r for r in self.resources if r is not dependent])
+
+    def _keep(self, resources: list[ResourceState]) -> None:
+        """The state as this step leaves it; a preview keeps it to itself."""
+        with self.lock:
+            self.resources = resources
+            if not self.preview:
+                self.engine.checkpoint.resources = resources
 
     def _provider_create(self, new: ResourceState) -> tuple[str, dict[str, Any]]:
         if new.type in COMMAND_TYPES:
@@ -481,6 +594,24 @@ def _program_logger(log: Callable[[LogLine], None]) -> logging.Logger:
     return logger
 
 
+def _replaced_by_unknowns(resource: ResourceState, replaced: set[str]) -> bool:
+    """Whether the provider's diff replaces `resource` when each input that came from a resource in `replaced`
+    is unknown (calculateDependentReplacements, requiresReplacement)."""
+    unknown = {key for key, urns in resource.property_dependencies.items() if set(urns) & replaced}
+    if not unknown:
+        return False
+    inputs = {key: rpc.UNKNOWN if key in unknown else value for key, value in resource.inputs.items()}
+    verdict = diff(
+        resource.type,
+        resource.inputs,
+        resource.outputs,
+        inputs,
+        ignore_changes=resource.ignore_changes,
+        replace_on_changes=resource.replace_on_changes,
+    )
+    return verdict.kind == "replace"
+
+
 def _ignoring(new: dict[str, Any], old: dict[str, Any], paths) -> dict[str, Any]:
     """step_generator.go processIgnoreChanges: the old input's value stands in for each ignored path."""
     result = dict(new)
@@ -511,6 +642,21 @@ def _unknown_outputs(new: ResourceState) -> dict[str, Any]:
     return {**new.inputs, **dict.fromkeys(COMPUTED_OUTPUTS.get(new.type, ()), rpc.UNKNOWN)}
 
 
+def _secret_outputs(request, outputs: Mapping[str, Any]) -> frozenset[str]:
+    """step_executor.go (after each step): the outputs listed in additionalSecretOutputs (the provider SDKs
+    list what their provider marks secret: a password's result, a private key, a remote Command's
+    connection) and every output whose input of the same name was secret are secret."""
+    inputs = rpc.deserialize_properties(request.object)
+    secret_inputs = {key for key, value in inputs.items() if _is_secret(value)}
+    return frozenset(key for key in outputs if key in secret_inputs or key in request.additionalSecretOutputs)
+
+
+def _as_secrets(outputs: Mapping[str, Any], keys: frozenset[str]) -> dict[str, Any]:
+    """The outputs as the wire carries them, the secret ones wrapped as secrets."""
+    wrap = {rpc._special_sig_key: rpc._special_secret_sig}
+    return {key: {**wrap, "value": value} if key in keys else value for key, value in outputs.items()}
+
+
 def _is_secret(value: Any) -> bool:
     if isinstance(value, dict):
         if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
@@ -519,3 +665,9 @@ def _is_secret(value: Any) -> bool:
     if isinstance(value, list):
         return any(_is_secret(item) for item in value)
     return False
+
+
+def project_refreshes_always(project_file=PROJECT_DIR / "Pulumi.yaml") -> bool:
+    """sdk/go/common/workspace/project.go ProjectOptions: `options.refresh: always` in Pulumi.yaml."""
+    project = yaml.safe_load(project_file.read_text()) or {}
+    return (project.get("options") or {}).get("refresh") == "always"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import shlex
 
-from components.script_templates import PROGRAM_SCRIPTS
+from components.script_templates import PROGRAM_SCRIPTS, render_script
 from tests.harness.records import Registration
 
 # Rendered scripts assign their parameters right after this line and declare their names on the next.
@@ -46,6 +46,13 @@ def template_of(script: str) -> str:
         if script.endswith(body):
             return name
     raise AssertionError("not a rendered template")
+
+
+def rerender(registration: Registration, key: str = "create", **changes: str) -> str:
+    """The script a Command runs, with some parameters pointed somewhere harmless (a temporary directory)."""
+    script = script_of(registration, key)
+    values = {name.lower(): value for name, value in script_parameters(script).items()}
+    return render_script(template_of(script), **{**values, **changes})
 
 
 def container_env(registration: Registration) -> dict[str, str]:

@@ -50,8 +50,9 @@ class FabricatingMocks(Mocks):
         elif args.typ == "tls:index/privateKey:PrivateKey":
             outputs["privateKeyPem"] = _fake("KEY", args.name)
         elif args.typ in ("tls:index/selfSignedCert:SelfSignedCert", "tls:index/locallySignedCert:LocallySignedCert"):
-            # The provider's PEM ends with a newline; it records when the certificate expires (common_cert.go).
-            outputs["certPem"] = _fake("CERT", args.name) + "\n"
+            # PEM-shaped, as a standby checks its primary's registryCaCert output.
+            body = hashlib.sha256(args.name.encode()).hexdigest()
+            outputs["certPem"] = f"-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n"
             hours = timedelta(hours=int(args.inputs["validityPeriodHours"]))
             outputs["validityEndTime"] = (MOCK_ISSUED + hours).isoformat().replace("+00:00", "Z")
         elif args.typ == "tls:index/certRequest:CertRequest":

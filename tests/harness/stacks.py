@@ -8,7 +8,7 @@ from typing import Any
 import yaml
 
 from components.config import SiteConfig
-from components.config_loader import load_stack_file
+from components.config_loader import as_pulumi_value, load_stack_file
 from components.config_loader import project_defaults as declared_defaults
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -29,6 +29,12 @@ def project_defaults() -> dict[str, Any]:
 def site_config(stack: str) -> SiteConfig:
     """The validated config of a shipped stack file, as the program sees it."""
     return load_stack_file(PROJECT_DIR / f"Pulumi.{stack}.yaml")
+
+
+def pulumi_values(document: dict[str, Any]) -> dict[str, str]:
+    """Stack-file values (`{"backup": {...}}`) as Pulumi hands them to the program: namespaced keys, objects
+    and lists as JSON, scalars as text."""
+    return {f"{PROJECT}:{key}": as_pulumi_value(value) for key, value in document.items()}
 
 
 def full_stack_name(stack: str) -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
+import stat
 import subprocess
 import tarfile
 
@@ -17,7 +19,8 @@ from components.config_loader import load_site_config
 from components.disaster_recovery import status_command
 from components.host_firewall import FirewallSettings, render_nftables
 from components.postgres_streaming import postgres_command, render_pg_hba, slot_name
-from tests.harness import Evaluation, container_env, evaluate, script_of, script_parameters
+from components.script_templates import render_script
+from tests.harness import Evaluation, container_env, evaluate, rerender, script_of, script_parameters
 from tests.harness.dr_evaluations import (
     PRIMARY_MASTER,
     PRIMARY_STACK,
@@ -111,6 +114,43 @@ def test_the_seed_keeps_this_masters_slot_on_the_primary():
 def test_the_seed_verifies_the_primarys_certificate_names_its_address():
     conninfo = dict(word.split("=", 1) for word in seed_parameters()["PRIMARY_CONNINFO"].split())
     assert (conninfo["host"], conninfo["sslmode"]) == (PRIMARY_MASTER, "verify-full")
+
+
+# The standby's daemon as the seed sees it: the primary answers as the same database system the standby
+# follows, but no longer keeps its slot (READ_REPLICATION_SLOT gives no position).
+FAKE_SEED_DOCKER = """#!/usr/bin/env bash
+printf '%s\\0' "$@" >> "$CALLS"
+printf '\\n' >> "$CALLS"
+case "$*" in
+  *IDENTIFY_SYSTEM*) echo "7301|1|0/3000000|" ;;
+  *READ_REPLICATION_SLOT*) echo "physical||" ;;
+  *pg_controldata*) echo 7301 ;;
+  inspect*) echo true ;;
+esac
+"""
+
+
+def seed_run(tmp_path, operation: str) -> list[list[str]]:
+    """The docker calls of the standby's seed over a lost slot, for the provider's `operation`: pulumi-command
+    runs `update` for an in-place change when the Command has one, else `create` again (command*.go Update)."""
+    (tmp_path / "docker").write_text(FAKE_SEED_DOCKER)
+    (tmp_path / "docker").chmod(0o755)
+    seed = following_standby().named("codenvy-dr-master-replication-seed")
+    key = "update" if operation == "update" and seed.inputs.get("update") else "create"
+    script = rerender(seed, key, backup_dir=str(tmp_path / "backups"))
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin", "CALLS": str(tmp_path / "calls")}
+    subprocess.run(["bash", "-c", script], env=env, text=True, check=True, capture_output=True)
+    return [line.split("\0")[:-1] for line in (tmp_path / "calls").read_text().splitlines()]
+
+
+def test_a_change_to_the_seeds_text_does_not_stop_a_replica_whose_slot_was_dropped(tmp_path):
+    """Seeding again stops the database; it is asked for with dr.reseed."""
+    assert not any(call[0] == "stop" for call in seed_run(tmp_path, "update"))
+
+
+def test_a_new_seed_copies_the_data_again_over_a_dropped_slot(tmp_path):
+    """Its create, as after raising dr.reseed (a trigger: the seed is replaced)."""
+    assert any("pg_basebackup" in call for call in seed_run(tmp_path, "create"))
 
 
 def config_files(evaluation: Evaluation, site: str) -> dict[str, str]:
@@ -255,3 +295,84 @@ def test_a_promoted_standby_keeps_the_database_password_it_followed_with():
 def test_a_standby_without_its_own_admin_password_takes_the_primarys():
     """Its database, the admin included, is the primary's: the admin logs in there with the primary's password."""
     assert following_standby().exports["adminPassword"] == streaming_primary().exports["adminPassword"]
+
+
+# A key's comment may hold any printable character, printf's % and \ among them.
+ODD_HOST_KEY = "ssh-ed25519 AAAAKEY admin%s\\nx%%@host"
+FAKE_SSH = """#!/usr/bin/env bash
+for arg in "$@"; do
+  case "$arg" in UserKnownHostsFile=*) cat "${arg#UserKnownHostsFile=}" ;; esac
+done
+"""
+
+
+def test_the_status_check_writes_the_pinned_key_as_it_is(tmp_path):
+    (tmp_path / "ssh").write_text(FAKE_SSH)
+    (tmp_path / "ssh").chmod(0o755)
+    ssh = {"port": 2222, "hostKey": ODD_HOST_KEY}
+    host = load_site_config({"codenvy-infra:master": json.dumps({"address": "10.9.0.5", "ssh": ssh})}).master
+    command = status_command(host, "/usr/local/lib/codenvy/codenvy-replication-x")
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin"}
+    known = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True, check=True).stdout
+    assert known.splitlines() == [f"10.9.0.5 {ODD_HOST_KEY}", f"[10.9.0.5]:2222 {ODD_HOST_KEY}"]
+
+
+def pgpass_fields(line: str) -> list[str]:
+    """A .pgpass line as libpq reads it (PostgreSQL docs, "The Password File"): fields split at each `:`
+    not escaped, a backslash taking the next character literally."""
+    fields, field, characters = [], "", iter(line.rstrip("\n"))
+    for character in characters:
+        if character == "\\":
+            field += next(characters, "")
+        elif character == ":":
+            fields.append(field)
+            field = ""
+        else:
+            field += character
+    return [*fields, field]
+
+
+@pytest.mark.parametrize("password", ["pass:word", "back\\slash", "\\:", "trailing\\"])
+def test_the_standbys_password_file_holds_the_primarys_password_as_libpq_reads_it(password):
+    exports = {**streaming_primary().exports, "replicationPassword": password}
+    overrides = {
+        "codenvy-infra:master": master(STANDBY_MASTER),
+        "codenvy-infra:dr": {"primaryStack": PRIMARY_STACK, "standby": "hot", "transferSchedule": None},
+    }
+    standby = evaluate("dr", overrides, stack_outputs={PRIMARY_STACK: exports})
+    pgpass = config_files(standby, "codenvy-dr")["replication.pgpass"]
+    assert pgpass_fields(pgpass) == [PRIMARY_MASTER, "5432", "*", "replicator", password]
+
+
+# Docker as the seed calls it on a standby whose former data must be kept: the primary answers, the local
+# data is no replica, the server runs, and `tar` prints the data it had.
+FORMER_DATA_SEED_DOCKER = """#!/usr/bin/env bash
+entrypoint=
+previous=
+for arg in "$@"; do
+  [ "$previous" = --entrypoint ] && entrypoint=$arg
+  previous=$arg
+done
+case "$1:$entrypoint:$*" in
+  inspect:*) echo true ;;
+  run:psql:*IDENTIFY_SYSTEM*) echo '7000|1|0/0|' ;;
+  run:psql:*READ_REPLICATION_SLOT*) echo 'physical||' ;;
+  run:sh:*standby.signal*) exit 1 ;;
+  run:tar:*) echo 'the former data' ;;
+esac
+exit 0
+"""
+
+
+def test_the_data_a_seed_keeps_is_readable_by_root_only(tmp_path):
+    (tmp_path / "docker").write_text(FORMER_DATA_SEED_DOCKER)
+    (tmp_path / "docker").chmod(0o755)
+    parameters = script_parameters(script_of(following_standby().named("codenvy-dr-master-replication-seed")))
+    script = render_script("replica_seed", **{**parameters, "BACKUP_DIR": str(tmp_path / "backups")})
+    env = {"PATH": f"{tmp_path}:/usr/bin:/bin"}
+    seeded = subprocess.run(
+        ["bash", "-c", script], env=env, capture_output=True, text=True, check=False, preexec_fn=lambda: os.umask(0o022)
+    )
+    assert seeded.returncode == 0, seeded.stderr
+    (kept,) = (tmp_path / "backups").glob("pre-seed-*.tar")
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600

@@ -38,11 +38,14 @@ class Program:
                 aliases=[pulumi.Alias(name=alias) for alias in spec.get("aliases", [])],
             )
             name = spec["name"]
+            # "triggered_by"/"env_from": that Command's ID as a trigger / in the environment (a property dependency).
+            triggers = [made[spec["triggered_by"]].id] if "triggered_by" in spec else spec.get("triggers")
             made[name] = command.local.Command(
                 name,
                 create=spec.get("create", f"echo create-{name} >> events"),
                 delete=spec.get("delete", f"echo delete-{name} >> events"),
-                triggers=spec.get("triggers"),
+                triggers=triggers,
+                environment={"DEP": made[spec["env_from"]].id} if "env_from" in spec else None,
                 opts=options,
             )
 
@@ -96,6 +99,21 @@ def test_delete_before_replace_deletes_first(program):
     program.up({"name": "a", "triggers": ["1"], "dbr": True})
     program.up({"name": "a", "triggers": ["2"], "dbr": True})
     assert program.events() == ["create-a", "delete-a", "create-a"]
+
+
+def test_a_dependent_replaced_by_a_delete_before_replace_is_deleted_before_it(program):
+    """step_generator.go calculateDependentReplacements: b's trigger comes from a, so replacing a (deleting it
+    first) replaces b too, and b's delete comes before a's."""
+    program.up({"name": "a", "triggers": ["1"], "dbr": True}, {"name": "b", "triggered_by": "a"})
+    result = program.up({"name": "a", "triggers": ["2"], "dbr": True}, {"name": "b", "triggered_by": "a"})
+    assert program.events()[2:] == ["delete-b", "delete-a", "create-a", "create-b"]
+    assert kinds(result)["b"] == "replace"
+
+
+def test_a_dependent_that_a_new_value_only_updates_is_not_deleted_ahead(program):
+    program.up({"name": "a", "triggers": ["1"], "dbr": True}, {"name": "b", "env_from": "a"})
+    program.up({"name": "a", "triggers": ["2"], "dbr": True}, {"name": "b", "env_from": "a"})
+    assert program.events()[2:] == ["delete-a", "create-a", "create-b"]
 
 
 def test_removed_resources_go_after_the_program_dependents_first(program):

@@ -636,7 +636,12 @@ def scripts_of(site) -> dict[str, tuple[str, dict[str, str]]]:
         )
         scripts["schedule"] = (render_schedule("m", site.master.name, entry), {"ENTRY": entry})
     if site.dr is not None:
-        outputs = {"siteName": "codenvy", "version": site.version, "managerAddress": "10.9.0.1", "registry": "r"}
+        outputs = {
+            "siteName": "codenvy",
+            "version": site.version,
+            "managerAddress": "10.9.0.1",
+            "registry": "10.9.0.1:5000",
+        }
         primary = PrimarySite.from_outputs("o/p/s", {**outputs, "nodes": site.node_set})
         scripts["transfer"] = (
             render_transfer(DisasterRecoverySettings.of(site), primary),

@@ -29,7 +29,6 @@ from components.config import ConfigError
 from components.deploy_gates import READ_STACK_OUTPUTS
 from components.host_access import COMMAND_INPUTS
 from components.resource_api import ApiError, ResourceApi, api_from_environment
-from components.script_templates import render_script
 from tests.harness import (
     PROJECT_DIR,
     STACKS,
@@ -39,11 +38,11 @@ from tests.harness import (
     evaluate,
     full_stack_name,
     primary_as_shipped,
+    rerender,
     script_of,
     script_parameters,
     site_config,
     stack_file_config,
-    template_of,
 )
 from tests.loopback import serving
 
@@ -82,13 +81,6 @@ def run(stack: str, overrides: dict | None = None, *, secret_keys: tuple[str, ..
 def shipped(stack: str) -> Evaluation:
     """A shipped stack file as it is, evaluated once for the tests that only read it."""
     return run(stack)
-
-
-def rerender(registration: Registration, key: str = "create", **changes: str) -> str:
-    """The script a Command runs, with some parameters pointed somewhere harmless (a temporary directory)."""
-    script = script_of(registration, key)
-    values = {name.lower(): value for name, value in script_parameters(script).items()}
-    return render_script(template_of(script), **{**values, **changes})
 
 
 # --- a host of fake binaries -------------------------------------------------------------------------
@@ -368,6 +360,8 @@ FAKE_DOCKER = """
 case "$*" in
   "info --format {{.Swarm.LocalNodeState}}") cat "$FAKE/swarm-state" 2> /dev/null || echo inactive ;;
   "info --format {{.Swarm.NodeID}}") echo node-xyz ;;
+  "info --format {{.Swarm.ControlAvailable}}") echo true ;;
+  "info --format {{.Swarm.Cluster.ID}}") echo cluster-abc ;;
   "info --format {{range .Swarm.RemoteManagers}}{{.Addr}} {{end}}") echo "$MANAGER:2377 " ;;
   "swarm leave --force") echo inactive > "$FAKE/swarm-state" ;;
   "node inspect "*"--format {{with index .Spec.Labels"*) cat "$FAKE/owner-label" 2> /dev/null || true ;;
@@ -405,6 +399,35 @@ def test_an_old_membership_delete_after_a_renamed_nodes_claim_leaves_the_node_in
     result = host.run(script_of(old, "delete"))
     assert result.returncode == 0 and "left in the swarm" in result.stdout
     assert not host.ran("docker", "node", "rm")
+
+
+def swarm_manager_with_owner(host: FakeHost, owner_of_swarm: str) -> dict[str, str]:
+    """A manager host already in a swarm whose owner file names `owner_of_swarm`; the state dir to render with."""
+    host.fake("docker", FAKE_DOCKER)
+    (host.root / "swarm-state").write_text("active\n")
+    (host.root / "etc-codenvy").mkdir()
+    (host.root / "etc-codenvy" / "swarm.owner").write_text(owner_of_swarm + "\n")
+    return {"state_dir": str(host.root / "etc-codenvy")}
+
+
+def test_an_old_init_delete_after_the_init_moved_keeps_the_manager_in_its_swarm(host):
+    """A move without an alias: the engine runs the new init's create, then the old one's delete."""
+    old = shipped("sim").named("codenvy-network-swarm-init")
+    state = swarm_manager_with_owner(host, owner(old))
+    moved = rerender(old, owner=owner(old).replace("swarm-init", "swarm-init-moved"), **state)
+    assert host.run(moved).returncode == 0
+    result = host.run(rerender(old, "delete", **state))
+    assert result.returncode == 0 and "left as it is" in result.stdout
+    assert not host.ran("docker", "swarm", "leave")
+
+
+@pytest.mark.parametrize("found_owner", ["", "codenvy-infra/other-stack/codenvy-network-swarm-init"])
+def test_a_swarm_the_stack_did_not_make_is_left_by_its_init_delete_alone(host, found_owner):
+    init = shipped("sim").named("codenvy-network-swarm-init")
+    state = swarm_manager_with_owner(host, found_owner)
+    assert host.run(rerender(init, **state)).returncode == 0
+    host.run(rerender(init, "delete", **state))
+    assert not host.ran("docker", "swarm", "leave")
 
 
 def test_a_membership_delete_removes_the_node_it_claimed(host):

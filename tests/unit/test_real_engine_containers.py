@@ -47,9 +47,23 @@ IMAGE_USER = {"haproxy": "haproxy"}
 ROOT = ("root", "0", "0:0", "root:root")
 
 
-def daemon_report(inputs: dict[str, Any]) -> dict[str, Any]:
+def daemon_swap(memory: int, swap: int, *, swap_accounted: bool) -> int:
+    """The MemorySwap a daemon stores, in bytes, for the provider's memory and memory_swap (MiB; a positive
+    swap goes in MiB, -1 as it is: resource_docker_container_funcs.go). moby daemon/create.go checks, then
+    adapts (daemon/daemon_unix.go): a daemon without swap accounting turns any swap limit of a memory-limited
+    container, unset included, into -1 (verifyPlatformContainerResources); an unset one left is twice the
+    memory (adaptContainerSettings)."""
+    stored = swap * MIB if swap > 0 else swap
+    if memory > 0 and stored != -1 and not swap_accounted:
+        stored = -1
+    if memory > 0 and stored == 0:
+        stored = DAEMON_SWAP_FACTOR * memory * MIB
+    return stored
+
+
+def daemon_report(inputs: dict[str, Any], *, swap_accounted: bool = True) -> dict[str, Any]:
     """What `docker inspect` says of a container just created from `inputs`: started unless `start` is
-    false, no published ports unless running, swap doubled when only memory is set."""
+    false, no published ports unless running, swap as the daemon stores it (`daemon_swap`)."""
     inputs = with_container_defaults(inputs)
     running, memory, swap = inputs["start"], int(inputs.get("memory") or 0), int(inputs.get("memorySwap") or 0)
     ports = {
@@ -64,16 +78,16 @@ def daemon_report(inputs: dict[str, Any]) -> dict[str, Any]:
         "HostConfig": {
             "RestartPolicy": {"Name": inputs["restart"], "MaximumRetryCount": int(inputs.get("maxRetryCount") or 0)},
             "Memory": memory * MIB,
-            "MemorySwap": (swap or DAEMON_SWAP_FACTOR * memory) * MIB,
+            "MemorySwap": daemon_swap(memory, swap, swap_accounted=swap_accounted),
             "LogConfig": {"Type": inputs.get("logDriver") or "json-file", "Config": inputs.get("logOpts") or {}},
         },
         "NetworkSettings": {"Ports": ports if running else {}},
     }
 
 
-def state_after_create(inputs: dict[str, Any]) -> dict[str, Any]:
+def state_after_create(inputs: dict[str, Any], *, swap_accounted: bool = True) -> dict[str, Any]:
     """The state resourceDockerContainerCreate leaves: it ends with resourceDockerContainerRead."""
-    return container_state(daemon_report(inputs), inputs)
+    return container_state(daemon_report(inputs, swap_accounted=swap_accounted), inputs)
 
 
 def changes(state: dict[str, Any], inputs: dict[str, Any]) -> Diff:
@@ -394,6 +408,63 @@ def test_memory_limits_read_back_unchanged(stack):
 def test_containers_get_no_swap():
     for name, container in containers(evaluate("sim")).items():
         assert container.inputs.get("memorySwap") == container.inputs.get("memory"), name
+
+
+def without_swap_accounting(*hosts: str) -> harness.Evaluation:
+    """The sim stack with `hosts` (the master's name or the nodes') declared as not accounting swap."""
+    config = stack_file_config("sim")
+    master, nodes = config["codenvy-infra:master"], config["codenvy-infra:nodes"]
+    return evaluate(
+        "sim",
+        {
+            "codenvy-infra:master": {**master, "swapLimit": master["name"] not in hosts},
+            "codenvy-infra:nodes": [{**node, "swapLimit": node["name"] not in hosts} for node in nodes],
+        },
+    )
+
+
+def next_step(container: harness.Registration, state: dict[str, Any]) -> Diff:
+    """The next `up` of a container with `state`, registered again as it is, with its resource options."""
+    return diff(CONTAINER, container.inputs, state, container.inputs, ignore_changes=container.options.ignore_changes)
+
+
+def test_hosts_without_swap_accounting_read_back_as_registered():
+    """The second `up` on hosts whose dockerd prints "No swap limit support": nothing changes."""
+    every_host = [host.name for host in site_config("sim").hosts]
+    for name, container in containers(without_swap_accounting(*every_host)).items():
+        step = next_step(container, state_after_create(container.inputs, swap_accounted=False))
+        assert step.kind == "same", f"{name}: {step}"
+
+
+def test_hosts_without_swap_accounting_still_ask_for_no_swap():
+    every_host = [host.name for host in site_config("sim").hosts]
+    for name, container in containers(without_swap_accounting(*every_host)).items():
+        assert container.inputs.get("memorySwap") == container.inputs.get("memory"), name
+
+
+def test_a_host_without_swap_accounting_leaves_the_others_swap_watched():
+    """A swap limit changed by hand on a host that accounts swap is still a difference the next `up` undoes."""
+    master = site_config("sim").master.name
+    elsewhere = [
+        container
+        for container in containers(without_swap_accounting(master)).values()
+        if f"-{master}-docker::" not in container.provider
+    ]
+    assert elsewhere, "the sim stack has containers on its workers"
+    for container in elsewhere:
+        changed_by_hand = {**state_after_create(container.inputs), "memorySwap": -1}
+        assert next_step(container, changed_by_hand).keys == ("memorySwap",), container.name
+
+
+@pytest.mark.skipif(shutil.which("docker") is None, reason="needs the docker CLI")
+def test_the_stand_in_asks_for_unlimited_swap_as_the_docker_cli_takes_it(tmp_path):
+    """The stand-in's create through the real CLI, against no daemon: its arguments parse (the CLI then fails
+    to connect), where "-1m" would be refused as an invalid size."""
+    nowhere = docker_provider.DockerHost(f"unix://{tmp_path}/no-daemon.sock")
+    inputs = {"name": "c", "image": "busybox", "memory": 64, "memorySwap": -1}
+    with pytest.raises(docker_provider.ProviderError) as caught:
+        docker_provider.create(nowhere, CONTAINER, inputs)
+    assert "Cannot connect to the Docker daemon" in str(caught.value)
 
 
 # --- Found by the lifecycle lane: the master's daemon restarts under its own containers ----------------------

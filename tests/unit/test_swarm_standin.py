@@ -17,7 +17,6 @@ import ssl
 import subprocess
 import sys
 import threading
-import time
 import typing
 import urllib.error
 import urllib.parse
@@ -139,16 +138,15 @@ def test_a_file_that_turns_bad_leaves_the_entries_as_they_were(tmp_path):
     # file.go:83-87: a failed read goes to the error channel; nothing is sent on the entries channel.
     node_list = tmp_path / "node_list"
     node_list.write_text("10.0.0.1:2375\n")
-    seen, errors, stop = [], [], threading.Event()
-    watcher = swarm.FileDiscovery(str(node_list), 0.05)
-    thread = threading.Thread(target=watcher.watch, args=(seen.append, errors.append, stop), daemon=True)
-    thread.start()
-    time.sleep(0.2)
-    node_list.write_text("10.0.0.1:2375\nnot-an-address\n")
-    time.sleep(0.3)
-    stop.set()
-    thread.join(2)
-    assert (seen, bool(errors)) == ([[("10.0.0.1", "2375")]], True)
+    seen, errors = [], []
+
+    class TurnsBadAfterTheFirstRead(Heartbeats):
+        def wait(self, timeout: float) -> bool:
+            node_list.write_text("10.0.0.1:2375\nnot-an-address\n")
+            return super().wait(timeout)
+
+    swarm.FileDiscovery(str(node_list), 1).watch(seen.append, errors.append, TurnsBadAfterTheFirstRead(2))
+    assert (seen, len(errors)) == ([[("10.0.0.1", "2375")]], 2)
 
 
 class Heartbeats:
