@@ -9,7 +9,7 @@ STATE_DIR := $(CURDIR)/.pulumi-state
 export PULUMI_BACKEND_URL ?= file://$(STATE_DIR)
 export PULUMI_CONFIG_PASSPHRASE_FILE ?= $(STATE_DIR)/passphrase
 
-.PHONY: stack up preview destroy audit test lint typecheck lock test-under-load unit policies cluster cluster-deps
+.PHONY: stack up preview destroy audit validate status test lint typecheck lock test-under-load unit policies cluster cluster-deps
 
 # The locked versions, each checked against its hash (requirements-dev.txt holds the runtime's too).
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -41,6 +41,14 @@ audit: stack
 	CODENVY_ADMIN_PASSWORD="$$(pulumi stack output adminPassword --show-secrets --stack $(STACK))" \
 	CODENVY_CA_PEM="$$(pulumi stack output registryCaCert --stack $(STACK))" \
 	$(VENV)/bin/python components/resource_api.py audit audit-reports
+
+## validate: check Pulumi.$(STACK).yaml and its gates without the Pulumi CLI (ARGS: --outputs STACK=FILE)
+validate: $(VENV)/.installed
+	$(VENV)/bin/python scripts/validate.py $(STACK) $(ARGS)
+
+## status: the $(STACK) site's health, from its stack outputs and over SSH from its hosts
+status: stack
+	$(VENV)/bin/python scripts/status.py $(STACK) $(ARGS)
 
 ## test: lint, type checks, then every lane (unit, policies, cluster); the cluster lane needs root
 test: lint typecheck cluster-deps

@@ -25,7 +25,9 @@ __all__ = [
     "load_site_config",
     "load_stack_file",
     "plain_text_secrets",
+    "project_defaults",
     "read_stack_config",
+    "stack_file_values",
 ]
 
 # Namespaces a stack file may hold besides the project's own: the engine's (pulumi:tags, …) and those of
@@ -94,6 +96,42 @@ def load_stack_file(path: Path) -> SiteConfig:
     """A stack file (Pulumi.<stack>.yaml) validated as the program sees it, for tools that describe a site."""
     document = yaml.safe_load(path.read_text()) or {}
     return load_site_config({key: as_pulumi_value(value) for key, value in (document.get("config") or {}).items()})
+
+
+# A value `pulumi config set --secret` wrote: ciphertext, which only the CLI decrypts. A tool reading the stack
+# file without it puts this in its place: the key counts as set, and as held secret.
+ENCRYPTED = "(encrypted)"
+
+
+def stack_file_values(stack_file: Path, project_file: Path) -> tuple[dict[str, str], set[str]]:
+    """A stack file's config as the CLI hands it to the program, read without the CLI: values as text by key,
+    the project's declared defaults under them, and the keys held encrypted (with ENCRYPTED for values)."""
+    document = yaml.safe_load(stack_file.read_text()) or {}
+    config = {**project_defaults(project_file), **(document.get("config") or {})}
+    secret_keys = {key for key, value in config.items() if _is_encrypted(value)}
+    return {key: as_pulumi_value(_without_ciphertext(value)) for key, value in config.items()}, secret_keys
+
+
+def _is_encrypted(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"secure"}
+
+
+def _without_ciphertext(value: Any) -> Any:
+    if _is_encrypted(value):
+        return ENCRYPTED
+    if isinstance(value, dict):
+        return {key: _without_ciphertext(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_ciphertext(item) for item in value]
+    return value
+
+
+def project_defaults(project_file: Path) -> dict[str, Any]:
+    """What the engine adds to every stack's config: each key Pulumi.yaml declares, with its default, where
+    the stack does not set it (pulumi/pulumi pkg/workspace/config.go, mergeConfig). Merge a stack's own
+    keys over these."""
+    declared = (yaml.safe_load(project_file.read_text()) or {}).get("config") or {}
+    return {f"{PROJECT}:{key}": item["default"] for key, item in declared.items() if "default" in item}
 
 
 def read_stack_config() -> Deployment:

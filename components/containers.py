@@ -20,6 +20,9 @@ from components.host_access import HostAccess
 # counts as one by hand (moby daemon/kill.go killWithSignal). Docker backs a crash loop off, to a minute.
 RESTART_POLICY = "always"
 
+# Every container and network of a site carries its name under this label (`make status` lists them by it).
+SITE_LABEL = "codenvy.site"
+
 
 class ContainerSettings(Settings):
     """What every container of a site shares: the site's name (a label), log limits, and whether the
@@ -113,7 +116,7 @@ def site_container(
         ),
         labels=[
             docker.ContainerLabelArgs(label=label, value=value)
-            for label, value in sorted({"codenvy.site": shared.site_name, **(extra_labels or {})}.items())
+            for label, value in sorted({SITE_LABEL: shared.site_name, **(extra_labels or {})}.items())
         ],
         # A cold standby keeps its containers created but stopped until it is promoted. The provider
         # stores a stopped container with must_run false and, while must_run is true, with the ports it

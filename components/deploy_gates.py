@@ -27,6 +27,10 @@ OutputsReader = Callable[[str], Mapping[str, Any]]
 PRIMARY_STACK_KEY = ("dr", "primaryStack")
 
 
+class OutputsUnavailableError(Exception):
+    """A reader with no backend to ask (a check run without the engine): the gates on those outputs cannot run."""
+
+
 class NodeCapacity(BaseModel):
     """One entry of the primary's `nodes` output (SiteConfig.node_set): what parity compares. Numbers come
     as floats (a protobuf Struct's only number type), so 2.0 CPUs is 2 and 2.5 is refused."""
@@ -186,6 +190,8 @@ def parity_problems(site: SiteConfig, primary: PrimarySite) -> list[str]:
 def _primary_outputs(stack: str, read_outputs: OutputsReader) -> Mapping[str, Any]:
     try:
         return read_outputs(stack)
+    except OutputsUnavailableError:
+        raise
     except Exception as error:  # the engine's invoke error: unknown stack, a name it cannot parse, no access
         raise GateError(
             PRIMARY_STACK_KEY,
@@ -194,9 +200,12 @@ def _primary_outputs(stack: str, read_outputs: OutputsReader) -> Mapping[str, An
         ) from None
 
 
-def establish(site: SiteConfig, read_outputs: OutputsReader = read_stack_outputs) -> Deployment:
-    """Run the gates for `site`; raises GateError, naming the key, when the change must not happen."""
-    previous = read_outputs(this_stack())  # empty before the first deployment
+def establish(
+    site: SiteConfig, read_outputs: OutputsReader = read_stack_outputs, stack: str | None = None
+) -> Deployment:
+    """Run the gates for `site` (deployed as `stack`, by default the running one); raises GateError, naming the
+    key, when the change must not happen, and OutputsUnavailableError when `read_outputs` cannot read the primary's."""
+    previous = read_outputs(stack or this_stack())  # empty before the first deployment
     deployed_name = previous.get("siteName")
     if deployed_name is not None and deployed_name != site.site_name:
         # Every container, volume and network is named after the site: a new name would start an empty

@@ -11,7 +11,7 @@ import pulumi_command as command
 from components.backups import BackupSettings
 from components.config import DrConfig, HostConfig, Settings, SiteConfig
 from components.deploy_gates import PrimarySite
-from components.host_access import HostAccess
+from components.host_access import HostAccess, ssh_argv
 from components.host_tools import install_tool, schedule_tool
 from components.master_layout import DATABASE_USER
 from components.postgres_streaming import primary_conninfo, slot_name
@@ -180,8 +180,7 @@ def status_command(host: HostConfig, tool: str) -> str:
     unknown = shlex.quote(f"replication: unknown: {tool} did not answer on {host.name}")
     if host.ssh is None:
         return f"{run_tool} 2>&1 || echo {unknown}"
-    ssh = ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-p", str(host.ssh.port), "-l", host.ssh.user]
-    ssh += [*(("-i", host.ssh.key_file) if host.ssh.key_file else ()), *host.ssh.options]
+    ssh = ssh_argv(host)
     if host.ssh.host_key is None:
         return f"{shlex.join(ssh)} {host.address} {shlex.quote(run_tool)} 2>&1 || echo {unknown}"
     # The pinned key only, as the Commands check it; ssh looks a host on another port up as [address]:port.

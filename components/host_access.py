@@ -113,6 +113,14 @@ class HostAccess:
         )
 
 
+def ssh_argv(host: HostConfig) -> list[str]:
+    """ssh(1) to `host` as the Docker provider reaches it (its key file and options), for tools run from this
+    machine; the host's address goes last. Never prompts: a host it cannot reach fails within 10 s."""
+    assert host.ssh is not None, "only remote hosts have ssh settings"
+    ssh = ["ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-p", str(host.ssh.port), "-l", host.ssh.user]
+    return [*ssh, *(("-i", host.ssh.key_file) if host.ssh.key_file else ()), *host.ssh.options]
+
+
 def _as_command(script: pulumi.Input[str]) -> pulumi.Input[str]:
     # Most scripts are plain text; only those holding computed values need an Output.
     if isinstance(script, str):

@@ -11,7 +11,7 @@ from components.app_server import AppServer, AppServerSettings, ServerSecrets, s
 from components.backups import BackupSettings, render_backup
 from components.certificate_authority import CertificateAuthority
 from components.config import Settings, SiteConfig
-from components.containers import ContainerSettings, pull_image, site_container
+from components.containers import SITE_LABEL, ContainerSettings, pull_image, site_container
 from components.database_replication import DatabaseReplication, ReplicationSettings
 from components.deploy_gates import PrimarySite
 from components.host_access import HostAccess
@@ -97,7 +97,7 @@ class MasterNode(pulumi.ComponentResource):
             f"{name}-internal",
             name=f"{settings.site_name}-internal",
             driver="bridge",
-            labels=[docker.NetworkLabelArgs(label="codenvy.site", value=settings.site_name)],
+            labels=[docker.NetworkLabelArgs(label=SITE_LABEL, value=settings.site_name)],
             opts=self._on_host(),
         )
         volumes = {

@@ -55,6 +55,8 @@ DEFAULT_WAIT_SECONDS = 600.0
 # What a starting server (or HAProxy in front of one) answers: a gateway without a backend yet.
 RETRIED_STATUSES = frozenset({502, 503, 504})
 FIRST_RETRY_DELAY = 0.5
+# How often a wait for the API says it is still waiting.
+PROGRESS_EVERY_S = 10
 MAX_RETRY_DELAY = 10.0
 # One attempt (connect, headers and body) ends within this, however slowly the server answers: a timeout on
 # each read alone lets an answer of one byte a second run on for as long as the answer is.
@@ -233,13 +235,25 @@ class ResourceApi:
     ) -> tuple[int, bytes, dict[str, str]]:
         """One API call, retried with growing pauses while the server is unreachable or answers 502/503/504,
         for `wait_seconds` in all; then an ApiError naming the call, the URL and the last answer."""
-        deadline = time.monotonic() + self.wait_seconds
+        started = time.monotonic()
+        deadline = started + self.wait_seconds
         delay = FIRST_RETRY_DELAY
+        next_report = started + PROGRESS_EVERY_S
         while True:
             try:
                 return self._request_once(method, path, body, headers)
             except _NotReadyError as not_ready:
-                remaining = deadline - time.monotonic()
+                now = time.monotonic()
+                if now >= next_report:
+                    # On stderr, which `up` shows as it comes: a server still starting is not a silent hang.
+                    print(
+                        f"waiting for the API at {self.base_url} to answer {method} {path}: {now - started:.0f} s "
+                        f"of {self.wait_seconds:g} s ({not_ready})",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+                    next_report = now + PROGRESS_EVERY_S
+                remaining = deadline - now
                 if remaining <= 0:
                     waited = f" within {self.wait_seconds:g} s" if self.wait_seconds else ""
                     raise ApiError(

@@ -7,6 +7,7 @@ import pulumi_command as command
 import pulumi_docker as docker
 
 from components.config import NetworkConfig, Settings, SiteConfig
+from components.containers import SITE_LABEL
 from components.host_access import STATE_DIR, HostAccess, owner
 from components.script_templates import render_script
 
@@ -73,7 +74,7 @@ class WorkspaceNetwork(pulumi.ComponentResource):
             driver=mode,
             attachable=True if mode == "overlay" else None,
             options=options,
-            labels=[docker.NetworkLabelArgs(label="codenvy.site", value=settings.site_name)],
+            labels=[docker.NetworkLabelArgs(label=SITE_LABEL, value=settings.site_name)],
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=master.provider,

@@ -12,12 +12,14 @@ statuses() {
     grep -o 'Status","[A-Za-z]*"' | cut -d'"' -f3 || true
 }
 seen=""
-for _ in $(seq 1 "$WAIT_SECONDS"); do
+for waited in $(seq 1 "$WAIT_SECONDS"); do
   seen=$(statuses)
-  if [ "$(grep -c '^Healthy$' <<< "$seen" || true)" -ge "$wanted" ]; then
+  healthy=$(grep -c '^Healthy$' <<< "$seen" || true)
+  if [ "$healthy" -ge "$wanted" ]; then
     echo "placement of $SITE_NAME: $wanted engine(s) healthy: $ENGINES"
     exit 0
   fi
+  [ $((waited % 10)) -ne 0 ] || echo "placement of $SITE_NAME: $healthy of $wanted engine(s) healthy; waited $waited of $WAIT_SECONDS s" >&2
   sleep 1
 done
 echo "placement of $SITE_NAME: not all of $ENGINES healthy within $WAIT_SECONDS s; the manager reports:" \

@@ -56,7 +56,19 @@ docker run --rm --user root -v "$DATA_VOLUME:$data" --entrypoint sh "$IMAGE" -c 
   'find "$1" -mindepth 1 -delete && chown postgres:postgres "$1" && chmod 0700 "$1"' sh "$data"
 # A slot the primary dropped for falling behind (or never had) is made afresh with the copy.
 replication_sql "DROP_REPLICATION_SLOT $SLOT" > /dev/null 2>&1 || true
-postgres_tool pg_basebackup -D "$data" -R -C -S "$SLOT" -X stream -c fast -d "$conninfo" || {
+# The copy takes as long as the primary's data is large: it runs aside, and every 10 s a line says for how long.
+postgres_tool pg_basebackup -D "$data" -R -C -S "$SLOT" -X stream -c fast -d "$conninfo" &
+copy=$!
+started=$SECONDS
+next=10
+while kill -0 "$copy" 2> /dev/null; do
+  if [ $((SECONDS - started)) -ge "$next" ]; then
+    echo "replica seed on $NODE_NAME: copying the primary's data for $((SECONDS - started)) s" >&2
+    next=$((next + 10))
+  fi
+  sleep 1
+done
+wait "$copy" || {
   echo "replica seed on $NODE_NAME: the copy from the primary failed; $CONTAINER stays stopped with no data" \
     "(what it had is in $BACKUP_DIR); raise dr.reseed to try again" >&2
   exit 1

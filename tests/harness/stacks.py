@@ -9,6 +9,7 @@ import yaml
 
 from components.config import SiteConfig
 from components.config_loader import as_pulumi_value, load_stack_file
+from components.config_loader import project_defaults as declared_defaults
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 PROJECT = "codenvy-infra"
@@ -21,11 +22,8 @@ def stack_file_config(stack: str) -> dict[str, Any]:
 
 
 def project_defaults() -> dict[str, Any]:
-    """What the engine adds to every stack's config: each key Pulumi.yaml declares, with its default, where
-    the stack does not set it (pulumi/pulumi pkg/workspace/config.go, mergeConfig). Merge a stack's own
-    keys over these."""
-    declared = (yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text()) or {}).get("config") or {}
-    return {f"{PROJECT}:{key}": item["default"] for key, item in declared.items() if "default" in item}
+    """The config the engine adds to every stack of this project (config_loader.project_defaults)."""
+    return declared_defaults(PROJECT_DIR / "Pulumi.yaml")
 
 
 def site_config(stack: str) -> SiteConfig:

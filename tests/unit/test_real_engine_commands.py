@@ -24,6 +24,7 @@ import pulumi_command
 import pytest
 import yaml
 
+from components import resource_api
 from components.config import ConfigError
 from components.deploy_gates import READ_STACK_OUTPUTS
 from components.host_access import COMMAND_INPUTS
@@ -697,6 +698,15 @@ def test_the_limits_client_gives_up_after_its_wait_with_a_clear_error(booting):
     api = ResourceApi(booting, "admin", "pw", wait_seconds=1)
     with pytest.raises(ApiError, match=r"POST /auth/login: cannot reach .* within 1 s \(last answer: HTTP 503\)"):
         api.apply_limits("alice", [{"type": "workspace", "amount": 3}])
+
+
+def test_the_limits_client_says_what_it_awaits_while_it_waits(booting, monkeypatch, capsys):
+    monkeypatch.setattr(resource_api, "PROGRESS_EVERY_S", 0.2)
+    BootingServer.failures = 1000
+    with pytest.raises(ApiError):
+        ResourceApi(booting, "admin", "pw", wait_seconds=1).apply_limits("alice", [{"type": "workspace", "amount": 3}])
+    progress = [line for line in capsys.readouterr().err.splitlines() if line.startswith("waiting for the API at ")]
+    assert progress and all("POST /auth/login" in line for line in progress), progress
 
 
 def test_the_command_line_client_waits_minutes_by_default(monkeypatch):
