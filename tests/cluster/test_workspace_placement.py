@@ -192,6 +192,15 @@ def snapshotted(site, developer, stack_image) -> tuple[str, str]:
     node.docker("exec", container, "sh", "-c", "echo kept > /root/marker && echo edited > /projects/notes.txt")
     status, answer = stop_workspace(site, developer, workspace, snapshot=True)
     assert status == 204, answer
+    # A snapshot that fails is only logged and the stop goes on (WorkspaceManager.java:718-729): say why here.
+    status, snapshots = api(site, "GET", f"/workspace/{workspace}/snapshot", user=developer)
+    if status != 200 or not snapshots:
+        logs = site.master.docker("logs", "--tail", "400", f"{site.name}-server")
+        log = (logs.stdout + logs.stderr).splitlines()
+        pytest.fail(
+            f"no snapshot of {workspace} (HTTP {status}); the server said: "
+            + " | ".join(line for line in log if "snapshot" in line.lower() or "push" in line.lower())[-3000:]
+        )
     return workspace, host
 
 
