@@ -22,7 +22,6 @@ import argparse
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -32,8 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.cluster.conftest import UPGRADE_VERSIONS, missing_prerequisite
 from tests.cluster.dr_pair import dr_pair
-from tests.cluster.images import import_images
-from tests.cluster.sim import SshAgent, lane_images, start_cluster, stop_cluster
+from tests.cluster.sim import benchmark_cluster
 from tests.cluster.site_driver import (
     SITE,
     STACK_IMAGE,
@@ -156,49 +154,38 @@ def write_and_sync(standby: Site, replication: str, write_seconds: float) -> Non
 
 def drill(replication: str, write_seconds: float) -> dict[str, float]:
     figures: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        agent = None
-        try:
-            nodes = start_cluster(2, Path(tmp) / "nodes.json")
-            images = lane_images(*UPGRADE_VERSIONS)
-            for node in nodes:
-                import_images(node.docker_host, images)
-            agent = SshAgent(nodes[0].key_file)
-            primary, standby = dr_pair(nodes, Backend(), agent, replication=replication)
-            primary.up()
-            wait_for("the primary healthy", lambda: healthy(primary))
-            standby.up()
-            wait_for("the standby healthy", lambda: healthy(standby))
-            give_the_site_data(primary)
-            if replication == "streaming":
-                transfer(standby, "files")
-            # Two nights with nothing written between; the second night's transfer (and, archive, its restore)
-            # is also where the day before the failure starts from.
-            figures["nightly_mb"], figures["full_mb"] = nightly_megabytes(primary, standby)
+    with benchmark_cluster(2, *UPGRADE_VERSIONS) as (nodes, agent):
+        primary, standby = dr_pair(nodes, Backend(), agent, replication=replication)
+        primary.up()
+        wait_for("the primary healthy", lambda: healthy(primary))
+        standby.up()
+        wait_for("the standby healthy", lambda: healthy(standby))
+        give_the_site_data(primary)
+        if replication == "streaming":
+            transfer(standby, "files")
+        # Two nights with nothing written between; the second night's transfer (and, archive, its restore)
+        # is also where the day before the failure starts from.
+        figures["nightly_mb"], figures["full_mb"] = nightly_megabytes(primary, standby)
 
-            writes = Writes()
-            writer = threading.Thread(target=write_steadily, args=(primary, writes), daemon=True)
-            writer.start()
-            write_and_sync(standby, replication, write_seconds)
+        writes = Writes()
+        writer = threading.Thread(target=write_steadily, args=(primary, writes), daemon=True)
+        writer.start()
+        write_and_sync(standby, replication, write_seconds)
 
-            # The primary's host loses its only link: nothing reaches it or leaves it any more.
-            subprocess.run(["ip", "link", "set", nodes[0].host_link, "down"], check=True)
-            cut = time.monotonic()
-            writes.stop.set()
-            writer.join(timeout=30)
-            standby.remember(dr={**standby.config["codenvy-infra:dr"], "promote": True})
-            standby.up()
-            wait_for("the promoted standby answering", lambda: api(standby, "GET", "/stats")[0] == 200, every=0.5)
-            figures["rto_s"] = time.monotonic() - cut
+        # The primary's host loses its only link: nothing reaches it or leaves it any more.
+        subprocess.run(["ip", "link", "set", nodes[0].host_link, "down"], check=True)
+        cut = time.monotonic()
+        writes.stop.set()
+        writer.join(timeout=30)
+        standby.remember(dr={**standby.config["codenvy-infra:dr"], "promote": True})
+        standby.up()
+        wait_for("the promoted standby answering", lambda: api(standby, "GET", "/stats")[0] == 200, every=0.5)
+        figures["rto_s"] = time.monotonic() - cut
 
-            has = what_the_standby_has(standby)
-            figures["writes"] = len(writes.acknowledged)
-            figures["rpo_s"] = lost_seconds(writes, has, ("user", "workspace", "limit"), cut, standby)
-            figures["rpo_files_s"] = lost_seconds(writes, has, ("file",), cut, standby)
-        finally:
-            if agent:
-                agent.stop()
-            stop_cluster()
+        has = what_the_standby_has(standby)
+        figures["writes"] = len(writes.acknowledged)
+        figures["rpo_s"] = lost_seconds(writes, has, ("user", "workspace", "limit"), cut, standby)
+        figures["rpo_files_s"] = lost_seconds(writes, has, ("file",), cut, standby)
     return figures
 
 

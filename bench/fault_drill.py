@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -33,8 +32,7 @@ from components.certificate_authority import SERVER_EARLY_RENEWAL_HOURS, SERVER_
 from scripts.sim.node import DOCKER_PIDFILE, Node
 from tests.cluster.conftest import UPGRADE_VERSIONS, missing_prerequisite
 from tests.cluster.dr_pair import dr_pair
-from tests.cluster.images import import_images
-from tests.cluster.sim import SshAgent, lane_engine, lane_images, start_cluster, stop_cluster
+from tests.cluster.sim import SshAgent, benchmark_cluster, lane_engine
 from tests.cluster.site_driver import (
     ADMIN_PASSWORD,
     SITE,
@@ -298,33 +296,22 @@ def sim_site(nodes: list[Node], agent: SshAgent) -> Site:
 
 def drill(only: set[str] | None) -> list[Outcome]:
     outcomes: list[Outcome] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        agent = None
-        try:
-            nodes = start_cluster(5, Path(tmp) / "nodes.json")
-            images = lane_images(*UPGRADE_VERSIONS)
-            for node in nodes:
-                import_images(node.docker_host, images)
-            agent = SshAgent(nodes[0].key_file)
-            site = sim_site(nodes, agent)
-            site.up()
-            wait_for("the site healthy", lambda: healthy(site))
-            writer = Writer(site)
-            thread = threading.Thread(target=writer.run, daemon=True)
-            thread.start()
-            for fault in site_faults(site):
-                if only is None or fault.name in only:
-                    outcomes.append(drill_one(site, writer, fault))
-                    print(outcomes[-1].line(), flush=True)
-            writer.stop.set()
-            thread.join(timeout=60)
-            if only is None or "primary-lost-during-transfer" in only:
-                outcomes.append(transfer_cut(nodes[3:], agent))
+    with benchmark_cluster(5, *UPGRADE_VERSIONS) as (nodes, agent):
+        site = sim_site(nodes, agent)
+        site.up()
+        wait_for("the site healthy", lambda: healthy(site))
+        writer = Writer(site)
+        thread = threading.Thread(target=writer.run, daemon=True)
+        thread.start()
+        for fault in site_faults(site):
+            if only is None or fault.name in only:
+                outcomes.append(drill_one(site, writer, fault))
                 print(outcomes[-1].line(), flush=True)
-        finally:
-            if agent:
-                agent.stop()
-            stop_cluster()
+        writer.stop.set()
+        thread.join(timeout=60)
+        if only is None or "primary-lost-during-transfer" in only:
+            outcomes.append(transfer_cut(nodes[3:], agent))
+            print(outcomes[-1].line(), flush=True)
     return outcomes
 
 

@@ -3,14 +3,17 @@ and the stand-in engine wired to them."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from scripts.sim.node import NOTHING_RUNS, Node, nodes_in
-from tests.cluster.images import BUSYBOX_IMAGE, WORKSPACE_IMAGE, program_images
+from tests.cluster.images import BUSYBOX_IMAGE, WORKSPACE_IMAGE, import_images, program_images
 from tests.engine.command_provider import CommandProvider
 from tests.engine.docker_provider import DockerHost, ProviderError
 from tests.engine.engine import Backend, Engine
@@ -36,6 +39,25 @@ def stop_cluster() -> None:
     stopped = sim_cluster("down")
     if stopped.returncode != 0:
         raise RuntimeError(stopped.stderr)
+
+
+@contextlib.contextmanager
+def benchmark_cluster(count: int, *upgrade_versions: str) -> Iterator[tuple[list[Node], SshAgent]]:
+    """A benchmark's simulated hosts, each with the lane's images, and an agent holding their key; always torn
+    down."""
+    with tempfile.TemporaryDirectory() as tmp:
+        agent = None
+        try:
+            nodes = start_cluster(count, Path(tmp) / "nodes.json")
+            images = lane_images(*upgrade_versions)
+            for node in nodes:
+                import_images(node.docker_host, images)
+            agent = SshAgent(nodes[0].key_file)
+            yield nodes, agent
+        finally:
+            if agent:
+                agent.stop()
+            stop_cluster()
 
 
 class SshAgent:
