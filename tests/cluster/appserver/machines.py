@@ -55,6 +55,7 @@ from users import generate
 
 LOG = logging.getLogger("codenvy.machines")
 LATEST = "latest"
+COMMIT_VISIBLE_AFTER_S = 2  # DockerInstance.java:221
 SNAPSHOT_PREFIX = "machine_snapshot_"  # MPI:117
 SNAPSHOT_LOCATION = re.compile(r"(.+/)?" + SNAPSHOT_PREFIX + ".+")  # MPI:119-120
 MACHINE_IMAGE_PREFIX = "eclipse-che/"  # MPI:433: the machine's image is eclipse-che/<container name>
@@ -616,6 +617,9 @@ class MachineRuntime:
         )
         digest = None
         if use_registry:
+            # DockerInstance.java:220-221: swarm re-reads the engine's images only after answering the commit,
+            # so a push sent at once finds no such image; upstream waits 2 s before it.
+            time.sleep(COMMIT_VISIBLE_AFTER_S)
             response = self.docker.request(
                 "POST",
                 f"/images/{image_path(full)}/push",
