@@ -12,6 +12,8 @@ from pulumi_policy import (
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
 )
 
 CONTAINER = "docker:index/container:Container"
@@ -51,6 +53,22 @@ def resource_policy(
         description=description,
         validate=validate,
         enforcement_level=enforcement_level,
+        config_schema=config_schema,
+    )
+
+
+def stack_policy(
+    name: str,
+    description: str,
+    validate: Callable[[StackValidationArgs, ReportViolation], None],
+    config_schema: PolicyConfigSchema | None = None,
+) -> StackValidationPolicy:
+    """A mandatory policy over the whole stack's resources."""
+    return StackValidationPolicy(
+        name=name,
+        description=description,
+        validate=validate,
+        enforcement_level=EnforcementLevel.MANDATORY,
         config_schema=config_schema,
     )
 

@@ -7,16 +7,22 @@ from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy import (
-    EnforcementLevel,
     Policy,
     PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
     StackValidationArgs,
-    StackValidationPolicy,
 )
 
-from .common import CONTAINER, CONTAINER_LIKE, REMOTE_IMAGE, container_props, labels_of, resource_policy
+from .common import (
+    CONTAINER,
+    CONTAINER_LIKE,
+    REMOTE_IMAGE,
+    container_props,
+    labels_of,
+    resource_policy,
+    stack_policy,
+)
 from .program_facts import REGISTRY_LABEL, REGISTRY_REPOSITORIES, REGISTRY_TLS_KEY, REGISTRY_TLS_VARIABLES
 
 # The one relaxation, for a throwaway dev stack (the program allows registry.tls false only in dev).
@@ -85,12 +91,11 @@ POLICIES: list[Policy] = [
         _check_registry_tls,
         config_schema=ALLOW_PLAINTEXT,
     ),
-    StackValidationPolicy(
-        name="registry-image-serves-tls",
-        description=f"A container run from a pulled {REGISTRY_IMAGES} image (found through its RemoteImage) serves "
+    stack_policy(
+        "registry-image-serves-tls",
+        f"A container run from a pulled {REGISTRY_IMAGES} image (found through its RemoteImage) serves "
         f"TLS, labelled or not. {RELAXED}",
-        validate=_validate_registry_images_serve_tls,
-        enforcement_level=EnforcementLevel.MANDATORY,
+        _validate_registry_images_serve_tls,
         config_schema=ALLOW_PLAINTEXT,
     ),
 ]

@@ -8,15 +8,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from pulumi_policy import (
-    EnforcementLevel,
     Policy,
     PolicyConfigSchema,
     ReportViolation,
     StackValidationArgs,
-    StackValidationPolicy,
 )
 
-from .common import COMMANDS, CONTAINER, STACK_REFERENCE
+from .common import COMMANDS, CONTAINER, STACK_REFERENCE, stack_policy
 from .program_facts import (
     BACKUP_SCHEDULE_KEY,
     DEV_STACKS,
@@ -161,25 +159,22 @@ def _validate_backups_scheduled(args: StackValidationArgs, report: ReportViolati
 
 
 POLICIES: list[Policy] = [
-    StackValidationPolicy(
-        name="swarm-managers-odd",
-        description="A swarm has an odd number of managers.",
-        validate=_validate_odd_managers,
-        enforcement_level=EnforcementLevel.MANDATORY,
+    stack_policy(
+        "swarm-managers-odd",
+        "A swarm has an odd number of managers.",
+        _validate_odd_managers,
     ),
-    StackValidationPolicy(
-        name="standby-matches-primary",
-        description=f"The server declares its role, {' or '.join(ROLES)} ({STANDBY_ROLE} beside a StackReference); a "
+    stack_policy(
+        "standby-matches-primary",
+        f"The server declares its role, {' or '.join(ROLES)} ({STANDBY_ROLE} beside a StackReference); a "
         "standby references exactly one primary and declares its version and node set.",
-        validate=_validate_standby_matches_primary,
-        enforcement_level=EnforcementLevel.MANDATORY,
+        _validate_standby_matches_primary,
     ),
-    StackValidationPolicy(
-        name="backups-scheduled",
-        description=f"Every site schedules backups, but one labelled {UNSCHEDULED_ENVIRONMENT} in a stack the pack "
+    stack_policy(
+        "backups-scheduled",
+        f"Every site schedules backups, but one labelled {UNSCHEDULED_ENVIRONMENT} in a stack the pack "
         f"config devStacks lists (default {', '.join(DEV_STACKS)}).",
-        validate=_validate_backups_scheduled,
-        enforcement_level=EnforcementLevel.MANDATORY,
+        _validate_backups_scheduled,
         config_schema=DEV_STACKS_SCHEMA,
     ),
 ]
