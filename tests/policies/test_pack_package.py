@@ -44,5 +44,7 @@ def test_the_entry_point_hands_the_engine_every_policy_at_its_level():
 
 
 def test_no_module_of_the_pack_is_over_250_lines():
-    lengths = {path.name: len(path.read_text().splitlines()) for path in (PROJECT_DIR / "policies").rglob("*.py")}
+    # Not rglob: docs/policies.md has people make a virtualenv in policies/.venv.
+    modules = [*(PROJECT_DIR / "policies").glob("*.py"), *(PROJECT_DIR / "policies" / "codenvy_policies").glob("*.py")]
+    lengths = {path.name: len(path.read_text().splitlines()) for path in modules}
     assert {name: lines for name, lines in lengths.items() if lines > MAX_MODULE_LINES} == {}
