@@ -64,11 +64,11 @@ def postgres_command() -> list[str]:
 def render_pg_hba(peers: tuple[str, ...]) -> str:
     """Who may log in to a PostgreSQL published at the master's address. From the peer site's master: the
     replication role over TLS, to replicate, and nothing else (no entry: refused before any password). From
-    the site's own container network (`samenet`: the networks the server's container is on, which is the
-    site's internal network alone): every role with a password, as the image's own rules allow from
+    the site's own container network (`samenet`: the subnets of the database container's interfaces, which is
+    on the site's internal network alone): every role with a password, as the image's own rules allow from
     anywhere. In the container: the socket and 127.0.0.1, as the image trusts them. The replication role
-    never reaches a database, from anywhere; a replication connection matches only `replication`, never
-    `all` (PostgreSQL's hba.c check_db), and the first line that matches decides."""
+    never reaches a database, from anywhere. PostgreSQL docs, "The pg_hba.conf File": the first line that
+    matches decides, and a replication connection matches `replication` only, never `all`."""
     lines = [
         "local all all trust",
         f"host all {REPLICATION_ROLE} all reject",
