@@ -74,6 +74,12 @@ def benchmark_cluster(count: int, *upgrade_versions: str) -> Iterator[tuple[list
             agent.stop()
 
 
+def set_link(node: Node, state: str) -> None:
+    """The node's only link to the bridge `up` or `down`: while down nothing reaches the host or leaves it, as
+    when its network is partitioned or its power is off (its processes keep running, as after a partition)."""
+    subprocess.run(["ip", "link", "set", node.host_link, state], check=True)
+
+
 class SshAgent:
     """An ssh-agent holding the simulated hosts' key: what pulumi-command authenticates with, besides a
     `privateKey` input (remote/connection.go)."""
