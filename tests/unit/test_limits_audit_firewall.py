@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import shlex
 
 import pytest
@@ -273,3 +274,32 @@ def test_an_encrypted_overlay_lets_members_speak_ipsec_esp(host):
 
 def test_a_plain_overlay_admits_no_esp():
     assert "esp" not in firewall_rules("node2")
+
+
+def input_chain(ruleset: str) -> list[list[str]]:
+    """The input chain's rules in order, each as its words (a `{ a, b }` set read as one word per element)."""
+    return [re.sub(r"[{},]", " ", line).split() for line in _chain_body(ruleset, "input")]
+
+
+def _chain_body(ruleset: str, chain: str) -> list[str]:
+    lines = ruleset.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == f"chain {chain} {{")
+    end = next(i for i in range(start, len(lines)) if lines[i].strip() == "}")
+    return [line.strip() for line in lines[start + 1 : end] if not line.strip().startswith("type ")]
+
+
+def ct_states(rule: list[str]) -> set[str]:
+    """The conntrack states a rule matches (`ct state X[ Y]`), empty when it matches on none."""
+    if rule[:2] != ["ct", "state"]:
+        return set()
+    return set(rule[2:-1])
+
+
+@pytest.mark.parametrize("host", ["node1", "node2"])
+def test_packets_conntrack_finds_invalid_are_dropped_before_any_port_is_opened(host):
+    """A packet conntrack marks invalid belongs to no connection (nftables wiki, "Matching connection tracking
+    stateful metainformation"): dropped before a port rule could accept it as a new connection."""
+    rules = input_chain(firewall_rules(host))
+    opens_a_port = [i for i, rule in enumerate(rules) if "dport" in rule and rule[-1] == "accept"]
+    drops_invalid = [i for i, rule in enumerate(rules) if "invalid" in ct_states(rule) and rule[-1] == "drop"]
+    assert opens_a_port and drops_invalid and drops_invalid[0] < opens_a_port[0]

@@ -170,6 +170,19 @@ def test_promotion_runs_every_cold_container():
         assert runs_after_update(state_after_create(container.inputs), after[name].inputs), name
 
 
+def test_a_site_made_cold_again_publishes_no_port():
+    """resourceDockerContainerUpdate starts a container whose must_run goes false -> true and never stops one
+    ("If false, Terraform leaves the container alone", the schema's must_run): a published container of a site
+    turned cold stops only by being replaced, which a change of its ports (ForceNew) does."""
+    before, after = containers(cold(promote=True)), containers(cold())
+    published = {name: c for name, c in before.items() if c.inputs.get("ports")}
+    assert published
+    running = [
+        name for name, c in published.items() if runs_after_update(state_after_create(c.inputs), after[name].inputs)
+    ]
+    assert running == []
+
+
 def test_active_sites_containers_read_back_as_registered():
     for stack in ("dev", "dr", "sim"):
         for name, container in containers(evaluate(stack)).items():
