@@ -18,7 +18,7 @@ from components.backups import BackupSettings, render_backup, render_restore
 from components.config import SiteConfig
 from components.config_loader import as_pulumi_value, load_site_config
 from components.master_layout import DATA_ROOT, INSTANCE_DIR, MasterData
-from tests.harness import Evaluation, evaluate, site_config, stack_file_config
+from tests.harness import evaluate, site_config, stack_file_config
 
 CONTAINER = "docker:index/container:Container"
 
@@ -279,17 +279,6 @@ def test_retention_leaves_the_newest_keep_archives_the_new_one_among_them(tmp_pa
     assert set(Path(config.backup.directory).glob("*.tar")) == {newest, older[-1]}
 
 
-def waits_for(evaluation: Evaluation, urn: str) -> set[str]:
-    """Every resource the engine creates before `urn`: its dependencies and theirs."""
-    found, todo = set(), [urn]
-    while todo:
-        for dependency in evaluation.by_urn(todo.pop()).dependencies:
-            if dependency not in found:
-                found.add(dependency)
-                todo.append(dependency)
-    return found
-
-
 @pytest.mark.parametrize("stack", ["dev", "sim"])
 def test_every_backup_command_waits_for_the_containers_the_backup_reads(stack):
     """The backup reads the server's instance folder and dumps the database (backup.sh): the tools and their
@@ -300,4 +289,4 @@ def test_every_backup_command_waits_for_the_containers_the_backup_reads(stack):
     containers = {c.urn for c in evaluation.of_type(CONTAINER) if c.inputs["name"] in read}
     commands = [r for r in evaluation.resources if r.parent_type == "codenvy:infra:Backups"]
     assert len(containers) == len(read) and commands
-    assert all(containers <= waits_for(evaluation, command.urn) for command in commands)
+    assert all(containers <= evaluation.waits_for(command.urn) for command in commands)

@@ -483,18 +483,6 @@ def test_the_stand_in_asks_for_unlimited_swap_as_the_docker_cli_takes_it(tmp_pat
 # --- Found by the lifecycle lane: the master's daemon restarts under its own containers ----------------------
 
 
-def _ancestors(evaluation, urn: str) -> set[str]:
-    """Every resource `urn` waits for, through dependencies."""
-    seen: set[str] = set()
-    pending = [urn]
-    while pending:
-        for dependency in evaluation.by_urn(pending.pop()).dependencies:
-            if dependency not in seen:
-                seen.add(dependency)
-                pending.append(dependency)
-    return seen
-
-
 def test_every_docker_resource_on_a_managed_master_waits_for_its_daemon_config():
     # The daemon-config Command restarts the master's dockerd when daemon.json changes; a container,
     # network, volume or image created meanwhile fails ("Cannot connect to the Docker daemon").
@@ -506,7 +494,7 @@ def test_every_docker_resource_on_a_managed_master_waits_for_its_daemon_config()
         r for r in evaluation.resources if r.type.startswith("docker:index/") and r.provider.startswith(master_provider)
     ]
     assert on_master
-    waiting = {r.name for r in on_master if daemon_config in _ancestors(evaluation, r.urn)}
+    waiting = {r.name for r in on_master if daemon_config in evaluation.waits_for(r.urn)}
     assert waiting == {r.name for r in on_master}
 
 
