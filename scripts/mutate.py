@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import ast
 import difflib
+import hashlib
 import json
 import os
 import shutil
@@ -170,6 +171,15 @@ def record_coverage(root: Path, work: Path) -> None:
     (work / "lines.json").write_text(json.dumps(lines))
 
 
+def sources_fingerprint(root: Path) -> str:
+    """What the recorded coverage holds for: every file of the code and the tests (a kept map of other
+    sources would send mutants to the wrong tests, or to none)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for part in (*MUTATED, "tests") for p in (root / part).rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def changed_lines(work: Path, root: Path, module: str) -> dict[str, set[int]]:
     """The lines of the pristine copy that differ in the project (the mutant being tested), by file."""
     changed: dict[str, set[int]] = {}
@@ -267,8 +277,11 @@ def run(modules: list[str], budget: float, every: int, keep: Path | None) -> int
         shutil.rmtree(work / "project", ignore_errors=True)
         shutil.rmtree(work / "pristine", ignore_errors=True)
         root = copy_project(work)
-        if not (work / "lines.json").exists():
+        fingerprint = sources_fingerprint(root)
+        recorded = work / "fingerprint"
+        if not (work / "lines.json").exists() or not recorded.exists() or recorded.read_text() != fingerprint:
             record_coverage(root, work)
+            recorded.write_text(fingerprint)
             print(f"coverage of both lanes recorded in {time.monotonic() - started:.0f} s", flush=True)
         for module in modules:
             if time.monotonic() - started > budget:

@@ -49,3 +49,12 @@ def test_a_mutant_of_a_line_run_only_at_import_runs_both_lanes(tmp_path):
 
 def test_a_mutant_of_a_line_no_test_ran_runs_nothing(tmp_path):
     assert mutant_on_line(tmp_path, 5, {"1": ["import"]}) == []
+
+
+def test_the_coverage_kept_from_a_run_is_for_the_sources_it_was_recorded_on(tmp_path):
+    for part in ("components", "policies", "tests"):
+        (tmp_path / part).mkdir()
+        (tmp_path / part / "a.py").write_text("A = 1\n")
+    before = mutate.sources_fingerprint(tmp_path)
+    (tmp_path / "tests" / "a.py").write_text("A = 2\n")
+    assert mutate.sources_fingerprint(tmp_path) != before
