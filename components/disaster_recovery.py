@@ -61,7 +61,7 @@ def render_transfer(settings: DisasterRecoverySettings, primary: PrimarySite) ->
     return render_script(
         "transfer",
         database_user=DATABASE_USER,
-        fs_volume=f"{settings.backups.site_name}-fs",
+        fs_volume=settings.backups.data.fs_volume,
         incoming_dir=settings.incoming_directory,
         key_file=dr.ssh_key_file,
         # A hot standby without streaming restores each archive; otherwise it is staged (a replica cannot
@@ -69,8 +69,6 @@ def render_transfer(settings: DisasterRecoverySettings, primary: PrimarySite) ->
         mode="restore" if dr.standby == "hot" and not dr.streams else "stage",
         postgres=settings.backups.data.postgres_container,
         primary_addr=primary.manager_address,
-        primary_backup_dir=primary.backup_directory,
-        primary_fs_volume=f"{primary.site_name}-fs",
         primary_host_key=dr.primary_ssh.host_key or "",
         primary_port=str(dr.primary_ssh.port),
         primary_site=primary.site_name,

@@ -44,7 +44,29 @@ def _host_key_line(value: str) -> str:
 HostKeyLine = Annotated[str, AfterValidator(_host_key_line)]
 
 
+def _public_key_line(value: str) -> str:
+    if not _HOST_KEY.fullmatch(value):
+        raise ValueError(
+            "each must be a public key as in its .pub file: 'ssh-ed25519 AAAA… comment' (types ssh-ed25519, "
+            "ssh-rsa, ecdsa-sha2-nistp256/384/521, sk-…), on one line, the comment without blanks"
+        )
+    return value
+
+
+PublicKeyLine = Annotated[str, AfterValidator(_public_key_line)]
+
+
+# The account a primary makes for its standbys (replication.standbyKeys): their keys may read the primary's project
+# files and archives through rsync, and run nothing else.
+MIRROR_ACCOUNT = "codenvy-mirror"
+
+
 class PrimarySshEndpoint(SshEndpoint):
+    user: str = Field(
+        default=MIRROR_ACCOUNT,
+        description=f"The account the standby logs in as; the primary makes {MIRROR_ACCOUNT} for the keys it lists "
+        "in replication.standbyKeys, which may only read its project files and archives.",
+    )
     host_key: HostKeyLine | None = Field(
         default=None,
         description="The primary master's public host key ('ssh-ed25519 AAAA…'); the transfer verifies it. "

@@ -4,6 +4,7 @@ takes what it wrote."""
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import subprocess
@@ -259,3 +260,82 @@ def test_a_backup_that_fills_the_disk_fails_and_leaves_nothing_behind(tmp_path):
     backup = host.run(render_backup(BackupSettings.of(primary), "scheduled"))
     assert backup.returncode != 0 and "No space left" in backup.stderr
     assert list(Path(primary.backup.directory).iterdir()) == []
+
+
+# --- a restore unpacks exactly the regular files, directories and inner links of fs/ -----------------------
+
+
+def member(name: str, kind: bytes = tarfile.REGTYPE, mode: int = 0o644, link: str = "") -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type, info.mode, info.linkname = kind, mode, link
+    if kind == tarfile.CHRTYPE:
+        info.devmajor, info.devminor = 1, 3
+    return info
+
+
+# What the other site's fs.tar may hold that docker cp, unpacking as root into the data root, must never get; each
+# with how the restore names it.
+HOSTILE_MEMBERS = {
+    "fs/null (a device node)": member("fs/null", tarfile.CHRTYPE),
+    "fs/fifo (a FIFO)": member("fs/fifo", tarfile.FIFOTYPE),
+    "fs/suid (setuid)": member("fs/suid", mode=0o4755),
+    "fs/sgid (setgid)": member("fs/sgid", mode=0o2755),
+    "/etc/cron.d/x (an absolute name)": member("/etc/cron.d/x"),
+    "fs/../etc/passwd (a name with ..)": member("fs/../etc/passwd"),
+    "che-machines/ws/x (outside fs/)": member("che-machines/ws/x"),
+    "fs/root (a link out of fs/)": member("fs/root", tarfile.SYMTYPE, link="/"),
+    "fs/up (a link out of fs/)": member("fs/up", tarfile.SYMTYPE, link="../che-machines"),
+    "fs/hard (a link out of fs/)": member("fs/hard", tarfile.LNKTYPE, link="che-machines/ws/x"),
+}
+
+
+def with_fs_tar(archive: Path, tmp_path: Path, extra: tarfile.TarInfo) -> Path:
+    """A copy of `archive` whose fs.tar also holds `extra`, its checksums made again (as the other site could)."""
+    unpacked = tmp_path / "hostile"
+    with tarfile.open(archive) as tar:
+        tar.extractall(unpacked, filter="data")
+    with tarfile.open(unpacked / "fs.tar", "a") as fs_tar:
+        fs_tar.addfile(extra, io.BytesIO(b"") if extra.isreg() else None)
+    members = ("database.dump", "fs.tar", "instance.tar", "manifest.json")
+    sums = subprocess.run(["sha256sum", *members], cwd=unpacked, capture_output=True, text=True, check=True)
+    (unpacked / "SHA256SUMS").write_text(sums.stdout)
+    copy = tmp_path / "hostile.tar"
+    with tarfile.open(copy, "w") as tar:
+        for name in ("manifest.json", "SHA256SUMS", *members[:-1]):
+            tar.add(unpacked / name, name)
+    return copy
+
+
+@pytest.fixture
+def promoted_standby(staged, tmp_path) -> tuple[Host, SiteConfig, Path]:
+    """The cold standby with its services started, as its promotion leaves them, and the archive it staged."""
+    host, archive = staged
+    config = cold_standby(tmp_path)
+    data = MasterData(config.site_name)
+    host.start(data.postgres_container)
+    host.start(data.server_container)
+    return host, config, archive
+
+
+@pytest.mark.parametrize("named", HOSTILE_MEMBERS)
+def test_a_restore_refuses_an_fs_tar_holding_what_it_never_unpacks_naming_it(promoted_standby, tmp_path, named):
+    host, config, archive = promoted_standby
+    hostile = with_fs_tar(archive, tmp_path, HOSTILE_MEMBERS[named])
+    result = host.run(render_restore(BackupSettings.of(config)), str(hostile))
+    assert result.returncode == 1 and named in result.stderr
+
+
+def test_a_refused_fs_tar_changes_nothing(promoted_standby, tmp_path):
+    host, config, archive = promoted_standby
+    data = MasterData(config.site_name)
+    hostile = with_fs_tar(archive, tmp_path, HOSTILE_MEMBERS["fs/null (a device node)"])
+    host.run(render_restore(BackupSettings.of(config)), str(hostile))
+    assert not (host.state / f"{data.server_container}{DATA_ROOT}/fs/{PROJECT_FILE}").exists()
+    assert not (host.state / data.postgres_container / "dump").exists()
+
+
+def test_a_restore_takes_an_fs_tar_with_a_link_inside_fs(promoted_standby, tmp_path):
+    host, config, archive = promoted_standby
+    inner = with_fs_tar(archive, tmp_path, member("fs/project/latest", tarfile.SYMTYPE, link="main.py"))
+    result = host.run(render_restore(BackupSettings.of(config)), str(inner))
+    assert result.returncode == 0, result.stderr
