@@ -51,6 +51,9 @@ PER_NODE_DIRS = {
     "var-backups": "/var/backups",
     "codenvy-tools": "/usr/local/lib/codenvy",
     "crontabs": "/var/spool/cron/crontabs",
+    # The home of the account a primary makes for its standbys (components/mirror_access.py MIRROR_HOME): the
+    # nodes share this machine's /etc/passwd, so the account is one for all, but its keys are each node's.
+    "mirror-home": "/var/lib/codenvy-mirror",
 }
 SSH_OPTIONS = ("-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
                "-o", "BatchMode=yes", "-o", "ConnectTimeout=5")  # fmt: skip

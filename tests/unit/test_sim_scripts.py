@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from components.mirror_access import MIRROR_HOME
 from scripts.sim.node import PER_NODE_DIRS, RESTART_HELPER, Node, cluster_json
 from scripts.sim.templates import SIM_SCRIPTS
 from tests.harness import PROJECT_DIR, site_config
@@ -179,3 +180,8 @@ def test_the_sim_stack_runs_on_the_nodes_sim_cluster_makes():
 def test_the_sim_stack_restarts_docker_with_the_helper_sim_cluster_installs():
     site = site_config("sim")
     assert {host.docker_restart_command for host in (site.master, *site.nodes)} == {str(RESTART_HELPER)}
+
+
+def test_each_node_has_a_home_of_its_own_for_the_mirror_account():
+    """The program puts the standbys' keys there; on a node that shares the machine's, any node would take them."""
+    assert PER_NODE_DIRS["mirror-home"] == MIRROR_HOME
