@@ -78,6 +78,18 @@ def render_transfer(settings: DisasterRecoverySettings, primary: PrimarySite) ->
     )
 
 
+def render_promotion_restore(settings: DisasterRecoverySettings) -> str:
+    """What a cold standby's promoting `up` runs: the restore tool on the newest staged archive."""
+    backups = settings.backups
+    return render_script(
+        "promotion_restore",
+        incoming_dir=settings.incoming_directory,
+        postgres=backups.data.postgres_container,
+        restore_tool=backups.toolbox.path("restore"),
+        site_name=backups.site_name,
+    )
+
+
 class DisasterRecovery(pulumi.ComponentResource):
     """On the standby master: a check that the primary's registry answers, and, until promotion, the
     transfer tool (`codenvy-transfer-<site>`) with its crontab lines (the nightly archive; the project files
@@ -151,19 +163,7 @@ class DisasterRecovery(pulumi.ComponentResource):
     ) -> None:
         """A cold standby only staged its archives; the promoting `up` restores the newest into the services
         it has just started."""
-        backups = settings.backups
-        master.run(
-            f"{name}-promotion-restore",
-            render_script(
-                "promotion_restore",
-                incoming_dir=settings.incoming_directory,
-                postgres=backups.data.postgres_container,
-                restore_tool=backups.toolbox.path("restore"),
-                site_name=backups.site_name,
-            ),
-            parent=self,
-            depends_on=depends_on,
-        )
+        master.run(f"{name}-promotion-restore", render_promotion_restore(settings), parent=self, depends_on=depends_on)
 
 
 # What the status check says before the first `up` installed the tool (the check runs while the program

@@ -17,6 +17,7 @@ import pytest
 from components.backups import BackupSettings, render_backup, render_restore
 from components.config import SiteConfig
 from components.config_loader import as_pulumi_value, load_site_config
+from components.disaster_recovery import DisasterRecoverySettings, render_promotion_restore
 from components.master_layout import DATA_ROOT, INSTANCE_DIR, MasterData
 from tests.harness import stack_file_config
 
@@ -47,7 +48,7 @@ case "$1" in
     case "$1" in
       pg_dump) cat "$state/$name/dump" ;;
       pg_restore) cat > "$state/$name/dump" ;;
-      psql) true ;;
+      psql | pg_isready) true ;;
       *) echo "fake docker exec: $*" >&2; exit 2 ;;
     esac ;;
   start) echo "$2" >> "$state/running" ;;
@@ -339,3 +340,19 @@ def test_a_restore_takes_an_fs_tar_with_a_link_inside_fs(promoted_standby, tmp_p
     inner = with_fs_tar(archive, tmp_path, member("fs/project/latest", tarfile.SYMTYPE, link="main.py"))
     result = host.run(render_restore(BackupSettings.of(config)), str(inner))
     assert result.returncode == 0, result.stderr
+
+
+def test_a_promotion_refuses_a_staged_archive_whose_fs_tar_holds_a_device(promoted_standby, tmp_path):
+    """The promoting `up` runs the restore tool on the newest staged archive: the same look at fs.tar."""
+    host, _, archive = promoted_standby
+    # Its tools in the test's directory, the rest as the fixture's.
+    backup = {"directory": str(tmp_path / "dr"), "schedule": None, "toolsDirectory": str(tmp_path / "tools")}
+    config = cold_standby(tmp_path, backup=backup)
+    tool = Path(BackupSettings.of(config).toolbox.path("restore"))
+    tool.parent.mkdir()
+    tool.write_text(render_restore(BackupSettings.of(config)))
+    tool.chmod(0o755)
+    hostile = with_fs_tar(archive, tmp_path, HOSTILE_MEMBERS["fs/null (a device node)"])
+    shutil.copy2(hostile, archive)
+    result = host.run(render_promotion_restore(DisasterRecoverySettings.of(config)))
+    assert result.returncode == 1 and "fs/null (a device node)" in result.stderr
