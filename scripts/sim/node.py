@@ -55,6 +55,9 @@ PER_NODE_DIRS = {
     # nodes share this machine's /etc/passwd, so the account is one for all, but its keys are each node's.
     "mirror-home": "/var/lib/codenvy-mirror",
 }
+# Files each node has of its own, likewise. /etc/hosts names the node, as a Debian host's does: sudo (the mirror
+# account's) resolves the host name, and a name no file knows goes to DNS, which a node waits seconds for.
+PER_NODE_FILES = {"hosts": "/etc/hosts"}
 SSH_OPTIONS = ("-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
                "-o", "BatchMode=yes", "-o", "ConnectTimeout=5")  # fmt: skip
 SSH_TIMEOUT = 240

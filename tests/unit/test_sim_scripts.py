@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from components.mirror_access import MIRROR_HOME
-from scripts.sim.node import PER_NODE_DIRS, RESTART_HELPER, Node, cluster_json
+from scripts.sim.node import PER_NODE_DIRS, PER_NODE_FILES, RESTART_HELPER, Node, cluster_json
 from scripts.sim.templates import SIM_SCRIPTS
 from tests.harness import PROJECT_DIR, site_config
 
@@ -57,7 +57,8 @@ def test_a_node_mounts_each_of_its_own_directories_over_the_path_it_covers(sim_c
     node = Node(2)
     (bind_mounts,) = assigned(sim_cluster["node_init_script"](node), ["BIND_MOUNTS"])
     pairs = dict(line.split("\t") for line in bind_mounts.splitlines())
-    assert pairs == {str(node.directory / own): target for own, target in PER_NODE_DIRS.items()}
+    own_paths = {**PER_NODE_DIRS, **PER_NODE_FILES}
+    assert pairs == {str(node.directory / own): target for own, target in own_paths.items()}
 
 
 def test_the_restart_helper_runs_the_start_script_sim_cluster_writes_for_the_node(sim_cluster):
