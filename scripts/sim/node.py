@@ -54,6 +54,8 @@ PER_NODE_DIRS = {
     # The home of the account a primary makes for its standbys (components/mirror_access.py MIRROR_HOME): the
     # nodes share this machine's /etc/passwd, so the account is one for all, but its keys are each node's.
     "mirror-home": "/var/lib/codenvy-mirror",
+    # Where that account's sudoers line goes: each node's own, so none is left in this machine's /etc.
+    "sudoers-d": "/etc/sudoers.d",
 }
 # Files each node has of its own, likewise. /etc/hosts names the node, as a Debian host's does: sudo (the mirror
 # account's) resolves the host name, and a name no file knows goes to DNS, which a node waits seconds for.
