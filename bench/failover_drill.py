@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -31,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.cluster.conftest import UPGRADE_VERSIONS, missing_prerequisite
 from tests.cluster.dr_pair import dr_pair
-from tests.cluster.sim import benchmark_cluster
+from tests.cluster.sim import benchmark_cluster, set_link
 from tests.cluster.site_driver import (
     SITE,
     STACK_IMAGE,
@@ -173,7 +172,7 @@ def drill(replication: str, write_seconds: float) -> dict[str, float]:
         write_and_sync(standby, replication, write_seconds)
 
         # The primary's host loses its only link: nothing reaches it or leaves it any more.
-        subprocess.run(["ip", "link", "set", nodes[0].host_link, "down"], check=True)
+        set_link(nodes[0], "down")
         cut = time.monotonic()
         writes.stop.set()
         writer.join(timeout=30)

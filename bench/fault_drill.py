@@ -32,7 +32,7 @@ from components.certificate_authority import SERVER_EARLY_RENEWAL_HOURS, SERVER_
 from scripts.sim.node import DOCKER_PIDFILE, Node
 from tests.cluster.conftest import UPGRADE_VERSIONS, missing_prerequisite
 from tests.cluster.dr_pair import dr_pair
-from tests.cluster.sim import SshAgent, benchmark_cluster, lane_engine
+from tests.cluster.sim import SshAgent, benchmark_cluster, lane_engine, set_link
 from tests.cluster.site_driver import (
     ADMIN_PASSWORD,
     SITE,
@@ -167,10 +167,6 @@ def partition_during_up(site: Site, worker: Node) -> None:
         print(f"  the up while {worker.name} is cut off: {str(error).splitlines()[0][:160]}")
     finally:
         set_link(worker, "up")
-
-
-def set_link(node: Node, state: str) -> None:
-    subprocess.run(["ip", "link", "set", node.host_link, state], check=True)
 
 
 def full_backup_disk(site: Site) -> None:

@@ -13,7 +13,10 @@ from pydantic import SecretStr
 
 from components.config import AuditConfig, Settings, SiteConfig, UserLimits
 
-CLIENT = "components/resource_api.py"  # local commands run in the project directory
+# Relative on purpose: the engine starts providers, and so local Commands, in the project's root (pulumi/pulumi
+# pkg/engine/project.go getPwdMain, sdk/go/common/resource/plugin/plugin.go), and an absolute path would change
+# the Commands' inputs from one checkout to the next. The client finds its own modules from its __file__.
+CLIENT = "components/resource_api.py"
 
 
 def _resource_suffix(user_id: str) -> str:

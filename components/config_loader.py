@@ -15,6 +15,7 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from components.config import PROJECT, ConfigError, ConfigKeyError, KeyPath, SiteConfig, config_key
 from components.config.fields import TooDeeplyNested
 from components.deploy_gates import Deployment, establish
+from components.fencing import ask_master
 from components.json_text import nesting
 
 __all__ = [
@@ -135,8 +136,8 @@ def project_defaults(project_file: Path) -> dict[str, Any]:
 
 
 def read_stack_config() -> Deployment:
-    """The running stack's configuration, validated and past its gates (version, DR parity); raises
-    ConfigError naming every bad key before any resource exists."""
+    """The running stack's configuration, validated and past its gates (version, DR parity, no promoted
+    standby); raises ConfigError naming every bad key before any resource exists."""
     keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
     for key in foreign_keys(keys):
         pulumi.log.warn(
@@ -145,7 +146,8 @@ def read_stack_config() -> Deployment:
     # The language host lists the keys held encrypted in PULUMI_CONFIG_SECRET_KEYS and hands them to
     # set_all_config (pulumi/pulumi sdk/python/cmd/pulumi-language-python-exec); is_config_secret asks that set.
     secret_keys = {key for key in keys if runtime_config.is_config_secret(key)}
-    return establish(load_site_config({key: runtime_config.get_config(key) for key in keys}, secret_keys))
+    site = load_site_config({key: runtime_config.get_config(key) for key in keys}, secret_keys)
+    return establish(site, superseded=ask_master)
 
 
 def _decode(text: Any) -> Any:

@@ -10,6 +10,7 @@ import pulumi_random as random
 from components.certificate_authority import CertificateAuthority
 from components.config import Settings, SiteConfig
 from components.deploy_gates import PrimarySite
+from components.fencing import FenceSettings, install_fence
 from components.host_access import HostAccess
 from components.master_layout import DATABASE_USER, POSTGRES_DATA_DIR, MasterData
 from components.postgres_streaming import (
@@ -18,7 +19,9 @@ from components.postgres_streaming import (
     PRIMARY_CA_FILE,
     REPLICATION_ROLE,
     SLOT_PREFIX,
+    STANDBYS_PGPASS_FILE,
     config_bundle,
+    pgpass_entry,
     pgpass_line,
     primary_conninfo,
     render_pg_hba,
@@ -42,6 +45,8 @@ class ReplicationSettings(Settings):
     promoted: bool
     reseed: int
     backup_directory: str
+    # The serving side's fence (present with standby_addresses).
+    fence: FenceSettings | None
 
     @classmethod
     def of(cls, site: SiteConfig) -> ReplicationSettings:
@@ -58,6 +63,7 @@ class ReplicationSettings(Settings):
             promoted=bool(dr and dr.promote),
             reseed=dr.reseed if dr else 0,
             backup_directory=site.backup.directory,
+            fence=FenceSettings.of(site) if site.replication.standby_addresses else None,
         )
 
     @property
@@ -77,8 +83,8 @@ class ReplicationSettings(Settings):
 class DatabaseReplication(pulumi.ComponentResource):
     """`ready`: what the PostgreSQL container waits for (the Command that writes its configuration volume,
     and on a following standby the one that seeds the replica into `data_volume`). `after_start(container)`
-    adds what needs the running server: the replication role on the serving side, the promotion on a
-    promoted standby."""
+    adds what needs the running server: the replication role and the fence on the serving side, the
+    promotion on a promoted standby."""
 
     ready: list[pulumi.Resource]
     password: pulumi.Output[str] | None
@@ -134,6 +140,11 @@ class DatabaseReplication(pulumi.ComponentResource):
         if primary is not None and primary.ca_cert and password:
             files[PRIMARY_CA_FILE] = primary.ca_cert
             files[PGPASS_FILE] = pulumi.Output.secret(pgpass_line(primary, password))
+        if self.password is not None:
+            port, standbys = settings.postgres_port, settings.standby_addresses
+            files[STANDBYS_PGPASS_FILE] = self.password.apply(
+                lambda own: "".join(pgpass_entry(address, port, own) for address in standbys)
+            )
         names = list(files)
         bundle = pulumi.Output.secret(
             pulumi.Output.all(*files.values()).apply(
@@ -208,6 +219,8 @@ class DatabaseReplication(pulumi.ComponentResource):
                 parent=self,
                 depends_on=[container],
             )
+        if settings.fence is not None:
+            install_fence(self._host, f"{self._name}-fence", settings.fence, self, [container])
         if settings.promoted:
             self._host.run(
                 f"{self._name}-promote",

@@ -23,6 +23,8 @@ from components.versioning import UpgradePlan, UpgradeRefusedError, plan_upgrade
 READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 
 OutputsReader = Callable[[str], Mapping[str, Any]]
+# Asks whether a standby was promoted past this site (components/fencing.py ask_master): why, or None.
+FenceQuestion = Callable[[SiteConfig], str | None]
 # The key every gate about the primary names: a standby's link to it.
 PRIMARY_STACK_KEY = ("dr", "primaryStack")
 
@@ -201,10 +203,14 @@ def _primary_outputs(stack: str, read_outputs: OutputsReader) -> Mapping[str, An
 
 
 def establish(
-    site: SiteConfig, read_outputs: OutputsReader = read_stack_outputs, stack: str | None = None
+    site: SiteConfig,
+    read_outputs: OutputsReader = read_stack_outputs,
+    stack: str | None = None,
+    superseded: FenceQuestion | None = None,
 ) -> Deployment:
     """Run the gates for `site` (deployed as `stack`, by default the running one); raises GateError, naming the
-    key, when the change must not happen, and OutputsUnavailableError when `read_outputs` cannot read the primary's."""
+    key, when the change must not happen, and OutputsUnavailableError when `read_outputs` cannot read the primary's.
+    `superseded` asks the fence of a site that streams to standbys (without it, that gate is not run)."""
     previous = read_outputs(stack or this_stack())  # empty before the first deployment
     deployed_name = previous.get("siteName")
     if deployed_name is not None and deployed_name != site.site_name:
@@ -228,7 +234,24 @@ def establish(
             details = "\n".join(f"  - {problem}" for problem in problems)
             raise GateError(PRIMARY_STACK_KEY, f"this standby does not match the primary {primary.stack}:\n{details}")
         _streams_from(site, primary)
+    # Only a site that serves lists standbys (site_rules.replication_from_an_active_site).
+    if superseded is not None and site.replication.standby_addresses:
+        _not_superseded(site, superseded)
     return Deployment(site=site, upgrade=upgrade, primary=primary)
+
+
+def _not_superseded(site: SiteConfig, superseded: FenceQuestion) -> None:
+    """A site whose standby was promoted while it was cut off must not serve again: its fence already refuses
+    writes (or will within a minute), and an `up` as primary would undo none of that but claim the site."""
+    reason = superseded(site)
+    if reason is not None:
+        raise GateError(
+            ("role",),
+            f"this site is no longer the primary: {reason}. Fail back instead: list this master "
+            f"{site.master.address} in the promoted site's replication.standbyAddresses and `pulumi up` there, then "
+            "give this stack role: standby and a dr section naming the promoted stack (its data is archived, then "
+            "seeded from the promoted site)",
+        )
 
 
 def _streams_from(site: SiteConfig, primary: PrimarySite) -> None:
@@ -254,4 +277,11 @@ def _streams_from(site: SiteConfig, primary: PrimarySite) -> None:
             ("dr", "replication"),
             f"{primary.stack} lists this standby but has no output {', '.join(missing)} yet: run `pulumi up` on "
             "the primary first",
+        )
+    if site.master.postgres_port != primary.postgres_port:
+        # The primary's fence asks its standbys at its own port: it reads no standby's outputs.
+        raise GateError(
+            ("master", "postgresPort"),
+            f"must be {primary.postgres_port}, the port {primary.stack} publishes PostgreSQL on, which its fence "
+            f"asks this standby at; this standby has {site.master.postgres_port}",
         )

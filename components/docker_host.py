@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 
 from components.config import Settings, SiteConfig
+from components.deploy_gates import PrimarySite
 from components.docker_daemon import DaemonSettings, render_daemon_json, restart_fingerprint
 from components.host_access import STATE_DIR, HostAccess, owner
 from components.host_firewall import FirewallSettings, render_nftables
@@ -25,12 +26,12 @@ class DockerHostSettings(Settings):
     firewall: FirewallSettings
 
     @classmethod
-    def of(cls, site: SiteConfig) -> DockerHostSettings:
+    def of(cls, site: SiteConfig, primary: PrimarySite | None = None) -> DockerHostSettings:
         return cls(
             daemon=DaemonSettings.of(site),
             registry_address=site.registry_address,
             master_hosts_workspaces=site.master.host_workspaces,
-            firewall=FirewallSettings.of(site),
+            firewall=FirewallSettings.of(site, primary),
         )
 
 

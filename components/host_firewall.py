@@ -4,6 +4,7 @@ Docker publishes may be forwarded to, from where."""
 from __future__ import annotations
 
 from components.config import FirewallConfig, HostConfig, Settings, SiteConfig, is_ip_address
+from components.deploy_gates import PrimarySite
 from components.master_layout import ENGINE_TLS_PORT
 
 # Swarm mode's ports (replacing the seeds' ZooKeeper 2181 and Docker 2375/23750): cluster members only.
@@ -29,10 +30,14 @@ class FirewallSettings(Settings):
     # The masters of this site's standbys: they alone reach this master's SSH (to sync project files) and its
     # published PostgreSQL (to stream), besides the administrators.
     replication_peers: tuple[str, ...] = ()
+    # Who reaches the published PostgreSQL: this site's standby masters (to stream), and on a streaming
+    # standby, promoted or not, its primary's master (its fence asks whether this site was promoted).
+    database_peers: tuple[str, ...] = ()
     postgres_port: int = 5432
 
     @classmethod
-    def of(cls, site: SiteConfig) -> FirewallSettings:
+    def of(cls, site: SiteConfig, primary: PrimarySite | None = None) -> FirewallSettings:
+        followed = (primary.manager_address,) if primary is not None and site.database_follows_primary else ()
         return cls(
             enabled=site.firewall_enabled,
             config=site.firewall,
@@ -43,6 +48,7 @@ class FirewallSettings(Settings):
             master_address=site.master.address,
             encrypted_overlay=site.network.mode == "overlay" and site.network.encrypted,
             replication_peers=tuple(sorted(site.replication.standby_addresses)),
+            database_peers=tuple(sorted({*site.replication.standby_addresses, *followed})),
             postgres_port=site.master.postgres_port,
         )
 
@@ -64,8 +70,8 @@ def _published_rules(rules: FirewallSettings, is_master: bool, runs_workspaces: 
         ]
         if rules.config.peer_cidrs:
             published.append(f"ct original proto-dst {rules.registry_port} ip saddr @peers accept")
-        if rules.replication_peers:
-            published.append(f"ct original proto-dst {rules.postgres_port} ip saddr @replication_peers accept")
+        if rules.database_peers:
+            published.append(f"ct original proto-dst {rules.postgres_port} ip saddr @database_peers accept")
     if runs_workspaces:
         published.append(f"ct original proto-dst {WORKSPACE_PORTS} ip saddr @public_sources accept")
     if runs_workspaces and not is_master:
@@ -80,12 +86,13 @@ def render_nftables(rules: FirewallSettings, host: HostConfig, is_master: bool, 
     Docker publishes): HTTP(S) from firewall.publicCidrs and the registry from members on the master,
     workspace ports from publicCidrs on workspace hosts, a worker's engine relay from the master alone (the
     placement manager), and PostgreSQL only from the site's standby masters (replication.standbyAddresses),
-    which reach the master's SSH too; every other published port is dropped. firewall.peerCidrs (a DR
-    standby, say) may pull from the registry."""
+    which reach the master's SSH too, and on a streaming standby from its primary's master; every other
+    published port is dropped. firewall.peerCidrs (a DR standby, say) may pull from the registry."""
     admin_ports = sorted({host.ssh_port, *([host.docker_tls_port] if host.docker_tls_port else [])})
     tcp_ports = (*SWARM_TCP_PORTS, SWARM_MANAGER_PORT) if is_master else SWARM_TCP_PORTS
     peers = rules.config.peer_cidrs
     replication = rules.replication_peers if is_master else ()
+    database = rules.database_peers if is_master else ()
     lines = [
         "table inet codenvy",
         "delete table inet codenvy",
@@ -100,6 +107,7 @@ def render_nftables(rules: FirewallSettings, host: HostConfig, is_master: bool, 
             if replication
             else []
         ),
+        *([f"  set database_peers {{ type ipv4_addr; elements = {{ {_elements(database)} }} }}"] if database else []),
         "  chain input {",
         "    type filter hook input priority filter; policy drop;",
         "    ct state established,related accept",

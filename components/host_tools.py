@@ -3,6 +3,7 @@ executables, and the crontab lines that run them."""
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 
 import pulumi
@@ -36,9 +37,11 @@ def render_remove_file(target: str, content: str, what: str, node_name: str) -> 
     return render_script("remove_file", content=content, node_name=node_name, target=target, what=what)
 
 
-def render_schedule(marker: str, node_name: str, entry: str = "") -> str:
-    """A script that keeps one crontab line tagged `marker`: `entry`, or none when it is empty."""
-    return render_script("schedule", entry=entry, marker=marker, node_name=node_name)
+def render_schedule(marker: str, node_name: str, entry: str = "", log_file: str = "") -> str:
+    """A script that keeps one crontab line tagged `marker`: `entry`, or none when it is empty; and the
+    directory of the line's `log_file`, without which cron's shell cannot open the log and runs nothing."""
+    log_dir = posixpath.dirname(log_file) if entry and log_file else ""
+    return render_script("schedule", entry=entry, log_dir=log_dir, marker=marker, node_name=node_name)
 
 
 def cron_entry(schedule: str, command: str, log_file: str) -> str:
@@ -83,7 +86,7 @@ def schedule_tool(
     command = f"{toolbox.path(tool)} {job}" if job else toolbox.path(tool)
     return host.run(
         resource_name,
-        render_schedule(marker, host.name, cron_entry(schedule, command, log_file)),
+        render_schedule(marker, host.name, cron_entry(schedule, command, log_file), log_file),
         delete_script=render_schedule(marker, host.name),
         parent=parent,
         depends_on=depends_on,

@@ -32,6 +32,9 @@ TOMCAT_HOME = "/opt/codenvy-tomcat"
 # The program's record of the CLI's instance folder: codenvy.env and the deployed version, which backups keep.
 INSTANCE_DIR = "/instance"
 POSTGRES_DATA_DIR = "/var/lib/postgresql/data"
+# PostgreSQL writes a shutdown checkpoint before it stops, which on a busy database takes a while; a killed
+# one only recovers by replaying WAL on the next start (the provider kills at once without a grace period).
+POSTGRES_STOP_GRACE_SECONDS = 120
 
 
 @dataclass(frozen=True)

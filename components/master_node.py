@@ -16,16 +16,20 @@ from components.database_replication import DatabaseReplication, ReplicationSett
 from components.deploy_gates import PrimarySite
 from components.host_access import HostAccess
 from components.load_balancer import LoadBalancer, LoadBalancerSettings
-from components.master_layout import DATABASE, DATABASE_USER, POSTGRES_ALIASES, POSTGRES_DATA_DIR, MasterData
+from components.master_layout import (
+    DATABASE,
+    DATABASE_USER,
+    POSTGRES_ALIASES,
+    POSTGRES_DATA_DIR,
+    POSTGRES_STOP_GRACE_SECONDS,
+    MasterData,
+)
 from components.placement import PlacementManager, PlacementSettings
 from components.postgres_streaming import CONF_DIR, postgres_command
 from components.registry import Registry
 from components.script_templates import render_script
 from components.versioning import UpgradePlan
 
-# PostgreSQL writes a shutdown checkpoint before it stops, which on a busy database takes a while; a killed
-# one only recovers by replaying WAL on the next start (the provider kills at once without a grace period).
-POSTGRES_STOP_GRACE_SECONDS = 120
 DATA_VOLUMES = ("pgdata", "fs", "che-machines", "logs", "instance")
 
 

@@ -15,6 +15,8 @@ SLOT_PREFIX = "standby_"
 CONF_DIR = "/etc/codenvy-postgres"
 PRIMARY_CA_FILE = "primary-ca.crt"
 PGPASS_FILE = "replication.pgpass"
+# On the serving side: the replication role's password for each of its standbys, which the fence asks.
+STANDBYS_PGPASS_FILE = "standbys.pgpass"
 
 
 def primary_conninfo(primary: PrimarySite) -> str:
@@ -27,10 +29,15 @@ def primary_conninfo(primary: PrimarySite) -> str:
 
 
 def pgpass_line(primary: PrimarySite, password: str) -> str:
-    """The standby's password file entry for the replication role. libpq reads `:` as the field separator and
+    """The standby's password file entry for the replication role at its primary."""
+    return pgpass_entry(primary.manager_address, primary.postgres_port, password)
+
+
+def pgpass_entry(address: str, port: int | None, password: str) -> str:
+    """A password file entry for the replication role at `address`. libpq reads `:` as the field separator and
     `\\` as an escape in every field (PostgreSQL docs, "The Password File"), so both are escaped; a newline
     cannot be written at all, and the gate refuses a password with one (deploy_gates.OutputSecret)."""
-    fields = (primary.manager_address, str(primary.postgres_port), "*", REPLICATION_ROLE, password)
+    fields = (address, str(port), "*", REPLICATION_ROLE, password)
     return ":".join(field.replace("\\", "\\\\").replace(":", "\\:") for field in fields) + "\n"
 
 
@@ -55,13 +62,18 @@ def postgres_command() -> list[str]:
 
 
 def render_pg_hba(peers: tuple[str, ...]) -> str:
-    """The image's own rules (local trust, passwords over the network), the replication role kept out of
-    every database, and replication over TLS from the peer site's master only."""
+    """Who may log in to a PostgreSQL published at the master's address. From the peer site's master: the
+    replication role over TLS, to replicate, and nothing else (no entry: refused before any password). From
+    the site's own container network (`samenet`: the subnets of the database container's interfaces, which is
+    on the site's internal network alone): every role with a password, as the image's own rules allow from
+    anywhere. In the container: the socket and 127.0.0.1, as the image trusts them. The replication role
+    never reaches a database, from anywhere. PostgreSQL docs, "The pg_hba.conf File": the first line that
+    matches decides, and a replication connection matches `replication` only, never `all`."""
     lines = [
         "local all all trust",
         f"host all {REPLICATION_ROLE} all reject",
         "host all all 127.0.0.1/32 trust",
-        "host all all all scram-sha-256",
+        "host all all samenet scram-sha-256",
         *(f"hostssl replication {REPLICATION_ROLE} {peer}/32 scram-sha-256" for peer in peers),
     ]
     return "\n".join(lines) + "\n"

@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import http.client
+import importlib.util
 import json
 import os
 import re
@@ -39,12 +40,25 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-try:
-    from components.json_text import nesting
-except ModuleNotFoundError:  # run as a script (python3 components/resource_api.py): components/ is on the path
-    from json_text import nesting  # type: ignore[no-redef]
+
+def _sibling(name: str) -> ModuleType:
+    """The module beside this file, loaded from its path: neither the working directory nor sys.path decides
+    which module that is (python -P leaves the script's directory off the path; a PYTHONPATH holding another
+    `components` package would win an import)."""
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().with_name(f"{name}.py"))
+    assert spec is not None and spec.loader is not None, f"{name}.py is missing beside {__file__}"
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+if __package__:  # imported as components.resource_api
+    from .json_text import nesting
+else:  # run as a script: python3 components/resource_api.py
+    nesting = _sibling("json_text").nesting
 
 # The seed's table of resource types and their default units. A copy of components.config.LIMIT_UNITS'
 # first units, because this client runs on a bare python3 without pydantic; a test keeps them equal.

@@ -33,7 +33,7 @@ class Site(pulumi.ComponentResource):
         hosts = {host.name: connect_host(name, host, site.ssh_private_key, self) for host in site.hosts}
         master = hosts[site.master.name]
         primary = deployment.primary
-        docker_hosts = DockerHostSettings.of(site)
+        docker_hosts = DockerHostSettings.of(site, primary)
 
         ca = CertificateAuthority(f"{name}-ca", CertificateAuthoritySettings.of(site), child)
         # A managed master gets daemon.json and the registry CA too (it pushes to its own registry) before

@@ -21,7 +21,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from components.config import PROJECT, ConfigError, config_key
+from components.config import PROJECT, ConfigError, SiteConfig, config_key
 from components.config_loader import foreign_keys, load_site_config, stack_file_values
 from components.deploy_gates import PRIMARY_STACK_KEY, OutputsUnavailableError, establish
 
@@ -57,6 +57,13 @@ class SavedOutputs:
         )
         raise OutputsUnavailableError(stack)
 
+    def superseded(self, site: SiteConfig) -> None:
+        """The fence gate asks the site's master, which a check without the engine does not reach."""
+        self.skipped.append(
+            f"{config_key('role')}: whether a standby was promoted past this site is asked of the fence on its "
+            "master by every preview and up"
+        )
+
 
 def validate(stack_file: Path, stack: str, outputs: Mapping[str, Path]) -> tuple[list[str], list[str]]:
     """(problems, notes): each problem `KEY: message`; notes are warnings and skipped gates."""
@@ -65,7 +72,7 @@ def validate(stack_file: Path, stack: str, outputs: Mapping[str, Path]) -> tuple
     reader = SavedOutputs(stack_name(stack), outputs)
     problems: list[str] = []
     try:
-        establish(load_site_config(values, secret_keys), reader, stack=reader.own_stack)
+        establish(load_site_config(values, secret_keys), reader, stack=reader.own_stack, superseded=reader.superseded)
     except ConfigError as error:
         problems = [f"{config_key(*key)}: {message}" for key, message in error.problems]
     except OutputsUnavailableError:

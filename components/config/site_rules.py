@@ -145,6 +145,20 @@ def tls_outside_dev(site: SiteConfig) -> None:
         raise ConfigKeyError(("registry", "tls"), "a registry without TLS is allowed only in environment dev")
 
 
+def published_database_firewalled(site: SiteConfig) -> None:
+    """A streaming site publishes PostgreSQL at its master's address. pg_hba.conf admits only the replication
+    role from there, but the port itself, its TLS handshake and its error messages are open to whoever reaches
+    it: outside dev the firewall lets only the peer site's master through."""
+    if site.environment == "dev" or not site.database_streams or site.firewall_enabled:
+        return
+    raise ConfigKeyError(
+        ("firewall", "enabled"),
+        "must be true outside environment dev while PostgreSQL is published at the master's address (a standby "
+        "in replication.standbyAddresses, or dr.replication streaming): the firewall lets only the peer site's "
+        "master reach it",
+    )
+
+
 def backups_and_roles(site: SiteConfig) -> None:
     if site.backup.schedule is None and site.environment != "dev":
         raise ConfigKeyError(("backup", "schedule"), "backups must be scheduled outside environment dev")
@@ -196,6 +210,7 @@ SITE_RULES = (
     credentials_over_https,
     key_files_exist,
     tls_outside_dev,
+    published_database_firewalled,
     backups_and_roles,
     limits_fit,
 )

@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Keep exactly one crontab line tagged with MARKER (none when ENTRY is empty); a no-op when already so.
+# Keep exactly one crontab line tagged with MARKER (none when ENTRY is empty), and the directory its log is
+# appended to (LOG_DIR; cron's shell runs nothing when it cannot open the log); a no-op when already so.
 set -euo pipefail
-# params: ENTRY MARKER NODE_NAME
+# params: ENTRY LOG_DIR MARKER NODE_NAME
 if ! command -v crontab > /dev/null; then
   echo "schedule $MARKER on $NODE_NAME: crontab is missing; install cron there" >&2
   exit 1
+fi
+if [ -n "$LOG_DIR" ] && [ ! -d "$LOG_DIR" ]; then
+  # The log's own directory is the owner's alone (logs name hosts and paths); its parents are ordinary.
+  mkdir -p -- "$(dirname "$LOG_DIR")"
+  mkdir -m 0700 -- "$LOG_DIR"
+  echo "schedule $MARKER on $NODE_NAME: made $LOG_DIR for its log"
 fi
 current=$(crontab -l 2> /dev/null || true)
 line=""

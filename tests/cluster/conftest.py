@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from scripts.sim.node import NODE_TOOLS, SSHD
-from tests.cluster.images import import_images
-from tests.cluster.sim import SshAgent, lane_images, start_cluster, stop_cluster
+from tests.cluster.sim import SshAgent, lane_cluster
 
 # Besides what a simulated node is made with: what the lane's own steps run.
 LANE_TOOLS = ("ssh-agent", "rsync", "busybox", "htpasswd", "openssl", "nft", "debootstrap")
@@ -37,6 +36,8 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "tests/cluster/" in str(item.fspath):
             item.add_marker(pytest.mark.cluster)
+            # One worker runs the whole lane in order (`make test` runs two): its hosts are one per machine.
+            item.add_marker(pytest.mark.xdist_group("cluster"))
             if reason and os.environ.get("CI") != "true":
                 item.add_marker(pytest.mark.skip(reason=reason))
 
@@ -52,15 +53,9 @@ def _prerequisites():
 def cluster(request, tmp_path_factory):
     """The lane's simulated hosts (a module's LANE_NODES, five by default), each with the images the
     program pulls (built locally)."""
-    images = lane_images(*UPGRADE_VERSIONS)
     count = getattr(request.module, "LANE_NODES", LANE_NODES)
-    try:
-        nodes = start_cluster(count, tmp_path_factory.mktemp("sim") / "cluster.json")
-        for node in nodes:
-            import_images(node.docker_host, images)
+    with lane_cluster(count, tmp_path_factory.mktemp("sim") / "cluster.json", *UPGRADE_VERSIONS) as nodes:
         yield nodes
-    finally:
-        stop_cluster()
 
 
 @pytest.fixture(scope="module")

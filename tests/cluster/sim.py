@@ -8,12 +8,13 @@ import os
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 from scripts.sim.node import NOTHING_RUNS, Node, nodes_in
-from tests.cluster.images import BUSYBOX_IMAGE, WORKSPACE_IMAGE, import_images, program_images
+from tests.cluster.images import BUSYBOX_IMAGE, WORKSPACE_IMAGE, build_rootfs, import_images, program_images
 from tests.engine.command_provider import CommandProvider
 from tests.engine.docker_provider import DockerHost, ProviderError
 from tests.engine.engine import Backend, Engine
@@ -35,29 +36,48 @@ def start_cluster(count: int, spec: Path) -> list[Node]:
     return nodes_in(spec)
 
 
-def stop_cluster() -> None:
-    stopped = sim_cluster("down")
+def stop_cluster(*, kill: bool = True) -> None:
+    """Down, by default without waiting for containers to stop: nothing on the hosts outlives them."""
+    stopped = sim_cluster("down", *(["--kill"] if kill else []))
     if stopped.returncode != 0:
         raise RuntimeError(stopped.stderr)
+
+
+@contextlib.contextmanager
+def lane_cluster(count: int, spec: Path, *upgrade_versions: str) -> Iterator[list[Node]]:
+    """`count` simulated hosts, each with the lane's images (the stack file's versions and `upgrade_versions`);
+    always torn down."""
+    try:
+        nodes = start_cluster(count, spec)
+        images = lane_images(*upgrade_versions)
+        build_rootfs()  # once, before the hosts build on it side by side
+        # Each host builds on its own engine: side by side, the engines' work overlaps the others' waits.
+        with ThreadPoolExecutor(max_workers=len(nodes)) as pool:
+            list(pool.map(lambda node: import_images(node.docker_host, images), nodes))
+        yield nodes
+    finally:
+        stop_cluster()
 
 
 @contextlib.contextmanager
 def benchmark_cluster(count: int, *upgrade_versions: str) -> Iterator[tuple[list[Node], SshAgent]]:
     """A benchmark's simulated hosts, each with the lane's images, and an agent holding their key; always torn
     down."""
-    with tempfile.TemporaryDirectory() as tmp:
-        agent = None
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        lane_cluster(count, Path(tmp) / "nodes.json", *upgrade_versions) as nodes,
+    ):
+        agent = SshAgent(nodes[0].key_file)
         try:
-            nodes = start_cluster(count, Path(tmp) / "nodes.json")
-            images = lane_images(*upgrade_versions)
-            for node in nodes:
-                import_images(node.docker_host, images)
-            agent = SshAgent(nodes[0].key_file)
             yield nodes, agent
         finally:
-            if agent:
-                agent.stop()
-            stop_cluster()
+            agent.stop()
+
+
+def set_link(node: Node, state: str) -> None:
+    """The node's only link to the bridge `up` or `down`: while down nothing reaches the host or leaves it, as
+    when its network is partitioned or its power is off (its processes keep running, as after a partition)."""
+    subprocess.run(["ip", "link", "set", node.host_link, state], check=True)
 
 
 class SshAgent:

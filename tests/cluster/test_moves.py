@@ -50,6 +50,9 @@ UPDATED_ON_PURPOSE: set[str] = {
     # Issue 21: the wait for the placement engines prints progress; it runs again, idempotent. (The database
     # password's wait prints it too, but that Command is created since the baseline: CREATED_ON_PURPOSE.)
     "codenvy-master-placement-ready",
+    # The backup schedule makes the directory its log goes to, without which cron runs nothing; it runs again,
+    # idempotent.
+    "codenvy-backups-schedule",
 }  # fmt: skip
 REPLACED_ON_PURPOSE: set[str] = set()
 DELETED_ON_PURPOSE: set[str] = set()

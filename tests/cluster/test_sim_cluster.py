@@ -35,7 +35,7 @@ def test_up_gives_answering_engines_and_down_leaves_nothing(tmp_path):
             assert "written-on-node1" not in nodes[1].ssh(f"ls {own_dir}").stdout, f"each node has its own {own_dir}"
         assert sim_cluster("up", "--nodes", "2").returncode == 0, "up on a running cluster reports it"
     finally:
-        stop_cluster()
+        stop_cluster(kill=False)
     assert leftovers() == []
     assert sim_cluster("status").stdout.strip() == NOTHING_RUNS
     assert sim_cluster("down").returncode == 0, "down is safe to repeat"

@@ -1,10 +1,12 @@
 """Continuous DR on real engines: a primary on node1 streaming to a hot standby on node2, each a bridge-mode
 site of one host. The standby's database follows within seconds and its project files after each sync; a
-standby whose slot the primary dropped says so in the next preview; promotion makes it the active site;
-failback makes the old primary its standby, seeded from it. Tests run in file order."""
+standby whose slot the primary dropped says so in the next preview; promotion while the primary is cut off makes
+the standby the active site, and the old primary, back, fences itself and is refused by its own preview; failback
+makes the old primary its standby, seeded from it. Tests run in file order."""
 
 from __future__ import annotations
 
+import shlex
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -14,8 +16,9 @@ import pytest
 from components.certificate_authority import SERVER_EARLY_RENEWAL_HOURS, SERVER_VALIDITY_HOURS
 from tests.cluster.dr_pair import MIRROR_KEY_FILE, STANDBY_SITE, STANDBY_STACK, dr_pair, mirror_key, standby_of
 from tests.cluster.host_state import changes_when_run_again, host_state
+from tests.cluster.sim import set_link
 from tests.cluster.site_driver import SITE, Site, add_user, all_users, api, create_workspace, healthy, wait_for
-from tests.engine.engine import Backend, Result
+from tests.engine.engine import Backend, EngineError, Result
 
 LANE_NODES = 2
 # Small enough that the lane can outgrow it with a little writing, so a stopped standby loses its slot.
@@ -78,6 +81,16 @@ def test_a_row_written_on_the_primary_is_readable_on_the_standby_within_seconds(
 def test_the_idle_standby_refuses_writes(standby, pair):
     body = {"name": "nobody", "email": "nobody@example.com", "password": "nobody-pw-1"}
     assert api(standby, "POST", "/user", body)[0] == 503
+
+
+def test_the_primarys_database_refuses_its_superuser_from_the_standbys_master(primary, standby, pair):
+    """The standby's master passes the firewall to replicate; pg_hba.conf admits it for nothing else, even with
+    the superuser's right password."""
+    env = dict(item.split("=", 1) for item in primary.container("postgres")["Config"]["Env"])
+    conninfo = f"host={primary.master.address} user=codenvy dbname=codenvy sslmode=require connect_timeout=5"
+    login = standby.master.docker("exec", "-e", f"PGPASSWORD={env['POSTGRES_PASSWORD']}", f"{standby.name}-postgres",
+                                  "psql", "-X", "-At", "-d", conninfo, "-c", "SELECT 1", check=False)  # fmt: skip
+    assert "no pg_hba.conf entry" in login.stderr, login.stdout + login.stderr
 
 
 @pytest.fixture(scope="module")
@@ -330,10 +343,17 @@ def test_raising_reseed_makes_the_replica_follow_again(primary, standby, reseede
 
 @pytest.fixture(scope="module")
 def promoted(primary, standby, reseeded) -> Result:
+    """The standby promoted while the primary's host is cut off; then the partition heals, and the old primary
+    comes back still running as a primary, as after a power cut or a network split."""
     tool(standby, "transfer", "files")
     standby.remember(dr={**standby.config["codenvy-infra:dr"], "promote": True})
-    result = standby.up()
-    wait_for("the promoted standby healthy", lambda: healthy(standby))
+    set_link(primary.master, "down")
+    try:
+        result = standby.up()
+        wait_for("the promoted standby healthy", lambda: healthy(standby))
+    finally:
+        set_link(primary.master, "up")
+    wait_for("the old primary reachable again", lambda: primary.master.ssh("true").returncode == 0, timeout=60)
     return result
 
 
@@ -369,6 +389,61 @@ def test_the_promoted_standbys_second_preview_is_empty(standby, promoted):
 def test_every_script_run_again_on_the_promoted_standby_changes_nothing(primary, standby, promoted):
     changed, printed = changes_when_run_again(lambda: pair_state(primary, standby), standby.engine)
     assert changed == [], printed
+
+
+# --- the old primary comes back: fenced ------------------------------------------------------------------
+
+
+def test_the_returning_primarys_preview_names_its_promoted_standby(primary, standby, promoted):
+    """Asked before its fence job has run: the gate asks the standby itself."""
+    refused = (
+        f"codenvy-infra:role: this site is no longer the primary: the standby {standby.master.address} was promoted"
+    )
+    with pytest.raises(EngineError, match=refused):
+        primary.preview()
+
+
+def scheduled_command(site: Site, tool_name: str) -> str:
+    """What cron runs for the site's `tool_name` line: the command between the five time fields and the tag."""
+    marker = f" # codenvy-{tool_name}-{site.name}"
+    (line,) = [line for line in site.master.ssh("crontab -l").stdout.splitlines() if line.endswith(marker)]
+    return line.removesuffix(marker).split(None, 5)[5]
+
+
+def in_recovery(site: Site) -> bool:
+    return site.master.docker("exec", f"{site.name}-postgres", "psql", "-X", "-At", "-U", "codenvy", "-d", "postgres",
+                              "-c", "SELECT pg_is_in_recovery()").stdout.strip() == "t"  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def fenced(primary, promoted) -> str:
+    """The old primary's fence line run as cron runs it (the lane's hosts have no cron daemon); its database's
+    start time after."""
+    fence = scheduled_command(primary, "fence")
+    primary.master.ssh(f"env -i PATH=/usr/bin:/bin sh -c {shlex.quote(fence)}")
+    wait_for("the old primary's database in recovery", lambda: in_recovery(primary), timeout=60)
+    return primary.container("postgres")["State"]["StartedAt"]
+
+
+def test_the_fenced_primary_refuses_writes_through_its_api(primary, fenced):
+    body = {"name": "split", "email": "split@example.com", "password": "split-pw-1"}
+    assert api(primary, "POST", "/user", body)[0] == 503
+
+
+def test_the_fenced_primarys_database_refuses_the_superusers_writes(primary, fenced):
+    write = primary.master.docker("exec", f"{primary.name}-postgres", "psql", "-X", "-U", "codenvy", "-d", "codenvy",
+                                  "-c", "CREATE TABLE split (id int)", check=False)  # fmt: skip
+    assert "read-only transaction" in write.stderr, write.stdout + write.stderr
+
+
+def test_the_fenced_primarys_preview_still_names_its_promoted_standby(primary, standby, fenced):
+    with pytest.raises(EngineError, match=f"the standby {standby.master.address} was promoted"):
+        primary.preview()
+
+
+def test_the_fence_run_again_leaves_the_fenced_database_as_it_is(primary, fenced):
+    primary.master.ssh(f"env -i PATH=/usr/bin:/bin sh -c {shlex.quote(scheduled_command(primary, 'fence'))}")
+    assert primary.container("postgres")["State"]["StartedAt"] == fenced
 
 
 # --- failback: the old primary becomes the standby of the promoted site --------------------------------

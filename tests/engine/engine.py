@@ -14,9 +14,6 @@ from typing import Any
 
 import yaml
 from pulumi import get_project, get_stack
-from pulumi.runtime import rpc
-from pulumi.runtime.proto import resource_pb2
-from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from components.deploy_gates import READ_STACK_OUTPUTS
 from tests.engine import docker_provider
@@ -33,7 +30,9 @@ from tests.harness import (
     plain,
     run_under_mocks,
 )
+from tests.harness import sdk_internals as sdk
 from tests.harness.mocks import LOCAL_RUN
+from tests.harness.monitor import holds_secret
 from tests.harness.stacks import PROJECT_DIR
 
 
@@ -339,22 +338,22 @@ class _Run:
             def RegisterResource(self, request):  # noqa: N802 - the gRPC method name
                 if request.type == "pulumi:pulumi:Stack":
                     return super().RegisterResource(request)
-                _ensure_event_loop()
+                sdk.ensure_event_loop()
                 urn = registered_urn(get_stack(), get_project(), request.parent, request.type, request.name)
                 outputs, resource_id = run.register(urn, request)
                 secret = _secret_outputs(request, outputs)
-                serialized = _sync_await(rpc.serialize_properties(_as_secrets(outputs, secret), {}))
+                serialized = sdk.serialize(_as_secrets(outputs, secret))
                 self._record(urn, request, request.object, serialized)
-                return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=serialized)
+                return sdk.RegisterResourceResponse(urn=urn, id=resource_id, object=serialized)
 
         self.monitor_class = Monitor
 
     # --- registrations ---------------------------------------------------------------------------------
 
     def register(self, urn: str, request) -> tuple[dict[str, Any], str]:
-        wire = rpc.deserialize_properties(request.object)
+        wire = sdk.deserialize(request.object)
         inputs = {key: plain(value) for key, value in wire.items()}
-        secret = frozenset(key for key, value in wire.items() if _is_secret(value))
+        secret = frozenset(key for key, value in wire.items() if holds_secret(value))
         with self.lock:
             old = self._old_resource(urn, request)
             self.operated.add(urn)
@@ -600,7 +599,7 @@ def _replaced_by_unknowns(resource: ResourceState, replaced: set[str]) -> bool:
     unknown = {key for key, urns in resource.property_dependencies.items() if set(urns) & replaced}
     if not unknown:
         return False
-    inputs = {key: rpc.UNKNOWN if key in unknown else value for key, value in resource.inputs.items()}
+    inputs = {key: sdk.UNKNOWN if key in unknown else value for key, value in resource.inputs.items()}
     verdict = diff(
         resource.type,
         resource.inputs,
@@ -639,32 +638,21 @@ COMPUTED_OUTPUTS = {
 
 def _unknown_outputs(new: ResourceState) -> dict[str, Any]:
     """In a preview, what the provider would compute is not known yet."""
-    return {**new.inputs, **dict.fromkeys(COMPUTED_OUTPUTS.get(new.type, ()), rpc.UNKNOWN)}
+    return {**new.inputs, **dict.fromkeys(COMPUTED_OUTPUTS.get(new.type, ()), sdk.UNKNOWN)}
 
 
 def _secret_outputs(request, outputs: Mapping[str, Any]) -> frozenset[str]:
     """step_executor.go (after each step): the outputs listed in additionalSecretOutputs (the provider SDKs
     list what their provider marks secret: a password's result, a private key, a remote Command's
     connection) and every output whose input of the same name was secret are secret."""
-    inputs = rpc.deserialize_properties(request.object)
-    secret_inputs = {key for key, value in inputs.items() if _is_secret(value)}
+    inputs = sdk.deserialize(request.object)
+    secret_inputs = {key for key, value in inputs.items() if holds_secret(value)}
     return frozenset(key for key in outputs if key in secret_inputs or key in request.additionalSecretOutputs)
 
 
 def _as_secrets(outputs: Mapping[str, Any], keys: frozenset[str]) -> dict[str, Any]:
     """The outputs as the wire carries them, the secret ones wrapped as secrets."""
-    wrap = {rpc._special_sig_key: rpc._special_secret_sig}
-    return {key: {**wrap, "value": value} if key in keys else value for key, value in outputs.items()}
-
-
-def _is_secret(value: Any) -> bool:
-    if isinstance(value, dict):
-        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
-            return True
-        return any(_is_secret(item) for item in value.values())
-    if isinstance(value, list):
-        return any(_is_secret(item) for item in value)
-    return False
+    return {key: sdk.wrap_secret(value) if key in keys else value for key, value in outputs.items()}
 
 
 def project_refreshes_always(project_file=PROJECT_DIR / "Pulumi.yaml") -> bool:

@@ -3,7 +3,10 @@ the primary lists the standby's master, the standby reads the primary's real exp
 
 from __future__ import annotations
 
+import base64
 import functools
+import io
+import tarfile
 
 from tests.harness.evaluation import evaluate
 from tests.harness.records import Evaluation
@@ -46,3 +49,10 @@ def following_standby() -> Evaluation:
 @functools.cache
 def promoted_standby() -> Evaluation:
     return streaming_standby(promote=True)
+
+
+def config_files(evaluation: Evaluation, site: str) -> dict[str, str]:
+    """The files the site's PostgreSQL configuration volume is written from (pg_hba.conf, TLS, password files)."""
+    bundle = evaluation.named(f"{site}-master-replication-config").inputs["stdin"]
+    with tarfile.open(fileobj=io.BytesIO(base64.b64decode(bundle))) as tar:
+        return {member.name: tar.extractfile(member).read().decode() for member in tar.getmembers()}

@@ -9,7 +9,7 @@ from typing import Any
 from unittest import mock
 
 import pulumi
-from pulumi.runtime.mocks import Mocks
+from pulumi.runtime import Mocks
 
 from components.config_loader import as_pulumi_value
 from tests.harness.mocks import FabricatingMocks

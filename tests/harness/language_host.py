@@ -17,8 +17,8 @@ import traceback
 
 import pulumi
 import pulumi.runtime
-from pulumi.runtime import settings
 
+from tests.harness import sdk_internals as sdk
 from tests.harness.mocks import FabricatingMocks
 from tests.harness.stacks import PROJECT
 
@@ -29,8 +29,7 @@ def main(program: str, stack: str) -> int:
     asyncio.set_event_loop(loop)
     # In place of configure(Settings(monitor=..., engine=...)): no engine runs here.
     pulumi.runtime.set_mocks(FabricatingMocks(), project=PROJECT, stack=stack, logger=_engine_log())
-    # set_mocks makes the root stack a unit test needs; run_in_stack below makes its own, as under the host.
-    settings.set_root_resource(None)
+    sdk.forget_root_stack()  # run_in_stack below makes its own, as under the host
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     successful = False
     try:

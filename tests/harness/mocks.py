@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pulumi.runtime.mocks import MockResourceArgs, Mocks
+from pulumi.runtime import MockResourceArgs, Mocks
 
 from components.deploy_gates import READ_STACK_OUTPUTS
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pulumi.runtime import rpc
-from pulumi.runtime.mocks import MockMonitor, Mocks
-from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime import Mocks
 
+from tests.harness import sdk_internals as sdk
 from tests.harness.records import Options, Registration
 
 
-class RecordingMonitor(MockMonitor):
+class RecordingMonitor(sdk.MockMonitor):
     """The SDK's mock monitor, keeping each registration's parent, provider and dependencies too."""
 
     def __init__(self, mocks: Mocks, registrations: list[Registration]) -> None:
@@ -30,7 +29,7 @@ class RecordingMonitor(MockMonitor):
         return response
 
     def _record(self, urn: str, request, properties, state) -> None:
-        inputs = rpc.deserialize_properties(properties)
+        inputs = sdk.deserialize(properties)
         self.registrations.append(
             Registration(
                 urn=urn,
@@ -40,15 +39,15 @@ class RecordingMonitor(MockMonitor):
                 provider=request.provider,
                 dependencies=tuple(request.dependencies),
                 inputs={key: plain(value) for key, value in inputs.items()},
-                secret_inputs=frozenset(key for key, value in inputs.items() if _holds_secret(value)),
-                outputs={key: plain(value) for key, value in rpc.deserialize_properties(state).items()},
+                secret_inputs=frozenset(key for key, value in inputs.items() if holds_secret(value)),
+                outputs={key: plain(value) for key, value in sdk.deserialize(state).items()},
                 options=_options_of(request),
             )
         )
 
 
 def _options_of(request) -> Options:
-    if not isinstance(request, resource_pb2.RegisterResourceRequest):
+    if not isinstance(request, sdk.RegisterResourceRequest):
         return Options()
     return Options(
         delete_before_replace=request.deleteBeforeReplace,
@@ -76,20 +75,21 @@ def _alias_tail(request, alias) -> str:
     return f"{parent_types}{spec.type or request.type}::{spec.name or request.name}"
 
 
-def _holds_secret(value: Any) -> bool:
-    if rpc.is_rpc_secret(value):
+def holds_secret(value: Any) -> bool:
+    """Whether a wire value is a secret or holds one anywhere inside."""
+    if sdk.is_secret(value):
         return True
     if isinstance(value, dict):
-        return any(_holds_secret(item) for item in value.values())
+        return any(holds_secret(item) for item in value.values())
     if isinstance(value, list):
-        return any(_holds_secret(item) for item in value)
+        return any(holds_secret(item) for item in value)
     return False
 
 
 def plain(value: Any) -> Any:
     """The value with every secret envelope opened, so tests can read what the program sent."""
-    if rpc.is_rpc_secret(value):
-        return plain(rpc.unwrap_rpc_secret(value))
+    if sdk.is_secret(value):
+        return plain(sdk.unwrap_secret(value))
     if isinstance(value, dict):
         return {key: plain(item) for key, item in value.items()}
     if isinstance(value, list):

@@ -8,8 +8,9 @@ import re
 import shlex
 import typing
 
-import codenvy_policies as pack
+import codenvy_policies.program_facts as pack
 import pytest
+from codenvy_policies.mounts import _host_path, _verified_relay
 from pydantic import BaseModel, ValidationError
 
 # The program's side, from where each fact lives; when a module moves, only these lines change.
@@ -284,13 +285,13 @@ def test_the_relay_label_is_the_programs():
 
 
 def test_the_relay_socket_is_the_one_the_program_binds_as_the_kernel_resolves_it():
-    assert pack._host_path(ENGINE_SOCKET) == pack.RELAY_SOCKET
+    assert _host_path(ENGINE_SOCKET) == pack.RELAY_SOCKET
 
 
 def test_the_programs_relay_command_is_a_verified_relay():
     label, service = RELAY_SERVICE_LABEL
     props = {"labels": [{"label": label, "value": service}], "command": relay_command()}
-    assert pack._verified_relay(props)
+    assert _verified_relay(props)
 
 
 def test_the_relay_settings_name_a_codenvy_image():

@@ -3,13 +3,10 @@ standby following it, and the standby promoted."""
 
 from __future__ import annotations
 
-import base64
-import io
 import json
 import os
 import stat
 import subprocess
-import tarfile
 
 import pytest
 
@@ -18,7 +15,7 @@ from components.config.errors import GateError
 from components.config_loader import load_site_config
 from components.disaster_recovery import status_command
 from components.host_firewall import FirewallSettings, render_nftables
-from components.postgres_streaming import postgres_command, render_pg_hba, slot_name
+from components.postgres_streaming import postgres_command, slot_name
 from components.script_templates import render_script
 from tests.harness import Evaluation, container_env, evaluate, rerender, script_of, script_parameters
 from tests.harness.dr_evaluations import (
@@ -26,6 +23,7 @@ from tests.harness.dr_evaluations import (
     PRIMARY_STACK,
     STANDBY_KEY,
     STANDBY_MASTER,
+    config_files,
     following_standby,
     master,
     promoted_standby,
@@ -154,12 +152,6 @@ def test_a_new_seed_copies_the_data_again_over_a_dropped_slot(tmp_path):
     assert any("pg_basebackup" in call for call in seed_run(tmp_path, "create"))
 
 
-def config_files(evaluation: Evaluation, site: str) -> dict[str, str]:
-    bundle = evaluation.named(f"{site}-master-replication-config").inputs["stdin"]
-    with tarfile.open(fileobj=io.BytesIO(base64.b64decode(bundle))) as tar:
-        return {member.name: tar.extractfile(member).read().decode() for member in tar.getmembers()}
-
-
 def test_the_standby_authenticates_with_the_primarys_password_from_a_file():
     pgpass = config_files(following_standby(), "codenvy-dr")["replication.pgpass"].strip()
     assert pgpass == f"{PRIMARY_MASTER}:5432:*:replicator:{streaming_primary().exports['replicationPassword']}"
@@ -176,12 +168,6 @@ def test_the_primarys_hba_admits_replication_from_its_standby_over_tls_only():
     hba = [line.split() for line in config_files(streaming_primary(), "codenvy")["pg_hba.conf"].splitlines()]
     replication = [line for line in hba if line[1] == "replication"]
     assert replication == [["hostssl", "replication", "replicator", f"{STANDBY_MASTER}/32", "scram-sha-256"]]
-
-
-def test_the_replication_role_gets_no_database_login():
-    lines = render_pg_hba((STANDBY_MASTER,)).splitlines()
-    reject = lines.index("host all replicator all reject")
-    assert reject < lines.index("host all all all scram-sha-256")
 
 
 def test_the_primary_caps_the_wal_a_lost_standby_may_pin():
@@ -272,8 +258,8 @@ def primary_site():
 def test_the_primarys_firewall_lets_its_standby_reach_postgresql():
     site = primary_site()
     rules = render_nftables(FirewallSettings.of(site), site.master, is_master=True, runs_workspaces=True)
-    assert "ct original proto-dst 5432 ip saddr @replication_peers accept" in rules
-    assert f"set replication_peers {{ type ipv4_addr; elements = {{ {STANDBY_MASTER} }} }}" in rules
+    assert "ct original proto-dst 5432 ip saddr @database_peers accept" in rules
+    assert f"set database_peers {{ type ipv4_addr; elements = {{ {STANDBY_MASTER} }} }}" in rules
 
 
 def test_the_primarys_firewall_lets_its_standby_reach_ssh():

@@ -170,6 +170,14 @@ def test_configuration_reference_matches_the_models():
     assert generator["with_reference"](reference) == reference, "regenerate: python scripts/config_reference.py --write"
 
 
+def test_policies_table_is_the_one_generated_from_the_pack():
+    generator = runpy.run_path(str(PROJECT_DIR / "scripts" / "policies_reference.py"))
+    policies_page = page(DOCS / "policies.md")
+    assert generator["with_table"](policies_page) == policies_page, (
+        "regenerate: python scripts/policies_reference.py --write"
+    )
+
+
 def topology():
     return runpy.run_path(str(PROJECT_DIR / "scripts" / "topology.py"))
 
