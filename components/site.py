@@ -15,6 +15,7 @@ from components.docker_host import DockerHost, DockerHostSettings
 from components.engine_relay import EngineRelay, EngineRelaySettings
 from components.host_access import HostAccess, connect_host
 from components.master_node import MasterNode, MasterSettings
+from components.mirror_access import MirrorAccess, MirrorSettings
 from components.registry import Registry, RegistrySettings
 from components.release import program_version
 from components.workspace_network import WorkspaceNetwork, WorkspaceNetworkSettings
@@ -59,6 +60,8 @@ class Site(pulumi.ComponentResource):
             primary=primary,
         )
         backups = Backups(f"{name}-backups", BackupSettings.of(site), master, depends_on=[self.master], opts=child)
+        if site.replication.standby_keys:
+            MirrorAccess(f"{name}-mirror", MirrorSettings.of(site), master, depends_on=[backups], opts=child)
         self._account_services(name, site, ca)
         if primary is not None:
             # After the backups: a promotion runs the restore tool they install.
