@@ -51,9 +51,9 @@ status: stack
 	$(VENV)/bin/python scripts/status.py $(STACK) $(ARGS)
 
 ## test: lint, type checks, then every lane (unit, policies, cluster); the cluster lane needs root
-# Two workers: the cluster lane, mostly waiting on its engines, on one; the other lanes beside it on the other.
+# Two workers: the cluster lane, mostly waiting on its engines, on one; the other lanes beside it (tests/lanes.py).
 test: lint typecheck cluster-deps
-	$(VENV)/bin/python -m pytest --numprocesses 2 --dist loadgroup
+	$(VENV)/bin/python -m pytest -p tests.lanes --numprocesses 2
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -36,8 +36,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "tests/cluster/" in str(item.fspath):
             item.add_marker(pytest.mark.cluster)
-            # One worker runs the whole lane in order (`make test` runs two): its hosts are one per machine.
-            item.add_marker(pytest.mark.xdist_group("cluster"))
             if reason and os.environ.get("CI") != "true":
                 item.add_marker(pytest.mark.skip(reason=reason))
 
