@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import shlex
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_command as command
@@ -49,21 +50,24 @@ class ApiAccess(Settings):
         return environment
 
 
+@dataclass(frozen=True, kw_only=True)
+class AccountLimitsArgs:
+    """What AccountLimits reads, and the resources it needs."""
+
+    users: tuple[UserLimits, ...]
+    api: ApiAccess
+    ca_pem: pulumi.Input[str] | None
+    depends_on: list[pulumi.Resource]
+
+
 class AccountLimits(pulumi.ComponentResource):
     """One resource per user override: create and update store the user's limits (POST /resource/free,
     a no-op when the server has them already); delete resets the user to the defaults. The client waits
     for a server that is still starting (components/resource_api.py). The admin password travels in the
     local process's environment, never in its command line or output."""
 
-    def __init__(
-        self,
-        name: str,
-        users: tuple[UserLimits, ...],
-        api: ApiAccess,
-        ca_pem: pulumi.Input[str] | None,
-        depends_on: list[pulumi.Resource],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: AccountLimitsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        users, api, ca_pem, depends_on = (args.users, args.api, args.ca_pem, args.depends_on)
         super().__init__("codenvy:infra:AccountLimits", name, None, opts)
         for user in users:
             limits = [limit.model_dump(exclude_none=True) for limit in user.resources]
@@ -79,20 +83,23 @@ class AccountLimits(pulumi.ComponentResource):
         self.register_outputs({"users": [user.user_id for user in users]})
 
 
+@dataclass(frozen=True, kw_only=True)
+class AuditReportArgs:
+    """What AuditReport reads, and the resources it needs."""
+
+    config: AuditConfig
+    version: str
+    api: ApiAccess
+    ca_pem: pulumi.Input[str] | None
+    depends_on: list[pulumi.Resource]
+
+
 class AuditReport(pulumi.ComponentResource):
     """Saves the audit report (GET /api/audit) locally after the first install and after each upgrade,
     unless it equals the newest one saved; `make audit` fetches one on demand."""
 
-    def __init__(
-        self,
-        name: str,
-        config: AuditConfig,
-        version: str,
-        api: ApiAccess,
-        ca_pem: pulumi.Input[str] | None,
-        depends_on: list[pulumi.Resource],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: AuditReportArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        config, version, api, ca_pem, depends_on = (args.config, args.version, args.api, args.ca_pem, args.depends_on)
         super().__init__("codenvy:infra:AuditReport", name, None, opts)
         command.local.Command(
             f"{name}-fetch",

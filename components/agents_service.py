@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_docker as docker
 
@@ -31,21 +33,24 @@ class AgentsSettings(Settings):
         )
 
 
+@dataclass(frozen=True, kw_only=True)
+class AgentsServiceArgs:
+    """What AgentsService reads, and the resources it needs."""
+
+    settings: AgentsSettings
+    host: HostAccess
+    networks: list[docker.Network]
+    host_ready: list[pulumi.Resource]
+
+
 class AgentsService(pulumi.ComponentResource):
     """On the internal network (HAProxy routes /agent-binaries to it) and on the workspace network, where
     machines on any node download their agents without going through the site's public URL and its CA."""
 
     container: docker.Container
 
-    def __init__(
-        self,
-        name: str,
-        settings: AgentsSettings,
-        host: HostAccess,
-        networks: list[docker.Network],
-        host_ready: list[pulumi.Resource],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: AgentsServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        settings, host, networks, host_ready = (args.settings, args.host, args.networks, args.host_ready)
         super().__init__("codenvy:infra:AgentsService", name, None, opts)
         self.container = site_container(
             f"{name}-container",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import pulumi
@@ -57,18 +58,21 @@ def render_restore(settings: BackupSettings) -> str:
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class BackupsArgs:
+    """What Backups reads, and the resources it needs."""
+
+    settings: BackupSettings
+    master: HostAccess
+    depends_on: list[pulumi.Resource]
+
+
 class Backups(pulumi.ComponentResource):
     """Installs `codenvy-backup-<site>` and `codenvy-restore-<site>` on the master and keeps the backup's
     crontab line; removing the schedule from config removes the line."""
 
-    def __init__(
-        self,
-        name: str,
-        settings: BackupSettings,
-        master: HostAccess,
-        depends_on: list[pulumi.Resource],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: BackupsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        settings, master, depends_on = (args.settings, args.master, args.depends_on)
         super().__init__("codenvy:infra:Backups", name, None, opts)
         toolbox, config = settings.toolbox, settings.config
         installed = [

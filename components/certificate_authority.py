@@ -76,6 +76,13 @@ def rotation_notice(generation: int, trusted: tuple[int, ...], expires: str | No
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class CertificateAuthorityArgs:
+    """What CertificateAuthority reads, and the resources it needs."""
+
+    settings: CertificateAuthoritySettings
+
+
 class CertificateAuthority(pulumi.ComponentResource):
     """Self-signed CAs, one per trusted generation; the signing one signs every certificate of the site.
     `trust_pem` is every trusted generation's certificate in one bundle, which nodes, services and the DR
@@ -85,9 +92,8 @@ class CertificateAuthority(pulumi.ComponentResource):
     trust_pem: pulumi.Output[str]
     expires: pulumi.Output[str]
 
-    def __init__(
-        self, name: str, settings: CertificateAuthoritySettings, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: CertificateAuthorityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        settings = args.settings
         super().__init__("codenvy:infra:CertificateAuthority", name, None, opts)
         generations = {number: self._generation(name, settings.site_name, number) for number in settings.trusted}
         self._signer = generations[settings.signing]

@@ -3,6 +3,8 @@ replication role on the site that serves, the replica seeded on a streaming stan
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
@@ -80,6 +82,18 @@ class ReplicationSettings(Settings):
         return f"{self.site_name}-pgconf"
 
 
+@dataclass(frozen=True, kw_only=True)
+class DatabaseReplicationArgs:
+    """What DatabaseReplication reads, and the resources it needs."""
+
+    settings: ReplicationSettings
+    host: HostAccess
+    ca: CertificateAuthority
+    primary: PrimarySite | None
+    data_volume: docker.Volume
+    image_ready: list[pulumi.Resource]
+
+
 class DatabaseReplication(pulumi.ComponentResource):
     """`ready`: what the PostgreSQL container waits for (the Command that writes its configuration volume,
     and on a following standby the one that seeds the replica into `data_volume`). `after_start(container)`
@@ -89,17 +103,15 @@ class DatabaseReplication(pulumi.ComponentResource):
     ready: list[pulumi.Resource]
     password: pulumi.Output[str] | None
 
-    def __init__(
-        self,
-        name: str,
-        settings: ReplicationSettings,
-        host: HostAccess,
-        ca: CertificateAuthority,
-        primary: PrimarySite | None,
-        data_volume: docker.Volume,
-        image_ready: list[pulumi.Resource],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: DatabaseReplicationArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        settings, host, ca, primary, data_volume, image_ready = (
+            args.settings,
+            args.host,
+            args.ca,
+            args.primary,
+            args.data_volume,
+            args.image_ready,
+        )
         super().__init__("codenvy:infra:DatabaseReplication", name, None, opts)
         self._settings, self._host, self._name = settings, host, name
         self.password = None

@@ -4,6 +4,7 @@ archive), report how far behind it is, fail over."""
 from __future__ import annotations
 
 import shlex
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_command as command
@@ -80,6 +81,16 @@ def render_transfer(settings: DisasterRecoverySettings, primary: PrimarySite) ->
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class DisasterRecoveryArgs:
+    """What DisasterRecovery reads, and the resources it needs."""
+
+    settings: DisasterRecoverySettings
+    primary: PrimarySite
+    master: HostAccess
+    depends_on: list[pulumi.Resource]
+
+
 class DisasterRecovery(pulumi.ComponentResource):
     """On the standby master: a check that the primary's registry answers, and, until promotion, the
     transfer tool (`codenvy-transfer-<site>`) with its crontab lines (the nightly archive; the project files
@@ -87,15 +98,8 @@ class DisasterRecovery(pulumi.ComponentResource):
     and up asks. Promotion removes them (their resources' deletes remove the tools and the lines); the
     database is promoted and the Site exports the DNS record. The database itself is MasterNode's."""
 
-    def __init__(
-        self,
-        name: str,
-        settings: DisasterRecoverySettings,
-        primary: PrimarySite,
-        master: HostAccess,
-        depends_on: list[pulumi.Resource],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: DisasterRecoveryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        settings, primary, master, depends_on = (args.settings, args.primary, args.master, args.depends_on)
         super().__init__("codenvy:infra:DisasterRecovery", name, None, opts)
         dr = settings.config
         # The gate already compared the primary's outputs before anything was registered; the reference

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 
 from components.config import Settings, SiteConfig
@@ -35,6 +37,18 @@ class DockerHostSettings(Settings):
         )
 
 
+@dataclass(frozen=True, kw_only=True)
+class DockerHostArgs:
+    """What DockerHost reads, and the resources it needs."""
+
+    settings: DockerHostSettings
+    host: HostAccess
+    manager: HostAccess
+    registry_ca_pem: pulumi.Input[str]
+    join_token: pulumi.Output[str] | None
+    depends_on: list[pulumi.Resource] | None = None
+
+
 class DockerHost(pulumi.ComponentResource):
     """Converges one Docker host of the site (every worker, and the master when the program manages its
     daemon): daemon.json (Docker restarted only when it changed), the registry CA, the firewall for its
@@ -46,19 +60,17 @@ class DockerHost(pulumi.ComponentResource):
 
     node_id: pulumi.Output[str] | None
 
-    def __init__(
-        self,
-        name: str,
-        settings: DockerHostSettings,
-        host: HostAccess,
-        manager: HostAccess,
-        registry_ca_pem: pulumi.Input[str],
-        join_token: pulumi.Output[str] | None,
-        depends_on: list[pulumi.Resource] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: DockerHostArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         """`join_token` is the swarm-init output, present in overlay mode; its value is not used: each node
         reads the current join token from the manager when it is added."""
+        settings, host, manager, registry_ca_pem, join_token, depends_on = (
+            args.settings,
+            args.host,
+            args.manager,
+            args.registry_ca_pem,
+            args.join_token,
+            args.depends_on,
+        )
         aliases = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=FORMER_TYPE)])
         super().__init__("codenvy:infra:DockerHost", name, None, pulumi.ResourceOptions.merge(opts, aliases))
         self.node_id = None

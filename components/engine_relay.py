@@ -4,6 +4,8 @@ listener that admits only clients holding a site-CA client certificate, i.e. the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_docker as docker
 
@@ -54,23 +56,32 @@ def relay_command() -> list[str]:
     return ["-d", "-d", listen, f"UNIX-CONNECT:{ENGINE_SOCKET}"]
 
 
+@dataclass(frozen=True, kw_only=True)
+class EngineRelayArgs:
+    """What EngineRelay reads, and the resources it needs."""
+
+    settings: EngineRelaySettings
+    host: HostAccess
+    ca: CertificateAuthority
+    internal_network: docker.Network | None
+    depends_on: list[pulumi.Resource]
+
+
 class EngineRelay(pulumi.ComponentResource):
     """One host's relay. On the master it answers on the internal network as RELAY_ALIAS; on a worker it is
     published at the worker's own address, where the firewall admits only the master."""
 
     container: docker.Container
 
-    def __init__(
-        self,
-        name: str,
-        settings: EngineRelaySettings,
-        host: HostAccess,
-        ca: CertificateAuthority,
-        internal_network: docker.Network | None,
-        depends_on: list[pulumi.Resource],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: EngineRelayArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         """`internal_network`: the master's, when this is the master's relay; None on a worker."""
+        settings, host, ca, internal_network, depends_on = (
+            args.settings,
+            args.host,
+            args.ca,
+            args.internal_network,
+            args.depends_on,
+        )
         super().__init__("codenvy:infra:EngineRelay", name, None, opts)
         address = host.config.address
         on_master = internal_network is not None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_docker as docker
 
@@ -103,37 +105,54 @@ def render_haproxy_cfg(https: bool) -> str:
     return "\n\n".join("\n".join(section) for section in sections) + "\n"
 
 
+@dataclass(frozen=True, kw_only=True)
+class LoadBalancerArgs:
+    """What LoadBalancer reads, and the resources it needs."""
+
+    settings: LoadBalancerSettings
+    host: HostAccess
+    ca: CertificateAuthority
+    internal_network: docker.ContainerNetworksAdvancedArgs
+    # Where the resources moved here had been: the caller that moved them says so, as options with the
+    # aliases (pulumi.Alias) that keep their URNs. The engine inherits a component's aliases only when the
+    # component itself was found under one (pulumi/pulumi pkg/resource/deploy/step_generator.go
+    # generateAliases), and this component was new, so its own `opts` cannot carry them.
+    moved: pulumi.ResourceOptions
+    # The names those resources had, kept: `<prefix>-<role>`.
+    prefix: str
+    depends_on: list[pulumi.Resource]
+    host_ready: list[pulumi.Resource]
+
+
 class LoadBalancer(pulumi.ComponentResource):
-    """The site's front door on the master. Its resources were the MasterNode's own (`former_parent`, named
-    `former_name`) before it had this component; the alias to that parent and the names they had keep them,
-    and their URNs, in place."""
+    """The site's front door on the master. Its resources were the MasterNode's own before it had this
+    component; the aliases in `args.moved` and the names they had (`args.prefix`) keep them, and their URNs,
+    in place."""
 
     container: docker.Container
 
-    def __init__(
-        self,
-        name: str,
-        settings: LoadBalancerSettings,
-        host: HostAccess,
-        ca: CertificateAuthority,
-        internal_network: docker.ContainerNetworksAdvancedArgs,
-        former_parent: pulumi.Resource,
-        former_name: str,
-        depends_on: list[pulumi.Resource],
-        host_ready: list[pulumi.Resource],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        settings, host, ca, internal_network, moved_from, prefix, depends_on, host_ready = (
+            args.settings,
+            args.host,
+            args.ca,
+            args.internal_network,
+            args.moved,
+            args.prefix,
+            args.depends_on,
+            args.host_ready,
+        )
         super().__init__("codenvy:infra:LoadBalancer", name, None, opts)
-        moved = [pulumi.Alias(parent=former_parent)]
+        moved = list(moved_from.aliases or [])
         uploads = [docker.ContainerUploadArgs(file=HAPROXY_CFG_PATH, content=render_haproxy_cfg(settings.https))]
         ports = [docker.ContainerPortArgs(internal=80, external=settings.http_port)]
         if settings.https:
-            uploads.append(self._certificate(f"{former_name}-https", settings, ca, moved))
+            uploads.append(self._certificate(f"{prefix}-https", settings, ca, moved))
             ports.append(docker.ContainerPortArgs(internal=443, external=settings.https_port))
         self.container = site_container(
-            f"{former_name}-haproxy",
+            f"{prefix}-haproxy",
             shared=settings.containers,
-            image=pull_image(f"{former_name}-haproxy-image", settings.image, host.provider, self, host_ready, moved),
+            image=pull_image(f"{prefix}-haproxy-image", settings.image, host.provider, self, host_ready, moved),
             container_name=f"{settings.containers.site_name}-haproxy",
             memory_mb=settings.memory_mb,
             stop_grace_seconds=STOP_GRACE_SECONDS,

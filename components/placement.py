@@ -5,6 +5,7 @@ CODENVY_SWARM_NODES (codenvy/codenvy dockerfiles/init/modules/swarm); so does th
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_docker as docker
@@ -99,22 +100,31 @@ def health_probe() -> str:
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class PlacementManagerArgs:
+    """What PlacementManager reads, and the resources it needs."""
+
+    settings: PlacementSettings
+    host: HostAccess
+    ca: CertificateAuthority
+    internal_network: docker.Network
+    host_ready: list[pulumi.Resource]
+
+
 class PlacementManager(pulumi.ComponentResource):
     """The manager on the master's internal network as SWARM_ALIAS; not published. Its node list is written
     by a command of its own, so adding, draining or removing a node neither replaces nor restarts anything."""
 
     container: docker.Container
 
-    def __init__(
-        self,
-        name: str,
-        settings: PlacementSettings,
-        host: HostAccess,
-        ca: CertificateAuthority,
-        internal_network: docker.Network,
-        host_ready: list[pulumi.Resource],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: PlacementManagerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        settings, host, ca, internal_network, host_ready = (
+            args.settings,
+            args.host,
+            args.ca,
+            args.internal_network,
+            args.host_ready,
+        )
         super().__init__("codenvy:infra:PlacementManager", name, None, opts)
         self._name = name
         site = settings.site_name

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
@@ -47,6 +49,16 @@ class RegistrySettings(Settings):
         )
 
 
+@dataclass(frozen=True, kw_only=True)
+class RegistryArgs:
+    """What Registry reads, and the resources it needs."""
+
+    settings: RegistrySettings
+    master: HostAccess
+    ca: CertificateAuthority
+    host_ready: list[pulumi.Resource] | None = None
+
+
 class Registry(pulumi.ComponentResource):
     """Where workspace snapshots live; reachable at `address` by every node that trusts `ca_cert_pem`."""
 
@@ -55,16 +67,9 @@ class Registry(pulumi.ComponentResource):
     username: str | None
     password: pulumi.Output[str] | None
 
-    def __init__(
-        self,
-        name: str,
-        settings: RegistrySettings,
-        master: HostAccess,
-        ca: CertificateAuthority,
-        opts: pulumi.ResourceOptions | None = None,
-        host_ready: list[pulumi.Resource] | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: RegistryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         """`host_ready`: what must finish on the master first (its daemon restarts while it is configured)."""
+        settings, master, ca, host_ready = (args.settings, args.master, args.ca, args.host_ready)
         super().__init__("codenvy:infra:Registry", name, None, opts)
         self._settings = settings
         self.address = settings.address

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_command as command
 import pulumi_docker as docker
@@ -34,6 +36,15 @@ class WorkspaceNetworkSettings(Settings):
         )
 
 
+@dataclass(frozen=True, kw_only=True)
+class WorkspaceNetworkArgs:
+    """What WorkspaceNetwork reads, and the resources it needs."""
+
+    settings: WorkspaceNetworkSettings
+    master: HostAccess
+    depends_on: list[pulumi.Resource] | None = None
+
+
 class WorkspaceNetwork(pulumi.ComponentResource):
     """Overlay mode: the master initialises Swarm (Raft replaces the seed's ZooKeeper store) and owns an
     attachable overlay network. Bridge mode (the seed's single-host default): a user-defined bridge."""
@@ -43,14 +54,8 @@ class WorkspaceNetwork(pulumi.ComponentResource):
     join_token: pulumi.Output[str] | None
     swarm: pulumi.Resource | None
 
-    def __init__(
-        self,
-        name: str,
-        settings: WorkspaceNetworkSettings,
-        master: HostAccess,
-        depends_on: list[pulumi.Resource] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: WorkspaceNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        settings, master, depends_on = (args.settings, args.master, args.depends_on)
         aliases = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=FORMER_TYPE)])
         super().__init__("codenvy:infra:WorkspaceNetwork", name, None, pulumi.ResourceOptions.merge(opts, aliases))
         self.manager_address = settings.master_address
