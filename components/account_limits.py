@@ -67,20 +67,19 @@ class AccountLimits(pulumi.ComponentResource):
     local process's environment, never in its command line or output."""
 
     def __init__(self, name: str, args: AccountLimitsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        users, api, ca_pem, depends_on = (args.users, args.api, args.ca_pem, args.depends_on)
         super().__init__("codenvy:infra:AccountLimits", name, None, opts)
-        for user in users:
+        for user in args.users:
             limits = [limit.model_dump(exclude_none=True) for limit in user.resources]
             user_arg = shlex.quote(user.user_id)
             command.local.Command(
                 f"{name}-{_resource_suffix(user.user_id)}",
                 create=f"python3 {CLIENT} limits apply {user_arg}",
                 delete=f"python3 {CLIENT} limits reset {user_arg}",
-                environment={**api.environment(ca_pem), "CODENVY_LIMITS": json.dumps(limits, sort_keys=True)},
+                environment={**args.api.environment(args.ca_pem), "CODENVY_LIMITS": json.dumps(limits, sort_keys=True)},
                 add_previous_output_in_env=False,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=args.depends_on),
             )
-        self.register_outputs({"users": [user.user_id for user in users]})
+        self.register_outputs({"users": [user.user_id for user in args.users]})
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,14 +98,13 @@ class AuditReport(pulumi.ComponentResource):
     unless it equals the newest one saved; `make audit` fetches one on demand."""
 
     def __init__(self, name: str, args: AuditReportArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        config, version, api, ca_pem, depends_on = (args.config, args.version, args.api, args.ca_pem, args.depends_on)
         super().__init__("codenvy:infra:AuditReport", name, None, opts)
         command.local.Command(
             f"{name}-fetch",
-            create=f"python3 {CLIENT} audit {shlex.quote(config.directory)}",
-            environment=api.environment(ca_pem),
+            create=f"python3 {CLIENT} audit {shlex.quote(args.config.directory)}",
+            environment=args.api.environment(args.ca_pem),
             add_previous_output_in_env=False,
-            triggers=[version],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+            triggers=[args.version],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=args.depends_on),
         )
-        self.register_outputs({"directory": config.directory})
+        self.register_outputs({"directory": args.config.directory})

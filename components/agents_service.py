@@ -50,21 +50,21 @@ class AgentsService(pulumi.ComponentResource):
     container: docker.Container
 
     def __init__(self, name: str, args: AgentsServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        settings, host, networks, host_ready = (args.settings, args.host, args.networks, args.host_ready)
         super().__init__("codenvy:infra:AgentsService", name, None, opts)
         self.container = site_container(
             f"{name}-container",
-            shared=settings.containers,
-            image=pull_image(f"{name}-image", settings.image, host.provider, self, host_ready),
-            container_name=f"{settings.site_name}-agents",
-            memory_mb=settings.memory_mb,
+            shared=args.settings.containers,
+            image=pull_image(f"{name}-image", args.settings.image, args.host.provider, self, args.host_ready),
+            container_name=f"{args.settings.site_name}-agents",
+            memory_mb=args.settings.memory_mb,
             stop_grace_seconds=STOP_GRACE_SECONDS,
             healthcheck=f"wget -q -O /dev/null http://127.0.0.1:{AGENTS_PORT}{WS_AGENT_PATH}",
-            host=host,
+            host=args.host,
             parent=self,
-            depends_on=host_ready,
+            depends_on=args.host_ready,
             networks_advanced=[
-                docker.ContainerNetworksAdvancedArgs(name=network.name, aliases=[AGENTS_ALIAS]) for network in networks
+                docker.ContainerNetworksAdvancedArgs(name=network.name, aliases=[AGENTS_ALIAS])
+                for network in args.networks
             ],
         )
         self.register_outputs({})

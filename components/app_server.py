@@ -136,46 +136,36 @@ class AppServer(pulumi.ComponentResource):
     version: pulumi.Output[str]
 
     def __init__(self, name: str, args: AppServerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        settings, host, networks, volumes, secrets, ca, moved_from, prefix, depends_on, host_ready = (
-            args.settings,
-            args.host,
-            args.networks,
-            args.volumes,
-            args.secrets,
-            args.ca,
-            args.moved,
-            args.prefix,
-            args.depends_on,
-            args.host_ready,
-        )
         super().__init__("codenvy:infra:AppServer", name, None, opts)
-        moved = list(moved_from.aliases or [])
-        inputs = settings.server
+        moved = list(args.moved.aliases or [])
+        inputs = args.settings.server
         self.container = site_container(
-            f"{prefix}-server",
-            shared=settings.containers,
-            image=pull_image(f"{prefix}-server-image", settings.image, host.provider, self, host_ready, moved),
-            container_name=MasterData(settings.site_name).server_container,
+            f"{args.prefix}-server",
+            shared=args.settings.containers,
+            image=pull_image(
+                f"{args.prefix}-server-image", args.settings.image, args.host.provider, self, args.host_ready, moved
+            ),
+            container_name=MasterData(args.settings.site_name).server_container,
             memory_mb=inputs.memory_mb,
             stop_grace_seconds=STOP_GRACE_SECONDS,
             healthcheck=f"curl -fsS -o /dev/null http://localhost:{SERVER_PORT}/api/",
-            host=host,
+            host=args.host,
             parent=self,
-            depends_on=depends_on,
+            depends_on=args.depends_on,
             aliases=moved,
-            envs=[*server_environment(inputs), *secrets.environment],
+            envs=[*server_environment(inputs), *args.secrets.environment],
             uploads=[
-                *_conf_files(settings, secrets),
-                *self._swarm_client(name, ca),
+                *_conf_files(args.settings, args.secrets),
+                *self._swarm_client(name, args.ca),
                 docker.ContainerUploadArgs(file=f"{INSTANCE_DIR}/codenvy.env", content=render_codenvy_env(inputs)),
-                docker.ContainerUploadArgs(file=f"{INSTANCE_DIR}/codenvy.ver", content=f"{settings.version}\n"),
+                docker.ContainerUploadArgs(file=f"{INSTANCE_DIR}/codenvy.ver", content=f"{args.settings.version}\n"),
             ],
             volumes=[
-                docker.ContainerVolumeArgs(volume_name=volumes[purpose].name, container_path=path)
+                docker.ContainerVolumeArgs(volume_name=args.volumes[purpose].name, container_path=path)
                 for purpose, path in MOUNTS.items()
             ],
-            networks_advanced=networks,
-            extra_labels=server_labels(settings),
+            networks_advanced=args.networks,
+            extra_labels=server_labels(args.settings),
         )
         # The version the server that exists declares: it resolves only once that server has been created,
         # so a failed upgrade leaves the stack's previous `version` output (the engine keeps outputs that

@@ -72,17 +72,18 @@ class Backups(pulumi.ComponentResource):
     crontab line; removing the schedule from config removes the line."""
 
     def __init__(self, name: str, args: BackupsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        settings, master, depends_on = (args.settings, args.master, args.depends_on)
         super().__init__("codenvy:infra:Backups", name, None, opts)
-        toolbox, config = settings.toolbox, settings.config
+        toolbox, config = args.settings.toolbox, args.settings.config
         installed = [
-            install_tool(master, f"{name}-{tool}-tool", toolbox, tool, script, self, depends_on)
+            install_tool(args.master, f"{name}-{tool}-tool", toolbox, tool, script, self, args.depends_on)
             for tool, script in (
-                ("backup", render_backup(settings, "scheduled")),
-                ("restore", render_restore(settings)),
+                ("backup", render_backup(args.settings, "scheduled")),
+                ("restore", render_restore(args.settings)),
             )
         ]
         if config.schedule is not None:
             log_file = f"{config.directory}/backup.log"
-            schedule_tool(master, f"{name}-schedule", toolbox, "backup", config.schedule, log_file, self, installed)
+            schedule_tool(
+                args.master, f"{name}-schedule", toolbox, "backup", config.schedule, log_file, self, installed
+            )
         self.register_outputs({"directory": config.directory})

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_tls as tls
 
 from components.config import Settings, SiteConfig, config_key, is_ip_address
+from components.containers import Aliases
 
 CA_VALIDITY_HOURS = 10 * 365 * 24
 # How long before the signing CA expires each `up` warns that its successor is due (certificates.trustedCas).
@@ -93,14 +94,15 @@ class CertificateAuthority(pulumi.ComponentResource):
     expires: pulumi.Output[str]
 
     def __init__(self, name: str, args: CertificateAuthorityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        settings = args.settings
         super().__init__("codenvy:infra:CertificateAuthority", name, None, opts)
-        generations = {number: self._generation(name, settings.site_name, number) for number in settings.trusted}
-        self._signer = generations[settings.signing]
+        generations = {
+            number: self._generation(name, args.settings.site_name, number) for number in args.settings.trusted
+        }
+        self._signer = generations[args.settings.signing]
         self.trust_pem = pulumi.Output.all(*(g.cert.cert_pem for g in generations.values())).apply(trust_bundle)
         self.expires = self._signer.cert.validity_end_time
         self.expires.apply(
-            lambda end: _warn(rotation_notice(settings.signing, settings.trusted, end, datetime.now(UTC)))
+            lambda end: _warn(rotation_notice(args.settings.signing, args.settings.trusted, end, datetime.now(UTC)))
         )
         self.register_outputs({"trust_pem": self.trust_pem, "expires": self.expires})
 
@@ -129,7 +131,7 @@ class CertificateAuthority(pulumi.ComponentResource):
         common_name: str,
         subject_names: list[str],
         parent: pulumi.Resource,
-        aliases: list[pulumi.Alias] | None = None,
+        aliases: Aliases | None = None,
         usages: tuple[str, ...] = SERVER_AUTH,
     ) -> IssuedCertificate:
         """A TLS certificate for host names and IP addresses (a server's unless `usages` says otherwise), signed

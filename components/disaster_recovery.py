@@ -99,27 +99,26 @@ class DisasterRecovery(pulumi.ComponentResource):
     database is promoted and the Site exports the DNS record. The database itself is MasterNode's."""
 
     def __init__(self, name: str, args: DisasterRecoveryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        settings, primary, master, depends_on = (args.settings, args.primary, args.master, args.depends_on)
         super().__init__("codenvy:infra:DisasterRecovery", name, None, opts)
-        dr = settings.config
+        dr = args.settings.config
         # The gate already compared the primary's outputs before anything was registered; the reference
         # records the relation in the stack, where previews and policies see it.
         self.primary = pulumi.StackReference(
-            f"{name}-primary", stack_name=primary.stack, opts=pulumi.ResourceOptions(parent=self)
+            f"{name}-primary", stack_name=args.primary.stack, opts=pulumi.ResourceOptions(parent=self)
         )
         # A Command runs again only when its inputs change: this check, when the pair moves to another version
         # or the primary's registry address changes.
-        master.run(
+        args.master.run(
             f"{name}-primary-registry",
-            render_script("registry_reachable", node_name=master.name, registry=primary.registry),
-            triggers=[primary.version],
+            render_script("registry_reachable", node_name=args.master.name, registry=args.primary.registry),
+            triggers=[args.primary.version],
             parent=self,
         )
         if not dr.promote:
-            self._transfer(name, settings, primary, master, depends_on)
+            self._transfer(name, args.settings, args.primary, args.master, args.depends_on)
         elif dr.standby == "cold":
-            self._restore_staged(name, settings, master, depends_on)
-        self.register_outputs({"primary": primary.stack, "promoted": dr.promote})
+            self._restore_staged(name, args.settings, args.master, args.depends_on)
+        self.register_outputs({"primary": args.primary.stack, "promoted": dr.promote})
 
     def _transfer(
         self,

@@ -9,7 +9,7 @@ import pulumi_docker as docker
 
 from components.certificate_authority import CertificateAuthority
 from components.config import Settings, SiteConfig
-from components.containers import ContainerSettings, pull_image, site_container
+from components.containers import Aliases, ContainerSettings, pull_image, site_container
 from components.host_access import HostAccess
 from components.master_layout import AGENTS_ALIAS, AGENTS_PORT, SERVER_ALIAS, SERVER_PORT
 
@@ -132,46 +132,38 @@ class LoadBalancer(pulumi.ComponentResource):
     container: docker.Container
 
     def __init__(self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        settings, host, ca, internal_network, moved_from, prefix, depends_on, host_ready = (
-            args.settings,
-            args.host,
-            args.ca,
-            args.internal_network,
-            args.moved,
-            args.prefix,
-            args.depends_on,
-            args.host_ready,
-        )
         super().__init__("codenvy:infra:LoadBalancer", name, None, opts)
-        moved = list(moved_from.aliases or [])
-        uploads = [docker.ContainerUploadArgs(file=HAPROXY_CFG_PATH, content=render_haproxy_cfg(settings.https))]
-        ports = [docker.ContainerPortArgs(internal=80, external=settings.http_port)]
-        if settings.https:
-            uploads.append(self._certificate(f"{prefix}-https", settings, ca, moved))
-            ports.append(docker.ContainerPortArgs(internal=443, external=settings.https_port))
+        moved = list(args.moved.aliases or [])
+        uploads = [docker.ContainerUploadArgs(file=HAPROXY_CFG_PATH, content=render_haproxy_cfg(args.settings.https))]
+        ports = [docker.ContainerPortArgs(internal=80, external=args.settings.http_port)]
+        if args.settings.https:
+            uploads.append(self._certificate(f"{args.prefix}-https", args.settings, args.ca, moved))
+            ports.append(docker.ContainerPortArgs(internal=443, external=args.settings.https_port))
         self.container = site_container(
-            f"{prefix}-haproxy",
-            shared=settings.containers,
-            image=pull_image(f"{prefix}-haproxy-image", settings.image, host.provider, self, host_ready, moved),
-            container_name=f"{settings.containers.site_name}-haproxy",
-            memory_mb=settings.memory_mb,
+            f"{args.prefix}-haproxy",
+            shared=args.settings.containers,
+            image=pull_image(
+                f"{args.prefix}-haproxy-image", args.settings.image, args.host.provider, self, args.host_ready, moved
+            ),
+            container_name=f"{args.settings.containers.site_name}-haproxy",
+            memory_mb=args.settings.memory_mb,
             stop_grace_seconds=STOP_GRACE_SECONDS,
             healthcheck=f"haproxy -c -q -f {HAPROXY_CFG_PATH}",
             # The image runs as an unprivileged user, who cannot read the root-owned 0600 key the provider
             # uploads; HAProxy starts as root, loads it, and drops to haproxy.cfg's `user`/`group`.
             user="root",
-            host=host,
+            host=args.host,
             parent=self,
-            depends_on=depends_on,
+            depends_on=args.depends_on,
             aliases=moved,
             uploads=uploads,
             ports=ports,
-            networks_advanced=[internal_network],
+            networks_advanced=[args.internal_network],
         )
         self.register_outputs({})
 
     def _certificate(
-        self, name: str, settings: LoadBalancerSettings, ca: CertificateAuthority, moved: list[pulumi.Alias]
+        self, name: str, settings: LoadBalancerSettings, ca: CertificateAuthority, moved: Aliases
     ) -> docker.ContainerUploadArgs:
         cert = ca.issue(
             name,

@@ -73,7 +73,9 @@ class MasterSettings(Settings):
 
 @dataclass(frozen=True, kw_only=True)
 class MasterNodeArgs:
-    """What MasterNode reads, and the resources it needs."""
+    """What MasterNode reads, and the resources it needs. `host_ready`: what must finish on the master first
+    (its daemon restarts while it is configured). `primary`: a standby's primary, which a streaming standby's
+    database follows. `admin_password`: the initial password of the system admin the server creates."""
 
     settings: MasterSettings
     host: HostAccess
@@ -93,49 +95,37 @@ class MasterNode(pulumi.ComponentResource):
     version: pulumi.Output[str]
 
     def __init__(self, name: str, args: MasterNodeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        """`host_ready`: what must finish on the master first (its daemon restarts while it is configured).
-        `primary`: a standby's primary, which a streaming standby's database follows. `admin_password`: the
-        initial password of the system admin the server creates."""
-        settings, host, workspace_network, registry, ca, upgrade, admin_password, host_ready, primary = (
-            args.settings,
-            args.host,
-            args.workspace_network,
-            args.registry,
-            args.ca,
-            args.upgrade,
-            args.admin_password,
-            args.host_ready,
-            args.primary,
-        )
         super().__init__("codenvy:infra:MasterNode", name, None, opts)
-        self._settings = settings
-        self._host = host
-        self._host_ready = host_ready or []
+        self._settings = args.settings
+        self._host = args.host
+        self._host_ready = args.host_ready or []
         self.internal_network = docker.Network(
             f"{name}-internal",
-            name=f"{settings.site_name}-internal",
+            name=f"{args.settings.site_name}-internal",
             driver="bridge",
-            labels=[docker.NetworkLabelArgs(label=SITE_LABEL, value=settings.site_name)],
+            labels=[docker.NetworkLabelArgs(label=SITE_LABEL, value=args.settings.site_name)],
             opts=self._on_host(),
         )
         volumes = {
             purpose: docker.Volume(
-                f"{name}-{purpose}", name=f"{settings.site_name}-{purpose}", opts=self._on_host(retain_on_delete=True)
+                f"{name}-{purpose}",
+                name=f"{args.settings.site_name}-{purpose}",
+                opts=self._on_host(retain_on_delete=True),
             )
             for purpose in DATA_VOLUMES
         }
-        password = self.database_password = self._database_password(name, primary)
+        password = self.database_password = self._database_password(name, args.primary)
         self.replication_password: pulumi.Output[str] | None = None
-        self.postgres = self._postgres(name, volumes["pgdata"], password, ca, primary)
+        self.postgres = self._postgres(name, volumes["pgdata"], password, args.ca, args.primary)
         database_password = self._database_role_password(name, password, self._leave_recovery(name))
-        pre_upgrade_backup = self._pre_upgrade_backup(name, upgrade)
+        pre_upgrade_backup = self._pre_upgrade_backup(name, args.upgrade)
         child = pulumi.ResourceOptions(parent=self)
         self.placement = placement = PlacementManager(
             f"{name}-placement",
             PlacementManagerArgs(
-                settings=settings.placement,
-                host=host,
-                ca=ca,
+                settings=args.settings.placement,
+                host=args.host,
+                ca=args.ca,
                 internal_network=self.internal_network,
                 host_ready=self._host_ready,
             ),
@@ -144,31 +134,33 @@ class MasterNode(pulumi.ComponentResource):
         AgentsService(
             f"{name}-agents",
             AgentsServiceArgs(
-                settings=settings.agents,
-                host=host,
-                networks=[self.internal_network, workspace_network],
+                settings=args.settings.agents,
+                host=args.host,
+                networks=[self.internal_network, args.workspace_network],
                 host_ready=self._host_ready,
             ),
             child,
         )
-        secrets = ServerSecrets(password, admin_password, registry.address, registry.username, registry.password)
+        secrets = ServerSecrets(
+            password, args.admin_password, args.registry.address, args.registry.username, args.registry.password
+        )
         # The server's and HAProxy's resources were this component's own before they had components of their
         # own: they keep their names and, by these aliases, their URNs.
         moved = pulumi.ResourceOptions(aliases=[pulumi.Alias(parent=self)])
         self.app_server = AppServer(
             f"{name}-app",
             AppServerArgs(
-                settings=settings.app_server,
-                host=host,
-                networks=server_networks(self.internal_network, workspace_network),
+                settings=args.settings.app_server,
+                host=args.host,
+                networks=server_networks(self.internal_network, args.workspace_network),
                 volumes=volumes,
                 secrets=secrets,
-                ca=ca,
+                ca=args.ca,
                 moved=moved,
                 prefix=name,
                 depends_on=[
                     self.postgres,
-                    registry,
+                    args.registry,
                     placement.container,
                     *([database_password] if database_password else []),
                     *([pre_upgrade_backup] if pre_upgrade_backup else []),
@@ -180,9 +172,9 @@ class MasterNode(pulumi.ComponentResource):
         LoadBalancer(
             f"{name}-lb",
             LoadBalancerArgs(
-                settings=settings.load_balancer,
-                host=host,
-                ca=ca,
+                settings=args.settings.load_balancer,
+                host=args.host,
+                ca=args.ca,
                 internal_network=self._internal("haproxy"),
                 moved=moved,
                 prefix=name,

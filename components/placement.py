@@ -118,18 +118,11 @@ class PlacementManager(pulumi.ComponentResource):
     container: docker.Container
 
     def __init__(self, name: str, args: PlacementManagerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        settings, host, ca, internal_network, host_ready = (
-            args.settings,
-            args.host,
-            args.ca,
-            args.internal_network,
-            args.host_ready,
-        )
         super().__init__("codenvy:infra:PlacementManager", name, None, opts)
         self._name = name
-        site = settings.site_name
+        site = args.settings.site_name
         self._container_name = f"{site}-swarm"
-        cert = ca.issue(
+        cert = args.ca.issue(
             f"{name}-tls",
             common_name=SWARM_ALIAS,
             subject_names=[SWARM_ALIAS, "127.0.0.1"],
@@ -139,45 +132,47 @@ class PlacementManager(pulumi.ComponentResource):
         nodes = docker.Volume(
             f"{name}-nodes",
             name=f"{site}-swarm",
-            opts=pulumi.ResourceOptions(parent=self, provider=host.provider, depends_on=host_ready),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.host.provider, depends_on=args.host_ready),
         )
         label, service = SERVICE_LABEL
         self.container = site_container(
             f"{name}-container",
-            shared=settings.containers,
-            image=pull_image(f"{name}-image", settings.image, host.provider, self, host_ready),
+            shared=args.settings.containers,
+            image=pull_image(f"{name}-image", args.settings.image, args.host.provider, self, args.host_ready),
             container_name=self._container_name,
-            memory_mb=settings.memory_mb,
+            memory_mb=args.settings.memory_mb,
             stop_grace_seconds=STOP_GRACE_SECONDS,
             healthcheck=health_probe(),
-            host=host,
+            host=args.host,
             parent=self,
-            depends_on=host_ready,
+            depends_on=args.host_ready,
             extra_labels={label: service},
             command=swarm_command(),
             uploads=[
-                docker.ContainerUploadArgs(file=f"{TLS_DIR}/ca.pem", content=ca.trust_pem),
+                docker.ContainerUploadArgs(file=f"{TLS_DIR}/ca.pem", content=args.ca.trust_pem),
                 docker.ContainerUploadArgs(file=f"{TLS_DIR}/cert.pem", content=cert.cert_pem),
                 docker.ContainerUploadArgs(file=f"{TLS_DIR}/key.pem", content=cert.private_key_pem, permissions="0600"),
             ],
             volumes=[docker.ContainerVolumeArgs(volume_name=nodes.name, container_path=NODES_DIR)],
-            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=internal_network.name, aliases=[SWARM_ALIAS])],
+            networks_advanced=[
+                docker.ContainerNetworksAdvancedArgs(name=args.internal_network.name, aliases=[SWARM_ALIAS])
+            ],
         )
-        self._host, self._settings = host, settings
-        self.node_list = host.run(
+        self._host, self._settings = args.host, args.settings
+        self.node_list = args.host.run(
             f"{name}-node-list",
             render_script(
                 "placement_nodes",
                 container=self._container_name,
-                node_list=" ".join(settings.engines),
-                node_set=node_set_json(settings),
+                node_list=" ".join(args.settings.engines),
+                node_set=node_set_json(args.settings),
                 nodes_dir=NODES_DIR,
                 site_name=site,
             ),
             parent=self,
             depends_on=[self.container],
         )
-        self.register_outputs({"engines": list(settings.engines)})
+        self.register_outputs({"engines": list(args.settings.engines)})
 
     def wait_until_ready(self, relays: list[pulumi.Resource]) -> None:
         """A command that waits, once the relays run, until the manager reports every listed engine Healthy;

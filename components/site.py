@@ -39,13 +39,12 @@ class Site(pulumi.ComponentResource):
     exports: dict[str, pulumi.Input[object]]
 
     def __init__(self, name: str, args: SiteArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        deployment = args.deployment
         super().__init__("codenvy:infra:Site", name, None, opts)
-        site = deployment.site
+        site = args.deployment.site
         child = pulumi.ResourceOptions(parent=self)
         hosts = {host.name: connect_host(name, host, site.ssh_private_key, self) for host in site.hosts}
         master = hosts[site.master.name]
-        primary = deployment.primary
+        primary = args.deployment.primary
         docker_hosts = DockerHostSettings.of(site, primary)
 
         ca = CertificateAuthority(
@@ -75,7 +74,7 @@ class Site(pulumi.ComponentResource):
                 workspace_network=network.network,
                 registry=registry,
                 ca=ca,
-                upgrade=deployment.upgrade,
+                upgrade=args.deployment.upgrade,
                 admin_password=self.admin_password,
                 host_ready=master_ready,
                 primary=primary,

@@ -55,18 +55,17 @@ class WorkspaceNetwork(pulumi.ComponentResource):
     swarm: pulumi.Resource | None
 
     def __init__(self, name: str, args: WorkspaceNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        settings, master, depends_on = (args.settings, args.master, args.depends_on)
         aliases = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=FORMER_TYPE)])
         super().__init__("codenvy:infra:WorkspaceNetwork", name, None, pulumi.ResourceOptions.merge(opts, aliases))
-        self.manager_address = settings.master_address
+        self.manager_address = args.settings.master_address
         self.join_token = None
         self.swarm = None
-        mode = settings.config.mode
+        mode = args.settings.config.mode
         options: dict[str, str] | None = None
         if mode == "overlay":
-            self.swarm = self._init_swarm(name, settings, master, depends_on)
+            self.swarm = self._init_swarm(name, args.settings, args.master, args.depends_on)
             self.join_token = pulumi.Output.secret(self.swarm.stdout)
-            if settings.config.encrypted:
+            if args.settings.config.encrypted:
                 options = {"encrypted": "true"}
         self.network = docker.Network(
             # Encryption is part of the network's identity (its resource name and its Docker name): turning
@@ -74,16 +73,16 @@ class WorkspaceNetwork(pulumi.ComponentResource):
             # `ignore_changes` would pin a replacement's options to the old ones (pulumi/pulumi
             # step_generator.go processIgnoreChanges copies ignored inputs from the old inputs before any
             # diff, replacements included).
-            f"{name}-{mode}" + ("-encrypted" if settings.config.encrypted else ""),
-            name=settings.docker_name,
+            f"{name}-{mode}" + ("-encrypted" if args.settings.config.encrypted else ""),
+            name=args.settings.docker_name,
             driver=mode,
             attachable=True if mode == "overlay" else None,
             options=options,
-            labels=[docker.NetworkLabelArgs(label=SITE_LABEL, value=settings.site_name)],
+            labels=[docker.NetworkLabelArgs(label=SITE_LABEL, value=args.settings.site_name)],
             opts=pulumi.ResourceOptions(
                 parent=self,
-                provider=master.provider,
-                depends_on=[self.swarm] if self.swarm else depends_on or [],
+                provider=args.master.provider,
+                depends_on=[self.swarm] if self.swarm else args.depends_on or [],
                 # The provider stores the options the daemon reports, which add the VXLAN IDs it picked
                 # (com.docker.network.driver.overlay.vxlanid_list), and `options` forces a new network:
                 # without this every later `up` would replace the network and collide with its own name.
