@@ -9,7 +9,7 @@ STATE_DIR := $(CURDIR)/.pulumi-state
 export PULUMI_BACKEND_URL ?= file://$(STATE_DIR)
 export PULUMI_CONFIG_PASSPHRASE_FILE ?= $(STATE_DIR)/passphrase
 
-.PHONY: stack up preview destroy audit validate status test lint typecheck lock test-under-load unit policies cluster cluster-deps
+.PHONY: stack up preview destroy audit validate status test lint typecheck lock mutate test-under-load unit policies cluster cluster-deps
 
 # The locked versions, each checked against its hash (requirements-dev.txt holds the runtime's too).
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -69,6 +69,11 @@ lock: $(VENV)/.installed
 		$(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
 			--no-emit-find-links --output-file "$${input%.in}.txt" "$$input"; \
 	done
+
+## mutate: mutation testing (cosmic-ray) of MODULES under components/ and policies/ against the unit and policy
+## lanes, each mutant running only the tests that run its line; prints the kill ratio (not part of `make test`)
+mutate: $(VENV)/.installed
+	$(VENV)/bin/python scripts/mutate.py $(MODULES) $(ARGS)
 
 ## test-under-load: the cluster lane with every core and the disk kept busy (stress-ng), as root
 test-under-load: $(VENV)/.installed cluster-deps

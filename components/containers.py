@@ -123,12 +123,12 @@ def site_container(
             docker.ContainerLabelArgs(label=label, value=value)
             for label, value in sorted({SITE_LABEL: shared.site_name, **(extra_labels or {})}.items())
         ],
-        # A cold standby keeps its containers created but stopped until it is promoted. The provider
-        # stores a stopped container with must_run false and, while must_run is true, with the ports it
-        # reads from the daemon (none for a container that is not running), so a cold container says
-        # must_run false and publishes nothing: what it reads back is what it was given. Promotion sets
-        # both: must_run false -> true starts a container in place (resourceDockerContainerUpdate), new
-        # ports replace it with one that starts.
+        # A cold standby keeps its containers created but stopped until it is promoted: must_run false, so
+        # the provider reads back neither ports nor a stopped state (resourceDockerContainerRead), and start
+        # false. Promotion: must_run false -> true starts a container in place (resourceDockerContainerUpdate),
+        # new ports replace it with one that starts. Ports are withheld for the way back: Update never stops a
+        # container (must_run false "leaves the container alone"), so a site made cold again stops publishing
+        # only because its ports change (ForceNew) and the replacement is created stopped.
         start=runs,
         must_run=runs,
         ports=(ports or None) if runs else None,

@@ -26,14 +26,16 @@ class FirewallSettings(Settings):
     # The placement manager's host: the only one that reaches a worker's engine relay.
     master_address: str
     # An encrypted overlay carries its traffic in IPsec ESP (IP protocol 50) between the members.
-    encrypted_overlay: bool = False
+    # The defaults serve settings made by hand (tests); FirewallSettings.of always passes both, so a mutant of
+    # either default is equivalent for the program.
+    encrypted_overlay: bool = False  # pragma: no mutate
     # The masters of this site's standbys: they alone reach this master's SSH (to sync project files) and its
     # published PostgreSQL (to stream), besides the administrators.
     replication_peers: tuple[str, ...] = ()
     # Who reaches the published PostgreSQL: this site's standby masters (to stream), and on a streaming
     # standby, promoted or not, its primary's master (its fence asks whether this site was promoted).
     database_peers: tuple[str, ...] = ()
-    postgres_port: int = 5432
+    postgres_port: int = 5432  # pragma: no mutate
 
     @classmethod
     def of(cls, site: SiteConfig, primary: PrimarySite | None = None) -> FirewallSettings:
@@ -46,7 +48,8 @@ class FirewallSettings(Settings):
             https_port=site.master.https_port,
             registry_port=site.registry.port,
             master_address=site.master.address,
-            encrypted_overlay=site.network.mode == "overlay" and site.network.encrypted,
+            # Equivalent mutants (`<=`, `is`): the mode is bridge or overlay, and bridge with encrypted is refused.
+            encrypted_overlay=site.network.mode == "overlay" and site.network.encrypted,  # pragma: no mutate
             replication_peers=tuple(sorted(site.replication.standby_addresses)),
             database_peers=tuple(sorted({*site.replication.standby_addresses, *followed})),
             postgres_port=site.master.postgres_port,

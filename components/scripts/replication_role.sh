@@ -32,7 +32,9 @@ if [ "$(sql <<< "SELECT setting FROM pg_settings WHERE name = 'max_slot_wal_keep
   sql -v size="${MAX_WAL_KEEP_MB}MB" <<< "ALTER SYSTEM SET max_slot_wal_keep_size = :'size'; SELECT pg_reload_conf();" > /dev/null
   echo "replication on $NODE_NAME: standbys may hold back ${MAX_WAL_KEEP_MB} MB of WAL"
 fi
-kept=$(printf "'%s'," $KEPT_SLOTS)
+# KEPT_SLOTS is a list of names, one word each: split into an array, never globbed.
+read -r -a kept_slots <<< "$KEPT_SLOTS"
+kept=$(printf "'%s'," "${kept_slots[@]}")
 dropped=$(sql -v prefix="$SLOT_PREFIX%" << SQL
 SELECT pg_drop_replication_slot(slot_name), slot_name FROM pg_replication_slots
  WHERE slot_name LIKE :'prefix' AND NOT active AND slot_name NOT IN (${kept%,}, '');

@@ -53,3 +53,14 @@ class Evaluation:
 
     def by_urn(self, urn: str) -> Registration:
         return next(r for r in self.resources if r.urn == urn)
+
+    def waits_for(self, urn: str) -> set[str]:
+        """Every resource the engine creates before `urn`: its dependencies and theirs."""
+        found: set[str] = set()
+        pending = [urn]
+        while pending:
+            for dependency in self.by_urn(pending.pop()).dependencies:
+                if dependency not in found:
+                    found.add(dependency)
+                    pending.append(dependency)
+        return found

@@ -5,6 +5,7 @@ takes what it wrote."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import tarfile
@@ -17,7 +18,9 @@ from components.backups import BackupSettings, render_backup, render_restore
 from components.config import SiteConfig
 from components.config_loader import as_pulumi_value, load_site_config
 from components.master_layout import DATA_ROOT, INSTANCE_DIR, MasterData
-from tests.harness import stack_file_config
+from tests.harness import evaluate, site_config, stack_file_config
+
+CONTAINER = "docker:index/container:Container"
 
 # A Docker CLI over a state directory: a directory per container for its files, `running` listing the started
 # ones. `docker cp` reads and writes a stopped container's files as a running one's (moby
@@ -259,3 +262,31 @@ def test_a_backup_that_fills_the_disk_fails_and_leaves_nothing_behind(tmp_path):
     backup = host.run(render_backup(BackupSettings.of(primary), "scheduled"))
     assert backup.returncode != 0 and "No space left" in backup.stderr
     assert list(Path(primary.backup.directory).iterdir()) == []
+
+
+def test_retention_leaves_the_newest_keep_archives_the_new_one_among_them(tmp_path):
+    """backup.keep is how many archives stay after a backup (BackupConfig): the new one and the newest older ones."""
+    host = Host(tmp_path)
+    config = site("dev", tmp_path, backup={"directory": str(tmp_path / "dev"), "keep": 2, "schedule": None})
+    deploy(host, config, running=True, database=PRIMARY_DATABASE, project=PRIMARY_PROJECT)
+    directory = Path(config.backup.directory)
+    older = [directory / f"codenvy-{config.site_name}-2024010{day}T000000Z-5.22.0.tar" for day in (1, 2, 3)]
+    older[0].parent.mkdir(parents=True)
+    for age, archive in enumerate(reversed(older), start=1):
+        archive.write_text("an older backup")
+        os.utime(archive, (1_000_000 - age, 1_000_000 - age))
+    newest = backed_up(host, config)
+    assert set(Path(config.backup.directory).glob("*.tar")) == {newest, older[-1]}
+
+
+@pytest.mark.parametrize("stack", ["dev", "sim"])
+def test_every_backup_command_waits_for_the_containers_the_backup_reads(stack):
+    """The backup reads the server's instance folder and dumps the database (backup.sh): the tools and their
+    crontab line are put in place only once both containers exist."""
+    evaluation = evaluate(stack)
+    data = MasterData(site_config(stack).site_name)
+    read = {data.server_container, data.postgres_container}
+    containers = {c.urn for c in evaluation.of_type(CONTAINER) if c.inputs["name"] in read}
+    commands = [r for r in evaluation.resources if r.parent_type == "codenvy:infra:Backups"]
+    assert len(containers) == len(read) and commands
+    assert all(containers <= evaluation.waits_for(command.urn) for command in commands)

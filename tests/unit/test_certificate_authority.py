@@ -228,3 +228,21 @@ def test_an_up_a_month_before_the_ca_expires_warns_of_the_rotation():
     mocks = ExpiringCa()
     evaluate("sim", mocks=mocks)
     assert any("certificates.trustedCas" in warning for warning in mocks.warnings), mocks.warnings
+
+
+CERT_REQUEST = "tls:index/certRequest:CertRequest"
+
+
+@pytest.mark.parametrize("stack", ["sim", "dev"])
+def test_every_certificate_that_names_a_host_is_marked_for_tls_servers(stack):
+    """A certificate with subject alternative names is a server's: its clients check them against the host
+    they dialled. Go (crypto/x509 verify.go) and OpenSSL take one without extended key usages for any purpose,
+    but Apple's clients (macOS 10.15, iOS 13 and later: Safari, curl) refuse a TLS server certificate whose
+    extended key usages lack serverAuth, and one that has others but not serverAuth is refused by all."""
+    evaluation = evaluate(stack)
+    names_hosts = {
+        r.outputs["certRequestPem"]: bool(r.inputs.get("dnsNames") or r.inputs.get("ipAddresses"))
+        for r in evaluation.of_type(CERT_REQUEST)
+    }
+    servers = [cert for cert in evaluation.of_type(LOCALLY_SIGNED) if names_hosts[cert.inputs["certRequestPem"]]]
+    assert servers and [cert.name for cert in servers if "server_auth" not in cert.inputs["allowedUses"]] == []

@@ -3,7 +3,7 @@ settings ask for and nothing else (the whole-program tests are in test_program.p
 
 from __future__ import annotations
 
-from ipaddress import IPv4Network
+from ipaddress import IPv4Network, ip_address
 
 import pulumi
 import pulumi_docker as docker
@@ -89,6 +89,15 @@ def test_registry_without_auth_creates_no_password():
     evaluation = built(make_registry(registry_settings(auth="none")))
     assert not [r for r in evaluation.resources if r.name == "unit-registry-password"]
     assert "REGISTRY_AUTH" not in envs_of(evaluation, "unit-registry-container")
+
+
+@pytest.mark.parametrize("tls", [True, False])
+def test_registry_serves_its_debug_endpoints_inside_its_container_only(tls):
+    """distribution's debug server (REGISTRY_HTTP_DEBUG_ADDR; registry/registry.go) answers /debug/vars and
+    /debug/pprof to anyone who reaches it, with no TLS and no auth: a loopback address keeps it in the container."""
+    evaluation = built(make_registry(registry_settings(tls=tls)))
+    host, _, port = envs_of(evaluation, "unit-registry-container")["REGISTRY_HTTP_DEBUG_ADDR"].rpartition(":")
+    assert ip_address(host).is_loopback and port.isdigit()
 
 
 def network_settings(mode: str, encrypted: bool = False) -> WorkspaceNetworkSettings:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import shlex
 
 import pytest
 
 from components.config import ConfigError
 from components.host_firewall import FirewallSettings, render_nftables
+from components.master_layout import ENGINE_TLS_PORT
 from components.resource_api import limits_body
 from tests.harness import (
     container_file,
@@ -18,6 +20,7 @@ from tests.harness import (
     script_of,
     script_parameters,
     site_config,
+    stack_file_config,
 )
 
 GENERAL_PROPERTIES = "/opt/codenvy-data/conf/general.properties"
@@ -273,3 +276,83 @@ def test_an_encrypted_overlay_lets_members_speak_ipsec_esp(host):
 
 def test_a_plain_overlay_admits_no_esp():
     assert "esp" not in firewall_rules("node2")
+
+
+def input_chain(ruleset: str) -> list[list[str]]:
+    """The input chain's rules in order, each as its words (a `{ a, b }` set read as one word per element)."""
+    return [re.sub(r"[{},]", " ", line).split() for line in _chain_body(ruleset, "input")]
+
+
+def _chain_body(ruleset: str, chain: str) -> list[str]:
+    lines = ruleset.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == f"chain {chain} {{")
+    end = next(i for i in range(start, len(lines)) if lines[i].strip() == "}")
+    return [line.strip() for line in lines[start + 1 : end] if not line.strip().startswith("type ")]
+
+
+def ct_states(rule: list[str]) -> set[str]:
+    """The conntrack states a rule matches (`ct state X[ Y]`), empty when it matches on none."""
+    if rule[:2] != ["ct", "state"]:
+        return set()
+    return set(rule[2:-1])
+
+
+@pytest.mark.parametrize("host", ["node1", "node2"])
+def test_packets_conntrack_finds_invalid_are_dropped_before_any_port_is_opened(host):
+    """A packet conntrack marks invalid belongs to no connection (nftables wiki, "Matching connection tracking
+    stateful metainformation"): dropped before a port rule could accept it as a new connection."""
+    rules = input_chain(firewall_rules(host))
+    opens_a_port = [i for i, rule in enumerate(rules) if "dport" in rule and rule[-1] == "accept"]
+    drops_invalid = [i for i, rule in enumerate(rules) if "invalid" in ct_states(rule) and rule[-1] == "drop"]
+    assert opens_a_port and drops_invalid and drops_invalid[0] < opens_a_port[0]
+
+
+def forward_ports_from(ruleset: str) -> dict[str, set[str]]:
+    """For each published port the forward chain lets in (`ct original proto-dst P ip saddr S accept`), the
+    sources it lets in from."""
+    admitted: dict[str, set[str]] = {}
+    for rule in (re.sub(r"[{},]", " ", line).split() for line in _chain_body(ruleset, "forward")):
+        if "proto-dst" in rule and rule[-1] == "accept":
+            ports = rule[rule.index("proto-dst") + 1 : rule.index("ip")]
+            for port in ports:
+                admitted.setdefault(port, set()).add(rule[rule.index("saddr") + 1])
+    return admitted
+
+
+@pytest.mark.parametrize("master_hosts_workspaces", [True, False])
+def test_only_a_worker_publishes_its_engine_relay_and_to_the_master_alone(master_hosts_workspaces):
+    """host_firewall: a worker's engine relay is reached by the placement manager on the master; the master's
+    own relay sits on its internal network, published nowhere."""
+    site = site_config("sim")
+    master = {**stack_file_config("sim")["codenvy-infra:master"], "hostWorkspaces": master_hosts_workspaces}
+    evaluation = evaluate("sim", {"codenvy-infra:master": master})
+    relay = str(ENGINE_TLS_PORT)
+    admitted = {
+        host.name: forward_ports_from(
+            script_parameters(script_of(evaluation.named(f"codenvy-ws-{host.name}-firewall")))["RULESET"]
+        ).get(relay)
+        for host in site.hosts
+    }
+    assert admitted == {host.name: None if host is site.master else {site.master.address} for host in site.hosts}
+
+
+def admitted_from_members(ruleset: str) -> set[tuple[str, int]]:
+    """(protocol, port) of every input rule that lets the site's members in."""
+    admitted = set()
+    for rule in input_chain(ruleset):
+        if rule[-2:] == ["@members", "accept"] and "dport" in rule:
+            protocol, ports = rule[0], rule[rule.index("dport") + 1 : rule.index("ip")]
+            admitted |= {(protocol, int(port)) for port in ports}
+    return admitted
+
+
+# Docker's swarm mode ports (docs "Use overlay networks", moby): node communication TCP and UDP 7946, overlay
+# traffic UDP 4789, cluster management TCP 2377 on managers.
+SWARM_MEMBER_PORTS = {("tcp", 7946), ("udp", 7946), ("udp", 4789)}
+SWARM_MANAGER_PORTS = {("tcp", 2377)}
+
+
+@pytest.mark.parametrize(("host", "manager"), [("node1", True), ("node2", False)])
+def test_members_reach_each_other_on_swarms_ports(host, manager):
+    wanted = SWARM_MEMBER_PORTS | (SWARM_MANAGER_PORTS if manager else set())
+    assert admitted_from_members(firewall_rules(host)) & (SWARM_MEMBER_PORTS | SWARM_MANAGER_PORTS) == wanted

@@ -170,6 +170,19 @@ def test_promotion_runs_every_cold_container():
         assert runs_after_update(state_after_create(container.inputs), after[name].inputs), name
 
 
+def test_a_site_made_cold_again_publishes_no_port():
+    """resourceDockerContainerUpdate starts a container whose must_run goes false -> true and never stops one
+    ("If false, Terraform leaves the container alone", the schema's must_run): a published container of a site
+    turned cold stops only by being replaced, which a change of its ports (ForceNew) does."""
+    before, after = containers(cold(promote=True)), containers(cold())
+    published = {name: c for name, c in before.items() if c.inputs.get("ports")}
+    assert published
+    running = [
+        name for name, c in published.items() if runs_after_update(state_after_create(c.inputs), after[name].inputs)
+    ]
+    assert running == []
+
+
 def test_active_sites_containers_read_back_as_registered():
     for stack in ("dev", "dr", "sim"):
         for name, container in containers(evaluate(stack)).items():
@@ -470,18 +483,6 @@ def test_the_stand_in_asks_for_unlimited_swap_as_the_docker_cli_takes_it(tmp_pat
 # --- Found by the lifecycle lane: the master's daemon restarts under its own containers ----------------------
 
 
-def _ancestors(evaluation, urn: str) -> set[str]:
-    """Every resource `urn` waits for, through dependencies."""
-    seen: set[str] = set()
-    pending = [urn]
-    while pending:
-        for dependency in evaluation.by_urn(pending.pop()).dependencies:
-            if dependency not in seen:
-                seen.add(dependency)
-                pending.append(dependency)
-    return seen
-
-
 def test_every_docker_resource_on_a_managed_master_waits_for_its_daemon_config():
     # The daemon-config Command restarts the master's dockerd when daemon.json changes; a container,
     # network, volume or image created meanwhile fails ("Cannot connect to the Docker daemon").
@@ -493,7 +494,7 @@ def test_every_docker_resource_on_a_managed_master_waits_for_its_daemon_config()
         r for r in evaluation.resources if r.type.startswith("docker:index/") and r.provider.startswith(master_provider)
     ]
     assert on_master
-    waiting = {r.name for r in on_master if daemon_config in _ancestors(evaluation, r.urn)}
+    waiting = {r.name for r in on_master if daemon_config in evaluation.waits_for(r.urn)}
     assert waiting == {r.name for r in on_master}
 
 

@@ -42,12 +42,28 @@ def test_script_parses_with_bash(templates, name):
 SHELLCHECK = Path(sys.executable).parent / "shellcheck"
 
 
+def with_unknown_parameters(templates: ScriptTemplates, name: str) -> str:
+    """The script with each parameter read from input where the renderer assigns a constant: shellcheck then
+    sees every parameter as a value it cannot know (an unquoted one may split or glob), not as a literal."""
+    lines = templates.text(name).splitlines()
+    at = lines.index("set -euo pipefail") + 1
+    reads = [f"IFS= read -r {param}" for param in templates.params(name)]
+    return "\n".join([*lines[:at], *reads, *lines[at:]]) + "\n"
+
+
+def shellcheck(script: str) -> subprocess.CompletedProcess:
+    return subprocess.run([SHELLCHECK, "--shell=bash", "-"], input=script, capture_output=True, text=True)
+
+
 @pytest.mark.parametrize(("templates", "name"), SCRIPTS)
-def test_script_passes_shellcheck(templates, name):
-    # Plain values: the quoting samples' `$dollars` in single quotes are what SC2016 is about.
-    script = templates.render(name, **{param.lower(): "value" for param in templates.params(name)})
-    result = subprocess.run([SHELLCHECK, "--shell=bash", "-"], input=script, capture_output=True, text=True)
+def test_script_passes_shellcheck_whatever_its_parameters_hold(templates, name):
+    result = shellcheck(with_unknown_parameters(templates, name))
     assert result.returncode == 0, result.stdout
+
+
+def test_shellcheck_sees_an_unquoted_parameter(tmp_path):
+    (tmp_path / "echo.sh").write_text("#!/usr/bin/env bash\nset -euo pipefail\n# params: WORDS\necho $WORDS\n")
+    assert "SC2086" in shellcheck(with_unknown_parameters(ScriptTemplates(tmp_path), "echo")).stdout
 
 
 @pytest.mark.parametrize(("templates", "name"), SCRIPTS)

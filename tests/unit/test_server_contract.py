@@ -278,3 +278,30 @@ def test_no_environment_larger_than_the_largest_workspace_host_is_allowed():
     }
     general = env_lines(properties_files(inputs_of(load_site_config(raw)))["general.properties"])
     assert general["che.limits.workspace.env.ram"] == f"{12 * 1024}mb"
+
+
+# The switches among those properties, with the file that spells them (CODENVY = codenvy/codenvy): upstream
+# writes each `true` or `false` (manifests/codenvy.pp getValue defaults, manifests/codenvy.env), lower case.
+BOOLEAN_PROPERTIES = {
+    "che.workspace.auto_snapshot": "dockerfiles/init/modules/codenvy/templates/general.properties.erb",
+    "che.workspace.auto_restore": "dockerfiles/init/modules/codenvy/templates/general.properties.erb",
+    "che.docker.registry_for_snapshots": "dockerfiles/init/modules/codenvy/templates/machine.properties.erb",
+}
+
+
+def switches_written(site) -> dict[str, set[str]]:
+    """Each switch's values as the server reads it: from its properties file and from codenvy.env."""
+    inputs = inputs_of(site)
+    files = [env_lines(text) for text in properties_files(inputs).values()]
+    variables = env_lines(render_codenvy_env(inputs))
+    from_env = [{entry.key: variables[entry.variable] for entry in properties(inputs) if entry.variable in variables}]
+    return {key: {lines[key] for lines in [*files, *from_env] if key in lines} for key in BOOLEAN_PROPERTIES}
+
+
+@pytest.mark.parametrize("snapshots", [True, False])
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_switch_reaches_the_server_spelled_as_upstream_spells_it(stack, snapshots):
+    site = site_config(stack)
+    site = site.model_copy(update={"registry": site.registry.model_copy(update={"snapshots": snapshots})})
+    spelled = {key: bool(values) and values <= {"true", "false"} for key, values in switches_written(site).items()}
+    assert spelled == dict.fromkeys(BOOLEAN_PROPERTIES, True)

@@ -75,3 +75,16 @@ def test_the_standby_refuses_a_primary_backup_directory_that_is_a_system_directo
     outputs = {"siteName": "codenvy", "version": "5.22.0", "managerAddress": "10.9.0.1", "registry": "r", "nodes": []}
     with pytest.raises(GateError, match="backupDirectory"):
         PrimarySite.from_outputs("o/p/s", {**outputs, "backupDirectory": "/etc"})
+
+
+@pytest.mark.parametrize("environment", ["staging", "sim", "prod"])
+@pytest.mark.parametrize("key", ["directory", "toolsDirectory"])
+def test_a_relative_site_directory_is_refused_in_every_environment_but_dev(key, environment):
+    """BackupConfig: relative, to the working directory, only in environment dev; any other name is not dev."""
+    refusal(f"backup.{key}", environment=environment, backup={key: "codenvy/backups"})
+
+
+@pytest.mark.parametrize("key", ["directory", "toolsDirectory"])
+def test_a_relative_site_directory_is_accepted_in_dev(key):
+    site = load_site_config(pulumi_values({"environment": "dev", "backup": {key: "codenvy/backups"}}))
+    assert site.backup.model_dump(by_alias=True)[key] == "codenvy/backups"
