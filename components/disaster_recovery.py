@@ -62,7 +62,7 @@ def render_transfer(settings: DisasterRecoverySettings, primary: PrimarySite) ->
     return render_script(
         "transfer",
         database_user=DATABASE_USER,
-        fs_volume=f"{settings.backups.site_name}-fs",
+        fs_volume=settings.backups.data.fs_volume,
         incoming_dir=settings.incoming_directory,
         key_file=dr.ssh_key_file,
         # A hot standby without streaming restores each archive; otherwise it is staged (a replica cannot
@@ -70,14 +70,24 @@ def render_transfer(settings: DisasterRecoverySettings, primary: PrimarySite) ->
         mode="restore" if dr.standby == "hot" and not dr.streams else "stage",
         postgres=settings.backups.data.postgres_container,
         primary_addr=primary.manager_address,
-        primary_backup_dir=primary.backup_directory,
-        primary_fs_volume=f"{primary.site_name}-fs",
         primary_host_key=dr.primary_ssh.host_key or "",
         primary_port=str(dr.primary_ssh.port),
         primary_site=primary.site_name,
         primary_user=dr.primary_ssh.user,
         restore_tool=settings.backups.toolbox.path("restore"),
         state_file=settings.files_state,
+    )
+
+
+def render_promotion_restore(settings: DisasterRecoverySettings) -> str:
+    """What a cold standby's promoting `up` runs: the restore tool on the newest staged archive."""
+    backups = settings.backups
+    return render_script(
+        "promotion_restore",
+        incoming_dir=settings.incoming_directory,
+        postgres=backups.data.postgres_container,
+        restore_tool=backups.toolbox.path("restore"),
+        site_name=backups.site_name,
     )
 
 
@@ -156,19 +166,7 @@ class DisasterRecovery(pulumi.ComponentResource):
     ) -> None:
         """A cold standby only staged its archives; the promoting `up` restores the newest into the services
         it has just started."""
-        backups = settings.backups
-        master.run(
-            f"{name}-promotion-restore",
-            render_script(
-                "promotion_restore",
-                incoming_dir=settings.incoming_directory,
-                postgres=backups.data.postgres_container,
-                restore_tool=backups.toolbox.path("restore"),
-                site_name=backups.site_name,
-            ),
-            parent=self,
-            depends_on=depends_on,
-        )
+        master.run(f"{name}-promotion-restore", render_promotion_restore(settings), parent=self, depends_on=depends_on)
 
 
 # What the status check says before the first `up` installed the tool (the check runs while the program

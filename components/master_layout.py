@@ -51,6 +51,11 @@ class MasterData:
     def postgres_container(self) -> str:
         return f"{self.site_name}-postgres"
 
+    @property
+    def fs_volume(self) -> str:
+        """The volume holding the project files (MasterNode's DATA_VOLUMES `fs`)."""
+        return f"{self.site_name}-fs"
+
     def script_params(self) -> dict[str, str]:
         """The parameters backup.sh and restore.sh take to find the data (restore needs no INSTANCE_DIR)."""
         return {

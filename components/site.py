@@ -21,6 +21,7 @@ from components.docker_host import DockerHost, DockerHostArgs, DockerHostSetting
 from components.engine_relay import EngineRelay, EngineRelayArgs, EngineRelaySettings
 from components.host_access import HostAccess, connect_host
 from components.master_node import MasterNode, MasterNodeArgs, MasterSettings
+from components.mirror_access import MirrorAccess, MirrorAccessArgs, MirrorSettings
 from components.registry import Registry, RegistryArgs, RegistrySettings
 from components.release import program_version
 from components.workspace_network import WorkspaceNetwork, WorkspaceNetworkArgs, WorkspaceNetworkSettings
@@ -86,6 +87,12 @@ class Site(pulumi.ComponentResource):
             BackupsArgs(settings=BackupSettings.of(site), master=master, depends_on=[self.master]),
             child,
         )
+        if site.replication.standby_keys:
+            MirrorAccess(
+                f"{name}-mirror",
+                MirrorAccessArgs(settings=MirrorSettings.of(site), master=master, depends_on=[backups]),
+                child,
+            )
         self._account_services(name, site, ca)
         if primary is not None:
             # After the backups: a promotion runs the restore tool they install.

@@ -22,6 +22,7 @@ from components.config.fields import (
     safe_path,
 )
 from components.config.hosts import (
+    MIRROR_ACCOUNT,
     UNPINNED_HOST_KEY_ENVIRONMENTS,
     HostConfig,
     HostKeyLine,
@@ -47,6 +48,7 @@ from components.config.system_paths import NftablesRuleset, SiteDirectory
 __all__ = [
     "INTERNAL_PORTS",
     "LIMIT_UNITS",
+    "MIRROR_ACCOUNT",
     "PROJECT",
     "UNPINNED_HOST_KEY_ENVIRONMENTS",
     "AbsolutePath",

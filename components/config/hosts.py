@@ -32,19 +32,36 @@ class SshEndpoint(Model):
         return value
 
 
-def _host_key_line(value: str) -> str:
-    if not _HOST_KEY.fullmatch(value):
-        raise ValueError(
-            "must be the host's public key as in known_hosts without the host: 'ssh-ed25519 AAAA…' (types "
-            "ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256/384/521, sk-…), on one line"
-        )
-    return value
+def _key_line(what: str):
+    """A validator of one OpenSSH public key line, whose message says what the key is (`what`)."""
+
+    def check(value: str) -> str:
+        if not _HOST_KEY.fullmatch(value):
+            raise ValueError(
+                f"must be {what}: 'ssh-ed25519 AAAA…' (types ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256/384/521, sk-…), "
+                "on one line"
+            )
+        return value
+
+    return check
 
 
-HostKeyLine = Annotated[str, AfterValidator(_host_key_line)]
+HostKeyLine = Annotated[str, AfterValidator(_key_line("the host's public key as in known_hosts without the host"))]
+# A user's key, as its .pub file has it (a comment without blanks may follow).
+PublicKeyLine = Annotated[str, AfterValidator(_key_line("a public key as in its .pub file"))]
+
+
+# The account a primary makes for its standbys (replication.standbyKeys): their keys may read the primary's project
+# files and archives through rsync, and run nothing else.
+MIRROR_ACCOUNT = "codenvy-mirror"
 
 
 class PrimarySshEndpoint(SshEndpoint):
+    user: str = Field(
+        default=MIRROR_ACCOUNT,
+        description=f"The account the standby logs in as; the primary makes {MIRROR_ACCOUNT} for the keys it lists "
+        "in replication.standbyKeys, which may only read its project files and archives.",
+    )
     host_key: HostKeyLine | None = Field(
         default=None,
         description="The primary master's public host key ('ssh-ed25519 AAAA…'); the transfer verifies it. "

@@ -10,7 +10,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from components.config.errors import ConfigKeyError
 from components.config.fields import AbsolutePath, CronSchedule, Ipv4Host, Model, StackName
-from components.config.hosts import PrimarySshEndpoint
+from components.config.hosts import MIRROR_ACCOUNT, PrimarySshEndpoint, PublicKeyLine
 from components.config.system_paths import NftablesRuleset, SiteDirectory
 
 
@@ -109,7 +109,9 @@ class DrConfig(Model):
         default_factory=PrimarySshEndpoint, description="How the standby master reaches the primary."
     )
     ssh_key_file: AbsolutePath = Field(
-        default="/root/.ssh/id_ed25519", description="Key on the standby master that the primary master accepts."
+        default="/root/.ssh/id_ed25519",
+        description="Key on the standby master that the primary lists in replication.standbyKeys: a key of its own, "
+        "not one that is root on the primary.",
     )
 
     @model_validator(mode="after")
@@ -129,6 +131,12 @@ class ReplicationConfig(Model):
         default=(),
         description="Masters of standby sites that stream this site's database and pull its project files: "
         "only they may reach its PostgreSQL and SSH through the firewall.",
+    )
+    standby_keys: tuple[PublicKeyLine, ...] = Field(
+        default=(),
+        description="Public keys of the standby masters' dr.sshKeyFile ('ssh-ed25519 AAAA…'): each may log in as "
+        f"{MIRROR_ACCOUNT} and read this site's project files and backup archives through rsync, nothing else (no "
+        "shell, no other file; the database only through the replication role).",
     )
     max_wal_keep_mb: int = Field(
         default=4096,

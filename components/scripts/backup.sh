@@ -4,11 +4,9 @@
 set -euo pipefail
 # params: BACKUP_DIR DATABASE DATABASE_USER FS_DIR INCOMING_DIR INSTANCE_DIR KEEP POSTGRES REASON SERVER SITE_NAME SOURCE TARGET_VERSION
 # include: staged_archive
+# include: archive_names
 # The archives hold the database dump: readable by root only, whatever the caller's umask.
 umask 077
-# This site's archives only: codenvy-SITE-<UTC stamp>-<version>.tar. The stamp's upper-case T and Z can
-# never be part of a site name (a DNS label), so another site whose name starts with this one never matches.
-stamp_glob='[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z'
 deployed=$(docker cp "$SERVER:$INSTANCE_DIR/codenvy.ver" - 2> /dev/null | tar -xO 2> /dev/null | tr -d '[:space:]' || true)
 if [ "$REASON" = pre-upgrade ]; then
   if [ -z "$deployed" ]; then
@@ -74,6 +72,6 @@ archive="$BACKUP_DIR/codenvy-$SITE_NAME-$(date -u +%Y%m%dT%H%M%SZ)-$data_version
 tar -C "$work" -cf "$work/archive.tar" manifest.json SHA256SUMS database.dump fs.tar instance.tar
 mv "$work/archive.tar" "$archive"
 # Newest first by modification time; names travel NUL-terminated, so no name is ever split or read as code.
-find "$BACKUP_DIR" -maxdepth 1 -type f -name "codenvy-$SITE_NAME-$stamp_glob-*.tar" -printf '%T@ %p\0' |
+find "$BACKUP_DIR" -maxdepth 1 -type f -name "codenvy-$SITE_NAME-$ARCHIVE_STAMP_GLOB-*.tar" -printf '%T@ %p\0' |
   sort -z -r -n | tail -z -n +"$((KEEP + 1))" | cut -z -d' ' -f2- | xargs -0 -r rm -f --
 echo "$archive"

@@ -3,6 +3,7 @@
 # database in one transaction, then project data, then ANALYZE. A bad archive changes nothing.
 set -euo pipefail
 # params: DATABASE DATABASE_USER FS_DIR POSTGRES SERVER SITE_NAME SITE_VERSION
+# include: refused_entries
 umask 077
 archive=${1:?usage: restore ARCHIVE}
 refuse() {
@@ -39,6 +40,10 @@ newest=$(printf '%s\n%s\n' "${backup_version//-/\~}" "${SITE_VERSION//-/\~}" | s
 if [ "$newest" != "${SITE_VERSION//-/\~}" ]; then
   refuse "the backup is from $backup_version, newer than this site's $SITE_VERSION; upgrade the site first"
 fi
+# The archive may come from the other site (a standby restores the primary's): fs.tar goes to docker cp, which
+# unpacks into FS_DIR's parent as root, so it must hold fs/ and exactly its files, directories and inner links.
+refused=$(refused_in_fs_tar "$work/fs.tar") || refuse "the fs.tar of $archive cannot be listed"
+[ -z "$refused" ] || refuse "the fs.tar of $archive holds what a restore never unpacks: $(named_refusals <<< "$refused")"
 docker exec -i "$POSTGRES" pg_restore --single-transaction --clean --if-exists --no-owner \
   -U "$DATABASE_USER" -d "$DATABASE" < "$work/database.dump"
 # fs.tar holds the directory itself (docker cp of FS_DIR), so it unpacks into FS_DIR's parent.

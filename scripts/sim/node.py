@@ -51,7 +51,15 @@ PER_NODE_DIRS = {
     "var-backups": "/var/backups",
     "codenvy-tools": "/usr/local/lib/codenvy",
     "crontabs": "/var/spool/cron/crontabs",
+    # The home of the account a primary makes for its standbys (components/mirror_access.py MIRROR_HOME): the
+    # nodes share this machine's /etc/passwd, so the account is one for all, but its keys are each node's.
+    "mirror-home": "/var/lib/codenvy-mirror",
+    # Where that account's sudoers line goes: each node's own, so none is left in this machine's /etc.
+    "sudoers-d": "/etc/sudoers.d",
 }
+# Files each node has of its own, likewise. /etc/hosts names the node, as a Debian host's does: sudo (the mirror
+# account's) resolves the host name, and a name no file knows goes to DNS, which a node waits seconds for.
+PER_NODE_FILES = {"hosts": "/etc/hosts"}
 SSH_OPTIONS = ("-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
                "-o", "BatchMode=yes", "-o", "ConnectTimeout=5")  # fmt: skip
 SSH_TIMEOUT = 240

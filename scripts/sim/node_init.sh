@@ -5,7 +5,7 @@ set -euo pipefail
 # No idempotence guard: this runs once, in the fresh mount and UTS namespaces made for it, where nothing is in
 # place yet.
 mount --make-rprivate /
-# BIND_MOUNTS: one "source<TAB>target" line per directory the node has of its own.
+# BIND_MOUNTS: one "source<TAB>target" line per directory or file the node has of its own.
 while IFS=$'\t' read -r source target; do
   mount --bind "$source" "$target"
 done <<< "$BIND_MOUNTS"

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from scripts.sim.node import DOCKER_PIDFILE, GATEWAY
+from tests.cluster.dr_pair import MIRROR_KEY_FILE, mirror_key
 from tests.cluster.host_state import changes_when_run_again, files_under, host_state
 from tests.cluster.images import BUSYBOX_IMAGE
 from tests.cluster.sim import Node, lane_engine, sim_worker
@@ -653,7 +654,10 @@ def standby(cluster, ssh_agent, backend, primary, encrypted) -> Site:
               "cpus": SITE.nodes[0].cpus}  # fmt: skip
     # The primary lets its standby pull from its registry, as a DR pair must be set up.
     firewall = SITE.firewall.model_dump(mode="json", by_alias=True, exclude_none=True)
-    primary.remember(firewall={**firewall, "peerCidrs": [f"{master_host.address}/32"]})
+    primary.remember(
+        firewall={**firewall, "peerCidrs": [f"{master_host.address}/32"]},
+        replication={"standbyKeys": [mirror_key(master_host)]},
+    )  # its transfer reads as codenvy-mirror
     primary.up()
     config = config_keys(
         {
@@ -666,7 +670,7 @@ def standby(cluster, ssh_agent, backend, primary, encrypted) -> Site:
             "dr": {
                 "primaryStack": full_stack_name("sim"),
                 "standby": "cold",
-                "sshKeyFile": master_host.key_file,
+                "sshKeyFile": MIRROR_KEY_FILE,
                 "transferSchedule": "30 2 * * *",
             },
         }
@@ -792,6 +796,22 @@ def test_restore_refuses_a_tampered_member(standby, promoted):
         standby, "mkdir x && tar -xf a.tar -C x && echo junk >> x/fs.tar && tar -C x -cf a.tar ."
     )
     assert result.returncode != 0 and "checksums" in result.stderr
+    assert fingerprint(standby) == before
+
+
+# The primary's fs.tar with a device node and a setuid file added, and the sums made again, as a hostile primary
+# would: only the restore's own look at fs.tar stands between them and docker cp.
+HOSTILE_FS = ("mkdir x f f/fs && tar -xf a.tar -C x && mknod f/fs/null c 1 3 && cp /bin/true f/fs/suid && "
+              "chmod 4755 f/fs/suid && tar -C f -rf x/fs.tar fs/null fs/suid && (cd x && sha256sum database.dump "
+              "fs.tar instance.tar manifest.json > SHA256SUMS) && ")  # fmt: skip
+
+
+def test_restore_refuses_device_and_setuid_entries_naming_them(standby, promoted):
+    """About 2 s."""
+    before = fingerprint(standby)
+    result = restore_damaged_copy(standby, HOSTILE_FS + REPACK)
+    assert result.returncode != 0
+    assert "fs/null (a device node)" in result.stderr and "fs/suid (setuid)" in result.stderr
     assert fingerprint(standby) == before
 
 

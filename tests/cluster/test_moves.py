@@ -44,6 +44,9 @@ UPDATED_ON_PURPOSE: set[str] = {
     # Issue 19: the backup script backs a cold standby up from its staged archive; the pre-upgrade backup runs
     # again and finds the version deployed, the tool is installed again.
     "codenvy-backups-backup-tool", "codenvy-master-pre-upgrade-backup",
+    # Issue 20: the restore lists fs.tar and refuses devices, setuid files and entries outside fs/ before docker
+    # cp; the tool is installed again.
+    "codenvy-backups-restore-tool",
     # Issue 21: the wait for the placement engines prints progress; it runs again, idempotent. (The database
     # password's wait prints it too, but that Command is created since the baseline: CREATED_ON_PURPOSE.)
     "codenvy-master-placement-ready",

@@ -7,12 +7,14 @@ makes the old primary its standby, seeded from it. Tests run in file order."""
 from __future__ import annotations
 
 import shlex
+import tempfile
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from components.certificate_authority import SERVER_EARLY_RENEWAL_HOURS, SERVER_VALIDITY_HOURS
-from tests.cluster.dr_pair import STANDBY_SITE, STANDBY_STACK, dr_pair, standby_of
+from tests.cluster.dr_pair import MIRROR_KEY_FILE, STANDBY_SITE, STANDBY_STACK, dr_pair, mirror_key, standby_of
 from tests.cluster.host_state import changes_when_run_again, host_state
 from tests.cluster.sim import set_link
 from tests.cluster.site_driver import SITE, Site, add_user, all_users, api, create_workspace, healthy, wait_for
@@ -113,6 +115,105 @@ def test_a_file_deleted_on_the_primary_is_gone_from_the_standby_after_the_next_s
     primary.master.docker("exec", f"{primary.name}-server", "rm", f"{SITE_FS}/{workspace}/gone.txt")
     tool(standby, "transfer", "files")
     assert project_file(standby, workspace, "gone.txt") == 404
+
+
+# --- what the standby's key may do on the primary: read fs/ and the archives, nothing else -----------------------
+
+SSH = (f"ssh -i {MIRROR_KEY_FILE} -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
+       "-o LogLevel=ERROR")  # fmt: skip
+
+
+def with_transfer_key(site: Site, command: str):
+    """`command` run on `site`'s master, where its transfer key is."""
+    return site.master.ssh(command, check=False)
+
+
+def test_the_standbys_key_runs_no_shell_on_the_primary(primary, standby, pair):
+    result = with_transfer_key(standby, f"{SSH} codenvy-mirror@{primary.master.address} id")
+    assert result.returncode != 0 and "uid=" not in result.stdout
+    assert "mirror of codenvy: refused" in result.stderr
+
+
+def test_the_standbys_key_is_not_roots_on_the_primary(primary, standby, pair):
+    result = with_transfer_key(standby, f"{SSH} root@{primary.master.address} id")
+    assert result.returncode == 255 and "uid=" not in result.stdout
+
+
+@pytest.mark.parametrize("path", ["/etc/", "fs/../", "archives/../../../etc/", "archives/incoming/", "."])
+def test_the_standbys_key_reads_nothing_outside_what_it_syncs(primary, standby, pair, path):
+    result = with_transfer_key(
+        standby, f"rsync -e '{SSH}' --list-only -r codenvy-mirror@{primary.master.address}:{path}"
+    )
+    assert result.returncode != 0 and result.stdout == ""
+
+
+def test_the_standbys_key_writes_nothing_on_the_primary(primary, standby, pair):
+    result = with_transfer_key(standby, f"rsync -e '{SSH}' /etc/hostname codenvy-mirror@{primary.master.address}:fs/x")
+    assert result.returncode != 0 and "mirror of codenvy: refused" in result.stderr
+
+
+def test_a_second_run_of_the_mirror_account_script_changes_nothing(primary, pair):
+    (account,) = [r for r in primary.engine.checkpoint.resources if r.urn.endswith("codenvy-mirror-account")]
+    assert primary.master.ssh(account.inputs["create"]).stdout.strip().endswith("codenvy-mirror unchanged")
+
+
+# --- what the file sync refuses -------------------------------------------------------------------------------
+
+
+def volume_path(site: Site) -> str:
+    return site.master.ssh(f"docker volume inspect -f '{{{{.Mountpoint}}}}' {site.name}-fs").stdout.strip()
+
+
+# In front of the standby's docker and rsync: a `volume inspect` that prints nothing (a daemon's empty answer),
+# and, should the transfer not refuse that, an rsync that never writes outside the standby's volume.
+EMPTY_ANSWER = """#!/bin/sh
+[ "$1" = volume ] && exit 0
+exec /usr/bin/docker "$@"
+"""
+RSYNC_GUARD = f"""#!/bin/bash
+case "${{@: -1}}" in
+  *:* | */volumes/{STANDBY_SITE}-fs/_data/) exec /usr/bin/rsync "$@" ;;
+esac
+echo "lane guard: rsync into ${{@: -1}} refused" >&2
+exit 99
+"""
+
+
+def test_the_file_sync_refuses_an_empty_mountpoint(standby, pair):
+    """About 1 s: the nodes share this machine's /tmp."""
+    with tempfile.TemporaryDirectory() as shadow:
+        for name, text in (("docker", EMPTY_ANSWER), ("rsync", RSYNC_GUARD)):
+            (Path(shadow) / name).write_text(text)
+            (Path(shadow) / name).chmod(0o755)
+        command = f"{SITE.backup.tools_directory}/codenvy-transfer-{standby.name} files"
+        result = standby.master.ssh(f"PATH={shadow}:$PATH {command}", check=False)
+    assert result.returncode == 1 and f"the volume {STANDBY_SITE}-fs has no usable mountpoint here" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def hostile_sync(primary, standby, workspace):
+    """A sync while the primary's fs/ holds a device node, a setuid file and a link to `/` (about 3 s with the
+    sync that follows their removal): what it said, and what the standby's volume then held."""
+    source = volume_path(primary)
+    primary.master.ssh(f"cd {source} && mknod hostile-null c 1 3 && cp /bin/true hostile-suid && "
+                       "chmod 4755 hostile-suid && ln -s / hostile-root")  # fmt: skip
+    try:
+        result = tool(standby, "transfer", "files", check=False)
+        landed = standby.master.ssh(f"ls -A {volume_path(standby)}").stdout.split()
+    finally:
+        primary.master.ssh(f"rm -f {source}/hostile-*")
+        tool(standby, "transfer", "files")
+    return result, landed
+
+
+@pytest.mark.parametrize("named", ["fs/hostile-null (a device node)", "fs/hostile-suid (setuid)",
+                                   "fs/hostile-root (a link out of fs/)"])  # fmt: skip
+def test_the_file_sync_refuses_device_setuid_and_outward_link_entries_by_name(hostile_sync, named):
+    assert named in hostile_sync[0].stderr
+
+
+def test_the_file_sync_leaves_refused_entries_on_the_primary(hostile_sync):
+    assert not [name for name in hostile_sync[1] if name.startswith("hostile-")]
 
 
 def test_the_status_tool_reports_a_healthy_replica(standby, pair):
@@ -350,7 +451,7 @@ def test_the_fence_run_again_leaves_the_fenced_database_as_it_is(primary, fenced
 
 @pytest.fixture(scope="module")
 def failed_back(cluster, primary, standby, promoted) -> Result:
-    standby.remember(replication={"standbyAddresses": [cluster[0].address]})
+    standby.remember(replication={"standbyAddresses": [cluster[0].address], "standbyKeys": [mirror_key(cluster[0])]})
     standby.up()
     primary.config.pop("codenvy-infra:replication")
     primary.remember(role="standby", dr=standby_of(STANDBY_STACK, cluster[0], transferSchedule=None))
@@ -370,6 +471,16 @@ def test_failback_brings_the_promoted_sites_writes_to_the_old_primary(primary, f
 def test_failback_keeps_the_old_primarys_own_data_in_an_archive(primary, failed_back):
     listing = primary.master.ssh(f"ls {SITE.backup.directory}").stdout
     assert any(name.startswith("pre-seed-") for name in listing.split())
+
+
+def test_after_failback_the_old_primarys_key_runs_no_shell_on_the_promoted_site(primary, standby, failed_back):
+    result = with_transfer_key(primary, f"{SSH} codenvy-mirror@{standby.master.address} id")
+    assert result.returncode != 0 and "uid=" not in result.stdout
+    assert f"mirror of {STANDBY_SITE}: refused" in result.stderr
+
+
+def test_after_failback_the_old_primary_syncs_the_promoted_sites_files(primary, failed_back):
+    assert "file sync: files transferred" in tool(primary, "transfer", "files").stdout
 
 
 def test_the_old_primary_follows_new_writes(primary, standby, failed_back):

@@ -14,6 +14,8 @@ from tests.harness.stacks import full_stack_name
 
 PRIMARY_STACK = full_stack_name("dev")
 PRIMARY_MASTER, STANDBY_MASTER = "10.9.0.1", "10.9.0.2"
+# The public half of the standby master's transfer key (dr.sshKeyFile), which the primary lists.
+STANDBY_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIB3x9f0kQm8pN2sVt6yW1zC4dE7gH0jK3lM6nP9qR2sT root@standby"
 
 
 def master(address: str) -> dict:
@@ -26,7 +28,7 @@ def streaming_primary() -> Evaluation:
         "dev",
         {
             "codenvy-infra:master": master(PRIMARY_MASTER),
-            "codenvy-infra:replication": {"standbyAddresses": [STANDBY_MASTER]},
+            "codenvy-infra:replication": {"standbyAddresses": [STANDBY_MASTER], "standbyKeys": [STANDBY_KEY]},
         },
         stack_outputs={},
     )

@@ -150,7 +150,7 @@ def test_parameter_the_pack_reads_is_declared_by_the_script(script, param):
     ],
 )
 def test_script_parameters_are_read_as_the_program_renders_them(entry):
-    given = {"ENTRY": entry, "MARKER": "codenvy-backup-x", "NODE_NAME": "node 1"}
+    given = {"ENTRY": entry, "LOG_DIR": "/var/backups/x", "MARKER": "codenvy-backup-x", "NODE_NAME": "node 1"}
     create = as_command(render_script("schedule", **{key.lower(): value for key, value in given.items()}))
     parsed = pack._script_params({"create": create})
     assert {key: parsed.get(key) for key in given} == given

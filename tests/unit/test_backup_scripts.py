@@ -4,6 +4,7 @@ takes what it wrote."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ import pytest
 from components.backups import BackupSettings, render_backup, render_restore
 from components.config import SiteConfig
 from components.config_loader import as_pulumi_value, load_site_config
+from components.disaster_recovery import DisasterRecoverySettings, render_promotion_restore
 from components.master_layout import DATA_ROOT, INSTANCE_DIR, MasterData
 from tests.harness import evaluate, site_config, stack_file_config
 
@@ -49,7 +51,7 @@ case "$1" in
     case "$1" in
       pg_dump) cat "$state/$name/dump" ;;
       pg_restore) cat > "$state/$name/dump" ;;
-      psql) true ;;
+      psql | pg_isready) true ;;
       *) echo "fake docker exec: $*" >&2; exit 2 ;;
     esac ;;
   start) echo "$2" >> "$state/running" ;;
@@ -290,3 +292,98 @@ def test_every_backup_command_waits_for_the_containers_the_backup_reads(stack):
     commands = [r for r in evaluation.resources if r.parent_type == "codenvy:infra:Backups"]
     assert len(containers) == len(read) and commands
     assert all(containers <= evaluation.waits_for(command.urn) for command in commands)
+
+
+# --- a restore unpacks exactly the regular files, directories and inner links of fs/ -----------------------
+
+
+def member(name: str, kind: bytes = tarfile.REGTYPE, mode: int = 0o644, link: str = "") -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    info.type, info.mode, info.linkname = kind, mode, link
+    if kind == tarfile.CHRTYPE:
+        info.devmajor, info.devminor = 1, 3
+    return info
+
+
+# What the other site's fs.tar may hold that docker cp, unpacking as root into the data root, must never get; each
+# with how the restore names it.
+HOSTILE_MEMBERS = {
+    "fs/null (a device node)": member("fs/null", tarfile.CHRTYPE),
+    "fs/fifo (a FIFO)": member("fs/fifo", tarfile.FIFOTYPE),
+    "fs/suid (setuid)": member("fs/suid", mode=0o4755),
+    "fs/sgid (setgid)": member("fs/sgid", mode=0o2755),
+    "/etc/cron.d/x (an absolute name)": member("/etc/cron.d/x"),
+    "fs/../etc/passwd (a name with ..)": member("fs/../etc/passwd"),
+    "che-machines/ws/x (outside fs/)": member("che-machines/ws/x"),
+    "fs/root (a link out of fs/)": member("fs/root", tarfile.SYMTYPE, link="/"),
+    "fs/up (a link out of fs/)": member("fs/up", tarfile.SYMTYPE, link="../che-machines"),
+    "fs/hard (a link out of fs/)": member("fs/hard", tarfile.LNKTYPE, link="che-machines/ws/x"),
+}
+
+
+def with_fs_tar(archive: Path, tmp_path: Path, extra: tarfile.TarInfo) -> Path:
+    """A copy of `archive` whose fs.tar also holds `extra`, its checksums made again (as the other site could)."""
+    unpacked = tmp_path / "hostile"
+    with tarfile.open(archive) as tar:
+        tar.extractall(unpacked, filter="data")
+    with tarfile.open(unpacked / "fs.tar", "a") as fs_tar:
+        fs_tar.addfile(extra, io.BytesIO(b"") if extra.isreg() else None)
+    members = ("database.dump", "fs.tar", "instance.tar", "manifest.json")
+    sums = subprocess.run(["sha256sum", *members], cwd=unpacked, capture_output=True, text=True, check=True)
+    (unpacked / "SHA256SUMS").write_text(sums.stdout)
+    copy = tmp_path / "hostile.tar"
+    with tarfile.open(copy, "w") as tar:
+        for name in ("manifest.json", "SHA256SUMS", *members[:-1]):
+            tar.add(unpacked / name, name)
+    return copy
+
+
+@pytest.fixture
+def promoted_standby(staged, tmp_path) -> tuple[Host, SiteConfig, Path]:
+    """The cold standby with its services started, as its promotion leaves them, and the archive it staged."""
+    host, archive = staged
+    config = cold_standby(tmp_path)
+    data = MasterData(config.site_name)
+    host.start(data.postgres_container)
+    host.start(data.server_container)
+    return host, config, archive
+
+
+@pytest.mark.parametrize("named", HOSTILE_MEMBERS)
+def test_a_restore_refuses_an_fs_tar_holding_what_it_never_unpacks_naming_it(promoted_standby, tmp_path, named):
+    host, config, archive = promoted_standby
+    hostile = with_fs_tar(archive, tmp_path, HOSTILE_MEMBERS[named])
+    result = host.run(render_restore(BackupSettings.of(config)), str(hostile))
+    assert result.returncode == 1 and named in result.stderr
+
+
+def test_a_refused_fs_tar_changes_nothing(promoted_standby, tmp_path):
+    host, config, archive = promoted_standby
+    data = MasterData(config.site_name)
+    hostile = with_fs_tar(archive, tmp_path, HOSTILE_MEMBERS["fs/null (a device node)"])
+    host.run(render_restore(BackupSettings.of(config)), str(hostile))
+    assert not (host.state / f"{data.server_container}{DATA_ROOT}/fs/{PROJECT_FILE}").exists()
+    assert not (host.state / data.postgres_container / "dump").exists()
+
+
+def test_a_restore_takes_an_fs_tar_with_a_link_inside_fs(promoted_standby, tmp_path):
+    host, config, archive = promoted_standby
+    inner = with_fs_tar(archive, tmp_path, member("fs/project/latest", tarfile.SYMTYPE, link="main.py"))
+    result = host.run(render_restore(BackupSettings.of(config)), str(inner))
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_promotion_refuses_a_staged_archive_whose_fs_tar_holds_a_device(promoted_standby, tmp_path):
+    """The promoting `up` runs the restore tool on the newest staged archive: the same look at fs.tar."""
+    host, _, archive = promoted_standby
+    # Its tools in the test's directory, the rest as the fixture's.
+    backup = {"directory": str(tmp_path / "dr"), "schedule": None, "toolsDirectory": str(tmp_path / "tools")}
+    config = cold_standby(tmp_path, backup=backup)
+    tool = Path(BackupSettings.of(config).toolbox.path("restore"))
+    tool.parent.mkdir()
+    tool.write_text(render_restore(BackupSettings.of(config)))
+    tool.chmod(0o755)
+    hostile = with_fs_tar(archive, tmp_path, HOSTILE_MEMBERS["fs/null (a device node)"])
+    shutil.copy2(hostile, archive)
+    result = host.run(render_promotion_restore(DisasterRecoverySettings.of(config)))
+    assert result.returncode == 1 and "fs/null (a device node)" in result.stderr

@@ -21,6 +21,7 @@ from tests.harness import Evaluation, container_env, evaluate, rerender, script_
 from tests.harness.dr_evaluations import (
     PRIMARY_MASTER,
     PRIMARY_STACK,
+    STANDBY_KEY,
     STANDBY_MASTER,
     config_files,
     following_standby,
@@ -178,6 +179,25 @@ def test_the_standby_syncs_project_files_every_minute():
     line = script_parameters(script_of(following_standby().named("codenvy-dr-dr-file-sync-schedule")))["ENTRY"]
     words = line.split()
     assert (words[:5], words[6]) == (["*"] * 5, "files")
+
+
+def test_the_primary_lets_its_standbys_keys_in_as_the_mirror_account():
+    account = streaming_primary().named("codenvy-mirror-account")
+    assert script_parameters(script_of(account))["KEYS"] == STANDBY_KEY
+
+
+def test_the_primary_installs_the_mirror_tool_before_the_account_that_runs_it():
+    account = streaming_primary().named("codenvy-mirror-account")
+    assert streaming_primary().named("codenvy-mirror-tool").urn in account.dependencies
+
+
+def test_a_site_without_standby_keys_lets_no_one_in():
+    assert not [name for name in names(following_standby()) if "mirror" in name]
+
+
+def test_the_standbys_transfer_logs_in_as_the_mirror_account():
+    tool = following_standby().named("codenvy-dr-dr-transfer-tool")
+    assert script_parameters(script_parameters(script_of(tool))["CONTENT"])["PRIMARY_USER"] == "codenvy-mirror"
 
 
 def test_a_streaming_standby_stages_its_nightly_archive():

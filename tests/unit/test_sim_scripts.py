@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts.sim.node import PER_NODE_DIRS, RESTART_HELPER, Node, cluster_json
+from components.mirror_access import MIRROR_HOME
+from scripts.sim.node import PER_NODE_DIRS, PER_NODE_FILES, RESTART_HELPER, Node, cluster_json
 from scripts.sim.templates import SIM_SCRIPTS
 from tests.harness import PROJECT_DIR, site_config
 
@@ -56,7 +57,8 @@ def test_a_node_mounts_each_of_its_own_directories_over_the_path_it_covers(sim_c
     node = Node(2)
     (bind_mounts,) = assigned(sim_cluster["node_init_script"](node), ["BIND_MOUNTS"])
     pairs = dict(line.split("\t") for line in bind_mounts.splitlines())
-    assert pairs == {str(node.directory / own): target for own, target in PER_NODE_DIRS.items()}
+    own_paths = {**PER_NODE_DIRS, **PER_NODE_FILES}
+    assert pairs == {str(node.directory / own): target for own, target in own_paths.items()}
 
 
 def test_the_restart_helper_runs_the_start_script_sim_cluster_writes_for_the_node(sim_cluster):
@@ -179,3 +181,8 @@ def test_the_sim_stack_runs_on_the_nodes_sim_cluster_makes():
 def test_the_sim_stack_restarts_docker_with_the_helper_sim_cluster_installs():
     site = site_config("sim")
     assert {host.docker_restart_command for host in (site.master, *site.nodes)} == {str(RESTART_HELPER)}
+
+
+def test_each_node_has_a_home_of_its_own_for_the_mirror_account():
+    """The program puts the standbys' keys there; on a node that shares the machine's, any node would take them."""
+    assert PER_NODE_DIRS["mirror-home"] == MIRROR_HOME
