@@ -55,7 +55,7 @@ def overlay(master: dict | None = None, nodes: list[dict] | None = None, **value
     }
 
 
-# --- fake host tools: the scripts run for real, with docker, ssh, rsync and crontab stubbed on PATH ----------
+# --- fake host tools: the scripts run for real, with docker, ssh and rsync stubbed on PATH -------------------
 
 
 def fake_bin(tmp_path: Path) -> dict[str, str]:
@@ -88,14 +88,6 @@ echo "rsync $*" >> {log}
 source="${{@: -2:1}}"
 cp "${{source#*:}}" "${{@: -1}}"
 echo "Total bytes received: 7"
-""",
-        "crontab": f"""#!/usr/bin/env bash
-table={tmp_path}/crontab
-case "$1" in
-  -l) [ -f "$table" ] && cat "$table" ;;
-  -r) rm -f "$table" ;;
-  -) cat > "$table" ;;
-esac
 """,
     }
     for name, text in tools.items():
@@ -162,14 +154,6 @@ def test_retention_keeps_the_archives_of_a_site_whose_name_extends_this_one(tmp_
     result = run(render_backup(BackupSettings.of(backup_site(backups)), "scheduled"), env, tmp_path)
     assert result.returncode == 0, result.stderr
     assert other.exists()
-
-
-def test_a_crontab_marker_removes_only_its_own_sites_line(tmp_path):
-    env = fake_bin(tmp_path)
-    (tmp_path / "crontab").write_text("30 2 * * * /t/codenvy-backup-codenvy-dr # codenvy-backup-codenvy-dr\n")
-    result = run(render_schedule("codenvy-backup-codenvy", "boss"), env, tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert "# codenvy-backup-codenvy-dr" in (tmp_path / "crontab").read_text()
 
 
 def standby(tmp_path: Path, **dr) -> tuple:
@@ -660,26 +644,3 @@ def test_ssh_options_that_skip_the_docker_providers_host_check_are_refused_outsi
 def test_the_sim_stack_may_skip_the_host_check_of_its_fresh_hosts():
     ssh = {"options": ["-o", "StrictHostKeyChecking=no"]}
     assert load_site_config(raw(environment="sim", master={"address": "10.9.0.1", "ssh": ssh})).master.ssh
-
-
-def test_two_schedules_of_one_host_keep_each_others_lines_where_they_are(tmp_path):
-    """Run again, each finds its line in place: neither moves the other's to change the crontab each time."""
-    env = fake_bin(tmp_path)
-    schedules = [
-        render_schedule("codenvy-backup-codenvy-dr", "boss", "0 2 * * * /t/codenvy-backup-codenvy-dr"),
-        render_schedule("codenvy-transfer-files-codenvy-dr", "boss", "* * * * * /t/codenvy-transfer-codenvy-dr files"),
-    ]
-    for script in schedules:
-        assert run(script, env, tmp_path).returncode == 0
-    converged = (tmp_path / "crontab").read_text()
-    again = [run(script, env, tmp_path).stdout.strip() for script in schedules]
-    assert (tmp_path / "crontab").read_text() == converged
-    assert all(said.endswith(": unchanged") for said in again), again
-
-
-def test_a_changed_schedule_replaces_its_line_in_place(tmp_path):
-    env = fake_bin(tmp_path)
-    (tmp_path / "crontab").write_text("0 1 * * * /t/mine # mine\n5 * * * * /t/theirs # theirs\n")
-    result = run(render_schedule("mine", "boss", "0 3 * * * /t/mine"), env, tmp_path)
-    assert result.returncode == 0, result.stderr
-    assert (tmp_path / "crontab").read_text() == "0 3 * * * /t/mine # mine\n5 * * * * /t/theirs # theirs\n"

@@ -63,6 +63,10 @@ esac
     return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
 
 
+def schedule(script: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(["bash", "-c", script], env=env, cwd=cwd, capture_output=True, text=True, check=False)
+
+
 def run_as_cron(line: str, env: dict[str, str]) -> None:
     """The command part of a crontab line (after its five time fields), as cron runs it."""
     command = line.split(" ", 5)[5].rsplit(" # ", 1)[0]
@@ -75,9 +79,7 @@ def test_a_line_scheduled_on_a_fresh_host_runs_its_tool(tmp_path):
     tool.write_text("#!/bin/sh\necho ran\n")
     tool.chmod(0o755)
     entry = cron_entry("0 2 * * *", str(tool), str(log))
-    scheduled = subprocess.run(
-        ["bash", "-c", render_schedule(MARKER, "boss", entry, str(log))], env=env, capture_output=True, text=True
-    )
+    scheduled = schedule(render_schedule(MARKER, "boss", entry, str(log)), env, tmp_path)
     assert scheduled.returncode == 0, scheduled.stderr
     (line,) = (tmp_path / "crontab").read_text().splitlines()
     run_as_cron(line, env)
@@ -89,6 +91,37 @@ def test_scheduling_again_changes_nothing(tmp_path):
     env = fake_crontab(tmp_path)
     log = tmp_path / "backups" / "backup.log"
     script = render_schedule(MARKER, "boss", cron_entry("0 2 * * *", "/t/tool", str(log)), str(log))
-    subprocess.run(["bash", "-c", script], env=env, check=True, capture_output=True)
-    again = subprocess.run(["bash", "-c", script], env=env, check=True, capture_output=True, text=True)
+    assert schedule(script, env, tmp_path).returncode == 0
+    again = schedule(script, env, tmp_path)
     assert again.stdout.strip() == f"schedule {MARKER} on boss: unchanged"
+
+
+def test_a_crontab_marker_removes_only_its_own_sites_line(tmp_path):
+    env = fake_crontab(tmp_path)
+    (tmp_path / "crontab").write_text("30 2 * * * /t/codenvy-backup-codenvy-dr # codenvy-backup-codenvy-dr\n")
+    result = schedule(render_schedule("codenvy-backup-codenvy", "boss"), env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "# codenvy-backup-codenvy-dr" in (tmp_path / "crontab").read_text()
+
+
+def test_two_schedules_of_one_host_keep_each_others_lines_where_they_are(tmp_path):
+    """Run again, each finds its line in place: neither moves the other's to change the crontab each time."""
+    env = fake_crontab(tmp_path)
+    schedules = [
+        render_schedule("codenvy-backup-codenvy-dr", "boss", "0 2 * * * /t/codenvy-backup-codenvy-dr"),
+        render_schedule("codenvy-transfer-files-codenvy-dr", "boss", "* * * * * /t/codenvy-transfer-codenvy-dr files"),
+    ]
+    for script in schedules:
+        assert schedule(script, env, tmp_path).returncode == 0
+    converged = (tmp_path / "crontab").read_text()
+    again = [schedule(script, env, tmp_path).stdout.strip() for script in schedules]
+    assert (tmp_path / "crontab").read_text() == converged
+    assert all(said.endswith(": unchanged") for said in again), again
+
+
+def test_a_changed_schedule_replaces_its_line_in_place(tmp_path):
+    env = fake_crontab(tmp_path)
+    (tmp_path / "crontab").write_text("0 1 * * * /t/mine # mine\n5 * * * * /t/theirs # theirs\n")
+    result = schedule(render_schedule("mine", "boss", "0 3 * * * /t/mine"), env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "crontab").read_text() == "0 3 * * * /t/mine # mine\n5 * * * * /t/theirs # theirs\n"
