@@ -4,10 +4,10 @@ import pulumi
 
 from components.config_loader import read_stack_config
 from components.gc_tuning import tune_garbage_collector
-from components.site import Site
+from components.site import Site, SiteArgs
 
 tune_garbage_collector()
 deployment = read_stack_config()
-site = Site(deployment.site.site_name, deployment)
+site = Site(deployment.site.site_name, SiteArgs(deployment=deployment))
 for key, value in site.exports.items():
     pulumi.export(key, value)

@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import shlex
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_command as command
@@ -49,57 +50,61 @@ class ApiAccess(Settings):
         return environment
 
 
+@dataclass(frozen=True, kw_only=True)
+class AccountLimitsArgs:
+    """What AccountLimits reads, and the resources it needs."""
+
+    users: tuple[UserLimits, ...]
+    api: ApiAccess
+    ca_pem: pulumi.Input[str] | None
+    depends_on: list[pulumi.Resource]
+
+
 class AccountLimits(pulumi.ComponentResource):
     """One resource per user override: create and update store the user's limits (POST /resource/free,
     a no-op when the server has them already); delete resets the user to the defaults. The client waits
     for a server that is still starting (components/resource_api.py). The admin password travels in the
     local process's environment, never in its command line or output."""
 
-    def __init__(
-        self,
-        name: str,
-        users: tuple[UserLimits, ...],
-        api: ApiAccess,
-        ca_pem: pulumi.Input[str] | None,
-        depends_on: list[pulumi.Resource],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: AccountLimitsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("codenvy:infra:AccountLimits", name, None, opts)
-        for user in users:
+        for user in args.users:
             limits = [limit.model_dump(exclude_none=True) for limit in user.resources]
             user_arg = shlex.quote(user.user_id)
             command.local.Command(
                 f"{name}-{_resource_suffix(user.user_id)}",
                 create=f"python3 {CLIENT} limits apply {user_arg}",
                 delete=f"python3 {CLIENT} limits reset {user_arg}",
-                environment={**api.environment(ca_pem), "CODENVY_LIMITS": json.dumps(limits, sort_keys=True)},
+                environment={**args.api.environment(args.ca_pem), "CODENVY_LIMITS": json.dumps(limits, sort_keys=True)},
                 add_previous_output_in_env=False,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=args.depends_on),
             )
-        self.register_outputs({"users": [user.user_id for user in users]})
+        self.register_outputs({"users": [user.user_id for user in args.users]})
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditReportArgs:
+    """What AuditReport reads, and the resources it needs."""
+
+    config: AuditConfig
+    version: str
+    api: ApiAccess
+    ca_pem: pulumi.Input[str] | None
+    depends_on: list[pulumi.Resource]
 
 
 class AuditReport(pulumi.ComponentResource):
     """Saves the audit report (GET /api/audit) locally after the first install and after each upgrade,
     unless it equals the newest one saved; `make audit` fetches one on demand."""
 
-    def __init__(
-        self,
-        name: str,
-        config: AuditConfig,
-        version: str,
-        api: ApiAccess,
-        ca_pem: pulumi.Input[str] | None,
-        depends_on: list[pulumi.Resource],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: AuditReportArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("codenvy:infra:AuditReport", name, None, opts)
         command.local.Command(
             f"{name}-fetch",
-            create=f"python3 {CLIENT} audit {shlex.quote(config.directory)}",
-            environment=api.environment(ca_pem),
+            create=f"python3 {CLIENT} audit {shlex.quote(args.config.directory)}",
+            environment=args.api.environment(args.ca_pem),
             add_previous_output_in_env=False,
-            triggers=[version],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+            triggers=[args.version],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=args.depends_on),
         )
-        self.register_outputs({"directory": config.directory})
+        self.register_outputs({"directory": args.config.directory})

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_docker as docker
 
@@ -31,35 +33,38 @@ class AgentsSettings(Settings):
         )
 
 
+@dataclass(frozen=True, kw_only=True)
+class AgentsServiceArgs:
+    """What AgentsService reads, and the resources it needs."""
+
+    settings: AgentsSettings
+    host: HostAccess
+    networks: list[docker.Network]
+    host_ready: list[pulumi.Resource]
+
+
 class AgentsService(pulumi.ComponentResource):
     """On the internal network (HAProxy routes /agent-binaries to it) and on the workspace network, where
     machines on any node download their agents without going through the site's public URL and its CA."""
 
     container: docker.Container
 
-    def __init__(
-        self,
-        name: str,
-        settings: AgentsSettings,
-        host: HostAccess,
-        networks: list[docker.Network],
-        host_ready: list[pulumi.Resource],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: AgentsServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("codenvy:infra:AgentsService", name, None, opts)
         self.container = site_container(
             f"{name}-container",
-            shared=settings.containers,
-            image=pull_image(f"{name}-image", settings.image, host.provider, self, host_ready),
-            container_name=f"{settings.site_name}-agents",
-            memory_mb=settings.memory_mb,
+            shared=args.settings.containers,
+            image=pull_image(f"{name}-image", args.settings.image, args.host.provider, self, args.host_ready),
+            container_name=f"{args.settings.site_name}-agents",
+            memory_mb=args.settings.memory_mb,
             stop_grace_seconds=STOP_GRACE_SECONDS,
             healthcheck=f"wget -q -O /dev/null http://127.0.0.1:{AGENTS_PORT}{WS_AGENT_PATH}",
-            host=host,
+            host=args.host,
             parent=self,
-            depends_on=host_ready,
+            depends_on=args.host_ready,
             networks_advanced=[
-                docker.ContainerNetworksAdvancedArgs(name=network.name, aliases=[AGENTS_ALIAS]) for network in networks
+                docker.ContainerNetworksAdvancedArgs(name=network.name, aliases=[AGENTS_ALIAS])
+                for network in args.networks
             ],
         )
         self.register_outputs({})

@@ -4,6 +4,7 @@ conf/ its configuration is read from, and the data folders under /opt/codenvy-da
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_docker as docker
@@ -106,57 +107,65 @@ class ServerSecrets:
         self.admin_password = admin_password
 
 
+@dataclass(frozen=True, kw_only=True)
+class AppServerArgs:
+    """What AppServer reads, and the resources it needs."""
+
+    settings: AppServerSettings
+    host: HostAccess
+    networks: list[docker.ContainerNetworksAdvancedArgs]
+    volumes: dict[str, docker.Volume]
+    secrets: ServerSecrets
+    ca: CertificateAuthority
+    # Where the resources moved here had been: the caller that moved them says so, as options with the
+    # aliases (pulumi.Alias) that keep their URNs. The engine inherits a component's aliases only when the
+    # component itself was found under one (pulumi/pulumi pkg/resource/deploy/step_generator.go
+    # generateAliases), and this component was new, so its own `opts` cannot carry them.
+    moved: pulumi.ResourceOptions
+    # The names those resources had, kept: `<prefix>-<role>`.
+    prefix: str
+    depends_on: list[pulumi.Resource]
+    host_ready: list[pulumi.Resource]
+
+
 class AppServer(pulumi.ComponentResource):
-    """The server container. Its resources were the MasterNode's own (`former_parent`, named `former_name`)
-    before it had this component; the alias to that parent and the names they had keep them, and their URNs,
-    in place."""
+    """The server container. Its resources were the MasterNode's own before it had this component; the
+    aliases in `args.moved` and the names they had (`args.prefix`) keep them, and their URNs, in place."""
 
     container: docker.Container
     version: pulumi.Output[str]
 
-    def __init__(
-        self,
-        name: str,
-        settings: AppServerSettings,
-        host: HostAccess,
-        networks: list[docker.ContainerNetworksAdvancedArgs],
-        volumes: dict[str, docker.Volume],
-        secrets: ServerSecrets,
-        ca: CertificateAuthority,
-        former_parent: pulumi.Resource,
-        former_name: str,
-        depends_on: list[pulumi.Resource],
-        host_ready: list[pulumi.Resource],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: AppServerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("codenvy:infra:AppServer", name, None, opts)
-        moved = [pulumi.Alias(parent=former_parent)]
-        inputs = settings.server
+        moved = list(args.moved.aliases or [])
+        inputs = args.settings.server
         self.container = site_container(
-            f"{former_name}-server",
-            shared=settings.containers,
-            image=pull_image(f"{former_name}-server-image", settings.image, host.provider, self, host_ready, moved),
-            container_name=MasterData(settings.site_name).server_container,
+            f"{args.prefix}-server",
+            shared=args.settings.containers,
+            image=pull_image(
+                f"{args.prefix}-server-image", args.settings.image, args.host.provider, self, args.host_ready, moved
+            ),
+            container_name=MasterData(args.settings.site_name).server_container,
             memory_mb=inputs.memory_mb,
             stop_grace_seconds=STOP_GRACE_SECONDS,
             healthcheck=f"curl -fsS -o /dev/null http://localhost:{SERVER_PORT}/api/",
-            host=host,
+            host=args.host,
             parent=self,
-            depends_on=depends_on,
+            depends_on=args.depends_on,
             aliases=moved,
-            envs=[*server_environment(inputs), *secrets.environment],
+            envs=[*server_environment(inputs), *args.secrets.environment],
             uploads=[
-                *_conf_files(settings, secrets),
-                *self._swarm_client(name, ca),
+                *_conf_files(args.settings, args.secrets),
+                *self._swarm_client(name, args.ca),
                 docker.ContainerUploadArgs(file=f"{INSTANCE_DIR}/codenvy.env", content=render_codenvy_env(inputs)),
-                docker.ContainerUploadArgs(file=f"{INSTANCE_DIR}/codenvy.ver", content=f"{settings.version}\n"),
+                docker.ContainerUploadArgs(file=f"{INSTANCE_DIR}/codenvy.ver", content=f"{args.settings.version}\n"),
             ],
             volumes=[
-                docker.ContainerVolumeArgs(volume_name=volumes[purpose].name, container_path=path)
+                docker.ContainerVolumeArgs(volume_name=args.volumes[purpose].name, container_path=path)
                 for purpose, path in MOUNTS.items()
             ],
-            networks_advanced=networks,
-            extra_labels=server_labels(settings),
+            networks_advanced=args.networks,
+            extra_labels=server_labels(args.settings),
         )
         # The version the server that exists declares: it resolves only once that server has been created,
         # so a failed upgrade leaves the stack's previous `version` output (the engine keeps outputs that

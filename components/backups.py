@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import pulumi
@@ -57,28 +58,32 @@ def render_restore(settings: BackupSettings) -> str:
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class BackupsArgs:
+    """What Backups reads, and the resources it needs."""
+
+    settings: BackupSettings
+    master: HostAccess
+    depends_on: list[pulumi.Resource]
+
+
 class Backups(pulumi.ComponentResource):
     """Installs `codenvy-backup-<site>` and `codenvy-restore-<site>` on the master and keeps the backup's
     crontab line; removing the schedule from config removes the line."""
 
-    def __init__(
-        self,
-        name: str,
-        settings: BackupSettings,
-        master: HostAccess,
-        depends_on: list[pulumi.Resource],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: BackupsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("codenvy:infra:Backups", name, None, opts)
-        toolbox, config = settings.toolbox, settings.config
+        toolbox, config = args.settings.toolbox, args.settings.config
         installed = [
-            install_tool(master, f"{name}-{tool}-tool", toolbox, tool, script, self, depends_on)
+            install_tool(args.master, f"{name}-{tool}-tool", toolbox, tool, script, self, args.depends_on)
             for tool, script in (
-                ("backup", render_backup(settings, "scheduled")),
-                ("restore", render_restore(settings)),
+                ("backup", render_backup(args.settings, "scheduled")),
+                ("restore", render_restore(args.settings)),
             )
         ]
         if config.schedule is not None:
             log_file = f"{config.directory}/backup.log"
-            schedule_tool(master, f"{name}-schedule", toolbox, "backup", config.schedule, log_file, self, installed)
+            schedule_tool(
+                args.master, f"{name}-schedule", toolbox, "backup", config.schedule, log_file, self, installed
+            )
         self.register_outputs({"directory": config.directory})

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_tls as tls
 
 from components.config import Settings, SiteConfig, config_key, is_ip_address
+from components.containers import Aliases
 
 CA_VALIDITY_HOURS = 10 * 365 * 24
 # How long before the signing CA expires each `up` warns that its successor is due (certificates.trustedCas).
@@ -76,6 +77,13 @@ def rotation_notice(generation: int, trusted: tuple[int, ...], expires: str | No
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class CertificateAuthorityArgs:
+    """What CertificateAuthority reads, and the resources it needs."""
+
+    settings: CertificateAuthoritySettings
+
+
 class CertificateAuthority(pulumi.ComponentResource):
     """Self-signed CAs, one per trusted generation; the signing one signs every certificate of the site.
     `trust_pem` is every trusted generation's certificate in one bundle, which nodes, services and the DR
@@ -85,16 +93,16 @@ class CertificateAuthority(pulumi.ComponentResource):
     trust_pem: pulumi.Output[str]
     expires: pulumi.Output[str]
 
-    def __init__(
-        self, name: str, settings: CertificateAuthoritySettings, opts: pulumi.ResourceOptions | None = None
-    ) -> None:
+    def __init__(self, name: str, args: CertificateAuthorityArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("codenvy:infra:CertificateAuthority", name, None, opts)
-        generations = {number: self._generation(name, settings.site_name, number) for number in settings.trusted}
-        self._signer = generations[settings.signing]
+        generations = {
+            number: self._generation(name, args.settings.site_name, number) for number in args.settings.trusted
+        }
+        self._signer = generations[args.settings.signing]
         self.trust_pem = pulumi.Output.all(*(g.cert.cert_pem for g in generations.values())).apply(trust_bundle)
         self.expires = self._signer.cert.validity_end_time
         self.expires.apply(
-            lambda end: _warn(rotation_notice(settings.signing, settings.trusted, end, datetime.now(UTC)))
+            lambda end: _warn(rotation_notice(args.settings.signing, args.settings.trusted, end, datetime.now(UTC)))
         )
         self.register_outputs({"trust_pem": self.trust_pem, "expires": self.expires})
 
@@ -123,7 +131,7 @@ class CertificateAuthority(pulumi.ComponentResource):
         common_name: str,
         subject_names: list[str],
         parent: pulumi.Resource,
-        aliases: list[pulumi.Alias] | None = None,
+        aliases: Aliases | None = None,
         usages: tuple[str, ...] = SERVER_AUTH,
     ) -> IssuedCertificate:
         """A TLS certificate for host names and IP addresses (a server's unless `usages` says otherwise), signed

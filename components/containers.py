@@ -7,11 +7,16 @@ resourceDockerContainerRead)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 import pulumi_docker as docker
 
 from components.config import LogConfig, Settings, SiteConfig
 from components.host_access import HostAccess
+
+# What ResourceOptions.aliases takes: where a resource was before (pulumi.Alias) or its old URN.
+Aliases = Sequence[pulumi.Input[str | pulumi.Alias]]
 
 # Back after a reboot and after a daemon crash, as upstream's compose file has every service (`restart:
 # always`). PostgreSQL and the server exit 0 when the daemon stops them, which on-failure would leave stopped
@@ -41,7 +46,7 @@ def _on_host(
     provider: docker.Provider,
     parent: pulumi.Resource,
     depends_on: list[pulumi.Resource] | None,
-    aliases: list[pulumi.Alias] | None,
+    aliases: Aliases | None,
     retain_on_delete: bool,
     ignore_changes: list[str] | None = None,
 ) -> pulumi.ResourceOptions:
@@ -62,7 +67,7 @@ def pull_image(
     provider: docker.Provider,
     parent: pulumi.Resource,
     depends_on: list[pulumi.Resource] | None = None,
-    aliases: list[pulumi.Alias] | None = None,
+    aliases: Aliases | None = None,
     retain_on_delete: bool = False,
 ) -> docker.RemoteImage:
     """The pinned image on the host; kept there when the resource goes so running containers keep it."""
@@ -88,7 +93,7 @@ def site_container(
     depends_on: list[pulumi.Resource] | None = None,
     extra_labels: dict[str, str] | None = None,
     ports: list[docker.ContainerPortArgs] | None = None,
-    aliases: list[pulumi.Alias] | None = None,
+    aliases: Aliases | None = None,
     retain_on_delete: bool = False,
     **settings,
 ) -> docker.Container:

@@ -3,6 +3,8 @@ replication role on the site that serves, the replica seeded on a streaming stan
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
@@ -80,6 +82,18 @@ class ReplicationSettings(Settings):
         return f"{self.site_name}-pgconf"
 
 
+@dataclass(frozen=True, kw_only=True)
+class DatabaseReplicationArgs:
+    """What DatabaseReplication reads, and the resources it needs."""
+
+    settings: ReplicationSettings
+    host: HostAccess
+    ca: CertificateAuthority
+    primary: PrimarySite | None
+    data_volume: docker.Volume
+    image_ready: list[pulumi.Resource]
+
+
 class DatabaseReplication(pulumi.ComponentResource):
     """`ready`: what the PostgreSQL container waits for (the Command that writes its configuration volume,
     and on a following standby the one that seeds the replica into `data_volume`). `after_start(container)`
@@ -89,35 +103,25 @@ class DatabaseReplication(pulumi.ComponentResource):
     ready: list[pulumi.Resource]
     password: pulumi.Output[str] | None
 
-    def __init__(
-        self,
-        name: str,
-        settings: ReplicationSettings,
-        host: HostAccess,
-        ca: CertificateAuthority,
-        primary: PrimarySite | None,
-        data_volume: docker.Volume,
-        image_ready: list[pulumi.Resource],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: DatabaseReplicationArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("codenvy:infra:DatabaseReplication", name, None, opts)
-        self._settings, self._host, self._name = settings, host, name
+        self._settings, self._host, self._name = args.settings, args.host, name
         self.password = None
-        if settings.standby_addresses:
+        if args.settings.standby_addresses:
             generated = random.RandomPassword(
                 f"{name}-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)
             )
             self.password = pulumi.Output.secret(generated.result)
         volume = docker.Volume(
             f"{name}-conf",
-            name=settings.conf_volume,
-            opts=pulumi.ResourceOptions(parent=self, provider=host.provider, depends_on=image_ready),
+            name=args.settings.conf_volume,
+            opts=pulumi.ResourceOptions(parent=self, provider=args.host.provider, depends_on=args.image_ready),
         )
-        followed = primary if settings.follows_primary else None
-        config = self._write_config(ca, followed, [volume, *image_ready])
+        followed = args.primary if args.settings.follows_primary else None
+        config = self._write_config(args.ca, followed, [volume, *args.image_ready])
         self.ready = [config]
-        if settings.seeded_from_primary and primary is not None:
-            self.ready.append(self._seed(primary, data_volume, [config, data_volume]))
+        if args.settings.seeded_from_primary and args.primary is not None:
+            self.ready.append(self._seed(args.primary, args.data_volume, [config, args.data_volume]))
 
     def _write_config(
         self, ca: CertificateAuthority, primary: PrimarySite | None, after: list[pulumi.Resource]

@@ -4,6 +4,7 @@ archive), report how far behind it is, fail over."""
 from __future__ import annotations
 
 import shlex
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_command as command
@@ -90,6 +91,16 @@ def render_promotion_restore(settings: DisasterRecoverySettings) -> str:
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class DisasterRecoveryArgs:
+    """What DisasterRecovery reads, and the resources it needs."""
+
+    settings: DisasterRecoverySettings
+    primary: PrimarySite
+    master: HostAccess
+    depends_on: list[pulumi.Resource]
+
+
 class DisasterRecovery(pulumi.ComponentResource):
     """On the standby master: a check that the primary's registry answers, and, until promotion, the
     transfer tool (`codenvy-transfer-<site>`) with its crontab lines (the nightly archive; the project files
@@ -97,35 +108,27 @@ class DisasterRecovery(pulumi.ComponentResource):
     and up asks. Promotion removes them (their resources' deletes remove the tools and the lines); the
     database is promoted and the Site exports the DNS record. The database itself is MasterNode's."""
 
-    def __init__(
-        self,
-        name: str,
-        settings: DisasterRecoverySettings,
-        primary: PrimarySite,
-        master: HostAccess,
-        depends_on: list[pulumi.Resource],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: DisasterRecoveryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("codenvy:infra:DisasterRecovery", name, None, opts)
-        dr = settings.config
+        dr = args.settings.config
         # The gate already compared the primary's outputs before anything was registered; the reference
         # records the relation in the stack, where previews and policies see it.
         self.primary = pulumi.StackReference(
-            f"{name}-primary", stack_name=primary.stack, opts=pulumi.ResourceOptions(parent=self)
+            f"{name}-primary", stack_name=args.primary.stack, opts=pulumi.ResourceOptions(parent=self)
         )
         # A Command runs again only when its inputs change: this check, when the pair moves to another version
         # or the primary's registry address changes.
-        master.run(
+        args.master.run(
             f"{name}-primary-registry",
-            render_script("registry_reachable", node_name=master.name, registry=primary.registry),
-            triggers=[primary.version],
+            render_script("registry_reachable", node_name=args.master.name, registry=args.primary.registry),
+            triggers=[args.primary.version],
             parent=self,
         )
         if not dr.promote:
-            self._transfer(name, settings, primary, master, depends_on)
+            self._transfer(name, args.settings, args.primary, args.master, args.depends_on)
         elif dr.standby == "cold":
-            self._restore_staged(name, settings, master, depends_on)
-        self.register_outputs({"primary": primary.stack, "promoted": dr.promote})
+            self._restore_staged(name, args.settings, args.master, args.depends_on)
+        self.register_outputs({"primary": args.primary.stack, "promoted": dr.promote})
 
     def _transfer(
         self,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 
 from components.config import Settings, SiteConfig
@@ -35,6 +37,20 @@ class DockerHostSettings(Settings):
         )
 
 
+@dataclass(frozen=True, kw_only=True)
+class DockerHostArgs:
+    """What DockerHost reads, and the resources it needs. `join_token` is the swarm-init output, present in
+    overlay mode; its value is not used: each node reads the current join token from the manager when it is
+    added."""
+
+    settings: DockerHostSettings
+    host: HostAccess
+    manager: HostAccess
+    registry_ca_pem: pulumi.Input[str]
+    join_token: pulumi.Output[str] | None
+    depends_on: list[pulumi.Resource] | None = None
+
+
 class DockerHost(pulumi.ComponentResource):
     """Converges one Docker host of the site (every worker, and the master when the program manages its
     daemon): daemon.json (Docker restarted only when it changed), the registry CA, the firewall for its
@@ -46,44 +62,32 @@ class DockerHost(pulumi.ComponentResource):
 
     node_id: pulumi.Output[str] | None
 
-    def __init__(
-        self,
-        name: str,
-        settings: DockerHostSettings,
-        host: HostAccess,
-        manager: HostAccess,
-        registry_ca_pem: pulumi.Input[str],
-        join_token: pulumi.Output[str] | None,
-        depends_on: list[pulumi.Resource] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        """`join_token` is the swarm-init output, present in overlay mode; its value is not used: each node
-        reads the current join token from the manager when it is added."""
+    def __init__(self, name: str, args: DockerHostArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         aliases = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=FORMER_TYPE)])
         super().__init__("codenvy:infra:DockerHost", name, None, pulumi.ResourceOptions.merge(opts, aliases))
         self.node_id = None
-        prepared: list[pulumi.Resource] = list(depends_on or [])
-        is_manager = host is manager
-        joins = join_token is not None and not is_manager
-        if host.config.lost:
-            self._forget(name, settings, host, manager, joins, prepared)
+        prepared: list[pulumi.Resource] = list(args.depends_on or [])
+        is_manager = args.host is args.manager
+        joins = args.join_token is not None and not is_manager
+        if args.host.config.lost:
+            self._forget(name, args.settings, args.host, args.manager, joins, prepared)
             self.register_outputs({"node_id": self.node_id})
             return
-        runs_workspaces = not is_manager or settings.master_hosts_workspaces
+        runs_workspaces = not is_manager or args.settings.master_hosts_workspaces
         daemon_json = None
-        if host.config.manages_docker:
-            daemon_json = render_daemon_json(settings.daemon, host.config, runs_workspaces)
+        if args.host.config.manages_docker:
+            daemon_json = render_daemon_json(args.settings.daemon, args.host.config, runs_workspaces)
             prepared = [
                 *prepared,
-                self._apply_daemon_config(name, host, daemon_json, prepared),
-                self._trust_registry(name, settings.registry_address, host, registry_ca_pem, prepared),
+                self._apply_daemon_config(name, args.host, daemon_json, prepared),
+                self._trust_registry(name, args.settings.registry_address, args.host, args.registry_ca_pem, prepared),
             ]
-            if settings.firewall.enabled:
+            if args.settings.firewall.enabled:
                 prepared.append(
-                    self._apply_firewall(name, settings.firewall, host, is_manager, runs_workspaces, prepared)
+                    self._apply_firewall(name, args.settings.firewall, args.host, is_manager, runs_workspaces, prepared)
                 )
         if joins:
-            self._join_swarm(name, host, manager, daemon_json, prepared)
+            self._join_swarm(name, args.host, args.manager, daemon_json, prepared)
         self.register_outputs({"node_id": self.node_id})
 
     def _apply_daemon_config(

@@ -4,6 +4,8 @@ listener that admits only clients holding a site-CA client certificate, i.e. the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_docker as docker
 
@@ -54,30 +56,32 @@ def relay_command() -> list[str]:
     return ["-d", "-d", listen, f"UNIX-CONNECT:{ENGINE_SOCKET}"]
 
 
+@dataclass(frozen=True, kw_only=True)
+class EngineRelayArgs:
+    """What EngineRelay reads, and the resources it needs. `internal_network`: the master's, when this is the
+    master's relay; None on a worker."""
+
+    settings: EngineRelaySettings
+    host: HostAccess
+    ca: CertificateAuthority
+    internal_network: docker.Network | None
+    depends_on: list[pulumi.Resource]
+
+
 class EngineRelay(pulumi.ComponentResource):
     """One host's relay. On the master it answers on the internal network as RELAY_ALIAS; on a worker it is
     published at the worker's own address, where the firewall admits only the master."""
 
     container: docker.Container
 
-    def __init__(
-        self,
-        name: str,
-        settings: EngineRelaySettings,
-        host: HostAccess,
-        ca: CertificateAuthority,
-        internal_network: docker.Network | None,
-        depends_on: list[pulumi.Resource],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
-        """`internal_network`: the master's, when this is the master's relay; None on a worker."""
+    def __init__(self, name: str, args: EngineRelayArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("codenvy:infra:EngineRelay", name, None, opts)
-        address = host.config.address
-        on_master = internal_network is not None
+        address = args.host.config.address
+        on_master = args.internal_network is not None
         # A lost host's relay stays as it was until the host leaves the stack file, then leaves the state
         # without the provider being asked to reach the host.
-        gone = host.config.lost
-        cert = ca.issue(
+        gone = args.host.config.lost
+        cert = args.ca.issue(
             f"{name}-tls",
             common_name=RELAY_ALIAS if on_master else address,
             subject_names=[RELAY_ALIAS] if on_master else [address],
@@ -87,8 +91,8 @@ class EngineRelay(pulumi.ComponentResource):
         label, service = SERVICE_LABEL
         # On the master, reached by alias on the internal network; on a worker, published at its address.
         networks = (
-            [docker.ContainerNetworksAdvancedArgs(name=internal_network.name, aliases=[RELAY_ALIAS])]
-            if internal_network is not None
+            [docker.ContainerNetworksAdvancedArgs(name=args.internal_network.name, aliases=[RELAY_ALIAS])]
+            if args.internal_network is not None
             else None
         )
         ports = (
@@ -98,20 +102,22 @@ class EngineRelay(pulumi.ComponentResource):
         )
         self.container = site_container(
             f"{name}-container",
-            shared=settings.containers,
-            image=pull_image(f"{name}-image", settings.image, host.provider, self, depends_on, retain_on_delete=gone),
-            container_name=f"{settings.site_name}-socat",
-            memory_mb=settings.memory_mb,
+            shared=args.settings.containers,
+            image=pull_image(
+                f"{name}-image", args.settings.image, args.host.provider, self, args.depends_on, retain_on_delete=gone
+            ),
+            container_name=f"{args.settings.site_name}-socat",
+            memory_mb=args.settings.memory_mb,
             stop_grace_seconds=STOP_GRACE_SECONDS,
             # The listener is up: a plain TCP connect, which the relay's TLS side then drops.
             healthcheck=f"socat -u OPEN:/dev/null TCP4:127.0.0.1:{ENGINE_TLS_PORT},connect-timeout=2",
-            host=host,
+            host=args.host,
             parent=self,
-            depends_on=depends_on,
+            depends_on=args.depends_on,
             extra_labels={label: service},
             command=relay_command(),
             uploads=[
-                docker.ContainerUploadArgs(file=f"{TLS_DIR}/ca.pem", content=ca.trust_pem),
+                docker.ContainerUploadArgs(file=f"{TLS_DIR}/ca.pem", content=args.ca.trust_pem),
                 docker.ContainerUploadArgs(file=f"{TLS_DIR}/cert.pem", content=cert.cert_pem),
                 docker.ContainerUploadArgs(file=f"{TLS_DIR}/key.pem", content=cert.private_key_pem, permissions="0600"),
             ],

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_docker as docker
 
 from components.certificate_authority import CertificateAuthority
 from components.config import Settings, SiteConfig
-from components.containers import ContainerSettings, pull_image, site_container
+from components.containers import Aliases, ContainerSettings, pull_image, site_container
 from components.host_access import HostAccess
 from components.master_layout import AGENTS_ALIAS, AGENTS_PORT, SERVER_ALIAS, SERVER_PORT
 
@@ -104,56 +106,65 @@ def render_haproxy_cfg(https: bool) -> str:
     return "\n\n".join("\n".join(section) for section in sections) + "\n"
 
 
+@dataclass(frozen=True, kw_only=True)
+class LoadBalancerArgs:
+    """What LoadBalancer reads, and the resources it needs."""
+
+    settings: LoadBalancerSettings
+    host: HostAccess
+    ca: CertificateAuthority
+    internal_network: docker.ContainerNetworksAdvancedArgs
+    # Where the resources moved here had been: the caller that moved them says so, as options with the
+    # aliases (pulumi.Alias) that keep their URNs. The engine inherits a component's aliases only when the
+    # component itself was found under one (pulumi/pulumi pkg/resource/deploy/step_generator.go
+    # generateAliases), and this component was new, so its own `opts` cannot carry them.
+    moved: pulumi.ResourceOptions
+    # The names those resources had, kept: `<prefix>-<role>`.
+    prefix: str
+    depends_on: list[pulumi.Resource]
+    host_ready: list[pulumi.Resource]
+
+
 class LoadBalancer(pulumi.ComponentResource):
-    """The site's front door on the master. Its resources were the MasterNode's own (`former_parent`, named
-    `former_name`) before it had this component; the alias to that parent and the names they had keep them,
-    and their URNs, in place."""
+    """The site's front door on the master. Its resources were the MasterNode's own before it had this
+    component; the aliases in `args.moved` and the names they had (`args.prefix`) keep them, and their URNs,
+    in place."""
 
     container: docker.Container
 
-    def __init__(
-        self,
-        name: str,
-        settings: LoadBalancerSettings,
-        host: HostAccess,
-        ca: CertificateAuthority,
-        internal_network: docker.ContainerNetworksAdvancedArgs,
-        former_parent: pulumi.Resource,
-        former_name: str,
-        depends_on: list[pulumi.Resource],
-        host_ready: list[pulumi.Resource],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("codenvy:infra:LoadBalancer", name, None, opts)
-        moved = [pulumi.Alias(parent=former_parent)]
-        uploads = [docker.ContainerUploadArgs(file=HAPROXY_CFG_PATH, content=render_haproxy_cfg(settings.https))]
-        ports = [docker.ContainerPortArgs(internal=80, external=settings.http_port)]
-        if settings.https:
-            uploads.append(self._certificate(f"{former_name}-https", settings, ca, moved))
-            ports.append(docker.ContainerPortArgs(internal=443, external=settings.https_port))
+        moved = list(args.moved.aliases or [])
+        uploads = [docker.ContainerUploadArgs(file=HAPROXY_CFG_PATH, content=render_haproxy_cfg(args.settings.https))]
+        ports = [docker.ContainerPortArgs(internal=80, external=args.settings.http_port)]
+        if args.settings.https:
+            uploads.append(self._certificate(f"{args.prefix}-https", args.settings, args.ca, moved))
+            ports.append(docker.ContainerPortArgs(internal=443, external=args.settings.https_port))
         self.container = site_container(
-            f"{former_name}-haproxy",
-            shared=settings.containers,
-            image=pull_image(f"{former_name}-haproxy-image", settings.image, host.provider, self, host_ready, moved),
-            container_name=f"{settings.containers.site_name}-haproxy",
-            memory_mb=settings.memory_mb,
+            f"{args.prefix}-haproxy",
+            shared=args.settings.containers,
+            image=pull_image(
+                f"{args.prefix}-haproxy-image", args.settings.image, args.host.provider, self, args.host_ready, moved
+            ),
+            container_name=f"{args.settings.containers.site_name}-haproxy",
+            memory_mb=args.settings.memory_mb,
             stop_grace_seconds=STOP_GRACE_SECONDS,
             healthcheck=f"haproxy -c -q -f {HAPROXY_CFG_PATH}",
             # The image runs as an unprivileged user, who cannot read the root-owned 0600 key the provider
             # uploads; HAProxy starts as root, loads it, and drops to haproxy.cfg's `user`/`group`.
             user="root",
-            host=host,
+            host=args.host,
             parent=self,
-            depends_on=depends_on,
+            depends_on=args.depends_on,
             aliases=moved,
             uploads=uploads,
             ports=ports,
-            networks_advanced=[internal_network],
+            networks_advanced=[args.internal_network],
         )
         self.register_outputs({})
 
     def _certificate(
-        self, name: str, settings: LoadBalancerSettings, ca: CertificateAuthority, moved: list[pulumi.Alias]
+        self, name: str, settings: LoadBalancerSettings, ca: CertificateAuthority, moved: Aliases
     ) -> docker.ContainerUploadArgs:
         cert = ca.issue(
             name,

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
 
-from components.agents_service import AgentsService, AgentsSettings
-from components.app_server import AppServer, AppServerSettings, ServerSecrets, server_networks
+from components.agents_service import AgentsService, AgentsServiceArgs, AgentsSettings
+from components.app_server import AppServer, AppServerArgs, AppServerSettings, ServerSecrets, server_networks
 from components.backups import BackupSettings, render_backup
 from components.certificate_authority import CertificateAuthority
 from components.config import Settings, SiteConfig
 from components.containers import SITE_LABEL, ContainerSettings, pull_image, site_container
-from components.database_replication import DatabaseReplication, ReplicationSettings
+from components.database_replication import DatabaseReplication, DatabaseReplicationArgs, ReplicationSettings
 from components.deploy_gates import PrimarySite
 from components.host_access import HostAccess
-from components.load_balancer import LoadBalancer, LoadBalancerSettings
+from components.load_balancer import LoadBalancer, LoadBalancerArgs, LoadBalancerSettings
 from components.master_layout import (
     DATABASE,
     DATABASE_USER,
@@ -24,7 +26,7 @@ from components.master_layout import (
     POSTGRES_STOP_GRACE_SECONDS,
     MasterData,
 )
-from components.placement import PlacementManager, PlacementSettings
+from components.placement import PlacementManager, PlacementManagerArgs, PlacementSettings
 from components.postgres_streaming import CONF_DIR, postgres_command
 from components.registry import Registry
 from components.script_templates import render_script
@@ -69,91 +71,117 @@ class MasterSettings(Settings):
         )
 
 
+@dataclass(frozen=True, kw_only=True)
+class MasterNodeArgs:
+    """What MasterNode reads, and the resources it needs. `host_ready`: what must finish on the master first
+    (its daemon restarts while it is configured). `primary`: a standby's primary, which a streaming standby's
+    database follows. `admin_password`: the initial password of the system admin the server creates."""
+
+    settings: MasterSettings
+    host: HostAccess
+    workspace_network: docker.Network
+    registry: Registry
+    ca: CertificateAuthority
+    upgrade: UpgradePlan
+    admin_password: pulumi.Output[str]
+    host_ready: list[pulumi.Resource] | None = None
+    primary: PrimarySite | None = None
+
+
 class MasterNode(pulumi.ComponentResource):
     """The services of upstream's compose file: PostgreSQL, the server, HAProxy, the placement manager and the
     agents service (the registry is a component of its own). Data volumes are retained on destroy."""
 
     version: pulumi.Output[str]
 
-    def __init__(
-        self,
-        name: str,
-        settings: MasterSettings,
-        host: HostAccess,
-        workspace_network: docker.Network,
-        registry: Registry,
-        ca: CertificateAuthority,
-        upgrade: UpgradePlan,
-        opts: pulumi.ResourceOptions | None = None,
-        *,
-        admin_password: pulumi.Output[str],
-        host_ready: list[pulumi.Resource] | None = None,
-        primary: PrimarySite | None = None,
-    ) -> None:
-        """`host_ready`: what must finish on the master first (its daemon restarts while it is configured).
-        `primary`: a standby's primary, which a streaming standby's database follows. `admin_password`: the
-        initial password of the system admin the server creates."""
+    def __init__(self, name: str, args: MasterNodeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("codenvy:infra:MasterNode", name, None, opts)
-        self._settings = settings
-        self._host = host
-        self._host_ready = host_ready or []
+        self._settings = args.settings
+        self._host = args.host
+        self._host_ready = args.host_ready or []
         self.internal_network = docker.Network(
             f"{name}-internal",
-            name=f"{settings.site_name}-internal",
+            name=f"{args.settings.site_name}-internal",
             driver="bridge",
-            labels=[docker.NetworkLabelArgs(label=SITE_LABEL, value=settings.site_name)],
+            labels=[docker.NetworkLabelArgs(label=SITE_LABEL, value=args.settings.site_name)],
             opts=self._on_host(),
         )
         volumes = {
             purpose: docker.Volume(
-                f"{name}-{purpose}", name=f"{settings.site_name}-{purpose}", opts=self._on_host(retain_on_delete=True)
+                f"{name}-{purpose}",
+                name=f"{args.settings.site_name}-{purpose}",
+                opts=self._on_host(retain_on_delete=True),
             )
             for purpose in DATA_VOLUMES
         }
-        password = self.database_password = self._database_password(name, primary)
+        password = self.database_password = self._database_password(name, args.primary)
         self.replication_password: pulumi.Output[str] | None = None
-        self.postgres = self._postgres(name, volumes["pgdata"], password, ca, primary)
+        self.postgres = self._postgres(name, volumes["pgdata"], password, args.ca, args.primary)
         database_password = self._database_role_password(name, password, self._leave_recovery(name))
-        pre_upgrade_backup = self._pre_upgrade_backup(name, upgrade)
+        pre_upgrade_backup = self._pre_upgrade_backup(name, args.upgrade)
         child = pulumi.ResourceOptions(parent=self)
         self.placement = placement = PlacementManager(
-            f"{name}-placement", settings.placement, host, ca, self.internal_network, self._host_ready, child
+            f"{name}-placement",
+            PlacementManagerArgs(
+                settings=args.settings.placement,
+                host=args.host,
+                ca=args.ca,
+                internal_network=self.internal_network,
+                host_ready=self._host_ready,
+            ),
+            child,
         )
         AgentsService(
-            f"{name}-agents", settings.agents, host, [self.internal_network, workspace_network], self._host_ready, child
+            f"{name}-agents",
+            AgentsServiceArgs(
+                settings=args.settings.agents,
+                host=args.host,
+                networks=[self.internal_network, args.workspace_network],
+                host_ready=self._host_ready,
+            ),
+            child,
         )
-        secrets = ServerSecrets(password, admin_password, registry.address, registry.username, registry.password)
+        secrets = ServerSecrets(
+            password, args.admin_password, args.registry.address, args.registry.username, args.registry.password
+        )
+        # The server's and HAProxy's resources were this component's own before they had components of their
+        # own: they keep their names and, by these aliases, their URNs.
+        moved = pulumi.ResourceOptions(aliases=[pulumi.Alias(parent=self)])
         self.app_server = AppServer(
             f"{name}-app",
-            settings.app_server,
-            host,
-            networks=server_networks(self.internal_network, workspace_network),
-            volumes=volumes,
-            secrets=secrets,
-            ca=ca,
-            former_parent=self,
-            former_name=name,
-            depends_on=[
-                self.postgres,
-                registry,
-                placement.container,
-                *([database_password] if database_password else []),
-                *([pre_upgrade_backup] if pre_upgrade_backup else []),
-            ],
-            host_ready=self._host_ready,
-            opts=pulumi.ResourceOptions(parent=self),
+            AppServerArgs(
+                settings=args.settings.app_server,
+                host=args.host,
+                networks=server_networks(self.internal_network, args.workspace_network),
+                volumes=volumes,
+                secrets=secrets,
+                ca=args.ca,
+                moved=moved,
+                prefix=name,
+                depends_on=[
+                    self.postgres,
+                    args.registry,
+                    placement.container,
+                    *([database_password] if database_password else []),
+                    *([pre_upgrade_backup] if pre_upgrade_backup else []),
+                ],
+                host_ready=self._host_ready,
+            ),
+            child,
         )
         LoadBalancer(
             f"{name}-lb",
-            settings.load_balancer,
-            host,
-            ca,
-            internal_network=self._internal("haproxy"),
-            former_parent=self,
-            former_name=name,
-            depends_on=[self.app_server.container],
-            host_ready=self._host_ready,
-            opts=pulumi.ResourceOptions(parent=self),
+            LoadBalancerArgs(
+                settings=args.settings.load_balancer,
+                host=args.host,
+                ca=args.ca,
+                internal_network=self._internal("haproxy"),
+                moved=moved,
+                prefix=name,
+                depends_on=[self.app_server.container],
+                host_ready=self._host_ready,
+            ),
+            child,
         )
         self.version = self.app_server.version
         self.register_outputs({"version": self.version})
@@ -249,13 +277,15 @@ class MasterNode(pulumi.ComponentResource):
         if settings.replication is not None:
             replication = DatabaseReplication(
                 f"{name}-replication",
-                settings.replication,
-                self._host,
-                ca,
-                primary,
-                data_volume=data,
-                image_ready=[image, *self._host_ready],
-                opts=pulumi.ResourceOptions(parent=self),
+                DatabaseReplicationArgs(
+                    settings=settings.replication,
+                    host=self._host,
+                    ca=ca,
+                    primary=primary,
+                    data_volume=data,
+                    image_ready=[image, *self._host_ready],
+                ),
+                pulumi.ResourceOptions(parent=self),
             )
             self.replication_password = replication.password
             ready = replication.ready

@@ -3,6 +3,8 @@ which serves the project files and the backup archives read-only, through rrsync
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 
 from components.backups import BackupSettings
@@ -69,26 +71,30 @@ def render_account_removal(settings: MirrorSettings, node_name: str) -> str:
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class MirrorAccessArgs:
+    """What MirrorAccess reads, and the resources it needs."""
+
+    settings: MirrorSettings
+    master: HostAccess
+    depends_on: list[pulumi.Resource]
+
+
 class MirrorAccess(pulumi.ComponentResource):
     """On the master of a site with standbys (replication.standbyKeys): the mirror tool, then the account whose
     keys may run only it. Removing the keys from config removes the keys and the rule, then the tool."""
 
-    def __init__(
-        self,
-        name: str,
-        settings: MirrorSettings,
-        master: HostAccess,
-        depends_on: list[pulumi.Resource],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: MirrorAccessArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("codenvy:infra:MirrorAccess", name, None, opts)
-        toolbox = settings.backups.toolbox
-        tool = install_tool(master, f"{name}-tool", toolbox, "mirror", render_serve(settings), self, depends_on)
-        master.run(
+        toolbox = args.settings.backups.toolbox
+        tool = install_tool(
+            args.master, f"{name}-tool", toolbox, "mirror", render_serve(args.settings), self, args.depends_on
+        )
+        args.master.run(
             f"{name}-account",
-            render_account(settings, master.name),
-            delete_script=render_account_removal(settings, master.name),
+            render_account(args.settings, args.master.name),
+            delete_script=render_account_removal(args.settings, args.master.name),
             parent=self,
             depends_on=[tool],
         )
-        self.register_outputs({"account": MIRROR_ACCOUNT, "keys": len(settings.standby_keys)})
+        self.register_outputs({"account": MIRROR_ACCOUNT, "keys": len(args.settings.standby_keys)})

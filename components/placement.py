@@ -5,6 +5,7 @@ CODENVY_SWARM_NODES (codenvy/codenvy dockerfiles/init/modules/swarm); so does th
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_docker as docker
@@ -99,27 +100,29 @@ def health_probe() -> str:
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class PlacementManagerArgs:
+    """What PlacementManager reads, and the resources it needs."""
+
+    settings: PlacementSettings
+    host: HostAccess
+    ca: CertificateAuthority
+    internal_network: docker.Network
+    host_ready: list[pulumi.Resource]
+
+
 class PlacementManager(pulumi.ComponentResource):
     """The manager on the master's internal network as SWARM_ALIAS; not published. Its node list is written
     by a command of its own, so adding, draining or removing a node neither replaces nor restarts anything."""
 
     container: docker.Container
 
-    def __init__(
-        self,
-        name: str,
-        settings: PlacementSettings,
-        host: HostAccess,
-        ca: CertificateAuthority,
-        internal_network: docker.Network,
-        host_ready: list[pulumi.Resource],
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: PlacementManagerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("codenvy:infra:PlacementManager", name, None, opts)
         self._name = name
-        site = settings.site_name
+        site = args.settings.site_name
         self._container_name = f"{site}-swarm"
-        cert = ca.issue(
+        cert = args.ca.issue(
             f"{name}-tls",
             common_name=SWARM_ALIAS,
             subject_names=[SWARM_ALIAS, "127.0.0.1"],
@@ -129,45 +132,47 @@ class PlacementManager(pulumi.ComponentResource):
         nodes = docker.Volume(
             f"{name}-nodes",
             name=f"{site}-swarm",
-            opts=pulumi.ResourceOptions(parent=self, provider=host.provider, depends_on=host_ready),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.host.provider, depends_on=args.host_ready),
         )
         label, service = SERVICE_LABEL
         self.container = site_container(
             f"{name}-container",
-            shared=settings.containers,
-            image=pull_image(f"{name}-image", settings.image, host.provider, self, host_ready),
+            shared=args.settings.containers,
+            image=pull_image(f"{name}-image", args.settings.image, args.host.provider, self, args.host_ready),
             container_name=self._container_name,
-            memory_mb=settings.memory_mb,
+            memory_mb=args.settings.memory_mb,
             stop_grace_seconds=STOP_GRACE_SECONDS,
             healthcheck=health_probe(),
-            host=host,
+            host=args.host,
             parent=self,
-            depends_on=host_ready,
+            depends_on=args.host_ready,
             extra_labels={label: service},
             command=swarm_command(),
             uploads=[
-                docker.ContainerUploadArgs(file=f"{TLS_DIR}/ca.pem", content=ca.trust_pem),
+                docker.ContainerUploadArgs(file=f"{TLS_DIR}/ca.pem", content=args.ca.trust_pem),
                 docker.ContainerUploadArgs(file=f"{TLS_DIR}/cert.pem", content=cert.cert_pem),
                 docker.ContainerUploadArgs(file=f"{TLS_DIR}/key.pem", content=cert.private_key_pem, permissions="0600"),
             ],
             volumes=[docker.ContainerVolumeArgs(volume_name=nodes.name, container_path=NODES_DIR)],
-            networks_advanced=[docker.ContainerNetworksAdvancedArgs(name=internal_network.name, aliases=[SWARM_ALIAS])],
+            networks_advanced=[
+                docker.ContainerNetworksAdvancedArgs(name=args.internal_network.name, aliases=[SWARM_ALIAS])
+            ],
         )
-        self._host, self._settings = host, settings
-        self.node_list = host.run(
+        self._host, self._settings = args.host, args.settings
+        self.node_list = args.host.run(
             f"{name}-node-list",
             render_script(
                 "placement_nodes",
                 container=self._container_name,
-                node_list=" ".join(settings.engines),
-                node_set=node_set_json(settings),
+                node_list=" ".join(args.settings.engines),
+                node_set=node_set_json(args.settings),
                 nodes_dir=NODES_DIR,
                 site_name=site,
             ),
             parent=self,
             depends_on=[self.container],
         )
-        self.register_outputs({"engines": list(settings.engines)})
+        self.register_outputs({"engines": list(args.settings.engines)})
 
     def wait_until_ready(self, relays: list[pulumi.Resource]) -> None:
         """A command that waits, once the relays run, until the manager reports every listed engine Healthy;

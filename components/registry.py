@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_docker as docker
 import pulumi_random as random
@@ -47,6 +49,17 @@ class RegistrySettings(Settings):
         )
 
 
+@dataclass(frozen=True, kw_only=True)
+class RegistryArgs:
+    """What Registry reads, and the resources it needs. `host_ready`: what must finish on the master first
+    (its daemon restarts while it is configured)."""
+
+    settings: RegistrySettings
+    master: HostAccess
+    ca: CertificateAuthority
+    host_ready: list[pulumi.Resource] | None = None
+
+
 class Registry(pulumi.ComponentResource):
     """Where workspace snapshots live; reachable at `address` by every node that trusts `ca_cert_pem`."""
 
@@ -55,36 +68,27 @@ class Registry(pulumi.ComponentResource):
     username: str | None
     password: pulumi.Output[str] | None
 
-    def __init__(
-        self,
-        name: str,
-        settings: RegistrySettings,
-        master: HostAccess,
-        ca: CertificateAuthority,
-        opts: pulumi.ResourceOptions | None = None,
-        host_ready: list[pulumi.Resource] | None = None,
-    ) -> None:
-        """`host_ready`: what must finish on the master first (its daemon restarts while it is configured)."""
+    def __init__(self, name: str, args: RegistryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("codenvy:infra:Registry", name, None, opts)
-        self._settings = settings
-        self.address = settings.address
-        self.ca_cert_pem = ca.trust_pem
+        self._settings = args.settings
+        self.address = args.settings.address
+        self.ca_cert_pem = args.ca.trust_pem
         self.username = None
         self.password = None
         env = ["REGISTRY_STORAGE_DELETE_ENABLED=true", f"REGISTRY_HTTP_DEBUG_ADDR={HEALTH_ADDR}"]
         uploads: list[docker.ContainerUploadArgs] = []
-        if settings.config.tls:
-            self._serve_tls(name, ca, env, uploads)
-        if settings.config.auth == "htpasswd":
+        if args.settings.config.tls:
+            self._serve_tls(name, args.ca, env, uploads)
+        if args.settings.config.auth == "htpasswd":
             self._require_login(name, env, uploads)
         self.data = docker.Volume(
             f"{name}-data",
-            name=f"{settings.containers.site_name}-registry-data",
+            name=f"{args.settings.containers.site_name}-registry-data",
             opts=pulumi.ResourceOptions(
-                parent=self, provider=master.provider, retain_on_delete=True, depends_on=host_ready or []
+                parent=self, provider=args.master.provider, retain_on_delete=True, depends_on=args.host_ready or []
             ),
         )
-        self.container = self._container(name, master, env, uploads, host_ready)
+        self.container = self._container(name, args.master, env, uploads, args.host_ready)
         self.register_outputs({"address": self.address, "ca_cert_pem": self.ca_cert_pem, "username": self.username})
 
     def _serve_tls(

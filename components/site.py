@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_random as random
 
-from components.account_limits import AccountLimits, ApiAccess, AuditReport
-from components.backups import Backups, BackupSettings
-from components.certificate_authority import CertificateAuthority, CertificateAuthoritySettings
+from components.account_limits import AccountLimits, AccountLimitsArgs, ApiAccess, AuditReport, AuditReportArgs
+from components.backups import Backups, BackupsArgs, BackupSettings
+from components.certificate_authority import (
+    CertificateAuthority,
+    CertificateAuthorityArgs,
+    CertificateAuthoritySettings,
+)
 from components.config import SiteConfig, is_ip_address
 from components.deploy_gates import Deployment, PrimarySite
-from components.disaster_recovery import DisasterRecovery, DisasterRecoverySettings
-from components.docker_host import DockerHost, DockerHostSettings
-from components.engine_relay import EngineRelay, EngineRelaySettings
+from components.disaster_recovery import DisasterRecovery, DisasterRecoveryArgs, DisasterRecoverySettings
+from components.docker_host import DockerHost, DockerHostArgs, DockerHostSettings
+from components.engine_relay import EngineRelay, EngineRelayArgs, EngineRelaySettings
 from components.host_access import HostAccess, connect_host
-from components.master_node import MasterNode, MasterSettings
-from components.mirror_access import MirrorAccess, MirrorSettings
-from components.registry import Registry, RegistrySettings
+from components.master_node import MasterNode, MasterNodeArgs, MasterSettings
+from components.mirror_access import MirrorAccess, MirrorAccessArgs, MirrorSettings
+from components.registry import Registry, RegistryArgs, RegistrySettings
 from components.release import program_version
-from components.workspace_network import WorkspaceNetwork, WorkspaceNetworkSettings
+from components.workspace_network import WorkspaceNetwork, WorkspaceNetworkArgs, WorkspaceNetworkSettings
+
+
+@dataclass(frozen=True, kw_only=True)
+class SiteArgs:
+    """What Site reads, and the resources it needs."""
+
+    deployment: Deployment
 
 
 class Site(pulumi.ComponentResource):
@@ -26,52 +39,72 @@ class Site(pulumi.ComponentResource):
 
     exports: dict[str, pulumi.Input[object]]
 
-    def __init__(self, name: str, deployment: Deployment, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, args: SiteArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("codenvy:infra:Site", name, None, opts)
-        site = deployment.site
+        site = args.deployment.site
         child = pulumi.ResourceOptions(parent=self)
         hosts = {host.name: connect_host(name, host, site.ssh_private_key, self) for host in site.hosts}
         master = hosts[site.master.name]
-        primary = deployment.primary
+        primary = args.deployment.primary
         docker_hosts = DockerHostSettings.of(site, primary)
 
-        ca = CertificateAuthority(f"{name}-ca", CertificateAuthoritySettings.of(site), child)
+        ca = CertificateAuthority(
+            f"{name}-ca", CertificateAuthorityArgs(settings=CertificateAuthoritySettings.of(site)), child
+        )
         # A managed master gets daemon.json and the registry CA too (it pushes to its own registry) before
         # the swarm starts and before any container is created on it: a daemon restart hits nothing running.
         master_ready: list[pulumi.Resource] = []
         if site.master.manages_docker:
             master_ready = [self._docker_host(name, docker_hosts, master, master, ca, None, [])]
-        registry = Registry(f"{name}-registry", RegistrySettings.of(site), master, ca, child, host_ready=master_ready)
+        registry = Registry(
+            f"{name}-registry",
+            RegistryArgs(settings=RegistrySettings.of(site), master=master, ca=ca, host_ready=master_ready),
+            child,
+        )
         network = WorkspaceNetwork(
-            f"{name}-network", WorkspaceNetworkSettings.of(site), master, depends_on=master_ready, opts=child
+            f"{name}-network",
+            WorkspaceNetworkArgs(settings=WorkspaceNetworkSettings.of(site), master=master, depends_on=master_ready),
+            child,
         )
         self.admin_password = self._admin_password(name, site, primary)
         self.master = MasterNode(
             f"{name}-master",
-            MasterSettings.of(site),
-            master,
-            network.network,
-            registry,
-            ca,
-            deployment.upgrade,
+            MasterNodeArgs(
+                settings=MasterSettings.of(site),
+                host=master,
+                workspace_network=network.network,
+                registry=registry,
+                ca=ca,
+                upgrade=args.deployment.upgrade,
+                admin_password=self.admin_password,
+                host_ready=master_ready,
+                primary=primary,
+            ),
             child,
-            admin_password=self.admin_password,
-            host_ready=master_ready,
-            primary=primary,
         )
-        backups = Backups(f"{name}-backups", BackupSettings.of(site), master, depends_on=[self.master], opts=child)
+        backups = Backups(
+            f"{name}-backups",
+            BackupsArgs(settings=BackupSettings.of(site), master=master, depends_on=[self.master]),
+            child,
+        )
         if site.replication.standby_keys:
-            MirrorAccess(f"{name}-mirror", MirrorSettings.of(site), master, depends_on=[backups], opts=child)
+            MirrorAccess(
+                f"{name}-mirror",
+                MirrorAccessArgs(settings=MirrorSettings.of(site), master=master, depends_on=[backups]),
+                child,
+            )
         self._account_services(name, site, ca)
         if primary is not None:
             # After the backups: a promotion runs the restore tool they install.
             DisasterRecovery(
                 f"{name}-dr",
-                DisasterRecoverySettings.of(site),
-                primary,
-                master,
-                depends_on=[self.master, backups],
-                opts=child,
+                DisasterRecoveryArgs(
+                    settings=DisasterRecoverySettings.of(site),
+                    primary=primary,
+                    master=master,
+                    depends_on=[self.master, backups],
+                ),
+                child,
             )
         self.nodes = [
             self._docker_host(name, docker_hosts, hosts[node.name], master, ca, network.join_token, [network.network])
@@ -115,12 +148,14 @@ class Site(pulumi.ComponentResource):
             on_master = host is site.master
             relay = EngineRelay(
                 f"{name}-relay-{host.address.replace('.', '-')}",
-                settings,
-                hosts[host.name],
-                ca,
-                internal_network=self.master.internal_network if on_master else None,
-                depends_on=master_ready if on_master else ready[host.name],
-                opts=pulumi.ResourceOptions(parent=self),
+                EngineRelayArgs(
+                    settings=settings,
+                    host=hosts[host.name],
+                    ca=ca,
+                    internal_network=self.master.internal_network if on_master else None,
+                    depends_on=master_ready if on_master else ready[host.name],
+                ),
+                pulumi.ResourceOptions(parent=self),
             )
             if not host.lost:
                 relays.append(relay.container)
@@ -134,9 +169,17 @@ class Site(pulumi.ComponentResource):
         after: list[pulumi.Resource] = [self.master]
         child = pulumi.ResourceOptions(parent=self)
         if site.limits.users:
-            AccountLimits(f"{name}-limits", site.limits.users, api, site_ca, depends_on=after, opts=child)
+            AccountLimits(
+                f"{name}-limits",
+                AccountLimitsArgs(users=site.limits.users, api=api, ca_pem=site_ca, depends_on=after),
+                child,
+            )
         if site.audit.enabled:
-            AuditReport(f"{name}-audit", site.audit, site.version, api, site_ca, depends_on=after, opts=child)
+            AuditReport(
+                f"{name}-audit",
+                AuditReportArgs(config=site.audit, version=site.version, api=api, ca_pem=site_ca, depends_on=after),
+                child,
+            )
 
     def _docker_host(
         self,
@@ -150,13 +193,15 @@ class Site(pulumi.ComponentResource):
     ) -> DockerHost:
         return DockerHost(
             f"{name}-ws-{host.name}",
-            settings,
-            host,
-            manager,
-            registry_ca_pem=ca.trust_pem,
-            join_token=join_token,
-            depends_on=after,
-            opts=pulumi.ResourceOptions(parent=self),
+            DockerHostArgs(
+                settings=settings,
+                host=host,
+                manager=manager,
+                registry_ca_pem=ca.trust_pem,
+                join_token=join_token,
+                depends_on=after,
+            ),
+            pulumi.ResourceOptions(parent=self),
         )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pulumi
 import pulumi_command as command
 import pulumi_docker as docker
@@ -34,6 +36,15 @@ class WorkspaceNetworkSettings(Settings):
         )
 
 
+@dataclass(frozen=True, kw_only=True)
+class WorkspaceNetworkArgs:
+    """What WorkspaceNetwork reads, and the resources it needs."""
+
+    settings: WorkspaceNetworkSettings
+    master: HostAccess
+    depends_on: list[pulumi.Resource] | None = None
+
+
 class WorkspaceNetwork(pulumi.ComponentResource):
     """Overlay mode: the master initialises Swarm (Raft replaces the seed's ZooKeeper store) and owns an
     attachable overlay network. Bridge mode (the seed's single-host default): a user-defined bridge."""
@@ -43,25 +54,18 @@ class WorkspaceNetwork(pulumi.ComponentResource):
     join_token: pulumi.Output[str] | None
     swarm: pulumi.Resource | None
 
-    def __init__(
-        self,
-        name: str,
-        settings: WorkspaceNetworkSettings,
-        master: HostAccess,
-        depends_on: list[pulumi.Resource] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
-    ) -> None:
+    def __init__(self, name: str, args: WorkspaceNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         aliases = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=FORMER_TYPE)])
         super().__init__("codenvy:infra:WorkspaceNetwork", name, None, pulumi.ResourceOptions.merge(opts, aliases))
-        self.manager_address = settings.master_address
+        self.manager_address = args.settings.master_address
         self.join_token = None
         self.swarm = None
-        mode = settings.config.mode
+        mode = args.settings.config.mode
         options: dict[str, str] | None = None
         if mode == "overlay":
-            self.swarm = self._init_swarm(name, settings, master, depends_on)
+            self.swarm = self._init_swarm(name, args.settings, args.master, args.depends_on)
             self.join_token = pulumi.Output.secret(self.swarm.stdout)
-            if settings.config.encrypted:
+            if args.settings.config.encrypted:
                 options = {"encrypted": "true"}
         self.network = docker.Network(
             # Encryption is part of the network's identity (its resource name and its Docker name): turning
@@ -69,16 +73,16 @@ class WorkspaceNetwork(pulumi.ComponentResource):
             # `ignore_changes` would pin a replacement's options to the old ones (pulumi/pulumi
             # step_generator.go processIgnoreChanges copies ignored inputs from the old inputs before any
             # diff, replacements included).
-            f"{name}-{mode}" + ("-encrypted" if settings.config.encrypted else ""),
-            name=settings.docker_name,
+            f"{name}-{mode}" + ("-encrypted" if args.settings.config.encrypted else ""),
+            name=args.settings.docker_name,
             driver=mode,
             attachable=True if mode == "overlay" else None,
             options=options,
-            labels=[docker.NetworkLabelArgs(label=SITE_LABEL, value=settings.site_name)],
+            labels=[docker.NetworkLabelArgs(label=SITE_LABEL, value=args.settings.site_name)],
             opts=pulumi.ResourceOptions(
                 parent=self,
-                provider=master.provider,
-                depends_on=[self.swarm] if self.swarm else depends_on or [],
+                provider=args.master.provider,
+                depends_on=[self.swarm] if self.swarm else args.depends_on or [],
                 # The provider stores the options the daemon reports, which add the VXLAN IDs it picked
                 # (com.docker.network.driver.overlay.vxlanid_list), and `options` forces a new network:
                 # without this every later `up` would replace the network and collide with its own name.

@@ -9,16 +9,20 @@ import pulumi
 import pulumi_docker as docker
 import pytest
 
-from components.certificate_authority import CertificateAuthority, CertificateAuthoritySettings
+from components.certificate_authority import (
+    CertificateAuthority,
+    CertificateAuthorityArgs,
+    CertificateAuthoritySettings,
+)
 from components.config import FirewallConfig, HostConfig, LogConfig, NetworkConfig, ProxyConfig, RegistryConfig
 from components.containers import ContainerSettings
 from components.docker_daemon import DaemonSettings
-from components.docker_host import DockerHost, DockerHostSettings
+from components.docker_host import DockerHost, DockerHostArgs, DockerHostSettings
 from components.host_access import connect_host
 from components.host_firewall import FirewallSettings
-from components.load_balancer import HAPROXY_CERT_PATH, LoadBalancer, LoadBalancerSettings
-from components.registry import Registry, RegistrySettings
-from components.workspace_network import WorkspaceNetwork, WorkspaceNetworkSettings
+from components.load_balancer import HAPROXY_CERT_PATH, LoadBalancer, LoadBalancerArgs, LoadBalancerSettings
+from components.registry import Registry, RegistryArgs, RegistrySettings
+from components.workspace_network import WorkspaceNetwork, WorkspaceNetworkArgs, WorkspaceNetworkSettings
 from tests.harness import Evaluation, run_under_mocks, script_of, script_parameters
 
 CONTAINER = "docker:index/container:Container"
@@ -55,8 +59,12 @@ def registry_settings(**config) -> RegistrySettings:
 def make_registry(settings: RegistrySettings):
     def make(parent):
         host = connect_host("unit", LOCAL, None, parent)
-        ca = CertificateAuthority("unit-ca", ONE_CA, pulumi.ResourceOptions(parent=parent))
-        Registry("unit-registry", settings, host, ca, pulumi.ResourceOptions(parent=parent))
+        ca = CertificateAuthority(
+            "unit-ca", CertificateAuthorityArgs(settings=ONE_CA), pulumi.ResourceOptions(parent=parent)
+        )
+        Registry(
+            "unit-registry", RegistryArgs(settings=settings, master=host, ca=ca), pulumi.ResourceOptions(parent=parent)
+        )
 
     return make
 
@@ -105,7 +113,9 @@ def network_settings(mode: str, encrypted: bool = False) -> WorkspaceNetworkSett
 def make_network(settings: WorkspaceNetworkSettings):
     def make(parent):
         host = connect_host("unit", LOCAL, None, parent)
-        WorkspaceNetwork("unit-network", settings, host, opts=pulumi.ResourceOptions(parent=parent))
+        WorkspaceNetwork(
+            "unit-network", WorkspaceNetworkArgs(settings=settings, master=host), pulumi.ResourceOptions(parent=parent)
+        )
 
     return make
 
@@ -145,19 +155,23 @@ def balancer_settings(https: bool) -> LoadBalancerSettings:
 def make_balancer(settings: LoadBalancerSettings):
     def make(parent):
         host = connect_host("unit", LOCAL, None, parent)
-        ca = CertificateAuthority("unit-ca", ONE_CA, pulumi.ResourceOptions(parent=parent))
+        ca = CertificateAuthority(
+            "unit-ca", CertificateAuthorityArgs(settings=ONE_CA), pulumi.ResourceOptions(parent=parent)
+        )
         internal = docker.ContainerNetworksAdvancedArgs(name="unit-internal", aliases=["haproxy"])
         LoadBalancer(
             "unit-lb",
-            settings,
-            host,
-            ca,
-            internal_network=internal,
-            former_parent=parent,
-            former_name="unit-master",
-            depends_on=[],
-            host_ready=[],
-            opts=pulumi.ResourceOptions(parent=parent),
+            LoadBalancerArgs(
+                settings=settings,
+                host=host,
+                ca=ca,
+                internal_network=internal,
+                moved=pulumi.ResourceOptions(aliases=[pulumi.Alias(parent=parent)]),
+                prefix="unit-master",
+                depends_on=[],
+                host_ready=[],
+            ),
+            pulumi.ResourceOptions(parent=parent),
         )
 
     return make
@@ -204,12 +218,8 @@ def make_docker_host(settings: DockerHostSettings, host_config: HostConfig):
         manager = connect_host("unit-manager", LOCAL, None, parent)
         DockerHost(
             "unit-ws",
-            settings,
-            host,
-            manager,
-            registry_ca_pem="PEM",
-            join_token=None,
-            opts=pulumi.ResourceOptions(parent=parent),
+            DockerHostArgs(settings=settings, host=host, manager=manager, registry_ca_pem="PEM", join_token=None),
+            pulumi.ResourceOptions(parent=parent),
         )
 
     return make
