@@ -27,7 +27,7 @@ def schedules() -> list[tuple[str, dict[str, str]]]:
                 script = script_of(registration)
                 if template_of(script) == "schedule":
                     found.append((registration.name, script_parameters(script)))
-    return found
+    return sorted(found)  # registrations arrive in no fixed order; the test ids must be the same in every process
 
 
 def log_of(entry: str) -> str:
