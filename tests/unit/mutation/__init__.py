@@ -1,0 +1,1 @@
+"""Tests of `make mutate` (scripts/mutate.py)."""
