@@ -3,7 +3,7 @@
 
 python scripts/mutate.py [MODULE ...] [--budget SECONDS] [--every N] [--keep DIR]
 
-With no module named, all of components/ and policies/ are mutated, a sample of every DEFAULT_EVERY-th mutant
+With no module named, all of components/ and policies/ are mutated, a sample of about one mutant in DEFAULT_EVERY
 (`--every 1` tests them all, many hours here); a named file or folder is tested whole unless `--every` says.
 Each file is its own cosmic-ray session, mutated in a copy of the project (never this tree: cosmic-ray rewrites
 the file it mutates). The unit and policy lanes run once first under coverage (scripts/mutation_coverage.py),
@@ -12,8 +12,9 @@ at the first failure, and is killed when one fails. A line no test runs survives
 while modules are imported (a module-level constant) runs the tests that own its module (`owners`), or both
 lanes. Mutations inside annotations are skipped: with `from __future__ import annotations` (PEP 563) no
 annotation is evaluated, so such a mutant cannot change behaviour. A line marked `# pragma: no mutate` is
-skipped too; the comment on it says why its mutants are equivalent. `--every N` tests every Nth mutant of the
-whole run, counted across modules in a fixed order (a sample, said so in the report). Past `--budget` seconds
+skipped too; the comment on it says why its mutants are equivalent. `--every N` tests about one mutant in N,
+chosen by a hash of its file, its line's text and its place in the line, so the same mutants on every run and
+whichever modules are named (a sample, said so in the report). Past `--budget` seconds
 no new module starts and the run says it is incomplete. The last line is the kill ratio over every mutant
 tested, with the count skipped as equivalent and the seconds a mutant took.
 """
@@ -62,14 +63,15 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "components/server_config.py": ("tests/unit/test_server_contract.py", "tests/unit/test_limits_audit_firewall.py"),
     "components/config/site_rules.py": ("tests/unit/test_config.py", "tests/unit/test_system_paths.py",
                                         "tests/unit/test_hardening.py", "tests/unit/test_config_robustness.py"),
+    "components/config": ("tests/unit/test_config.py", "tests/unit/test_config_robustness.py"),
     "policies": ("tests/policies",),
 }  # fmt: skip
 # What `make mutate` covers when no module is named: all of the program and the policy pack, each file its own
-# session, every DEFAULT_EVERY-th mutant of the whole (about 4,000 after the equivalent ones are skipped; a
+# session, about one mutant in DEFAULT_EVERY (about 4,000 after the equivalent ones are skipped; a
 # mutant takes about SECONDS s here, so the sample takes about MINUTES minutes on this 2-core machine,
 # coverage included). `--every 1` tests them all.
 DEFAULT_MODULES = ("components", "policies")
-DEFAULT_EVERY = 25
+DEFAULT_EVERY = 40
 PRAGMA = "pragma: no mutate"
 EQUIVALENT = "a line marked equivalent"
 MUTATED = ("components", "policies")
@@ -129,22 +131,30 @@ def skip_unmutatable(session: Path, root: Path) -> None:
                 db.set_result(item.job_id, WorkResult(output=reasons[0], worker_outcome=WorkerOutcome.SKIPPED))
 
 
-def sample(session: Path, every: int, start: int = 0) -> int:
-    """Keep every `every`th pending mutant, in the session's order, counting on from `start` (the mutants of the
-    modules before this one, so a sample over many modules is every `every`th of the whole); mark the rest
-    skipped. Returns where the next module's count starts."""
+def sample_key(path: str, source: str, mutation) -> str:
+    """What names a mutant across runs: its file, the text of its line (without a comment, so marking the line
+    equivalent keeps it in the sample), its column, operator and occurrence; not its line number, which code
+    added above it would change."""
+    text = source.splitlines()[mutation.start_pos[0] - 1].split("#", 1)[0].strip()
+    return "\0".join((path, text, str(mutation.start_pos[1]), mutation.operator_name, str(mutation.occurrence)))
+
+
+def sample(session: Path, every: int, root: Path) -> None:
+    """Keep about one mutant in `every`, chosen by a hash of what names it (sample_key), so the same mutants
+    are chosen on every run, whichever modules are named; mark the rest skipped."""
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import WorkerOutcome, WorkResult
 
     with use_db(str(session), WorkDB.Mode.open) as db:
-        ordered = sorted(
-            db.pending_work_items,
-            key=lambda i: [(str(m.module_path), m.start_pos, m.operator_name, m.occurrence) for m in i.mutations],
-        )
-        for index, item in enumerate(ordered, start):
-            if index % every:
+        sources: dict[str, str] = {}
+        for item in list(db.pending_work_items):
+            keys = []
+            for mutation in item.mutations:
+                path = str(mutation.module_path)
+                source = sources.setdefault(path, (root / path).read_text())
+                keys.append(sample_key(path, source, mutation))
+            if int(hashlib.sha256("\n".join(keys).encode()).hexdigest(), 16) % every:
                 db.set_result(item.job_id, WorkResult(output="not sampled", worker_outcome=WorkerOutcome.SKIPPED))
-    return start + len(ordered)
 
 
 def expand(modules: list[str], root: Path) -> list[str]:
@@ -324,7 +334,6 @@ def run(modules: list[str], budget: float, every: int, keep: Path | None) -> int
             record_coverage(root, work)
             recorded.write_text(fingerprint)
             print(f"coverage of both lanes recorded in {time.monotonic() - started:.0f} s", flush=True)
-        counted = 0
         for module in expand(modules, root):
             if time.monotonic() - started > budget:
                 skipped.append(module)
@@ -336,9 +345,9 @@ def run(modules: list[str], budget: float, every: int, keep: Path | None) -> int
             config.write_text(config_for(module, work, timeout=1800.0))
             session.unlink(missing_ok=True)
             cosmic_ray("init", str(config), str(session), cwd=root)
-            skip_unmutatable(session, root)
             if every > 1:
-                counted = sample(session, every, counted)
+                sample(session, every, root)
+            skip_unmutatable(session, root)
             cosmic_ray("exec", str(config), str(session), cwd=root)
             result, survivors = tally(module, session, time.monotonic() - module_start)
             tallies.append(result)
@@ -350,7 +359,7 @@ def run(modules: list[str], budget: float, every: int, keep: Path | None) -> int
     ratio = total["killed"] / total["mutants"] if total["mutants"] else 0.0
     if skipped:
         print(f"incomplete: the budget ({budget:.0f} s) ran out before {', '.join(skipped)}")
-    sampled = f" (a sample: every {every}th mutant; --every 1 tests all)" if every > 1 else ""
+    sampled = f" (a sample: about one mutant in {every}; --every 1 tests all)" if every > 1 else ""
     per_mutant = total["seconds"] / total["mutants"] if total["mutants"] else 0.0
     print(
         f"kill ratio {ratio:.1%}: {total['killed']} of {total['mutants']} mutants killed{sampled}, "

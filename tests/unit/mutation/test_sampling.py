@@ -1,4 +1,4 @@
-"""`make mutate`'s sample: every Nth mutant of the whole run, the same mutants on every run."""
+"""`make mutate`'s sample: about one mutant in N, the same mutants on every run."""
 
 from __future__ import annotations
 
@@ -9,33 +9,40 @@ from cosmic_ray.work_item import MutationSpec, WorkItem
 
 from scripts.mutate import expand, sample
 
-
-def session(path: Path, module: str, count: int) -> Path:
-    """A cosmic-ray session holding `count` mutants of `module`, one a line, added in reverse order."""
-    with use_db(str(path), WorkDB.Mode.create) as db:
-        for line in reversed(range(1, count + 1)):
-            spec = MutationSpec(module, "core/NumberReplacer", 0, (line, 0), (line, 1))
-            db.add_work_item(WorkItem(job_id=f"{module}:{line}", mutations=[spec]))
-    return path
+MODULE = "components/a.py"
+LINES = [f"VALUE_{n} = {n}" for n in range(200)]
 
 
-def sampled_lines(path: Path) -> list[int]:
-    with use_db(str(path), WorkDB.Mode.open) as db:
-        return sorted(item.mutations[0].start_pos[0] for item in db.pending_work_items)
+def sampled(tmp_path: Path, lines: list[str], every: int) -> set[str]:
+    """The lines (by text) whose mutant a sample of `every` keeps, one mutant on each line of MODULE."""
+    (tmp_path / MODULE).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / MODULE).write_text("\n".join(lines) + "\n")
+    session = tmp_path / "session.sqlite"
+    session.unlink(missing_ok=True)
+    with use_db(str(session), WorkDB.Mode.create) as db:
+        for number, text in enumerate(lines, 1):
+            if "=" in text:
+                spec = MutationSpec(MODULE, "core/NumberReplacer", 0, (number, 10), (number, 11))
+                db.add_work_item(WorkItem(job_id=str(number), mutations=[spec]))
+    sample(session, every, tmp_path)
+    with use_db(str(session), WorkDB.Mode.open) as db:
+        return {lines[item.mutations[0].start_pos[0] - 1] for item in db.pending_work_items}
 
 
-def test_the_sample_counts_on_across_modules(tmp_path):
-    first = session(tmp_path / "a.sqlite", "components/a.py", 5)
-    second = session(tmp_path / "b.sqlite", "components/b.py", 5)
-    after_first = sample(first, 3)
-    sample(second, 3, after_first)
-    assert (sampled_lines(first), sampled_lines(second)) == ([1, 4], [2, 5])
+def test_the_sample_keeps_about_one_mutant_in_n(tmp_path):
+    assert 8 <= len(sampled(tmp_path, LINES, 10)) <= 35
 
 
-def test_the_sample_keeps_every_nth_mutant_in_line_order(tmp_path):
-    one = session(tmp_path / "a.sqlite", "components/a.py", 7)
-    sample(one, 3)
-    assert sampled_lines(one) == [1, 4, 7]
+def test_code_added_above_keeps_the_same_sample(tmp_path):
+    before = sampled(tmp_path, LINES, 10)
+    assert sampled(tmp_path, ["LIMIT = 3", "", *LINES], 10) - {"LIMIT = 3"} == before
+
+
+def test_a_line_marked_equivalent_stays_in_the_sample(tmp_path):
+    before = sampled(tmp_path, LINES, 10)
+    kept = sorted(before)[0]
+    marked = [f"{line}  # pragma: no mutate (why)" if line == kept else line for line in LINES]
+    assert f"{kept}  # pragma: no mutate (why)" in sampled(tmp_path, marked, 10)
 
 
 def test_a_folder_is_mutated_file_by_file_in_order(tmp_path):
