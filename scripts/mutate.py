@@ -188,8 +188,11 @@ def record_coverage(root: Path, work: Path) -> None:
     data_file = work / "coverage.data"
     env = {**os.environ, "MUTATION_COVERAGE_FILE": str(data_file), "PYTHONPATH": str(root)}
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", *LANES]
-    subprocess.run(["nice", "-n", "19", *command, "-p", "scripts.mutation_coverage"], cwd=root, env=env, check=True,
-                   stdout=subprocess.DEVNULL)  # fmt: skip
+    lanes = subprocess.run(["nice", "-n", "19", *command, "-p", "scripts.mutation_coverage"], cwd=root, env=env,
+                           capture_output=True, text=True)  # fmt: skip
+    if lanes.returncode:
+        # A mutant is killed by a failing test: with a lane already failing, every kill would be a false one.
+        sys.exit(f"the lanes fail before any mutant (exit {lanes.returncode}):\n{lanes.stdout[-4000:]}")
     data = coverage.CoverageData(basename=str(data_file))
     data.read()
     lines = {}
