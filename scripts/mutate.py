@@ -3,20 +3,20 @@
 
 python scripts/mutate.py [MODULE ...] [--budget SECONDS] [--every N] [--keep DIR]
 
-With no module named, all of components/ and policies/ are mutated, a sample of about one mutant in DEFAULT_EVERY
-(`--every 1` tests them all, many hours here); a named file or folder is tested whole unless `--every` says.
-Each file is its own cosmic-ray session, mutated in a copy of the project (never this tree: cosmic-ray rewrites
-the file it mutates). The unit and policy lanes run once first under coverage (scripts/mutation_coverage.py),
-recording which tests run each line; a mutant then runs only the tests that run the line it changed, stopping
-at the first failure, and is killed when one fails. A line no test runs survives untested; a line run only
-while modules are imported (a module-level constant) runs the tests that own its module (`owners`), or both
-lanes. Mutations inside annotations are skipped: with `from __future__ import annotations` (PEP 563) no
-annotation is evaluated, so such a mutant cannot change behaviour. A line marked `# pragma: no mutate` is
-skipped too; the comment on it says why its mutants are equivalent. `--every N` tests about one mutant in N,
-chosen by a hash of its file, its line's text and its place in the line, so the same mutants on every run and
-whichever modules are named (a sample, said so in the report). Past `--budget` seconds
-no new module starts and the run says it is incomplete. The last line is the kill ratio over every mutant
-tested, with the count skipped as equivalent and the seconds a mutant took.
+With no module named, all of components/ and policies/ are mutated, a sample of about one mutant in
+DEFAULT_EVERY (`--every 1` tests them all, many hours here); a named file or folder is tested whole unless
+`--every` says. Each file is its own cosmic-ray session, mutated in a copy of the project (never this tree:
+cosmic-ray rewrites the file it mutates). The unit and policy lanes run once first under coverage
+(scripts/mutation_coverage.py), recording which tests run each line; a mutant then runs only the tests that run
+the line it changed, stopping at the first failure, and is killed when one fails. A line no test runs survives
+untested; a line run only while modules are imported (a module-level constant) runs the tests that own its
+module (`owners`) and those that ran any of its lines, or both lanes. Mutations inside annotations are skipped:
+with `from __future__ import annotations` (PEP 563) no annotation is evaluated, so such a mutant cannot change
+behaviour. A line marked `# pragma: no mutate` is skipped too; the comment on it says why its mutants are
+equivalent. `--every N` tests about one mutant in N, chosen by a hash of its file, its line's text and its place
+in the line: the same mutants on every run, whichever modules are named (a sample, said so in the report). Past
+`--budget` seconds no new module starts and the run says it is incomplete. The last line is the kill ratio over
+every mutant tested, with the count skipped as equivalent and the seconds a mutant took.
 """
 
 from __future__ import annotations
@@ -63,7 +63,9 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "components/server_config.py": ("tests/unit/test_server_contract.py", "tests/unit/test_limits_audit_firewall.py"),
     "components/config/site_rules.py": ("tests/unit/test_config.py", "tests/unit/test_system_paths.py",
                                         "tests/unit/test_hardening.py", "tests/unit/test_config_robustness.py"),
-    "components/config": ("tests/unit/test_config.py", "tests/unit/test_config_robustness.py"),
+    # The configuration reference and Pulumi.yaml's declarations are generated from the models' fields.
+    "components/config": ("tests/unit/test_config.py", "tests/unit/test_config_robustness.py",
+                          "tests/unit/test_docs.py", "tests/unit/test_project_file.py"),
     "policies": ("tests/policies",),
 }  # fmt: skip
 # What `make mutate` covers when no module is named: all of the program and the policy pack, each file its own
@@ -74,6 +76,8 @@ DEFAULT_MODULES = ("components", "policies")
 DEFAULT_EVERY = 40
 PRAGMA = "pragma: no mutate"
 EQUIVALENT = "a line marked equivalent"
+# Coverage contexts that name no test.
+NOT_TESTS = frozenset({IMPORT_CONTEXT, BETWEEN_CONTEXT, ""})
 MUTATED = ("components", "policies")
 
 
@@ -233,23 +237,28 @@ def owner_folder(path: str) -> str:
 
 
 def owners(path: str, root: Path) -> list[str]:
-    """The tests on disk that own a module or the folder it is in (OWNERS, then owner_folder); both lanes when
-    none of them exists."""
+    """The tests on disk that own a module or the folder it is in (OWNERS, then owner_folder)."""
     named = [owned for key, paths in OWNERS.items() if path == key or path.startswith(f"{key}/") for owned in paths]
-    found = [p for p in dict.fromkeys([*named, owner_folder(path)]) if p and (root / p).exists()]
-    return found or list(LANES)
+    return [p for p in dict.fromkeys([*named, owner_folder(path)]) if p and (root / p).exists()]
+
+
+def module_tests(by_line: dict[str, list[str]]) -> set[str]:
+    """The tests that ran any line of a module: those that use what its module-level lines define there."""
+    return {context for contexts in by_line.values() for context in contexts} - NOT_TESTS
 
 
 def tests_for_mutant(work: Path, root: Path, module: str) -> list[str]:
     """What the mutant now on disk must fail: the tests that ran its lines; for a line run only at import, the
-    module's owners; none for a line no test ran."""
+    module's owners and the tests that ran any of its lines (or both lanes if there are none); none for a line
+    no test ran."""
     lines = json.loads((work / "lines.json").read_text())
     selected: set[str] = set()
     for path, numbers in changed_lines(work, root, module).items():
         for number in numbers:
             contexts = set(lines.get(path, {}).get(str(number), ()))
-            tests = contexts - {IMPORT_CONTEXT, BETWEEN_CONTEXT, ""}
-            selected |= tests or (set(owners(path, root)) if contexts else set())
+            if contexts and not contexts - NOT_TESTS:
+                contexts = {*owners(path, root), *module_tests(lines.get(path, {}))} or set(LANES)
+            selected |= contexts - NOT_TESTS
     return sorted(selected)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -44,9 +45,28 @@ def test_a_package_file_is_owned_by_the_package_folder(tmp_path):
     assert owners("components/config/site.py", tmp_path) == ["tests/unit/config"]
 
 
-def test_a_module_whose_owners_were_all_moved_away_runs_both_lanes(tmp_path, owners_map):
+def test_a_module_whose_owners_were_all_moved_away_has_none(tmp_path, owners_map):
     make(tmp_path, "tests/unit/test_components.py")
-    assert owners("components/backups.py", tmp_path) == list(LANES)
+    assert owners("components/backups.py", tmp_path) == []
+
+
+def import_only_mutant(tmp_path: Path, contexts: dict[str, list[str]]) -> list[str]:
+    """The tests chosen for a mutant of line 1 of components/backups.py, a line run only at import."""
+    work, root = tmp_path / "work", tmp_path / "project"
+    for base, first in ((work / "pristine", "LIMIT = 3"), (root, "LIMIT = 4")):
+        make(base, "components/backups.py")
+        (base / "components/backups.py").write_text(f"{first}\n\n\ndef f():\n    return LIMIT\n")
+    (work / "lines.json").write_text(json.dumps({"components/backups.py": contexts}))
+    return mutate.tests_for_mutant(work, root, "components/backups.py")
+
+
+def test_a_line_run_at_import_runs_the_tests_that_ran_the_module(tmp_path, owners_map):
+    contexts = {"1": ["import"], "5": ["tests/unit/test_a.py::test_f"]}
+    assert import_only_mutant(tmp_path, contexts) == ["tests/unit/test_a.py::test_f"]
+
+
+def test_a_line_run_at_import_in_a_module_no_test_ran_runs_both_lanes(tmp_path, owners_map):
+    assert import_only_mutant(tmp_path, {"1": ["import"]}) == sorted(LANES)
 
 
 def test_a_policy_module_is_owned_by_the_policy_lane(tmp_path):
