@@ -8,13 +8,14 @@ DEFAULT_EVERY (`--every 1` tests them all, many hours here); a named file or fol
 `--every` says. Each file is its own cosmic-ray session, mutated in a copy of the project (never this tree:
 cosmic-ray rewrites the file it mutates). The unit and policy lanes run once first under coverage
 (scripts/mutation_coverage.py), recording which tests run each line; a mutant then runs only the tests that run
-the line it changed, stopping at the first failure, and is killed when one fails. A line no test runs survives
-untested; a line run only while modules are imported (a module-level constant) runs the tests that own its
-module (`owners`) and those that ran any of its lines, or both lanes. Mutations inside annotations are skipped:
-with `from __future__ import annotations` (PEP 563) no annotation is evaluated, so such a mutant cannot change
-behaviour. A line marked `# pragma: no mutate` is skipped too; the comment on it says why its mutants are
-equivalent. `--every N` tests about one mutant in N, chosen by a hash of its file, its line's text and its place
-in the line: the same mutants on every run, whichever modules are named (a sample, said so in the report). Past
+the line it changed, stopping at the first failure, and is killed when one fails. A line run only while modules
+are imported (a module-level constant) runs the tests that own its module (`owners`) and those that ran any of
+its lines, or both lanes; a line no test runs in the lanes' process runs its module's owners (a script its
+tests run as a command), or survives untested. Mutations inside annotations are skipped: with `from __future__
+import annotations` (PEP 563) no annotation is evaluated, so such a mutant cannot change behaviour. A line
+marked `# pragma: no mutate` is skipped too; the comment on it says why its mutants are equivalent.
+`--every N` tests about one mutant in N, chosen by a hash of its file, its line's text and its place in the
+line: the same mutants on every run, whichever modules are named (a sample, said so in the report). Past
 `--budget` seconds no new module starts and the run says it is incomplete. The last line is the kill ratio over
 every mutant tested, with the count skipped as equivalent and the seconds a mutant took.
 """
@@ -66,6 +67,9 @@ OWNERS: dict[str, tuple[str, ...]] = {
     # The configuration reference and Pulumi.yaml's declarations are generated from the models' fields.
     "components/config": ("tests/unit/test_config.py", "tests/unit/test_config_robustness.py",
                           "tests/unit/test_docs.py", "tests/unit/test_project_file.py"),
+    # Run as a command by its tests too, where coverage does not follow it.
+    "components/resource_api.py": ("tests/unit/test_resource_api_contract.py",
+                                   "tests/unit/test_resource_api_script.py"),
     "policies": ("tests/policies",),
 }  # fmt: skip
 # What `make mutate` covers when no module is named: all of the program and the policy pack, each file its own
@@ -249,13 +253,13 @@ def module_tests(by_line: dict[str, list[str]]) -> set[str]:
 
 def tests_for_mutant(work: Path, root: Path, module: str) -> list[str]:
     """What the mutant now on disk must fail: the tests that ran its lines; for a line run only at import, the
-    module's owners and the tests that ran any of its lines (or both lanes if there are none); none for a line
-    no test ran."""
+    module's owners and the tests that ran any of its lines (or both lanes if there are none); for a line no
+    test ran in the lanes' process, the module's owners (a script the tests run as a command), else none."""
     lines = json.loads((work / "lines.json").read_text())
     selected: set[str] = set()
     for path, numbers in changed_lines(work, root, module).items():
         for number in numbers:
-            contexts = set(lines.get(path, {}).get(str(number), ()))
+            contexts = set(lines.get(path, {}).get(str(number), ())) or set(owners(path, root))
             if contexts and not contexts - NOT_TESTS:
                 contexts = {*owners(path, root), *module_tests(lines.get(path, {}))} or set(LANES)
             selected |= contexts - NOT_TESTS

@@ -72,3 +72,11 @@ def test_a_line_run_at_import_in_a_module_no_test_ran_runs_both_lanes(tmp_path, 
 def test_a_policy_module_is_owned_by_the_policy_lane(tmp_path):
     make(tmp_path, "tests/policies")
     assert owners("policies/codenvy_policies/mounts.py", tmp_path) == ["tests/policies"]
+
+
+def test_a_line_no_test_ran_in_process_runs_the_modules_owners(tmp_path, owners_map):
+    # A script the tests run as a command: coverage does not follow it into that process.
+    make(tmp_path / "project", "tests/unit/test_backup_scripts.py")
+    assert import_only_mutant(tmp_path, {"5": ["tests/unit/test_a.py::test_f"]}) == [
+        "tests/unit/test_backup_scripts.py"
+    ]

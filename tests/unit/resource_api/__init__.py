@@ -1,0 +1,1 @@
+"""Tests of the Resource API client (components/resource_api.py)."""
