@@ -1,0 +1,1 @@
+"""Tests of `make status`'s probes (components/site_status.py)."""
