@@ -1,0 +1,1 @@
+"""Tests of the workspace network (components/workspace_network.py)."""
