@@ -70,7 +70,8 @@ OWNERS: dict[str, tuple[str, ...]] = {
     # Run as a command by its tests too, where coverage does not follow it.
     "components/resource_api.py": ("tests/unit/test_resource_api_contract.py",
                                    "tests/unit/test_resource_api_script.py"),
-    "policies": ("tests/policies",),
+    # docs/policies.md's table is generated from the pack's descriptions.
+    "policies": ("tests/policies", "tests/unit/test_docs.py"),
 }  # fmt: skip
 # What `make mutate` covers when no module is named: all of the program and the policy pack, each file its own
 # session, about one mutant in DEFAULT_EVERY (about 4,000 after the equivalent ones are skipped; a
