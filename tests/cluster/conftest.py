@@ -12,10 +12,12 @@ import pytest
 
 from scripts.sim.node import NODE_TOOLS, SSHD
 from tests.cluster.lane_fixtures import lane_fixtures
+from tests.lanes import PRIVATE_ENGINE_MODULES, lane_of
 
 # Besides what a simulated node is made with: what the lane's own steps run.
 LANE_TOOLS = ("ssh-agent", "rsync", "busybox", "htpasswd", "openssl", "nft", "debootstrap")
 LANE_FILES = (SSHD, "/usr/bin/docker-registry")
+SIMULATED_HOSTS = {"cluster", "ssh_agent"}
 
 
 def missing_prerequisite() -> str | None:
@@ -31,6 +33,9 @@ def missing_prerequisite() -> str | None:
 def pytest_collection_modifyitems(config, items):
     reason = missing_prerequisite()
     for item in items:
+        if lane_of(item.nodeid) in PRIVATE_ENGINE_MODULES and SIMULATED_HOSTS & set(item.fixturenames):
+            # tests/lanes.py runs these beside the simulated hosts' modules, on the other worker.
+            raise pytest.UsageError(f"{item.nodeid} asks for the simulated hosts: drop it from PRIVATE_ENGINE_MODULES")
         if "tests/cluster/" in str(item.fspath):
             item.add_marker(pytest.mark.cluster)
             if reason and os.environ.get("CI") != "true":
