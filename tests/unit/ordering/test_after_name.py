@@ -61,33 +61,33 @@ def test_the_walk_finds_the_args_and_the_helpers():
     assert ("host_access.py:run", "after") in helpers
 
 
+def other_names(entries: list[tuple[str, str, str]]) -> list[str]:
+    return [f"{owner}: {name}" for owner, name, _ in entries if name in OTHER_NAMES]
+
+
+def other_wait_lists(entries: list[tuple[str, str, str]]) -> list[str]:
+    """The wait lists not written `after: After` (or `<part>_after: After`)."""
+    return [
+        f"{owner}: {name}: {annotation}"
+        for owner, name, annotation in entries
+        if is_wait_list(annotation) and not (annotation == "After" and named_after(name))
+    ]
+
+
 def test_no_args_field_has_another_name_for_a_wait_list():
-    others = [f"{owner}.{field}" for owner, field, _ in args_fields() if field in OTHER_NAMES]
-    assert others == [], "name each `after` (components/ordering.py)"
+    assert other_names(args_fields()) == [], "name each `after` (components/ordering.py)"
 
 
 def test_every_args_wait_list_is_an_after():
-    others = [
-        f"{owner}.{field}: {annotation}"
-        for owner, field, annotation in args_fields()
-        if is_wait_list(annotation) and not (annotation == "After" and named_after(field))
-    ]
-    assert others == [], "a list of resources to wait for is `after: After` (or `<part>_after: After`)"
+    assert other_wait_lists(args_fields()) == [], "a list of resources to wait for is `after: After`"
 
 
 def test_no_helper_parameter_has_another_name_for_a_wait_list():
-    others = [f"{owner}({parameter})" for owner, parameter, _ in parameters() if parameter in OTHER_NAMES]
-    assert others == [], "name each `after` (components/ordering.py)"
+    assert other_names(parameters()) == [], "name each `after` (components/ordering.py)"
 
 
 def test_every_helper_wait_list_is_an_after():
-    others = [
-        f"{owner}({parameter}: {annotation})"
-        for owner, parameter, annotation in parameters()
-        if is_wait_list(annotation)
-        and not (annotation == "After" and (parameter == "after" or parameter.endswith("_after")))
-    ]
-    assert others == [], "a list of resources to wait for is `after: After` (or `<part>_after: After`)"
+    assert other_wait_lists(parameters()) == [], "a list of resources to wait for is `after: After`"
 
 
 def depends_on_calls() -> list[str]:
