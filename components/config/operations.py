@@ -138,10 +138,11 @@ class DrConfig(Model):
     @field_validator("replication", mode="before")
     @classmethod
     def _by_standby(cls, value: object, info: ValidationInfo) -> object:
-        """The mode resolved here, once: absent or null is the default of dr.standby (left as is when standby
-        itself was refused, whose error is then the one reported)."""
-        standby = info.data.get("standby")
-        return ReplicationMode.default_for(standby) if value is None and standby is not None else value
+        """The mode resolved here, once: absent or null is the default of dr.standby (of its default when standby
+        itself was refused, so that its error is the only one reported)."""
+        if value is not None:
+            return value
+        return ReplicationMode.default_for(info.data.get("standby", cls.model_fields["standby"].default))
 
     @model_validator(mode="after")
     def _cold_cannot_stream(self) -> DrConfig:

@@ -58,6 +58,13 @@ def test_an_unknown_mode_is_refused_naming_the_key_and_the_modes():
     assert "'streaming'" in message and "'archive'" in message
 
 
+def test_a_refused_standby_kind_is_the_only_problem_reported():
+    """The mode is resolved from dr.standby; when that is refused, the mode adds no second error of its own."""
+    with pytest.raises(ConfigError) as caught:
+        standby(standby="warm")
+    assert [key for key, _ in caught.value.problems] == [("dr", "standby")]
+
+
 def test_a_site_without_a_dr_section_follows_no_primary():
     assert SiteConfig().replication_mode is None
 
