@@ -168,8 +168,8 @@ def make_balancer(settings: LoadBalancerSettings):
                 internal_network=internal,
                 moved=pulumi.ResourceOptions(aliases=[pulumi.Alias(parent=parent)]),
                 prefix="unit-master",
-                depends_on=[],
-                host_ready=[],
+                after=[],
+                container_after=[],
             ),
             pulumi.ResourceOptions(parent=parent),
         )
