@@ -79,7 +79,11 @@ mutate: $(VENV)/.installed
 test-under-load: $(VENV)/.installed cluster-deps
 	scripts/under-load $(VENV)/bin/python -m pytest tests/cluster $(ARGS)
 
-unit policies cluster: $(VENV)/.installed
+# The unit lane: components and the program under mocks (tests/unit), and the scripts run for real (tests/scripts).
+unit: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest tests/unit tests/scripts
+
+policies cluster: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest tests/$@
 
 # The cluster lane's Debian packages; as root only (elsewhere that lane explains its skip).

@@ -37,7 +37,7 @@ def print_registered(stacks: list[str]) -> None:
 @pytest.fixture(scope="module")
 def runs() -> list[dict[str, Any]]:
     """Every shipped stack evaluated in one fresh process per hash seed, the processes side by side."""
-    command = [sys.executable, "-m", "tests.unit.test_determinism", *STACKS]
+    command = [sys.executable, "-m", "tests.unit.program.test_determinism", *STACKS]
     processes = [
         subprocess.Popen(
             command,

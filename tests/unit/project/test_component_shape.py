@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-COMPONENTS_DIR = Path(__file__).resolve().parents[2] / "components"
+COMPONENTS_DIR = Path(__file__).resolve().parents[3] / "components"
 SHAPE = ["self", "name", "args", "opts"]
 
 
