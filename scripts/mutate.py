@@ -43,13 +43,14 @@ LANES = ("tests/unit", "tests/scripts", "tests/policies")
 # The tests that own a module (files or folders under tests/): what a mutant of a line that runs only at import
 # (a module-level constant) must fail. A module not listed uses both lanes.
 OWNERS: dict[str, tuple[str, ...]] = {
-    "components/docker_daemon.py": ("tests/unit/rendered", "tests/unit/components"),
-    "components/host_firewall.py": ("tests/unit/account_limits", "tests/unit/host_firewall", "tests/unit/config"),
-    "components/load_balancer.py": ("tests/unit/rendered", "tests/unit/components"),
-    "components/registry.py": ("tests/unit/components", "tests/unit/program"),
-    "components/backups.py": ("tests/scripts/backup", "tests/unit/config"),
+    "components/docker_daemon.py": ("tests/unit/docker_daemon", "tests/unit/docker_host"),
+    "components/host_firewall.py": ("tests/unit/host_firewall", "tests/unit/config"),
+    "components/load_balancer.py": ("tests/unit/load_balancer",),
+    "components/registry.py": ("tests/unit/registry", "tests/unit/program"),
+    "components/backups.py": ("tests/scripts/backup", "tests/unit/backups", "tests/unit/config"),
     "components/certificate_authority.py": ("tests/unit/certificate_authority", "tests/unit/placement"),
-    "components/containers.py": ("tests/unit/real_engine", "tests/unit/components"),
+    "components/containers.py": ("tests/unit/real_engine/containers", "tests/unit/registry", "tests/unit/load_balancer",
+                                 "tests/unit/workspace_network", "tests/unit/docker_host"),
     "components/server_config.py": ("tests/unit/server_config", "tests/unit/account_limits"),
     "components/config/site_rules.py": ("tests/unit/config",),
     "policies": ("tests/policies",),

@@ -13,7 +13,7 @@ import pytest
 
 from components.config_loader import load_site_config
 from components.mirror_access import MirrorSettings, render_account
-from tests.unit.config.test_hardening import raw
+from tests.stack_values import raw
 
 KEYS = (
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIH8T3Fq1n7S8q0mZ0n0v6iJH1w6b3Zbq2yq8wq8wq8wq standby@dr",

@@ -16,7 +16,7 @@ from components.config_loader import load_site_config
 from components.deploy_gates import PrimarySite
 from components.disaster_recovery import DisasterRecoverySettings, render_transfer
 from components.mirror_access import RRSYNC, MirrorSettings, render_serve
-from tests.unit.config.test_hardening import KEY, STAMP_OTHER, raw
+from tests.stack_values import KEY, STAMP_OTHER, raw
 
 pytestmark = pytest.mark.skipif(not Path(RRSYNC).exists(), reason="needs Debian's rsync (>= 3.2.4), for rrsync")
 
