@@ -20,7 +20,7 @@ from tests.harness import PROJECT_DIR, STACKS, evaluate, site_config
 README = PROJECT_DIR / "README.md"
 DOCS = PROJECT_DIR / "docs"
 PAGES = [README, *sorted(DOCS.glob("*.md"))]
-# The bound: a newcomer reads the README in one sitting; the rest lives in docs/.
+# A newcomer reads the README in one sitting; the rest lives in docs/.
 README_MAX_LINES = 200
 FENCE = re.compile(r"^```.*?^```", flags=re.MULTILINE | re.DOTALL)
 
