@@ -9,7 +9,7 @@ STATE_DIR := $(CURDIR)/.pulumi-state
 export PULUMI_BACKEND_URL ?= file://$(STATE_DIR)
 export PULUMI_CONFIG_PASSPHRASE_FILE ?= $(STATE_DIR)/passphrase
 
-.PHONY: stack up preview destroy audit validate status test lint typecheck lock mutate test-under-load unit policies cluster cluster-deps
+.PHONY: stack up preview destroy audit validate status test lint typecheck lock mutate golden test-under-load unit policies cluster cluster-deps
 
 # The locked versions, each checked against its hash (requirements-dev.txt holds the runtime's too).
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -74,6 +74,10 @@ lock: $(VENV)/.installed
 ## lanes, each mutant running only the tests that run its line; prints the kill ratio (not part of `make test`)
 mutate: $(VENV)/.installed
 	$(VENV)/bin/python scripts/mutate.py $(MODULES) $(ARGS)
+
+## golden: rewrite the golden files of what the program renders (tests/unit/golden/<stack>/); review them with `git diff`
+golden: $(VENV)/.installed
+	$(VENV)/bin/python scripts/update_golden.py
 
 ## test-under-load: the cluster lane with every core and the disk kept busy (stress-ng), as root
 test-under-load: $(VENV)/.installed cluster-deps

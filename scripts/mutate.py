@@ -43,15 +43,15 @@ LANES = ("tests/unit", "tests/scripts", "tests/policies")
 # The tests that own a module (files or folders under tests/): what a mutant of a line that runs only at import
 # (a module-level constant) must fail. A module not listed uses both lanes.
 OWNERS: dict[str, tuple[str, ...]] = {
-    "components/docker_daemon.py": ("tests/unit/docker_daemon", "tests/unit/docker_host"),
-    "components/host_firewall.py": ("tests/unit/host_firewall", "tests/unit/config"),
-    "components/load_balancer.py": ("tests/unit/load_balancer",),
+    "components/docker_daemon.py": ("tests/unit/docker_daemon", "tests/unit/docker_host", "tests/unit/golden"),
+    "components/host_firewall.py": ("tests/unit/host_firewall", "tests/unit/config", "tests/unit/golden"),
+    "components/load_balancer.py": ("tests/unit/load_balancer", "tests/unit/golden"),
     "components/registry.py": ("tests/unit/registry", "tests/unit/program"),
     "components/backups.py": ("tests/scripts/backup", "tests/unit/backups", "tests/unit/config"),
     "components/certificate_authority.py": ("tests/unit/certificate_authority", "tests/unit/placement"),
     "components/containers.py": ("tests/unit/real_engine/containers", "tests/unit/registry", "tests/unit/load_balancer",
                                  "tests/unit/workspace_network", "tests/unit/docker_host"),
-    "components/server_config.py": ("tests/unit/server_config", "tests/unit/account_limits"),
+    "components/server_config.py": ("tests/unit/server_config", "tests/unit/account_limits", "tests/unit/golden"),
     "components/config/site_rules.py": ("tests/unit/config",),
     "policies": ("tests/policies",),
 }  # fmt: skip
