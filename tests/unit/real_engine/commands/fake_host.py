@@ -10,7 +10,15 @@ import stat
 import subprocess
 from pathlib import Path
 
-from tests.harness import Evaluation, FabricatingMocks, Registration, evaluate, primary_as_shipped, stack_file_config
+from tests.harness import (
+    Evaluation,
+    FabricatingMocks,
+    Registration,
+    evaluate,
+    primary_as_shipped,
+    rerender,
+    stack_file_config,
+)
 
 COMMANDS = ("command:local:Command", "command:remote:Command")
 
@@ -82,3 +90,65 @@ class FakeHost:
 
     def ran(self, *prefix: str) -> bool:
         return any(argv[: len(prefix)] == list(prefix) for argv in self.argv_lists())
+
+
+FAKE_DOCKER = """
+case "$*" in
+  "info --format {{.Swarm.LocalNodeState}}") cat "$FAKE/swarm-state" 2> /dev/null || echo inactive ;;
+  "info --format {{.Swarm.NodeID}}") echo node-xyz ;;
+  "info --format {{.Swarm.ControlAvailable}}") echo true ;;
+  "info --format {{.Swarm.Cluster.ID}}") echo cluster-abc ;;
+  "info --format {{range .Swarm.RemoteManagers}}{{.Addr}} {{end}}") echo "$MANAGER:2377 " ;;
+  "swarm leave --force") echo inactive > "$FAKE/swarm-state" ;;
+  "node inspect "*"--format {{with index .Spec.Labels"*) cat "$FAKE/owner-label" 2> /dev/null || true ;;
+  "node inspect "*"--format {{.Status.State}}") echo ready ;;
+  "node inspect node-"*) [ ! -f "$FAKE/removed" ] ;;
+  "node update --label-add "*) echo "${4#*=}" > "$FAKE/owner-label" ;;
+  "node update --availability drain "*) : ;;
+  "node ps "*) : ;;
+  "node rm --force "*) touch "$FAKE/removed" ;;
+  "node ls --quiet") cat "$FAKE/node-ids" ;;
+  "node inspect "*"--format {{.Status.Addr}} {{.Status.State}}") grep "^$3 " "$FAKE/nodes" | cut -d' ' -f2- ;;
+  *) echo "fake docker: $*" >&2; exit 2 ;;
+esac
+"""
+
+
+FAKE_NFT = """
+case "$*" in
+  "-c -f "*) exit 0 ;;
+  "-f "*) cp "$2" "$FAKE/loaded.nft" ;;
+  "list table inet codenvy") [ -f "$FAKE/loaded.nft" ] ;;
+  "delete table inet codenvy") rm -f "$FAKE/loaded.nft" ;;
+  *) echo "fake nft: $*" >&2; exit 2 ;;
+esac
+"""
+
+
+def firewall_on(host: FakeHost, evaluation: Evaluation, node: str) -> tuple[str, str]:
+    """The program's firewall create and delete for `node`, with its state and boot ruleset under `host`."""
+    firewall = evaluation.named(f"codenvy-ws-{node}-firewall")
+    paths = {"state_dir": str(host.root / "etc-codenvy"), "nftables_conf": str(host.root / "nftables.conf")}
+    host.fake("nft", FAKE_NFT)
+    host.fake("systemctl", 'echo "$*" >> "$FAKE/systemctl.log"')
+    return rerender(firewall, **paths), rerender(firewall, "delete", **paths)
+
+
+SECRET_CONFIG = {
+    "codenvy-infra:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY----- k3y",
+    "codenvy-infra:adminPassword": "adm1n-pa55",
+    "codenvy-infra:limits": {"users": [{"userId": "alice", "resources": [{"type": "workspace", "amount": 3}]}]},
+    "codenvy-infra:audit": {"enabled": True},
+}
+
+
+@functools.cache
+def secret_run() -> tuple[Evaluation, list[str]]:
+    secrets = ("codenvy-infra:sshPrivateKey", "codenvy-infra:adminPassword")
+    sim = run("sim", SECRET_CONFIG, secret_keys=secrets)
+    values = [SECRET_CONFIG[key] for key in secrets]
+    values += [c.outputs["stdout"].strip() for c in commands(sim) if "stdout" in c.options.additional_secret_outputs]
+    values += [r.outputs["result"] for r in sim.of_type("random:index/randomPassword:RandomPassword")]
+    values += [r.outputs["privateKeyPem"] for r in sim.of_type("tls:index/privateKey:PrivateKey")]
+    assert all(values), "every secret is known"
+    return sim, values

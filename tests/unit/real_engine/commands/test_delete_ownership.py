@@ -16,27 +16,14 @@ from tests.harness import (
     site_config,
     stack_file_config,
 )
-from tests.unit.real_engine.commands.fake_host import FakeHost, commands, run, shipped
-
-FAKE_NFT = """
-case "$*" in
-  "-c -f "*) exit 0 ;;
-  "-f "*) cp "$2" "$FAKE/loaded.nft" ;;
-  "list table inet codenvy") [ -f "$FAKE/loaded.nft" ] ;;
-  "delete table inet codenvy") rm -f "$FAKE/loaded.nft" ;;
-  *) echo "fake nft: $*" >&2; exit 2 ;;
-esac
-"""
-
-
-def firewall_on(host: FakeHost, evaluation: Evaluation, node: str) -> tuple[str, str]:
-    """The program's firewall create and delete for `node`, with its state and boot ruleset under `host`."""
-    firewall = evaluation.named(f"codenvy-ws-{node}-firewall")
-    paths = {"state_dir": str(host.root / "etc-codenvy"), "nftables_conf": str(host.root / "nftables.conf")}
-    host.fake("nft", FAKE_NFT)
-    host.fake("systemctl", 'echo "$*" >> "$FAKE/systemctl.log"')
-    return rerender(firewall, **paths), rerender(firewall, "delete", **paths)
-
+from tests.unit.real_engine.commands.fake_host import (
+    FAKE_DOCKER,
+    FakeHost,
+    commands,
+    firewall_on,
+    run,
+    shipped,
+)
 
 # Commands whose delete undoes something on a host, under their URNs as the engine forms them (every
 # ancestor's type). A refactor that moves or renames one must alias the old URN, or the next `up` runs the
@@ -148,28 +135,6 @@ def test_an_old_firewall_delete_after_a_renamed_nodes_create_leaves_the_firewall
     assert result.returncode == 0 and "left as it is" in result.stdout
     assert (host.root / "loaded.nft").exists()
     assert "include" in (host.root / "nftables.conf").read_text()
-
-
-FAKE_DOCKER = """
-case "$*" in
-  "info --format {{.Swarm.LocalNodeState}}") cat "$FAKE/swarm-state" 2> /dev/null || echo inactive ;;
-  "info --format {{.Swarm.NodeID}}") echo node-xyz ;;
-  "info --format {{.Swarm.ControlAvailable}}") echo true ;;
-  "info --format {{.Swarm.Cluster.ID}}") echo cluster-abc ;;
-  "info --format {{range .Swarm.RemoteManagers}}{{.Addr}} {{end}}") echo "$MANAGER:2377 " ;;
-  "swarm leave --force") echo inactive > "$FAKE/swarm-state" ;;
-  "node inspect "*"--format {{with index .Spec.Labels"*) cat "$FAKE/owner-label" 2> /dev/null || true ;;
-  "node inspect "*"--format {{.Status.State}}") echo ready ;;
-  "node inspect node-"*) [ ! -f "$FAKE/removed" ] ;;
-  "node update --label-add "*) echo "${4#*=}" > "$FAKE/owner-label" ;;
-  "node update --availability drain "*) : ;;
-  "node ps "*) : ;;
-  "node rm --force "*) touch "$FAKE/removed" ;;
-  "node ls --quiet") cat "$FAKE/node-ids" ;;
-  "node inspect "*"--format {{.Status.Addr}} {{.Status.State}}") grep "^$3 " "$FAKE/nodes" | cut -d' ' -f2- ;;
-  *) echo "fake docker: $*" >&2; exit 2 ;;
-esac
-"""
 
 
 def test_an_old_leave_after_a_renamed_nodes_join_keeps_the_host_in_the_swarm(host):

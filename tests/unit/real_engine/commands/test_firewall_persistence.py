@@ -3,27 +3,8 @@ persists into the ruleset the host's nftables service loads at boot, and leaves 
 
 from __future__ import annotations
 
-from tests.harness import Evaluation, rerender, script_of, script_parameters
-from tests.unit.real_engine.commands.fake_host import FakeHost, run, shipped
-
-FAKE_NFT = """
-case "$*" in
-  "-c -f "*) exit 0 ;;
-  "-f "*) cp "$2" "$FAKE/loaded.nft" ;;
-  "list table inet codenvy") [ -f "$FAKE/loaded.nft" ] ;;
-  "delete table inet codenvy") rm -f "$FAKE/loaded.nft" ;;
-  *) echo "fake nft: $*" >&2; exit 2 ;;
-esac
-"""
-
-
-def firewall_on(host: FakeHost, evaluation: Evaluation, node: str) -> tuple[str, str]:
-    """The program's firewall create and delete for `node`, with its state and boot ruleset under `host`."""
-    firewall = evaluation.named(f"codenvy-ws-{node}-firewall")
-    paths = {"state_dir": str(host.root / "etc-codenvy"), "nftables_conf": str(host.root / "nftables.conf")}
-    host.fake("nft", FAKE_NFT)
-    host.fake("systemctl", 'echo "$*" >> "$FAKE/systemctl.log"')
-    return rerender(firewall, **paths), rerender(firewall, "delete", **paths)
+from tests.harness import script_of, script_parameters
+from tests.unit.real_engine.commands.fake_host import FakeHost, firewall_on, run, shipped
 
 
 def test_firewall_is_included_from_the_ruleset_the_hosts_nftables_service_loads_at_boot(host):

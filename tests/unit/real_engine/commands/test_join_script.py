@@ -6,29 +6,7 @@ from __future__ import annotations
 import json
 
 from tests.harness import rerender
-from tests.unit.real_engine.commands.fake_host import FakeHost, shipped
-
-FAKE_DOCKER = """
-case "$*" in
-  "info --format {{.Swarm.LocalNodeState}}") cat "$FAKE/swarm-state" 2> /dev/null || echo inactive ;;
-  "info --format {{.Swarm.NodeID}}") echo node-xyz ;;
-  "info --format {{.Swarm.ControlAvailable}}") echo true ;;
-  "info --format {{.Swarm.Cluster.ID}}") echo cluster-abc ;;
-  "info --format {{range .Swarm.RemoteManagers}}{{.Addr}} {{end}}") echo "$MANAGER:2377 " ;;
-  "swarm leave --force") echo inactive > "$FAKE/swarm-state" ;;
-  "node inspect "*"--format {{with index .Spec.Labels"*) cat "$FAKE/owner-label" 2> /dev/null || true ;;
-  "node inspect "*"--format {{.Status.State}}") echo ready ;;
-  "node inspect node-"*) [ ! -f "$FAKE/removed" ] ;;
-  "node update --label-add "*) echo "${4#*=}" > "$FAKE/owner-label" ;;
-  "node update --availability drain "*) : ;;
-  "node ps "*) : ;;
-  "node rm --force "*) touch "$FAKE/removed" ;;
-  "node ls --quiet") cat "$FAKE/node-ids" ;;
-  "node inspect "*"--format {{.Status.Addr}} {{.Status.State}}") grep "^$3 " "$FAKE/nodes" | cut -d' ' -f2- ;;
-  *) echo "fake docker: $*" >&2; exit 2 ;;
-esac
-"""
-
+from tests.unit.real_engine.commands.fake_host import FAKE_DOCKER, FakeHost, shipped
 
 FAKE_CURL = """
 out=""; prev=""

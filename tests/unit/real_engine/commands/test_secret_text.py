@@ -3,30 +3,9 @@ what they print and quotes their text in errors, so no secret may be in either."
 
 from __future__ import annotations
 
-import functools
 import json
 
-from tests.harness import Evaluation
-from tests.unit.real_engine.commands.fake_host import commands, run, token_of
-
-SECRET_CONFIG = {
-    "codenvy-infra:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY----- k3y",
-    "codenvy-infra:adminPassword": "adm1n-pa55",
-    "codenvy-infra:limits": {"users": [{"userId": "alice", "resources": [{"type": "workspace", "amount": 3}]}]},
-    "codenvy-infra:audit": {"enabled": True},
-}
-
-
-@functools.cache
-def secret_run() -> tuple[Evaluation, list[str]]:
-    secrets = ("codenvy-infra:sshPrivateKey", "codenvy-infra:adminPassword")
-    sim = run("sim", SECRET_CONFIG, secret_keys=secrets)
-    values = [SECRET_CONFIG[key] for key in secrets]
-    values += [c.outputs["stdout"].strip() for c in commands(sim) if "stdout" in c.options.additional_secret_outputs]
-    values += [r.outputs["result"] for r in sim.of_type("random:index/randomPassword:RandomPassword")]
-    values += [r.outputs["privateKeyPem"] for r in sim.of_type("tls:index/privateKey:PrivateKey")]
-    assert all(values), "every secret is known"
-    return sim, values
+from tests.unit.real_engine.commands.fake_host import commands, secret_run, token_of
 
 
 def test_no_secret_is_in_the_text_of_any_command():

@@ -3,7 +3,6 @@ connections they dial with, as pulumi-command and the docker provider follow the
 
 from __future__ import annotations
 
-import functools
 import json
 from pathlib import Path
 
@@ -11,26 +10,7 @@ import pytest
 
 from components.config import ConfigError
 from tests.harness import STACKS, Evaluation, evaluate, stack_file_config
-from tests.unit.real_engine.commands.fake_host import commands, run, shipped
-
-SECRET_CONFIG = {
-    "codenvy-infra:sshPrivateKey": "-----BEGIN OPENSSH PRIVATE KEY----- k3y",
-    "codenvy-infra:adminPassword": "adm1n-pa55",
-    "codenvy-infra:limits": {"users": [{"userId": "alice", "resources": [{"type": "workspace", "amount": 3}]}]},
-    "codenvy-infra:audit": {"enabled": True},
-}
-
-
-@functools.cache
-def secret_run() -> tuple[Evaluation, list[str]]:
-    secrets = ("codenvy-infra:sshPrivateKey", "codenvy-infra:adminPassword")
-    sim = run("sim", SECRET_CONFIG, secret_keys=secrets)
-    values = [SECRET_CONFIG[key] for key in secrets]
-    values += [c.outputs["stdout"].strip() for c in commands(sim) if "stdout" in c.options.additional_secret_outputs]
-    values += [r.outputs["result"] for r in sim.of_type("random:index/randomPassword:RandomPassword")]
-    values += [r.outputs["privateKeyPem"] for r in sim.of_type("tls:index/privateKey:PrivateKey")]
-    assert all(values), "every secret is known"
-    return sim, values
+from tests.unit.real_engine.commands.fake_host import commands, run, secret_run, shipped
 
 
 @pytest.mark.parametrize("stack", [*STACKS, "sim with limits and audit"])
