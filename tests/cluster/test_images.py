@@ -1,7 +1,7 @@
 """The locally built stand-ins behave like the public images the program pins: PostgreSQL, HAProxy, the registry,
 and Codenvy's engine relay, agents service, placement manager and the lane's workspace machine image, on a
 private dockerd in a network namespace of its own (tests/cluster/private_engine.py). The application server's
-image has its own module, test_server_image.py."""
+image has its own package, server_image/."""
 
 from __future__ import annotations
 
