@@ -15,15 +15,8 @@ POLICY_MODULE_MAX_LINES = 250
 # A tracker issue named in prose ("issue 12", "Issue 19:", "issues 11 and 12") or by number ("(#20)"). An upstream
 # project's issue keeps its project's name in front ("moby#27541") and is a citation, not a tracker reference.
 TRACKER_ISSUE = re.compile(r"\bissues?\s*(?:no\.?\s*|#\s*)?\d+|(?<![\w/&#$])#\d+\b", re.IGNORECASE)
-# Directories still to be brought in line, each by its owner; an entry nothing under it needs any more fails
-# test_every_exemption_is_still_needed, so the list only shrinks.
-NOT_YET_IN_LINE = (TESTS_DIR / "cluster",)
 # This module spells tracker references out to test its pattern.
 SELF = Path(__file__).resolve()
-
-
-def exempt(path: Path) -> bool:
-    return path.resolve() == SELF or any(path.is_relative_to(directory) for directory in NOT_YET_IN_LINE)
 
 
 def text_files(root: Path) -> list[Path]:
@@ -62,23 +55,14 @@ def test_the_tracker_pattern_tells_a_tracker_issue_from_an_upstream_citation():
 
 
 def test_no_file_under_tests_names_a_tracker_issue():
-    found = tracker_references([path for path in text_files(TESTS_DIR) if not exempt(path)])
+    found = tracker_references([path for path in text_files(TESTS_DIR) if path.resolve() != SELF])
     assert found == [], "say what is tested, not which issue asked for it:\n" + "\n".join(found)
 
 
 def test_no_test_module_is_over_500_lines():
-    modules = [path for path in sorted(TESTS_DIR.rglob("test_*.py")) if not exempt(path)]
-    assert longer_than(modules, TEST_MODULE_MAX_LINES) == [], "split these along what they test"
+    too_long = longer_than(sorted(TESTS_DIR.rglob("test_*.py")), TEST_MODULE_MAX_LINES)
+    assert too_long == [], "split these along what they test"
 
 
 def test_no_module_of_the_policy_pack_is_over_250_lines():
     assert longer_than(sorted(POLICIES_DIR.rglob("*.py")), POLICY_MODULE_MAX_LINES) == []
-
-
-def test_every_exemption_is_still_needed():
-    for directory in NOT_YET_IN_LINE:
-        files = text_files(directory)
-        modules = [path for path in files if path.name.startswith("test_") and path.suffix == ".py"]
-        assert tracker_references(files) or longer_than(modules, TEST_MODULE_MAX_LINES), (
-            f"{directory.relative_to(PROJECT_DIR)} is in line now: take it out of NOT_YET_IN_LINE"
-        )
