@@ -39,24 +39,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from scripts.mutation_coverage import BETWEEN_CONTEXT, IMPORT_CONTEXT
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
-LANES = ("tests/unit", "tests/policies")
+LANES = ("tests/unit", "tests/scripts", "tests/policies")
 # The tests that own a module (files or folders under tests/): what a mutant of a line that runs only at import
 # (a module-level constant) must fail. A module not listed uses both lanes.
 OWNERS: dict[str, tuple[str, ...]] = {
-    "components/docker_daemon.py": ("tests/unit/test_rendered_files.py", "tests/unit/test_components.py"),
-    "components/host_firewall.py": (
-        "tests/unit/test_limits_audit_firewall.py",
-        "tests/unit/test_firewall_sets.py",
-        "tests/unit/test_hardening.py",
-    ),
-    "components/load_balancer.py": ("tests/unit/test_rendered_files.py", "tests/unit/test_components.py"),
-    "components/registry.py": ("tests/unit/test_components.py", "tests/unit/test_program.py"),
-    "components/backups.py": ("tests/unit/test_backup_scripts.py", "tests/unit/test_hardening.py"),
-    "components/certificate_authority.py": ("tests/unit/test_certificate_authority.py", "tests/unit/test_placement.py"),
-    "components/containers.py": ("tests/unit/test_real_engine_containers.py", "tests/unit/test_components.py"),
-    "components/server_config.py": ("tests/unit/test_server_contract.py", "tests/unit/test_limits_audit_firewall.py"),
-    "components/config/site_rules.py": ("tests/unit/test_config.py", "tests/unit/test_system_paths.py",
-                                        "tests/unit/test_hardening.py", "tests/unit/test_config_robustness.py"),
+    "components/docker_daemon.py": ("tests/unit/docker_daemon", "tests/unit/docker_host", "tests/unit/golden"),
+    "components/host_firewall.py": ("tests/unit/host_firewall", "tests/unit/config", "tests/unit/golden"),
+    "components/load_balancer.py": ("tests/unit/load_balancer", "tests/unit/golden"),
+    "components/registry.py": ("tests/unit/registry", "tests/unit/program"),
+    "components/backups.py": ("tests/scripts/backup", "tests/unit/backups", "tests/unit/config"),
+    "components/certificate_authority.py": ("tests/unit/certificate_authority", "tests/unit/placement"),
+    "components/containers.py": ("tests/unit/real_engine/containers", "tests/unit/registry", "tests/unit/load_balancer",
+                                 "tests/unit/workspace_network", "tests/unit/docker_host"),
+    "components/server_config.py": ("tests/unit/server_config", "tests/unit/account_limits", "tests/unit/golden"),
+    "components/config/site_rules.py": ("tests/unit/config",),
     "policies": ("tests/policies",),
 }  # fmt: skip
 # What `make mutate` covers when no module is named: modules four of the ten surviving mutants of the
