@@ -28,7 +28,8 @@ from .cli.flags import MANAGE_FLAGS, UsageError, command_args, parse_flags
 from .cli.manage import Settings, manage_settings
 from .cluster.config import ContainerConfig
 from .cluster.container import Container
-from .cluster.engine import Engine, EngineOpts, client_version_for
+from .cluster.engine import Engine
+from .cluster.engine_cache import EngineOpts, client_version_for
 from .cluster.httpclient import EngineError
 from .cluster.image_build import image_build_query, registry_config_header
 from .cluster.jsonmessage import decode_json_message, json_message

@@ -15,6 +15,7 @@ from ..golang import go_atoi
 from ..scheduler.errors import SchedulingError
 from ..scheduler.filter.expr import ExprError
 from ..scheduler.filter.port import binds_all
+from .proxy import Proxying
 from .utils import ApiError, bool_value, decode_auth
 
 if typing.TYPE_CHECKING:
@@ -107,7 +108,7 @@ def create_config(body: object) -> ContainerConfig:
     return ContainerConfig.build(config, host_config, body.get("NetworkingConfig") or {})
 
 
-class ContainerHandlers:
+class ContainerHandlers(Proxying):
     """api/handlers.go: the container and exec routes."""
 
     def get_containers_json(self) -> None:

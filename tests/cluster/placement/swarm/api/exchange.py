@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.server
 import ssl
+import typing
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from ..golang import GoPanicError, go_json
@@ -13,6 +14,9 @@ from ..vendored import Filters
 from .primary import COMPILED_ROUTES
 from .utils import ApiError
 
+if typing.TYPE_CHECKING:
+    from ..cluster.swarm.cluster import Cluster
+
 MAX_POST_HANDLER_READ_BYTES = 256 << 10  # net/http server.go maxPostHandlerReadBytes
 
 
@@ -20,6 +24,8 @@ class Exchange(http.server.BaseHTTPRequestHandler):
     """One request and its answer over HTTP/1.1, as Go's net/http serves swarm's router."""
 
     protocol_version = "HTTP/1.1"
+
+    cluster: Cluster  # set on the subclass the server makes
 
     # --- plumbing
     def setup(self) -> None:

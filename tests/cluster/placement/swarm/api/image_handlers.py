@@ -14,13 +14,14 @@ from ..scheduler.errors import SchedulingError
 from ..scheduler.filter.expr import ExprError
 from ..vendored import parse_normalized_named, version_less
 from .build import OS_ERROR, build_options, parse_form
+from .proxy import Proxying
 from .utils import NOT_IN_STAND_IN, ApiError, bool_value, decode_auth, error_json_message, image_ref
 
 if typing.TYPE_CHECKING:
     from ..cluster.engine import Engine
 
 
-class ImageHandlers:
+class ImageHandlers(Proxying):
     """api/handlers.go: the image and build routes."""
 
     def post_build(self) -> None:

@@ -6,10 +6,11 @@ import functools
 import json
 
 from ..cluster.network import filter_networks, find_network, unique_networks
+from .proxy import Proxying
 from .utils import ApiError
 
 
-class NetworkHandlers:
+class NetworkHandlers(Proxying):
     """api/handlers.go: the network routes."""
 
     def get_networks(self) -> None:

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from ..cluster.httpclient import EngineError, describe_failure, dial
 from ..golang import split_host_port
 from ..logrus import log
+from .exchange import Exchange
 from .utils import ApiError
 
 if typing.TYPE_CHECKING:
@@ -95,7 +96,7 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding
 HOP_BY_HOP |= {"content-length", "host", "expect"}  # http.server answers "Expect: 100-continue" itself
 
 
-class Proxying:
+class Proxying(Exchange):
     """Passing a request on to the engine that holds its container or image (api/utils.go)."""
 
     # --- proxying (api/utils.go:82-142)

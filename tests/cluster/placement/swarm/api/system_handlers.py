@@ -10,6 +10,7 @@ import typing
 from ..cluster.image import image_listed
 from ..vendored import Filters, version_less
 from ..version import GITCOMMIT, GO_VERSION, VERSION
+from .exchange import Exchange
 from .utils import NOT_IN_STAND_IN, ApiError
 
 if typing.TYPE_CHECKING:
@@ -49,7 +50,7 @@ def info_document(cluster: Cluster, status, containers: int, running: int, pause
     return document | {"InitCommit": commit, "SecurityOptions": None}
 
 
-class SystemHandlers:
+class SystemHandlers(Exchange):
     """api/handlers.go: ping, version, info, and the routes the stand-in does not serve."""
 
     def ping(self) -> None:

@@ -9,6 +9,7 @@ import typing
 from urllib.parse import quote
 
 from ..vendored import auth_fields, parse_normalized_named
+from .engine_cache import EngineCache
 from .httpclient import EngineError, request_body
 from .image_build import image_build_query, registry_config_header
 from .jsonmessage import progress_messages
@@ -21,7 +22,7 @@ START_WITH_BODY_VERSION = "1.15"  # vendor/github.com/samalba/dockerclient/docke
 IMAGE_MISSING = -404  # the status an EngineError carries for the engine API client's imageNotFoundError
 
 
-class EngineCalls:
+class EngineCalls(EngineCache):
     """The container and image operations swarm runs on one engine (engine.go:1095-1598), part of Engine."""
 
     def create_container(self, config: ContainerConfig, name: str, pull_image: bool, auth: dict | None) -> Container:

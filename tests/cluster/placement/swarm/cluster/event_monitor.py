@@ -10,6 +10,7 @@ import socket
 import threading
 
 from ..logrus import log
+from .engine_cache import EngineCache
 from .httpclient import API_DIAL_TIMEOUT, EngineError, dial
 
 FULL_REFRESH_EVENTS = {"die", "kill", "oom", "pause", "start", "restart", "stop", "unpause", "rename", "update"}
@@ -18,7 +19,7 @@ QUIET_EVENTS = {"top", "resize", "export", "exec_create", "exec_start", "exec_de
 QUIET_EVENTS |= {"extract-to-dir", "copy", "archive-path"}  # engine.go:1415
 
 
-class EngineEvents:
+class EngineEvents(EngineCache):
     """An engine's event stream (engine.go:212-238, 1392-1462; cluster/event_monitor.go), part of Engine."""
 
     def start_events(self) -> None:

@@ -22,7 +22,8 @@ from ...scheduler.node import Node
 from ...vendored import bytes_size, natural_less, random_id, truncate_id
 from ..config import ContainerConfig
 from ..container import Container, find_container
-from ..engine import Engine, EngineOpts
+from ..engine import Engine
+from ..engine_cache import EngineOpts
 from ..engine_calls import IMAGE_MISSING
 from ..httpclient import EngineError
 from ..image import image_matches
