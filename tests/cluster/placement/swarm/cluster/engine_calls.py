@@ -61,14 +61,7 @@ class EngineCalls(EngineCache):
         encoded = base64.urlsafe_b64encode(json.dumps(auth_fields(auth)).encode()).decode() if auth is not None else ""
         query, headers = {"fromImage": familiar, "tag": tag}, {"X-Registry-Auth": encoded}
         connection, response = self.call("POST", "/images/create", query=query, headers=headers, stream=True)
-        try:
-            for message in progress_messages(response, f"pull of {image}"):
-                if message.get("errorDetail") is not None:
-                    raise EngineError(f"Failed to load {image}: {message['errorDetail'].get('message', '')}")
-                if callback is not None:
-                    callback(message)
-        finally:
-            connection.close()
+        _relay(connection, response, f"pull of {image}", f"Failed to load {image}", callback)
         self._quietly(self.refresh_images)
 
     def build_image(self, context, options: dict, callback) -> None:
@@ -84,14 +77,7 @@ class EngineCalls(EngineCache):
         connection, response = self.call(
             "POST", "/build", query=query, headers=headers, body=request_body(context), stream=True
         )
-        try:
-            for message in progress_messages(response, "image build"):
-                if message.get("errorDetail") is not None:
-                    raise EngineError(f"Failed to build image: {message['errorDetail'].get('message', '')}")
-                if callback is not None:
-                    callback(message)
-        finally:
-            connection.close()
+        _relay(connection, response, "image build", "Failed to build image", callback)
 
     def start_container(self, container: Container, host_config: bytes | None) -> None:
         """engine.go:1504-1533: a start with a HostConfig body goes through dockerclient (API 1.15)."""
@@ -127,3 +113,16 @@ class EngineCalls(EngineCache):
             )
         finally:
             self._quietly(self.refresh_images)
+
+
+def _relay(connection, response, what: str, failure: str, callback) -> None:
+    """An engine's progress stream passed on message by message until its first error message, which ends it as
+    "<failure>: <message>" (engine.go:1223-1238 for a pull, 1580-1595 for a build); the connection closed after."""
+    try:
+        for message in progress_messages(response, what):
+            if message.get("errorDetail") is not None:
+                raise EngineError(f"{failure}: {message['errorDetail'].get('message', '')}")
+            if callback is not None:
+                callback(message)
+    finally:
+        connection.close()
