@@ -1,30 +1,13 @@
-"""The placement manager stand-in (tests/cluster/placement/swarm.py) loaded by path, and small builders of its nodes,
-engines, containers and settings for the tests beside this module."""
+"""The placement manager stand-in (tests/cluster/placement/swarm/), and small builders of its nodes, engines,
+containers and settings for the tests beside this module."""
 
 from __future__ import annotations
 
-import importlib.util
 import secrets
-import sys
 
-from tests.harness import PROJECT_DIR
-
-SWARM_SCRIPT = PROJECT_DIR / "tests" / "cluster" / "placement" / "swarm.py"
-
+from tests.cluster.placement import swarm
 
 GIB, MIB = 1024**3, 1024**2
-
-
-def load_swarm():
-    """The stand-in is a script run as /swarm: import it by path."""
-    spec = importlib.util.spec_from_file_location("placement_swarm", SWARM_SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-swarm = load_swarm()
 
 
 def node(name: str, total_memory: int = 4 * GIB, used_memory: int = 0, health: int = 100, containers: int = 0):

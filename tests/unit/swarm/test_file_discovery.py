@@ -1,5 +1,6 @@
-"""The stand-in's file discovery (tests/cluster/placement/swarm.py) against docker/swarm v1.2.8's own rules; expected
-values come from swarm's source (cited per test), worked out by hand, never read back from the stand-in."""
+"""The stand-in's file discovery (tests/cluster/placement/swarm/discovery/) against docker/swarm v1.2.8's own
+rules; expected values come from swarm's source (cited per test), worked out by hand, never read back from the
+stand-in."""
 
 from __future__ import annotations
 
