@@ -9,7 +9,7 @@ STATE_DIR := $(CURDIR)/.pulumi-state
 export PULUMI_BACKEND_URL ?= file://$(STATE_DIR)
 export PULUMI_CONFIG_PASSPHRASE_FILE ?= $(STATE_DIR)/passphrase
 
-.PHONY: stack up preview destroy audit validate status test lint typecheck lock mutate test-under-load unit policies cluster cluster-deps
+.PHONY: stack up preview destroy audit validate status test lint typecheck lock mutate golden test-under-load unit policies cluster cluster-deps
 
 # The locked versions, each checked against its hash (requirements-dev.txt holds the runtime's too).
 $(VENV)/.installed: requirements.txt requirements-dev.txt
@@ -76,11 +76,19 @@ lock: $(VENV)/.installed
 mutate: $(VENV)/.installed
 	$(VENV)/bin/python scripts/mutate.py $(MODULES) $(ARGS)
 
+## golden: rewrite the golden files of what the program renders (tests/unit/golden/<stack>/); review them with `git diff`
+golden: $(VENV)/.installed
+	$(VENV)/bin/python scripts/update_golden.py
+
 ## test-under-load: the cluster lane with every core and the disk kept busy (stress-ng), as root
 test-under-load: $(VENV)/.installed cluster-deps
 	scripts/under-load $(VENV)/bin/python -m pytest tests/cluster $(ARGS)
 
-unit policies cluster: $(VENV)/.installed
+# The unit lane: components and the program under mocks (tests/unit), and the scripts run for real (tests/scripts).
+unit: $(VENV)/.installed
+	$(VENV)/bin/python -m pytest tests/unit tests/scripts
+
+policies cluster: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest tests/$@
 
 # The cluster lane's Debian packages; as root only (elsewhere that lane explains its skip).

@@ -13,6 +13,7 @@ import pulumi_command as command
 from pydantic import SecretStr
 
 from components.config import AuditConfig, Settings, SiteConfig, UserLimits
+from components.ordering import After
 
 # Relative on purpose: the engine starts providers, and so local Commands, in the project's root (pulumi/pulumi
 # pkg/engine/project.go getPwdMain, sdk/go/common/resource/plugin/plugin.go), and an absolute path would change
@@ -57,7 +58,7 @@ class AccountLimitsArgs:
     users: tuple[UserLimits, ...]
     api: ApiAccess
     ca_pem: pulumi.Input[str] | None
-    depends_on: list[pulumi.Resource]
+    after: After
 
 
 class AccountLimits(pulumi.ComponentResource):
@@ -77,7 +78,7 @@ class AccountLimits(pulumi.ComponentResource):
                 delete=f"python3 {CLIENT} limits reset {user_arg}",
                 environment={**args.api.environment(args.ca_pem), "CODENVY_LIMITS": json.dumps(limits, sort_keys=True)},
                 add_previous_output_in_env=False,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=args.depends_on),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=args.after),
             )
         self.register_outputs({"users": [user.user_id for user in args.users]})
 
@@ -90,7 +91,7 @@ class AuditReportArgs:
     version: str
     api: ApiAccess
     ca_pem: pulumi.Input[str] | None
-    depends_on: list[pulumi.Resource]
+    after: After
 
 
 class AuditReport(pulumi.ComponentResource):
@@ -105,6 +106,6 @@ class AuditReport(pulumi.ComponentResource):
             environment=args.api.environment(args.ca_pem),
             add_previous_output_in_env=False,
             triggers=[args.version],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=args.depends_on),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=args.after),
         )
         self.register_outputs({"directory": args.config.directory})

@@ -12,6 +12,7 @@ from components.config import Settings, SiteConfig
 from components.containers import ContainerSettings, pull_image, site_container
 from components.host_access import HostAccess
 from components.master_layout import AGENTS_ALIAS, AGENTS_PORT
+from components.ordering import After
 
 WS_AGENT_PATH = "/agent-binaries/ws-agent.tar.gz"
 STOP_GRACE_SECONDS = 5
@@ -40,7 +41,7 @@ class AgentsServiceArgs:
     settings: AgentsSettings
     host: HostAccess
     networks: list[docker.Network]
-    host_ready: list[pulumi.Resource]
+    after: After
 
 
 class AgentsService(pulumi.ComponentResource):
@@ -54,14 +55,14 @@ class AgentsService(pulumi.ComponentResource):
         self.container = site_container(
             f"{name}-container",
             shared=args.settings.containers,
-            image=pull_image(f"{name}-image", args.settings.image, args.host.provider, self, args.host_ready),
+            image=pull_image(f"{name}-image", args.settings.image, args.host.provider, self, args.after),
             container_name=f"{args.settings.site_name}-agents",
             memory_mb=args.settings.memory_mb,
             stop_grace_seconds=STOP_GRACE_SECONDS,
             healthcheck=f"wget -q -O /dev/null http://127.0.0.1:{AGENTS_PORT}{WS_AGENT_PATH}",
             host=args.host,
             parent=self,
-            depends_on=args.host_ready,
+            after=args.after,
             networks_advanced=[
                 docker.ContainerNetworksAdvancedArgs(name=network.name, aliases=[AGENTS_ALIAS])
                 for network in args.networks

@@ -14,6 +14,7 @@ from components.config import Settings, SiteConfig
 from components.containers import ContainerSettings, pull_image, site_container
 from components.host_access import HostAccess
 from components.master_layout import CONF_DIR, DATA_ROOT, INSTANCE_DIR, SERVER_ALIAS, SERVER_PORT, MasterData
+from components.ordering import After
 from components.server_config import (
     REGISTRY_AUTH_PREFIX,
     SERVER_XML,
@@ -124,8 +125,10 @@ class AppServerArgs:
     moved: pulumi.ResourceOptions
     # The names those resources had, kept: `<prefix>-<role>`.
     prefix: str
-    depends_on: list[pulumi.Resource]
-    host_ready: list[pulumi.Resource]
+    # What everything here waits for (the master's daemon configured); the container, besides, waits for
+    # `container_after`: its database, the registry, the placement manager and the upgrade's backup.
+    after: After
+    container_after: After
 
 
 class AppServer(pulumi.ComponentResource):
@@ -143,7 +146,7 @@ class AppServer(pulumi.ComponentResource):
             f"{args.prefix}-server",
             shared=args.settings.containers,
             image=pull_image(
-                f"{args.prefix}-server-image", args.settings.image, args.host.provider, self, args.host_ready, moved
+                f"{args.prefix}-server-image", args.settings.image, args.host.provider, self, args.after, moved
             ),
             container_name=MasterData(args.settings.site_name).server_container,
             memory_mb=inputs.memory_mb,
@@ -151,7 +154,7 @@ class AppServer(pulumi.ComponentResource):
             healthcheck=f"curl -fsS -o /dev/null http://localhost:{SERVER_PORT}/api/",
             host=args.host,
             parent=self,
-            depends_on=args.depends_on,
+            after=args.container_after,
             aliases=moved,
             envs=[*server_environment(inputs), *args.secrets.environment],
             uploads=[

@@ -11,6 +11,7 @@ from components.config import BackupConfig, Settings, SiteConfig
 from components.host_access import HostAccess
 from components.host_tools import Toolbox, install_tool, schedule_tool
 from components.master_layout import INSTANCE_DIR, MasterData
+from components.ordering import After
 from components.script_templates import render_script
 
 
@@ -64,7 +65,7 @@ class BackupsArgs:
 
     settings: BackupSettings
     master: HostAccess
-    depends_on: list[pulumi.Resource]
+    after: After
 
 
 class Backups(pulumi.ComponentResource):
@@ -75,7 +76,7 @@ class Backups(pulumi.ComponentResource):
         super().__init__("codenvy:infra:Backups", name, None, opts)
         toolbox, config = args.settings.toolbox, args.settings.config
         installed = [
-            install_tool(args.master, f"{name}-{tool}-tool", toolbox, tool, script, self, args.depends_on)
+            install_tool(args.master, f"{name}-{tool}-tool", toolbox, tool, script, self, args.after)
             for tool, script in (
                 ("backup", render_backup(args.settings, "scheduled")),
                 ("restore", render_restore(args.settings)),

@@ -14,6 +14,7 @@ import pulumi_docker as docker
 
 from components.config import LogConfig, Settings, SiteConfig
 from components.host_access import HostAccess
+from components.ordering import After
 
 # What ResourceOptions.aliases takes: where a resource was before (pulumi.Alias) or its old URN.
 Aliases = Sequence[pulumi.Input[str | pulumi.Alias]]
@@ -45,7 +46,7 @@ class ContainerSettings(Settings):
 def _on_host(
     provider: docker.Provider,
     parent: pulumi.Resource,
-    depends_on: list[pulumi.Resource] | None,
+    after: After,
     aliases: Aliases | None,
     retain_on_delete: bool,
     ignore_changes: list[str] | None = None,
@@ -54,7 +55,7 @@ def _on_host(
     return pulumi.ResourceOptions(
         parent=parent,
         provider=provider,
-        depends_on=depends_on or [],
+        depends_on=list(after),
         aliases=aliases,
         retain_on_delete=retain_on_delete or None,
         ignore_changes=ignore_changes or None,
@@ -66,7 +67,7 @@ def pull_image(
     image: str,
     provider: docker.Provider,
     parent: pulumi.Resource,
-    depends_on: list[pulumi.Resource] | None = None,
+    after: After = (),
     aliases: Aliases | None = None,
     retain_on_delete: bool = False,
 ) -> docker.RemoteImage:
@@ -75,7 +76,7 @@ def pull_image(
         name,
         name=image,
         keep_locally=True,
-        opts=_on_host(provider, parent, depends_on, aliases, retain_on_delete),
+        opts=_on_host(provider, parent, after, aliases, retain_on_delete),
     )
 
 
@@ -90,7 +91,7 @@ def site_container(
     healthcheck: str,
     host: HostAccess,
     parent: pulumi.Resource,
-    depends_on: list[pulumi.Resource] | None = None,
+    after: After = (),
     extra_labels: dict[str, str] | None = None,
     ports: list[docker.ContainerPortArgs] | None = None,
     aliases: Aliases | None = None,
@@ -132,7 +133,7 @@ def site_container(
         start=runs,
         must_run=runs,
         ports=(ports or None) if runs else None,
-        opts=_on_host(host.provider, parent, depends_on, aliases, retain_on_delete, _unaccounted_swap(host)),
+        opts=_on_host(host.provider, parent, after, aliases, retain_on_delete, _unaccounted_swap(host)),
         **settings,
     )
 

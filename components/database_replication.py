@@ -10,11 +10,12 @@ import pulumi_docker as docker
 import pulumi_random as random
 
 from components.certificate_authority import CertificateAuthority
-from components.config import Settings, SiteConfig
+from components.config import ReplicationMode, Settings, SiteConfig
 from components.deploy_gates import PrimarySite
 from components.fencing import FenceSettings, install_fence
 from components.host_access import HostAccess
 from components.master_layout import DATABASE_USER, POSTGRES_DATA_DIR, MasterData
+from components.ordering import After
 from components.postgres_streaming import (
     CONF_DIR,
     PGPASS_FILE,
@@ -41,9 +42,9 @@ class ReplicationSettings(Settings):
     max_wal_keep_mb: int
     # The serving side: the standby masters this site streams to.
     standby_addresses: tuple[str, ...]
-    # The standby side: its database follows the primary's (SiteConfig.database_follows_primary), until
-    # promoted.
-    follows_primary: bool
+    # The standby side: how its data follows the primary's (SiteConfig.replication_mode); streaming, its
+    # database is a replica of the primary's until promoted.
+    replication_mode: ReplicationMode | None
     promoted: bool
     reseed: int
     backup_directory: str
@@ -61,7 +62,7 @@ class ReplicationSettings(Settings):
             postgres_image=site.images.postgres,
             max_wal_keep_mb=site.replication.max_wal_keep_mb,
             standby_addresses=site.replication.standby_addresses,
-            follows_primary=site.database_follows_primary,
+            replication_mode=site.replication_mode,
             promoted=bool(dr and dr.promote),
             reseed=dr.reseed if dr else 0,
             backup_directory=site.backup.directory,
@@ -75,7 +76,7 @@ class ReplicationSettings(Settings):
     @property
     def seeded_from_primary(self) -> bool:
         """Following the primary now: seeded from it, streaming from it."""
-        return self.follows_primary and not self.promoted
+        return self.replication_mode is ReplicationMode.STREAMING and not self.promoted
 
     @property
     def conf_volume(self) -> str:
@@ -91,7 +92,7 @@ class DatabaseReplicationArgs:
     ca: CertificateAuthority
     primary: PrimarySite | None
     data_volume: docker.Volume
-    image_ready: list[pulumi.Resource]
+    after: After
 
 
 class DatabaseReplication(pulumi.ComponentResource):
@@ -115,17 +116,15 @@ class DatabaseReplication(pulumi.ComponentResource):
         volume = docker.Volume(
             f"{name}-conf",
             name=args.settings.conf_volume,
-            opts=pulumi.ResourceOptions(parent=self, provider=args.host.provider, depends_on=args.image_ready),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.host.provider, depends_on=args.after),
         )
-        followed = args.primary if args.settings.follows_primary else None
-        config = self._write_config(args.ca, followed, [volume, *args.image_ready])
+        followed = args.primary if args.settings.replication_mode is ReplicationMode.STREAMING else None
+        config = self._write_config(args.ca, followed, [volume, *args.after])
         self.ready = [config]
         if args.settings.seeded_from_primary and args.primary is not None:
             self.ready.append(self._seed(args.primary, args.data_volume, [config, args.data_volume]))
 
-    def _write_config(
-        self, ca: CertificateAuthority, primary: PrimarySite | None, after: list[pulumi.Resource]
-    ) -> pulumi.Resource:
+    def _write_config(self, ca: CertificateAuthority, primary: PrimarySite | None, after: After) -> pulumi.Resource:
         settings = self._settings
         cert = ca.issue(
             f"{self._name}-tls",
@@ -166,9 +165,9 @@ class DatabaseReplication(pulumi.ComponentResource):
                 node_name=settings.master_name,
             )
         )
-        return self._host.run(f"{self._name}-config", script, stdin=bundle, parent=self, depends_on=after)
+        return self._host.run(f"{self._name}-config", script, stdin=bundle, parent=self, after=after)
 
-    def _seed(self, primary: PrimarySite, data_volume: docker.Volume, after: list[pulumi.Resource]) -> pulumi.Resource:
+    def _seed(self, primary: PrimarySite, data_volume: docker.Volume, after: After) -> pulumi.Resource:
         settings = self._settings
 
         def seed_script(reseed_lost_slot: str) -> pulumi.Output[str]:
@@ -183,7 +182,7 @@ class DatabaseReplication(pulumi.ComponentResource):
             update_script=seed_script("no"),
             triggers=[str(settings.reseed)],
             parent=self,
-            depends_on=after,
+            after=after,
         )
 
     def _seed_script(self, primary: PrimarySite, volume: str, reseed_lost_slot: str) -> str:
@@ -221,7 +220,7 @@ class DatabaseReplication(pulumi.ComponentResource):
                 ),
                 stdin=self.password,
                 parent=self,
-                depends_on=[container],
+                after=[container],
             )
         if settings.fence is not None:
             install_fence(self._host, f"{self._name}-fence", settings.fence, self, [container])
@@ -232,6 +231,6 @@ class DatabaseReplication(pulumi.ComponentResource):
                     "promote_database", database_user=DATABASE_USER, node_name=settings.master_name, **common
                 ),
                 parent=self,
-                depends_on=[container],
+                after=[container],
             )
         self.register_outputs({"streams_to": list(settings.standby_addresses)})

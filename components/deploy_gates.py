@@ -6,20 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Any
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
-from components.config import DnsLabel, GateError, Ipv4Host, Port, SemVer, SiteConfig, SiteDirectory, config_key
+from components.config import GateError, ReplicationMode, SiteConfig, config_key
+from components.stack_outputs import NodeCapacity, OutputsRefusedError, StackOutputs
 from components.versioning import UpgradePlan, UpgradeRefusedError, plan_upgrade
 
 # The engine's builtin provider answers this invoke with a stack's last outputs, `{name, outputs,
 # secretOutputNames}` (pulumi/pulumi pkg/resource/deploy/builtins.go). It is synchronous here, before any
 # resource exists; StackReference (in every SDK) is a read of pulumi:pulumi:StackReference instead.
 # A stack whose checkpoint does not exist fails the invoke ('unknown stack "NAME"'); a stack that exists
-# but was never deployed gives no outputs. Outputs that were None in the program are not there at all: the
-# SDK drops None values when it registers them (sdk/python/lib/pulumi/runtime/rpc.py serialize_properties).
+# but was never deployed gives no outputs (what it gives is read through StackOutputs).
 READ_STACK_OUTPUTS = "pulumi:pulumi:readStackOutputs"
 
 OutputsReader = Callable[[str], Mapping[str, Any]]
@@ -31,28 +30,6 @@ PRIMARY_STACK_KEY = ("dr", "primaryStack")
 
 class OutputsUnavailableError(Exception):
     """A reader with no backend to ask (a check run without the engine): the gates on those outputs cannot run."""
-
-
-class NodeCapacity(BaseModel):
-    """One entry of the primary's `nodes` output (SiteConfig.node_set): what parity compares. Numbers come
-    as floats (a protobuf Struct's only number type), so 2.0 CPUs is 2 and 2.5 is refused."""
-
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-
-    ram_gb: float = Field(alias="ramGb", gt=0, allow_inf_nan=False)
-    cpus: int = Field(gt=0)
-
-
-# Secret outputs go into files the standby's services read a line at a time (.pgpass, the server's env).
-OutputSecret = Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=r"^[^\x00-\x1f\x7f]+$")]
-PemCertificate = Annotated[
-    str,
-    StringConstraints(
-        max_length=65536,
-        pattern=r"^-----BEGIN CERTIFICATE-----\n[A-Za-z0-9+/=\n]+-----END CERTIFICATE-----\n?$",
-    ),
-]
-RegistryEndpoint = Annotated[str, StringConstraints(max_length=260, pattern=r"^[A-Za-z0-9.-]+:[0-9]{1,5}$")]
 
 
 @dataclass(frozen=True)
@@ -79,74 +56,36 @@ class PrimarySite:
 
     @classmethod
     def from_outputs(cls, stack: str, outputs: Mapping[str, Any]) -> PrimarySite:
-        """Only outputs that every deployed primary has are required; the rest have defaults, since an
-        output that was None is absent rather than None."""
-        missing = [key for key in ("siteName", "version", "managerAddress", "registry", "nodes") if key not in outputs]
-        if missing:
-            raise GateError(
-                PRIMARY_STACK_KEY, f"{stack} has no output {', '.join(missing)}; run `pulumi up` on the primary first"
-            )
-        # These reach the standby's transfer script and a remote shell on the primary: checked here as the
-        # primary's own config was, since another stack's outputs are input to this one.
-        checked = {
-            name: _checked_output(stack, name, kind, outputs.get(name, default))
-            for name, kind, default in (
-                ("siteName", DnsLabel, None),
-                ("version", SemVer, None),
-                ("managerAddress", Ipv4Host, None),
-                ("backupDirectory", SiteDirectory, "/var/backups/codenvy"),
-            )
-        }
-        # The rest reach files and scripts on the standby (pg_hba, .pgpass, the CA file): a value of the wrong
-        # shape is refused here, naming the output, rather than failing mid-deployment.
-        optional = {
-            name: None if outputs.get(name) is None else _checked_output(stack, name, kind, outputs[name])
-            for name, kind in (
-                ("licensePresent", bool),
-                ("replicationStandbys", list[Ipv4Host]),
-                ("replicationPassword", OutputSecret),
-                ("databasePassword", OutputSecret),
-                ("adminPassword", OutputSecret),
-                ("registryCaCert", PemCertificate),
-            )
-        }
+        """The primary's outputs read through the contract (StackOutputs), each checked as the input it is to
+        this stack: they reach the standby's scripts, files and a remote shell on the primary."""
+        try:
+            read = StackOutputs.read(stack, outputs)
+        except OutputsRefusedError as refused:
+            raise GateError(PRIMARY_STACK_KEY, _refusal(refused)) from None
         return cls(
             stack=stack,
-            site_name=checked["siteName"],
-            version=checked["version"],
-            manager_address=checked["managerAddress"],
-            registry=_checked_output(stack, "registry", RegistryEndpoint, outputs["registry"]),
-            backup_directory=checked["backupDirectory"],
-            nodes=capacities(_checked_output(stack, "nodes", list[NodeCapacity], outputs["nodes"], strict=False)),
-            license_present=bool(optional["licensePresent"]),
-            standby_addresses=tuple(optional["replicationStandbys"] or ()),
-            postgres_port=_port_output(stack, outputs.get("postgresPort")),
-            replication_password=optional["replicationPassword"],
-            database_password=optional["databasePassword"],
-            admin_password=optional["adminPassword"],
-            ca_cert=optional["registryCaCert"],
+            site_name=read.site_name,
+            version=read.version,
+            manager_address=read.manager_address,
+            registry=read.registry,
+            backup_directory=read.backup_directory,
+            nodes=capacities(read.nodes),
+            license_present=read.license_present,
+            standby_addresses=tuple(read.replication_standbys),
+            postgres_port=read.postgres_port,
+            replication_password=read.replication_password,
+            database_password=read.database_password,
+            admin_password=read.admin_password,
+            ca_cert=read.registry_ca_cert,
         )
 
 
-def _port_output(stack: str, value: Any) -> int | None:
-    """Stack outputs carry numbers as floats (a protobuf Struct's only number type): 5432.0 is port 5432."""
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return _checked_output(stack, "postgresPort", Port, value)
-
-
-def _checked_output(stack: str, name: str, kind: Any, value: Any, strict: bool = True) -> Any:
-    try:
-        return TypeAdapter(kind).validate_python(value, strict=strict)
-    except ValidationError as error:
-        problem = error.errors()[0]["msg"].removeprefix("Value error, ")
-        raise GateError(
-            PRIMARY_STACK_KEY,
-            f"the output {name} of {stack} is refused ({problem}); fix the "
-            "primary's configuration and run `pulumi up` there",
-        ) from None
+def _refusal(refused: OutputsRefusedError) -> str:
+    """A primary that was never deployed lacks outputs; one whose outputs are of the wrong shape has each named."""
+    if refused.missing:
+        return f"{refused.stack} has no output {', '.join(refused.missing)}; run `pulumi up` on the primary first"
+    problems = "; ".join(f"the output {name} of {refused.stack} is refused ({why})" for name, why in refused.refused)
+    return f"{problems}; fix the primary's configuration and run `pulumi up` there"
 
 
 @dataclass(frozen=True)
@@ -212,7 +151,7 @@ def establish(
     key, when the change must not happen, and OutputsUnavailableError when `read_outputs` cannot read the primary's.
     `superseded` asks the fence of a site that streams to standbys (without it, that gate is not run)."""
     previous = read_outputs(stack or this_stack())  # empty before the first deployment
-    deployed_name = previous.get("siteName")
+    deployed_name = previous.get(StackOutputs.name_of("site_name"))
     if deployed_name is not None and deployed_name != site.site_name:
         # Every container, volume and network is named after the site: a new name would start an empty
         # site beside the old one, whose data volumes are retained but no longer used.
@@ -223,7 +162,7 @@ def establish(
             "backup and restore",
         )
     try:
-        upgrade = plan_upgrade(previous.get("version"), site.version, site.upgrade.allow_major)
+        upgrade = plan_upgrade(previous.get(StackOutputs.name_of("version")), site.version, site.upgrade.allow_major)
     except UpgradeRefusedError as refused:
         raise GateError(("version",), str(refused)) from None
     primary = None
@@ -256,7 +195,7 @@ def _not_superseded(site: SiteConfig, superseded: FenceQuestion) -> None:
 
 def _streams_from(site: SiteConfig, primary: PrimarySite) -> None:
     """A streaming standby needs its primary to stream to it: listed there, and deployed since."""
-    if not site.streams_from_primary:
+    if site.is_active or site.replication_mode is not ReplicationMode.STREAMING:
         return
     if site.master.address not in primary.standby_addresses:
         raise GateError(
@@ -266,10 +205,10 @@ def _streams_from(site: SiteConfig, primary: PrimarySite) -> None:
             "dr.replication: archive)",
         )
     needed = {
-        "postgresPort": primary.postgres_port,
-        "replicationPassword": primary.replication_password,
-        "databasePassword": primary.database_password,
-        "registryCaCert": primary.ca_cert,
+        StackOutputs.name_of("postgres_port"): primary.postgres_port,
+        StackOutputs.name_of("replication_password"): primary.replication_password,
+        StackOutputs.name_of("database_password"): primary.database_password,
+        StackOutputs.name_of("registry_ca_cert"): primary.ca_cert,
     }
     missing = sorted(name for name, value in needed.items() if not value)
     if missing:

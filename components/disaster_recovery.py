@@ -10,11 +10,12 @@ import pulumi
 import pulumi_command as command
 
 from components.backups import BackupSettings
-from components.config import DrConfig, HostConfig, Settings, SiteConfig
+from components.config import DrConfig, HostConfig, ReplicationMode, Settings, SiteConfig
 from components.deploy_gates import PrimarySite
 from components.host_access import HostAccess, ssh_argv
 from components.host_tools import install_tool, schedule_tool
 from components.master_layout import DATABASE_USER
+from components.ordering import After
 from components.postgres_streaming import primary_conninfo, slot_name
 from components.script_templates import render_script
 
@@ -67,7 +68,7 @@ def render_transfer(settings: DisasterRecoverySettings, primary: PrimarySite) ->
         key_file=dr.ssh_key_file,
         # A hot standby without streaming restores each archive; otherwise it is staged (a replica cannot
         # take a restore, a cold standby's database is stopped).
-        mode="restore" if dr.standby == "hot" and not dr.streams else "stage",
+        mode="restore" if dr.standby == "hot" and dr.replication is ReplicationMode.ARCHIVE else "stage",
         postgres=settings.backups.data.postgres_container,
         primary_addr=primary.manager_address,
         primary_host_key=dr.primary_ssh.host_key or "",
@@ -98,7 +99,7 @@ class DisasterRecoveryArgs:
     settings: DisasterRecoverySettings
     primary: PrimarySite
     master: HostAccess
-    depends_on: list[pulumi.Resource]
+    after: After
 
 
 class DisasterRecovery(pulumi.ComponentResource):
@@ -125,9 +126,9 @@ class DisasterRecovery(pulumi.ComponentResource):
             parent=self,
         )
         if not dr.promote:
-            self._transfer(name, args.settings, args.primary, args.master, args.depends_on)
+            self._transfer(name, args.settings, args.primary, args.master, args.after)
         elif dr.standby == "cold":
-            self._restore_staged(name, args.settings, args.master, args.depends_on)
+            self._restore_staged(name, args.settings, args.master, args.after)
         self.register_outputs({"primary": args.primary.stack, "promoted": dr.promote})
 
     def _transfer(
@@ -136,23 +137,23 @@ class DisasterRecovery(pulumi.ComponentResource):
         settings: DisasterRecoverySettings,
         primary: PrimarySite,
         master: HostAccess,
-        depends_on: list[pulumi.Resource],
+        after: After,
     ) -> None:
         toolbox, dr = settings.backups.toolbox, settings.config
         script = render_transfer(settings, primary)
-        tool = install_tool(master, f"{name}-transfer-tool", toolbox, "transfer", script, self, depends_on)
+        tool = install_tool(master, f"{name}-transfer-tool", toolbox, "transfer", script, self, after)
         if dr.transfer_schedule is not None:
             log_file = f"{settings.incoming_directory}.log"
             schedule = dr.transfer_schedule
             schedule_tool(master, f"{name}-transfer-schedule", toolbox, "transfer", schedule, log_file, self, [tool])
-        if dr.streams:
+        if dr.replication is ReplicationMode.STREAMING:
             log_file = f"{settings.files_state}.log"
             schedule = dr.file_sync_schedule
             schedule_tool(
                 master, f"{name}-file-sync-schedule", toolbox, "transfer", schedule, log_file, self, [tool], job="files"
             )
             status = render_status(settings, primary)
-            install_tool(master, f"{name}-status-tool", toolbox, "replication", status, self, depends_on)
+            install_tool(master, f"{name}-status-tool", toolbox, "replication", status, self, after)
             self._report_replication(master, toolbox.path("replication"))
 
     def _report_replication(self, master: HostAccess, tool: str) -> None:
@@ -161,12 +162,10 @@ class DisasterRecovery(pulumi.ComponentResource):
         answer = command.local.run_output(command=status_command(master.config, tool))
         answer.stdout.apply(lambda text: _warn_unless_healthy(text or "", self))
 
-    def _restore_staged(
-        self, name: str, settings: DisasterRecoverySettings, master: HostAccess, depends_on: list[pulumi.Resource]
-    ) -> None:
+    def _restore_staged(self, name: str, settings: DisasterRecoverySettings, master: HostAccess, after: After) -> None:
         """A cold standby only staged its archives; the promoting `up` restores the newest into the services
         it has just started."""
-        master.run(f"{name}-promotion-restore", render_promotion_restore(settings), parent=self, depends_on=depends_on)
+        master.run(f"{name}-promotion-restore", render_promotion_restore(settings), parent=self, after=after)
 
 
 # What the status check says before the first `up` installed the tool (the check runs while the program

@@ -12,6 +12,7 @@ from components.docker_daemon import DaemonSettings, render_daemon_json, restart
 from components.host_access import STATE_DIR, HostAccess, owner
 from components.host_firewall import FirewallSettings, render_nftables
 from components.host_tools import render_install_file
+from components.ordering import After
 from components.script_templates import render_script, sha256
 
 # The swarm node label naming the membership resource that may remove the node.
@@ -48,7 +49,7 @@ class DockerHostArgs:
     manager: HostAccess
     registry_ca_pem: pulumi.Input[str]
     join_token: pulumi.Output[str] | None
-    depends_on: list[pulumi.Resource] | None = None
+    after: After = ()
 
 
 class DockerHost(pulumi.ComponentResource):
@@ -66,7 +67,7 @@ class DockerHost(pulumi.ComponentResource):
         aliases = pulumi.ResourceOptions(aliases=[pulumi.Alias(type_=FORMER_TYPE)])
         super().__init__("codenvy:infra:DockerHost", name, None, pulumi.ResourceOptions.merge(opts, aliases))
         self.node_id = None
-        prepared: list[pulumi.Resource] = list(args.depends_on or [])
+        prepared: list[pulumi.Resource] = list(args.after)
         is_manager = args.host is args.manager
         joins = args.join_token is not None and not is_manager
         if args.host.config.lost:
@@ -90,9 +91,7 @@ class DockerHost(pulumi.ComponentResource):
             self._join_swarm(name, args.host, args.manager, daemon_json, prepared)
         self.register_outputs({"node_id": self.node_id})
 
-    def _apply_daemon_config(
-        self, name: str, host: HostAccess, daemon_json: str, after: list[pulumi.Resource]
-    ) -> pulumi.Resource:
+    def _apply_daemon_config(self, name: str, host: HostAccess, daemon_json: str, after: After) -> pulumi.Resource:
         return host.run(
             f"{name}-daemon-config",
             render_script(
@@ -105,7 +104,7 @@ class DockerHost(pulumi.ComponentResource):
             ),
             triggers=[sha256(daemon_json)],
             parent=self,
-            depends_on=after,
+            after=after,
         )
 
     def _apply_firewall(
@@ -115,7 +114,7 @@ class DockerHost(pulumi.ComponentResource):
         host: HostAccess,
         is_manager: bool,
         runs_workspaces: bool,
-        after: list[pulumi.Resource],
+        after: After,
     ) -> pulumi.Resource:
         resource_name = f"{name}-firewall"
         common = {
@@ -130,7 +129,7 @@ class DockerHost(pulumi.ComponentResource):
             render_script("firewall", ruleset=ruleset, **common),
             delete_script=render_script("firewall_remove", **common),
             parent=self,
-            depends_on=after,
+            after=after,
         )
 
     def _trust_registry(
@@ -139,14 +138,14 @@ class DockerHost(pulumi.ComponentResource):
         registry_address: str,
         host: HostAccess,
         ca_pem: pulumi.Input[str],
-        after: list[pulumi.Resource],
+        after: After,
     ) -> pulumi.Resource:
         script = pulumi.Output.from_input(ca_pem).apply(
             lambda pem: render_install_file(
                 f"/etc/docker/certs.d/{registry_address}/ca.crt", pem, "registry CA", host.name
             )
         )
-        return host.run(f"{name}-registry-ca", script, parent=self, depends_on=after)
+        return host.run(f"{name}-registry-ca", script, parent=self, after=after)
 
     def _join_swarm(
         self,
@@ -154,14 +153,14 @@ class DockerHost(pulumi.ComponentResource):
         host: HostAccess,
         manager: HostAccess,
         daemon_json: str | None,
-        after: list[pulumi.Resource],
+        after: After,
     ) -> None:
         # Read when this node is added, so a token rotated on the manager since the swarm began is the one used.
         token = manager.run(
             f"{name}-join-token",
             render_script("swarm_join_token", node_name=manager.name),
             parent=self,
-            depends_on=after,
+            after=after,
             secret_stdout=True,
         )
         join_name = f"{name}-swarm-join"
@@ -181,7 +180,7 @@ class DockerHost(pulumi.ComponentResource):
             ),
             stdin=pulumi.Output.secret(token.stdout),
             parent=self,
-            depends_on=after,
+            after=after,
         )
         self.node_id = node_id = join.stdout.apply(str.strip)
         membership_name = f"{name}-membership"
@@ -191,7 +190,7 @@ class DockerHost(pulumi.ComponentResource):
             node_id.apply(lambda node: render_script("node_ready", node_id=node, **claim)),
             delete_script=node_id.apply(lambda node: render_script("node_remove", node_id=node, **claim)),
             parent=self,
-            depends_on=[join],
+            after=[join],
         )
         if daemon_json is not None:
             # The node's Docker restarts when its daemon.json changes; the node must be Ready again after it.
@@ -204,7 +203,7 @@ class DockerHost(pulumi.ComponentResource):
                 ),
                 triggers=[sha256(daemon_json)],
                 parent=self,
-                depends_on=[membership],
+                after=[membership],
             )
 
     def _forget(
@@ -214,7 +213,7 @@ class DockerHost(pulumi.ComponentResource):
         host: HostAccess,
         manager: HostAccess,
         joined: bool,
-        after: list[pulumi.Resource],
+        after: After,
     ) -> None:
         """A lost host's resources, once the manager confirms it is not Ready: kept in the program with their
         old inputs and dropped from the state without contacting the host when the node leaves the stack
@@ -223,7 +222,7 @@ class DockerHost(pulumi.ComponentResource):
             f"{name}-lost",
             render_script("node_lost", node_addr=host.config.address, node_name=host.name),
             parent=self,
-            depends_on=after,
+            after=after,
         )
         forgotten = []
         if host.config.manages_docker:
@@ -233,4 +232,4 @@ class DockerHost(pulumi.ComponentResource):
         if joined:
             forgotten.append(f"{name}-swarm-join")
         for resource_name in forgotten:
-            host.forget(resource_name, parent=self, depends_on=[confirmed])
+            host.forget(resource_name, parent=self, after=[confirmed])

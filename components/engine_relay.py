@@ -14,6 +14,7 @@ from components.config import Settings, SiteConfig
 from components.containers import ContainerSettings, pull_image, site_container
 from components.host_access import HostAccess
 from components.master_layout import ENGINE_TLS_PORT, RELAY_ALIAS
+from components.ordering import After
 
 ENGINE_SOCKET = "/var/run/docker.sock"
 TLS_DIR = "/etc/socat/tls"
@@ -65,7 +66,7 @@ class EngineRelayArgs:
     host: HostAccess
     ca: CertificateAuthority
     internal_network: docker.Network | None
-    depends_on: list[pulumi.Resource]
+    after: After
 
 
 class EngineRelay(pulumi.ComponentResource):
@@ -104,7 +105,7 @@ class EngineRelay(pulumi.ComponentResource):
             f"{name}-container",
             shared=args.settings.containers,
             image=pull_image(
-                f"{name}-image", args.settings.image, args.host.provider, self, args.depends_on, retain_on_delete=gone
+                f"{name}-image", args.settings.image, args.host.provider, self, args.after, retain_on_delete=gone
             ),
             container_name=f"{args.settings.site_name}-socat",
             memory_mb=args.settings.memory_mb,
@@ -113,7 +114,7 @@ class EngineRelay(pulumi.ComponentResource):
             healthcheck=f"socat -u OPEN:/dev/null TCP4:127.0.0.1:{ENGINE_TLS_PORT},connect-timeout=2",
             host=args.host,
             parent=self,
-            depends_on=args.depends_on,
+            after=args.after,
             extra_labels={label: service},
             command=relay_command(),
             uploads=[

@@ -12,6 +12,7 @@ from components.disaster_recovery import status_command
 from components.host_access import HostAccess
 from components.host_tools import Toolbox, install_tool, schedule_tool
 from components.master_layout import DATABASE_USER, POSTGRES_DATA_DIR, POSTGRES_STOP_GRACE_SECONDS, MasterData
+from components.ordering import After
 from components.postgres_streaming import CONF_DIR, REPLICATION_ROLE, STANDBYS_PGPASS_FILE
 from components.script_templates import render_script
 
@@ -72,13 +73,11 @@ def render_fence(settings: FenceSettings) -> str:
     )
 
 
-def install_fence(
-    host: HostAccess, name: str, settings: FenceSettings, parent: pulumi.Resource, depends_on: list[pulumi.Resource]
-) -> None:
+def install_fence(host: HostAccess, name: str, settings: FenceSettings, parent: pulumi.Resource, after: After) -> None:
     """The fence tool (`codenvy-fence-<site>`) and its crontab line: nobody has to act for an old primary that
     comes back to stop taking writes."""
     toolbox = settings.toolbox
-    tool = install_tool(host, f"{name}-tool", toolbox, FENCE_TOOL, render_fence(settings), parent, depends_on)
+    tool = install_tool(host, f"{name}-tool", toolbox, FENCE_TOOL, render_fence(settings), parent, after)
     schedule_tool(host, f"{name}-schedule", toolbox, FENCE_TOOL, FENCE_SCHEDULE, settings.log_file, parent, [tool])
 
 

@@ -11,6 +11,7 @@ import pulumi_docker as docker
 from pydantic import SecretStr
 
 from components.config import HostConfig
+from components.ordering import After
 from components.script_templates import as_command
 
 # Every input of a remote Command. A lost host's Commands ignore changes to all of them, so the engine
@@ -55,7 +56,7 @@ class HostAccess:
         delete_script: pulumi.Input[str] | None = None,
         update_script: pulumi.Input[str] | None = None,
         triggers: list[pulumi.Input[str]] | None = None,
-        depends_on: list[pulumi.Resource] | None = None,
+        after: After = (),
         secret_stdout: bool = False,
         stdin: pulumi.Input[str] | None = None,
         aliases: list[pulumi.Input[str] | pulumi.Alias] | None = None,
@@ -72,7 +73,7 @@ class HostAccess:
         delete = None if delete_script is None else _as_command(delete_script)
         opts = pulumi.ResourceOptions(
             parent=parent,
-            depends_on=depends_on or [],
+            depends_on=list(after),
             additional_secret_outputs=["stdout"] if secret_stdout else None,
             # A Command with a delete is replaced only when its triggers change or on `--replace`, i.e. at the
             # same URN: its delete must act before the new create, while it still owns what it made.
@@ -93,9 +94,7 @@ class HostAccess:
             return command.local.Command(resource_name, **settings, opts=opts)
         return command.remote.Command(resource_name, connection=self.connection, **settings, opts=opts)
 
-    def forget(
-        self, resource_name: str, *, parent: pulumi.Resource, depends_on: list[pulumi.Resource]
-    ) -> command.remote.Command:
+    def forget(self, resource_name: str, *, parent: pulumi.Resource, after: After) -> command.remote.Command:
         """The resource `resource_name` of a lost host, kept only to leave the state without contacting the host:
         every input is ignored (the engine finds no difference and runs nothing), and when it is removed
         the engine drops it without calling the provider (retainOnDelete: deploy/step.go DeleteStep.Apply).
@@ -106,7 +105,7 @@ class HostAccess:
             connection=self.connection,
             opts=pulumi.ResourceOptions(
                 parent=parent,
-                depends_on=depends_on,
+                depends_on=after,
                 ignore_changes=list(COMMAND_INPUTS),
                 retain_on_delete=True,
             ),

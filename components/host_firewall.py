@@ -3,7 +3,7 @@ Docker publishes may be forwarded to, from where."""
 
 from __future__ import annotations
 
-from components.config import FirewallConfig, HostConfig, Settings, SiteConfig, is_ip_address
+from components.config import FirewallConfig, HostConfig, ReplicationMode, Settings, SiteConfig, is_ip_address
 from components.deploy_gates import PrimarySite
 from components.master_layout import ENGINE_TLS_PORT
 
@@ -39,7 +39,8 @@ class FirewallSettings(Settings):
 
     @classmethod
     def of(cls, site: SiteConfig, primary: PrimarySite | None = None) -> FirewallSettings:
-        followed = (primary.manager_address,) if primary is not None and site.database_follows_primary else ()
+        streaming = site.replication_mode is ReplicationMode.STREAMING
+        followed = (primary.manager_address,) if primary is not None and streaming else ()
         return cls(
             enabled=site.firewall_enabled,
             config=site.firewall,

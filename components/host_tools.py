@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pulumi
 
 from components.host_access import HostAccess
+from components.ordering import After
 from components.script_templates import render_script
 
 
@@ -55,7 +56,7 @@ def install_tool(
     tool: str,
     script: str,
     parent: pulumi.Resource,
-    depends_on: list[pulumi.Resource],
+    after: After,
 ) -> pulumi.Resource:
     """The tool in the site's tools directory, rewritten only when the script changes, and removed with the
     resource (a promoted standby's transfer tool, say) while it is still this script."""
@@ -65,7 +66,7 @@ def install_tool(
         render_install_file(target, script, what, host.name, mode="0755"),
         delete_script=render_remove_file(target, script, what, host.name),
         parent=parent,
-        depends_on=depends_on,
+        after=after,
     )
 
 
@@ -77,7 +78,7 @@ def schedule_tool(
     schedule: str,
     log_file: str,
     parent: pulumi.Resource,
-    depends_on: list[pulumi.Resource],
+    after: After,
     job: str = "",
 ) -> pulumi.Resource:
     """One crontab line that runs the tool (with `job` as its argument, tagged for it); removing the
@@ -89,5 +90,5 @@ def schedule_tool(
         render_schedule(marker, host.name, cron_entry(schedule, command, log_file), log_file),
         delete_script=render_schedule(marker, host.name),
         parent=parent,
-        depends_on=depends_on,
+        after=after,
     )

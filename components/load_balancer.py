@@ -12,6 +12,7 @@ from components.config import Settings, SiteConfig
 from components.containers import Aliases, ContainerSettings, pull_image, site_container
 from components.host_access import HostAccess
 from components.master_layout import AGENTS_ALIAS, AGENTS_PORT, SERVER_ALIAS, SERVER_PORT
+from components.ordering import After
 
 HAPROXY_CFG_PATH = "/usr/local/etc/haproxy/haproxy.cfg"
 HAPROXY_CERT_PATH = "/usr/local/etc/haproxy/site.pem"
@@ -121,8 +122,10 @@ class LoadBalancerArgs:
     moved: pulumi.ResourceOptions
     # The names those resources had, kept: `<prefix>-<role>`.
     prefix: str
-    depends_on: list[pulumi.Resource]
-    host_ready: list[pulumi.Resource]
+    # What everything here waits for (the master's daemon configured); the container, besides, waits for
+    # `container_after`: the server it forwards to.
+    after: After
+    container_after: After
 
 
 class LoadBalancer(pulumi.ComponentResource):
@@ -144,7 +147,7 @@ class LoadBalancer(pulumi.ComponentResource):
             f"{args.prefix}-haproxy",
             shared=args.settings.containers,
             image=pull_image(
-                f"{args.prefix}-haproxy-image", args.settings.image, args.host.provider, self, args.host_ready, moved
+                f"{args.prefix}-haproxy-image", args.settings.image, args.host.provider, self, args.after, moved
             ),
             container_name=f"{args.settings.containers.site_name}-haproxy",
             memory_mb=args.settings.memory_mb,
@@ -155,7 +158,7 @@ class LoadBalancer(pulumi.ComponentResource):
             user="root",
             host=args.host,
             parent=self,
-            depends_on=args.depends_on,
+            after=args.container_after,
             aliases=moved,
             uploads=uploads,
             ports=ports,

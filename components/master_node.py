@@ -12,7 +12,7 @@ from components.agents_service import AgentsService, AgentsServiceArgs, AgentsSe
 from components.app_server import AppServer, AppServerArgs, AppServerSettings, ServerSecrets, server_networks
 from components.backups import BackupSettings, render_backup
 from components.certificate_authority import CertificateAuthority
-from components.config import Settings, SiteConfig
+from components.config import ReplicationMode, Settings, SiteConfig
 from components.containers import SITE_LABEL, ContainerSettings, pull_image, site_container
 from components.database_replication import DatabaseReplication, DatabaseReplicationArgs, ReplicationSettings
 from components.deploy_gates import PrimarySite
@@ -26,6 +26,7 @@ from components.master_layout import (
     POSTGRES_STOP_GRACE_SECONDS,
     MasterData,
 )
+from components.ordering import After
 from components.placement import PlacementManager, PlacementManagerArgs, PlacementSettings
 from components.postgres_streaming import CONF_DIR, postgres_command
 from components.registry import Registry
@@ -49,8 +50,9 @@ class MasterSettings(Settings):
     containers: ContainerSettings
     # Present while the database streams to or from a standby (SiteConfig.database_streams).
     replication: ReplicationSettings | None
-    # A running standby that takes the nightly archive: its database must take restores, never stay a replica.
-    archive_standby: bool
+    # How the site's data follows a primary (SiteConfig.replication_mode): a running archive standby's
+    # database must take restores, never stay a replica.
+    replication_mode: ReplicationMode | None
 
     @classmethod
     def of(cls, site: SiteConfig) -> MasterSettings:
@@ -67,13 +69,13 @@ class MasterSettings(Settings):
             agents=AgentsSettings.of(site),
             containers=ContainerSettings.of(site),
             replication=ReplicationSettings.of(site) if site.database_streams else None,
-            archive_standby=site.dr is not None and not site.dr.streams and site.runs_services,
+            replication_mode=site.replication_mode,
         )
 
 
 @dataclass(frozen=True, kw_only=True)
 class MasterNodeArgs:
-    """What MasterNode reads, and the resources it needs. `host_ready`: what must finish on the master first
+    """What MasterNode reads, and the resources it needs. `after`: what must finish on the master first
     (its daemon restarts while it is configured). `primary`: a standby's primary, which a streaming standby's
     database follows. `admin_password`: the initial password of the system admin the server creates."""
 
@@ -84,7 +86,7 @@ class MasterNodeArgs:
     ca: CertificateAuthority
     upgrade: UpgradePlan
     admin_password: pulumi.Output[str]
-    host_ready: list[pulumi.Resource] | None = None
+    after: After = ()
     primary: PrimarySite | None = None
 
 
@@ -98,7 +100,7 @@ class MasterNode(pulumi.ComponentResource):
         super().__init__("codenvy:infra:MasterNode", name, None, opts)
         self._settings = args.settings
         self._host = args.host
-        self._host_ready = args.host_ready or []
+        self._after = args.after
         self.internal_network = docker.Network(
             f"{name}-internal",
             name=f"{args.settings.site_name}-internal",
@@ -127,7 +129,7 @@ class MasterNode(pulumi.ComponentResource):
                 host=args.host,
                 ca=args.ca,
                 internal_network=self.internal_network,
-                host_ready=self._host_ready,
+                after=self._after,
             ),
             child,
         )
@@ -137,7 +139,7 @@ class MasterNode(pulumi.ComponentResource):
                 settings=args.settings.agents,
                 host=args.host,
                 networks=[self.internal_network, args.workspace_network],
-                host_ready=self._host_ready,
+                after=self._after,
             ),
             child,
         )
@@ -158,14 +160,14 @@ class MasterNode(pulumi.ComponentResource):
                 ca=args.ca,
                 moved=moved,
                 prefix=name,
-                depends_on=[
+                after=self._after,
+                container_after=[
                     self.postgres,
                     args.registry,
                     placement.container,
                     *([database_password] if database_password else []),
                     *([pre_upgrade_backup] if pre_upgrade_backup else []),
                 ],
-                host_ready=self._host_ready,
             ),
             child,
         )
@@ -178,8 +180,8 @@ class MasterNode(pulumi.ComponentResource):
                 internal_network=self._internal("haproxy"),
                 moved=moved,
                 prefix=name,
-                depends_on=[self.app_server.container],
-                host_ready=self._host_ready,
+                after=self._after,
+                container_after=[self.app_server.container],
             ),
             child,
         )
@@ -190,8 +192,7 @@ class MasterNode(pulumi.ComponentResource):
         """The server's database password: a replica has the primary's roles, so a standby that follows
         (or followed, until it was promoted) logs in with the primary's; every other site makes its own.
         Secret by construction, not only by the provider's schema, so no engine can leak it."""
-        replication = self._settings.replication
-        if replication is not None and replication.follows_primary and primary and primary.database_password:
+        if self._settings.replication_mode is ReplicationMode.STREAMING and primary and primary.database_password:
             return pulumi.Output.secret(primary.database_password)
         generated = random.RandomPassword(
             f"{name}-db-password", length=32, special=False, opts=pulumi.ResourceOptions(parent=self)
@@ -201,7 +202,8 @@ class MasterNode(pulumi.ComponentResource):
     def _leave_recovery(self, name: str) -> pulumi.Resource | None:
         """An archive standby's database as a primary of its own: one that streamed until its stack switched
         to `archive` keeps standby.signal in its kept data directory and would stay a read-only replica."""
-        if not self._settings.archive_standby:
+        settings = self._settings
+        if settings.replication_mode is not ReplicationMode.ARCHIVE or not settings.containers.running:
             return None
         return self._database_script(f"{name}-leave-recovery", "promote_database")
 
@@ -214,7 +216,10 @@ class MasterNode(pulumi.ComponentResource):
         if not self._settings.containers.running:
             return None
         return self._database_script(
-            f"{name}-database-password", "database_password", stdin=password, after=left_recovery
+            f"{name}-database-password",
+            "database_password",
+            stdin=password,
+            after=[left_recovery] if left_recovery else [],
         )
 
     def _database_script(
@@ -222,7 +227,7 @@ class MasterNode(pulumi.ComponentResource):
         resource_name: str,
         script: str,
         stdin: pulumi.Output[str] | None = None,
-        after: pulumi.Resource | None = None,
+        after: After = (),
     ) -> pulumi.Resource:
         """A script run on the master against the site's running PostgreSQL, as its superuser, on its socket."""
         return self._host.run(
@@ -235,11 +240,11 @@ class MasterNode(pulumi.ComponentResource):
             ),
             stdin=stdin,
             parent=self,
-            depends_on=[self.postgres, *([after] if after else [])],
+            after=[self.postgres, *after],
         )
 
     def _on_host(self, **options) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self, provider=self._host.provider, depends_on=self._host_ready, **options)
+        return pulumi.ResourceOptions(parent=self, provider=self._host.provider, depends_on=self._after, **options)
 
     def _pre_upgrade_backup(self, name: str, upgrade: UpgradePlan) -> pulumi.Resource | None:
         """Backs up before the server of a new version replaces the old one; re-run on every version change."""
@@ -255,7 +260,7 @@ class MasterNode(pulumi.ComponentResource):
             render_backup(settings.backups, "pre-upgrade"),
             triggers=[settings.version],
             parent=self,
-            depends_on=[self.postgres],
+            after=[self.postgres],
         )
 
     def _internal(self, *aliases: str) -> docker.ContainerNetworksAdvancedArgs:
@@ -270,9 +275,7 @@ class MasterNode(pulumi.ComponentResource):
         primary: PrimarySite | None,
     ) -> docker.Container:
         settings = self._settings
-        image = pull_image(
-            f"{name}-postgres-image", settings.postgres_image, self._host.provider, self, self._host_ready
-        )
+        image = pull_image(f"{name}-postgres-image", settings.postgres_image, self._host.provider, self, self._after)
         replication, ready, conf_volumes, streaming = None, [], [], {}
         if settings.replication is not None:
             replication = DatabaseReplication(
@@ -283,7 +286,7 @@ class MasterNode(pulumi.ComponentResource):
                     ca=ca,
                     primary=primary,
                     data_volume=data,
-                    image_ready=[image, *self._host_ready],
+                    after=[image, *self._after],
                 ),
                 pulumi.ResourceOptions(parent=self),
             )
@@ -307,7 +310,7 @@ class MasterNode(pulumi.ComponentResource):
             healthcheck=f"pg_isready -U {DATABASE_USER} -d {DATABASE}",
             host=self._host,
             parent=self,
-            depends_on=[*self._host_ready, *ready],
+            after=[*self._after, *ready],
             envs=[
                 f"POSTGRES_DB={DATABASE}",
                 f"POSTGRES_USER={DATABASE_USER}",

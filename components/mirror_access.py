@@ -11,6 +11,7 @@ from components.backups import BackupSettings
 from components.config import MIRROR_ACCOUNT, Settings, SiteConfig
 from components.host_access import HostAccess
 from components.host_tools import install_tool
+from components.ordering import After
 from components.script_templates import render_script
 
 # The account's home, root's: only sshd reads it (authorized_keys), the account never writes anything.
@@ -77,7 +78,7 @@ class MirrorAccessArgs:
 
     settings: MirrorSettings
     master: HostAccess
-    depends_on: list[pulumi.Resource]
+    after: After
 
 
 class MirrorAccess(pulumi.ComponentResource):
@@ -88,13 +89,13 @@ class MirrorAccess(pulumi.ComponentResource):
         super().__init__("codenvy:infra:MirrorAccess", name, None, opts)
         toolbox = args.settings.backups.toolbox
         tool = install_tool(
-            args.master, f"{name}-tool", toolbox, "mirror", render_serve(args.settings), self, args.depends_on
+            args.master, f"{name}-tool", toolbox, "mirror", render_serve(args.settings), self, args.after
         )
         args.master.run(
             f"{name}-account",
             render_account(args.settings, args.master.name),
             delete_script=render_account_removal(args.settings, args.master.name),
             parent=self,
-            depends_on=[tool],
+            after=[tool],
         )
         self.register_outputs({"account": MIRROR_ACCOUNT, "keys": len(args.settings.standby_keys)})

@@ -15,6 +15,7 @@ from components.config import Settings, SiteConfig
 from components.containers import ContainerSettings, pull_image, site_container
 from components.host_access import HostAccess
 from components.master_layout import ENGINE_TLS_PORT, RELAY_ALIAS, SWARM_ALIAS
+from components.ordering import After
 from components.script_templates import render_script
 
 TLS_DIR = "/etc/swarm/tls"
@@ -108,7 +109,7 @@ class PlacementManagerArgs:
     host: HostAccess
     ca: CertificateAuthority
     internal_network: docker.Network
-    host_ready: list[pulumi.Resource]
+    after: After
 
 
 class PlacementManager(pulumi.ComponentResource):
@@ -132,20 +133,20 @@ class PlacementManager(pulumi.ComponentResource):
         nodes = docker.Volume(
             f"{name}-nodes",
             name=f"{site}-swarm",
-            opts=pulumi.ResourceOptions(parent=self, provider=args.host.provider, depends_on=args.host_ready),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.host.provider, depends_on=args.after),
         )
         label, service = SERVICE_LABEL
         self.container = site_container(
             f"{name}-container",
             shared=args.settings.containers,
-            image=pull_image(f"{name}-image", args.settings.image, args.host.provider, self, args.host_ready),
+            image=pull_image(f"{name}-image", args.settings.image, args.host.provider, self, args.after),
             container_name=self._container_name,
             memory_mb=args.settings.memory_mb,
             stop_grace_seconds=STOP_GRACE_SECONDS,
             healthcheck=health_probe(),
             host=args.host,
             parent=self,
-            depends_on=args.host_ready,
+            after=args.after,
             extra_labels={label: service},
             command=swarm_command(),
             uploads=[
@@ -170,13 +171,14 @@ class PlacementManager(pulumi.ComponentResource):
                 site_name=site,
             ),
             parent=self,
-            depends_on=[self.container],
+            after=[self.container],
         )
         self.register_outputs({"engines": list(args.settings.engines)})
 
-    def wait_until_ready(self, relays: list[pulumi.Resource]) -> None:
-        """A command that waits, once the relays run, until the manager reports every listed engine Healthy;
-        run again (in place) whenever the list changes. Not on a site whose services are stopped (a cold standby)."""
+    def wait_until_ready(self, after: After) -> None:
+        """A command that waits, once the relays given as `after` run, until the manager reports every listed
+        engine Healthy; run again (in place) whenever the list changes. Not on a site whose services are stopped
+        (a cold standby)."""
         settings = self._settings
         if not settings.containers.running or not settings.engines:
             return
@@ -191,5 +193,5 @@ class PlacementManager(pulumi.ComponentResource):
                 wait_seconds=READY_WAIT_SECONDS,
             ),
             parent=self,
-            depends_on=[self.node_list, *relays],
+            after=[self.node_list, *after],
         )

@@ -36,7 +36,7 @@ def pgpass_line(primary: PrimarySite, password: str) -> str:
 def pgpass_entry(address: str, port: int | None, password: str) -> str:
     """A password file entry for the replication role at `address`. libpq reads `:` as the field separator and
     `\\` as an escape in every field (PostgreSQL docs, "The Password File"), so both are escaped; a newline
-    cannot be written at all, and the gate refuses a password with one (deploy_gates.OutputSecret)."""
+    cannot be written at all, and the gate refuses a password with one (stack_outputs.OutputSecret)."""
     fields = (address, str(port), "*", REPLICATION_ROLE, password)
     return ":".join(field.replace("\\", "\\\\").replace(":", "\\:") for field in fields) + "\n"
 

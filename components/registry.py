@@ -12,6 +12,7 @@ from components.certificate_authority import CertificateAuthority
 from components.config import RegistryConfig, Settings, SiteConfig
 from components.containers import ContainerSettings, pull_image, site_container
 from components.host_access import HostAccess
+from components.ordering import After
 
 REGISTRY_USER = "codenvy"
 CERT_DIR = "/certs"
@@ -51,13 +52,13 @@ class RegistrySettings(Settings):
 
 @dataclass(frozen=True, kw_only=True)
 class RegistryArgs:
-    """What Registry reads, and the resources it needs. `host_ready`: what must finish on the master first
+    """What Registry reads, and the resources it needs. `after`: what must finish on the master first
     (its daemon restarts while it is configured)."""
 
     settings: RegistrySettings
     master: HostAccess
     ca: CertificateAuthority
-    host_ready: list[pulumi.Resource] | None = None
+    after: After = ()
 
 
 class Registry(pulumi.ComponentResource):
@@ -85,10 +86,10 @@ class Registry(pulumi.ComponentResource):
             f"{name}-data",
             name=f"{args.settings.containers.site_name}-registry-data",
             opts=pulumi.ResourceOptions(
-                parent=self, provider=args.master.provider, retain_on_delete=True, depends_on=args.host_ready or []
+                parent=self, provider=args.master.provider, retain_on_delete=True, depends_on=list(args.after)
             ),
         )
-        self.container = self._container(name, args.master, env, uploads, args.host_ready)
+        self.container = self._container(name, args.master, env, uploads, args.after)
         self.register_outputs({"address": self.address, "ca_cert_pem": self.ca_cert_pem, "username": self.username})
 
     def _serve_tls(
@@ -135,14 +136,14 @@ class Registry(pulumi.ComponentResource):
         master: HostAccess,
         env: list[str],
         uploads: list[docker.ContainerUploadArgs],
-        host_ready: list[pulumi.Resource] | None,
+        after: After,
     ) -> docker.Container:
         settings = self._settings
         label, service = SERVICE_LABEL
         return site_container(
             f"{name}-container",
             shared=settings.containers,
-            image=pull_image(f"{name}-image", settings.image, master.provider, self, host_ready),
+            image=pull_image(f"{name}-image", settings.image, master.provider, self, after),
             container_name=f"{settings.containers.site_name}-registry",
             extra_labels={label: service},
             memory_mb=settings.memory_mb,
@@ -150,7 +151,7 @@ class Registry(pulumi.ComponentResource):
             healthcheck=f"wget -q -O /dev/null http://{HEALTH_ADDR}/debug/health",
             host=master,
             parent=self,
-            depends_on=host_ready,
+            after=after,
             envs=env,
             uploads=uploads,
             ports=[docker.ContainerPortArgs(internal=5000, external=settings.config.port)],

@@ -22,8 +22,10 @@ from components.engine_relay import EngineRelay, EngineRelayArgs, EngineRelaySet
 from components.host_access import HostAccess, connect_host
 from components.master_node import MasterNode, MasterNodeArgs, MasterSettings
 from components.mirror_access import MirrorAccess, MirrorAccessArgs, MirrorSettings
+from components.ordering import After
 from components.registry import Registry, RegistryArgs, RegistrySettings
 from components.release import program_version
+from components.stack_outputs import exported
 from components.workspace_network import WorkspaceNetwork, WorkspaceNetworkArgs, WorkspaceNetworkSettings
 
 
@@ -35,7 +37,8 @@ class SiteArgs:
 
 
 class Site(pulumi.ComponentResource):
-    """Master, registry, workspace network and Docker hosts; `exports` is what users and a DR stack read."""
+    """Master, registry, workspace network and Docker hosts; `exports` is what users and a DR stack read
+    (components/stack_outputs.py StackOutputs)."""
 
     exports: dict[str, pulumi.Input[object]]
 
@@ -58,12 +61,12 @@ class Site(pulumi.ComponentResource):
             master_ready = [self._docker_host(name, docker_hosts, master, master, ca, None, [])]
         registry = Registry(
             f"{name}-registry",
-            RegistryArgs(settings=RegistrySettings.of(site), master=master, ca=ca, host_ready=master_ready),
+            RegistryArgs(settings=RegistrySettings.of(site), master=master, ca=ca, after=master_ready),
             child,
         )
         network = WorkspaceNetwork(
             f"{name}-network",
-            WorkspaceNetworkArgs(settings=WorkspaceNetworkSettings.of(site), master=master, depends_on=master_ready),
+            WorkspaceNetworkArgs(settings=WorkspaceNetworkSettings.of(site), master=master, after=master_ready),
             child,
         )
         self.admin_password = self._admin_password(name, site, primary)
@@ -77,20 +80,20 @@ class Site(pulumi.ComponentResource):
                 ca=ca,
                 upgrade=args.deployment.upgrade,
                 admin_password=self.admin_password,
-                host_ready=master_ready,
+                after=master_ready,
                 primary=primary,
             ),
             child,
         )
         backups = Backups(
             f"{name}-backups",
-            BackupsArgs(settings=BackupSettings.of(site), master=master, depends_on=[self.master]),
+            BackupsArgs(settings=BackupSettings.of(site), master=master, after=[self.master]),
             child,
         )
         if site.replication.standby_keys:
             MirrorAccess(
                 f"{name}-mirror",
-                MirrorAccessArgs(settings=MirrorSettings.of(site), master=master, depends_on=[backups]),
+                MirrorAccessArgs(settings=MirrorSettings.of(site), master=master, after=[backups]),
                 child,
             )
         self._account_services(name, site, ca)
@@ -102,7 +105,7 @@ class Site(pulumi.ComponentResource):
                     settings=DisasterRecoverySettings.of(site),
                     primary=primary,
                     master=master,
-                    depends_on=[self.master, backups],
+                    after=[self.master, backups],
                 ),
                 child,
             )
@@ -112,7 +115,7 @@ class Site(pulumi.ComponentResource):
         ]
         relays = self._engine_relays(name, site, hosts, ca, master_ready)
         self.master.placement.wait_until_ready(relays)
-        self.exports = {**_exports(site, self.master, network, registry), "adminPassword": self.admin_password}
+        self.exports = _exports(site, self.master, network, registry, self.admin_password)
         self.register_outputs(self.exports)
 
     def _admin_password(self, name: str, site: SiteConfig, primary: PrimarySite | None) -> pulumi.Output[str]:
@@ -133,7 +136,7 @@ class Site(pulumi.ComponentResource):
         site: SiteConfig,
         hosts: dict[str, HostAccess],
         ca: CertificateAuthority,
-        master_ready: list[pulumi.Resource],
+        master_after: After,
     ) -> list[pulumi.Resource]:
         """A relay on every workspace host, after the host's daemon and firewall are in place. Named for the
         host's address, which its relay publishes on: renaming a node keeps its relay (a relay per name would be
@@ -153,7 +156,7 @@ class Site(pulumi.ComponentResource):
                     host=hosts[host.name],
                     ca=ca,
                     internal_network=self.master.internal_network if on_master else None,
-                    depends_on=master_ready if on_master else ready[host.name],
+                    after=master_after if on_master else ready[host.name],
                 ),
                 pulumi.ResourceOptions(parent=self),
             )
@@ -166,18 +169,18 @@ class Site(pulumi.ComponentResource):
         if not (site.limits.users or site.audit.enabled):
             return
         api, site_ca = ApiAccess.of(site), ca.trust_pem if site.https else None
-        after: list[pulumi.Resource] = [self.master]
+        after: After = [self.master]
         child = pulumi.ResourceOptions(parent=self)
         if site.limits.users:
             AccountLimits(
                 f"{name}-limits",
-                AccountLimitsArgs(users=site.limits.users, api=api, ca_pem=site_ca, depends_on=after),
+                AccountLimitsArgs(users=site.limits.users, api=api, ca_pem=site_ca, after=after),
                 child,
             )
         if site.audit.enabled:
             AuditReport(
                 f"{name}-audit",
-                AuditReportArgs(config=site.audit, version=site.version, api=api, ca_pem=site_ca, depends_on=after),
+                AuditReportArgs(config=site.audit, version=site.version, api=api, ca_pem=site_ca, after=after),
                 child,
             )
 
@@ -189,7 +192,7 @@ class Site(pulumi.ComponentResource):
         manager: HostAccess,
         ca: CertificateAuthority,
         join_token: pulumi.Output[str] | None,
-        after: list[pulumi.Resource],
+        after: After,
     ) -> DockerHost:
         return DockerHost(
             f"{name}-ws-{host.name}",
@@ -199,46 +202,51 @@ class Site(pulumi.ComponentResource):
                 manager=manager,
                 registry_ca_pem=ca.trust_pem,
                 join_token=join_token,
-                depends_on=after,
+                after=after,
             ),
             pulumi.ResourceOptions(parent=self),
         )
 
 
 def _exports(
-    site: SiteConfig, master: MasterNode, network: WorkspaceNetwork, registry: Registry
+    site: SiteConfig,
+    master: MasterNode,
+    network: WorkspaceNetwork,
+    registry: Registry,
+    admin_password: pulumi.Output[str],
 ) -> dict[str, pulumi.Input[object]]:
-    return {
-        "programVersion": program_version(),
-        "siteName": site.site_name,
-        "environment": site.environment,
-        "role": site.role,
+    return exported(
+        program_version=program_version(),
+        site_name=site.site_name,
+        environment=site.environment,
+        role=site.role,
         # Resolves with the server of this version (AppServer.version): a failed upgrade keeps the old one.
-        "version": master.version,
-        "url": site.url,
-        "hostname": site.hostname,
-        "networkMode": site.network.mode,
-        "managerAddress": network.manager_address,
-        "registry": registry.address,
-        "registryCaCert": registry.ca_cert_pem,
-        "registryUsername": registry.username,
-        "registryPassword": registry.password,
-        "nodes": site.node_set,
-        "licensePresent": site.license is not None,
-        "backupDirectory": site.backup.directory,
-        "active": site.is_active,
-        "standby": site.dr.standby if site.dr and not site.dr.promote else None,
+        version=master.version,
+        url=site.url,
+        hostname=site.hostname,
+        network_mode=site.network.mode,
+        manager_address=network.manager_address,
+        registry=registry.address,
+        registry_ca_cert=registry.ca_cert_pem,
+        registry_username=registry.username,
+        registry_password=registry.password,
+        nodes=site.node_set,
+        license_present=site.license is not None,
+        backup_directory=site.backup.directory,
+        active=site.is_active,
+        standby=site.dr.standby if site.dr and not site.dr.promote else None,
         # Where the site's DNS name must point; only the active site claims it (failover re-points it).
-        "dnsRecord": _dns_record(site) if site.is_active else None,
+        dns_record=_dns_record(site) if site.is_active else None,
         # What a streaming standby reads: the masters this site streams to, where its PostgreSQL listens,
         # and the replication role's password.
-        "replicationStandbys": list(site.replication.standby_addresses),
-        "postgresPort": site.master.postgres_port if site.database_streams else None,
-        "replicationPassword": master.replication_password,
+        replication_standbys=list(site.replication.standby_addresses),
+        postgres_port=site.master.postgres_port if site.database_streams else None,
+        replication_password=master.replication_password,
         # A replica has this site's database roles: a streaming standby's server logs in with this. Exported
         # by both sites of a streaming pair, so after a failback each still finds it in the other's outputs.
-        "databasePassword": master.database_password if site.database_streams else None,
-    }
+        database_password=master.database_password if site.database_streams else None,
+        admin_password=admin_password,
+    )
 
 
 def _dns_record(site: SiteConfig) -> dict[str, str]:

@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from components.backups import BackupSettings
-from components.config import SiteConfig
+from components.config import ReplicationMode, SiteConfig
 from components.containers import SITE_LABEL
 from components.master_layout import ENGINE_TLS_PORT
 from components.placement import TLS_DIR
+from components.stack_outputs import StackOutputs
 
 # An age past which a backup or a transfer is reported as stale: a nightly job missed one night.
 STALE_AFTER_S = 26 * 3600
@@ -38,7 +39,7 @@ def probe_params(site: SiteConfig, host_name: str) -> dict[str, object]:
     placement too, the same paths and names the program gave them."""
     on_master = host_name == site.master.name
     backups = BackupSettings.of(site)
-    streams = on_master and site.dr is not None and site.dr.streams
+    streams = on_master and site.replication_mode is ReplicationMode.STREAMING
     return {
         "backup_dir": backups.config.directory if on_master else "",
         "engine_port": ENGINE_TLS_PORT,
@@ -158,10 +159,12 @@ def enddate(openssl_answer: str) -> datetime | None:
 
 
 def site_line(outputs: Mapping[str, Any]) -> str:
-    """Who the report is about, from the stack outputs."""
-    role = "standby" if outputs.get("standby") else outputs.get("role", "primary")
-    active = "active" if outputs.get("active", True) else "inactive"
-    return f"site {outputs.get('siteName')} ({role}, {active}), version {outputs.get('version')}, {outputs.get('url')}"
+    """Who the report is about, from the stack outputs (StackOutputs; the report runs with any of them missing)."""
+    name = StackOutputs.name_of
+    role = "standby" if outputs.get(name("standby")) else outputs.get(name("role"), "primary")
+    active = "active" if outputs.get(name("active"), True) else "inactive"
+    site, version, url = (outputs.get(name(field)) for field in ("site_name", "version", "url"))
+    return f"site {site} ({role}, {active}), version {version}, {url}"
 
 
 def render(outputs: Mapping[str, Any], checks: list[Check]) -> str:

@@ -11,6 +11,7 @@ import pulumi_docker as docker
 from components.config import NetworkConfig, Settings, SiteConfig
 from components.containers import SITE_LABEL
 from components.host_access import STATE_DIR, HostAccess, owner
+from components.ordering import After
 from components.script_templates import render_script
 
 # The type this component had before it was named for what it makes in both modes; the alias keeps every
@@ -42,7 +43,7 @@ class WorkspaceNetworkArgs:
 
     settings: WorkspaceNetworkSettings
     master: HostAccess
-    depends_on: list[pulumi.Resource] | None = None
+    after: After = ()
 
 
 class WorkspaceNetwork(pulumi.ComponentResource):
@@ -63,7 +64,7 @@ class WorkspaceNetwork(pulumi.ComponentResource):
         mode = args.settings.config.mode
         options: dict[str, str] | None = None
         if mode == "overlay":
-            self.swarm = self._init_swarm(name, args.settings, args.master, args.depends_on)
+            self.swarm = self._init_swarm(name, args.settings, args.master, args.after)
             self.join_token = pulumi.Output.secret(self.swarm.stdout)
             if args.settings.config.encrypted:
                 options = {"encrypted": "true"}
@@ -82,7 +83,7 @@ class WorkspaceNetwork(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 provider=args.master.provider,
-                depends_on=[self.swarm] if self.swarm else args.depends_on or [],
+                depends_on=[self.swarm] if self.swarm else list(args.after),
                 # The provider stores the options the daemon reports, which add the VXLAN IDs it picked
                 # (com.docker.network.driver.overlay.vxlanid_list), and `options` forces a new network:
                 # without this every later `up` would replace the network and collide with its own name.
@@ -96,7 +97,7 @@ class WorkspaceNetwork(pulumi.ComponentResource):
         name: str,
         settings: WorkspaceNetworkSettings,
         master: HostAccess,
-        depends_on: list[pulumi.Resource] | None,
+        after: After,
     ) -> command.local.Command | command.remote.Command:
         init_name = f"{name}-swarm-init"
         ownership = {"node_name": settings.master_name, "owner": owner(init_name), "state_dir": STATE_DIR}
@@ -106,6 +107,6 @@ class WorkspaceNetwork(pulumi.ComponentResource):
             # The swarm goes with the site: `destroy` (or a move to bridge mode) takes the manager out.
             delete_script=render_script("swarm_leave", **ownership),
             parent=self,
-            depends_on=depends_on,
+            after=after,
             secret_stdout=True,
         )

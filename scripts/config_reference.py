@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 import types
+from enum import Enum
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
@@ -34,6 +35,8 @@ def type_name(annotation: Any) -> str:
         return f"list of {type_name(get_args(annotation)[0])}"
     if getattr(annotation, "__metadata__", None):
         return type_name(get_args(annotation)[0])
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return " \\| ".join(f"`{member.value}`" for member in annotation)
     if annotation is SecretStr:
         return "secret string"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):

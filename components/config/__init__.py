@@ -33,16 +33,25 @@ from components.config.hosts import (
     unverified_host_key_option,
 )
 from components.config.limits import LIMIT_UNITS, AuditConfig, DefaultLimits, LimitsConfig, ResourceLimit, UserLimits
-from components.config.operations import BackupConfig, DrConfig, FirewallConfig, ReplicationConfig, UpgradeConfig
+from components.config.operations import (
+    BackupConfig,
+    DrConfig,
+    FirewallConfig,
+    ReplicationConfig,
+    ReplicationMode,
+    StandbyKind,
+    UpgradeConfig,
+)
 from components.config.services import (
     ImagesConfig,
     LogConfig,
     MemoryConfig,
     NetworkConfig,
+    NetworkMode,
     ProxyConfig,
     RegistryConfig,
 )
-from components.config.site import SiteConfig
+from components.config.site import SiteConfig, SiteRole
 from components.config.system_paths import NftablesRuleset, SiteDirectory
 
 __all__ = [
@@ -75,6 +84,7 @@ __all__ = [
     "MemoryConfig",
     "Model",
     "NetworkConfig",
+    "NetworkMode",
     "NftablesRuleset",
     "PinnedImage",
     "Port",
@@ -82,15 +92,18 @@ __all__ = [
     "ProxyConfig",
     "RegistryConfig",
     "ReplicationConfig",
+    "ReplicationMode",
     "ResourceLimit",
     "SafePath",
     "SemVer",
     "Settings",
     "SiteConfig",
     "SiteDirectory",
+    "SiteRole",
     "SshAccess",
     "SshEndpoint",
     "StackName",
+    "StandbyKind",
     "UpgradeConfig",
     "UserLimits",
     "absolute_path",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from ipaddress import IPv4Network
 from itertools import combinations
 from typing import Literal
@@ -80,15 +81,35 @@ class BackupConfig(Model):
         return f"{self.directory}/incoming"
 
 
+StandbyKind = Literal["hot", "cold"]
+
+
+class ReplicationMode(StrEnum):
+    """How a standby's data follows its primary's: the key dr.replication, resolved once by DrConfig (absent or
+    null: by dr.standby). Every layer reads this one value, never a flag derived from it."""
+
+    # The database is a replica of the primary's, streamed over TLS, and project files follow every
+    # dr.fileSyncSchedule; a promotion keeps the primary's data, roles and passwords.
+    STREAMING = "streaming"
+    # The primary's nightly archive is transferred and restored (hot) or staged for a promotion (cold).
+    ARCHIVE = "archive"
+
+    @classmethod
+    def default_for(cls, standby: StandbyKind) -> ReplicationMode:
+        """A hot standby streams; a cold one's database is stopped, so it cannot."""
+        return cls.STREAMING if standby == "hot" else cls.ARCHIVE
+
+
 class DrConfig(Model):
     primary_stack: StackName = Field(description="The primary site's stack, as organization/project/stack.")
-    standby: Literal["hot", "cold"] = Field(
+    standby: StandbyKind = Field(
         default="hot",
         description="hot: services run idle against a replica of the primary's data; cold: containers exist, "
         "stopped, and the nightly archive is staged for a promotion.",
     )
-    replication: Literal["streaming", "archive"] | None = Field(
+    replication: ReplicationMode = Field(
         default=None,
+        validate_default=True,
         description="streaming: the database streams from the primary and project files follow every "
         "fileSyncSchedule (the primary lists this master in replication.standbyAddresses); archive: the "
         "nightly archive is restored. Default: streaming for hot, archive for cold (which cannot stream).",
@@ -114,16 +135,20 @@ class DrConfig(Model):
         "not one that is root on the primary.",
     )
 
+    @field_validator("replication", mode="before")
+    @classmethod
+    def _by_standby(cls, value: object, info: ValidationInfo) -> object:
+        """The mode resolved here, once: absent or null is the default of dr.standby (of its default when standby
+        itself was refused, so that its error is the only one reported)."""
+        if value is not None:
+            return value
+        return ReplicationMode.default_for(info.data.get("standby", cls.model_fields["standby"].default))
+
     @model_validator(mode="after")
     def _cold_cannot_stream(self) -> DrConfig:
-        if self.standby == "cold" and self.replication == "streaming":
+        if self.standby == "cold" and self.replication is ReplicationMode.STREAMING:
             raise ConfigKeyError(("replication",), "a cold standby's database is stopped; use standby: hot to stream")
         return self
-
-    @property
-    def streams(self) -> bool:
-        """The database replicates continuously and project files follow on a schedule."""
-        return (self.replication or ("streaming" if self.standby == "hot" else "archive")) == "streaming"
 
 
 class ReplicationConfig(Model):

@@ -9,9 +9,11 @@ from pydantic import AfterValidator, Field, field_validator
 
 from components.config.fields import Model, PinnedImage, PublicPort, image_repository
 
+NetworkMode = Literal["bridge", "overlay"]
+
 
 class NetworkConfig(Model):
-    mode: Literal["bridge", "overlay"] = Field(
+    mode: NetworkMode = Field(
         default="bridge", description="bridge: one host; overlay: a Swarm-mode overlay network across nodes."
     )
     encrypted: bool = Field(default=False, description="Encrypt overlay data-plane traffic (IPsec); overlay mode only.")

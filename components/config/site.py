@@ -10,17 +10,24 @@ from components.config.certificates import CertificatesConfig
 from components.config.fields import DnsLabel, HostAddress, Model, SemVer
 from components.config.hosts import HostConfig, MasterConfig
 from components.config.limits import AuditConfig, LimitsConfig
-from components.config.operations import BackupConfig, DrConfig, FirewallConfig, ReplicationConfig, UpgradeConfig
+from components.config.operations import (
+    BackupConfig,
+    DrConfig,
+    FirewallConfig,
+    ReplicationConfig,
+    ReplicationMode,
+    UpgradeConfig,
+)
 from components.config.services import ImagesConfig, LogConfig, MemoryConfig, NetworkConfig, ProxyConfig, RegistryConfig
 from components.config.site_rules import SITE_RULES
+
+SiteRole = Literal["primary", "standby"]
 
 
 class SiteConfig(Model):
     site_name: DnsLabel = Field(default="codenvy", description="Prefix of container, volume and network names.")
     environment: DnsLabel = Field(default="dev", description="Environment name; only dev may relax TLS.")
-    role: Literal["primary", "standby"] = Field(
-        default="primary", description="primary serves users; standby mirrors one."
-    )
+    role: SiteRole = Field(default="primary", description="primary serves users; standby mirrors one.")
     version: SemVer = Field(default="5.22.0", description="Codenvy version deployed (the server image tag).")
     hostname: HostAddress = Field(default="localhost", description="Public DNS name of the site (CODENVY_HOST).")
     network: NetworkConfig = Field(default_factory=NetworkConfig, description="Workspace network.")
@@ -71,22 +78,18 @@ class SiteConfig(Model):
         return self.dr is None or self.dr.promote
 
     @property
-    def database_follows_primary(self) -> bool:
-        """A streaming standby: its database a replica of the primary's until promoted, and, promoted, still
-        the primary's data, roles and password."""
-        return self.dr is not None and self.dr.streams
-
-    @property
-    def streams_from_primary(self) -> bool:
-        """A standby whose database is a replica of the primary's now, its project files synced from it."""
-        return self.dr is not None and self.dr.streams and not self.dr.promote
+    def replication_mode(self) -> ReplicationMode | None:
+        """How this site's data follows a primary (dr.replication, as DrConfig resolved it), promoted or not: a
+        promoted streaming standby still has the primary's data, roles and passwords. None: a site with no dr
+        section follows nobody."""
+        return None if self.dr is None else self.dr.replication
 
     @property
     def database_streams(self) -> bool:
         """PostgreSQL runs ready to stream in either direction (TLS, the peers' hba lines, published at the
         master's address): on a site with standbys and on a streaming standby, promoted or not, so neither
         promotion nor failback changes the container."""
-        return bool(self.replication.standby_addresses) or self.database_follows_primary
+        return bool(self.replication.standby_addresses) or self.replication_mode is ReplicationMode.STREAMING
 
     @property
     def runs_services(self) -> bool:

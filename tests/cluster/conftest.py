@@ -1,5 +1,6 @@
-"""The cluster lane: a simulated cluster of real dockerd engines, brought up once per module and always
-torn down, with the program's images on every engine and an ssh-agent holding the hosts' key."""
+"""The cluster lane: a simulated cluster of real dockerd engines, brought up once per module (or once for a
+package of staged modules) and always torn down, with the program's images on every engine and an ssh-agent
+holding the hosts' key."""
 
 from __future__ import annotations
 
@@ -10,15 +11,13 @@ from pathlib import Path
 import pytest
 
 from scripts.sim.node import NODE_TOOLS, SSHD
-from tests.cluster.sim import SshAgent, lane_cluster
+from tests.cluster.lane_fixtures import lane_fixtures
+from tests.lanes import PRIVATE_ENGINE_MODULES, lane_of
 
 # Besides what a simulated node is made with: what the lane's own steps run.
 LANE_TOOLS = ("ssh-agent", "rsync", "busybox", "htpasswd", "openssl", "nft", "debootstrap")
 LANE_FILES = (SSHD, "/usr/bin/docker-registry")
-# Five hosts: the sim stack's three, one to add and remove, one for the standby site.
-LANE_NODES = 5
-# Server versions the lane upgrades to, besides the stack file's own.
-UPGRADE_VERSIONS = ("5.23.0",)
+SIMULATED_HOSTS = {"cluster", "ssh_agent"}
 
 
 def missing_prerequisite() -> str | None:
@@ -34,6 +33,9 @@ def missing_prerequisite() -> str | None:
 def pytest_collection_modifyitems(config, items):
     reason = missing_prerequisite()
     for item in items:
+        if lane_of(item.nodeid) in PRIVATE_ENGINE_MODULES and SIMULATED_HOSTS & set(item.fixturenames):
+            # tests/lanes.py runs these beside the simulated hosts' modules, on the other worker.
+            raise pytest.UsageError(f"{item.nodeid} asks for the simulated hosts: drop it from PRIVATE_ENGINE_MODULES")
         if "tests/cluster/" in str(item.fspath):
             item.add_marker(pytest.mark.cluster)
             if reason and os.environ.get("CI") != "true":
@@ -47,17 +49,4 @@ def _prerequisites():
         pytest.fail(f"CI must run the cluster lane: {reason}", pytrace=False)
 
 
-@pytest.fixture(scope="module")
-def cluster(request, tmp_path_factory):
-    """The lane's simulated hosts (a module's LANE_NODES, five by default), each with the images the
-    program pulls (built locally)."""
-    count = getattr(request.module, "LANE_NODES", LANE_NODES)
-    with lane_cluster(count, tmp_path_factory.mktemp("sim") / "cluster.json", *UPGRADE_VERSIONS) as nodes:
-        yield nodes
-
-
-@pytest.fixture(scope="module")
-def ssh_agent(cluster):
-    agent = SshAgent(cluster[0].key_file)
-    yield agent
-    agent.stop()
+cluster, ssh_agent = lane_fixtures("module")

@@ -1,5 +1,5 @@
 """A DR pair of one-host sites on the lane's first two nodes: the primary on node1, its hot standby on node2,
-the standby streaming (or restoring nightly archives). Shared by tests/cluster/test_streaming_dr.py and
+the standby streaming (or restoring nightly archives). Shared by tests/cluster/streaming_dr/ and
 bench/failover_drill.py."""
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import io
 import tarfile
+import zipfile
 from pathlib import Path
 
 from components.master_layout import SERVER_PORT
@@ -17,8 +18,11 @@ from components.master_layout import SERVER_PORT
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 PG_BIN = "/usr/lib/postgresql/15/bin"
 APPSERVER_DIR = Path(__file__).parent / "appserver"
-# The placement manager's stand-in (another engineer's): one standard-library file run as /swarm.
-SWARM_SOURCE = Path(__file__).parent / "placement" / "swarm.py"
+# The placement manager's stand-in (another engineer's): a standard-library package, run as /swarm.
+SWARM_PACKAGE = Path(__file__).parent / "placement" / "swarm"
+# What /swarm runs first: the package's __main__, with the command line left as given (argv[0] stays /swarm, as
+# swarm names itself after its binary).
+SWARM_ENTRY = 'import runpy\n\nrunpy.run_module("swarm", run_name="__main__")\n'
 VERSION_LABEL = "codenvy-sim.version"
 
 FLAVOURS = {
@@ -37,7 +41,7 @@ FLAVOURS = {
     f"(tests/cluster/appserver) on server.xml's connector (:{SERVER_PORT}); psql, rsync, curl; the version in "
     "/opt/codenvy-tomcat/webapps/api/META-INF/MANIFEST.MF, one per tag",
     "swarm": "codenvy/swarm (dockerfiles/swarm): ENTRYPOINT /swarm, the placement manager's stand-in "
-    "(tests/cluster/placement/swarm.py) with python3 and GNU wget",
+    "(tests/cluster/placement/swarm/, a zip application) with python3 and GNU wget",
     "socat": "codenvy/socat (dockerfiles/socat): ENTRYPOINT socat, Debian's socat 1.7.4",
     "agents": "codenvy/agents (dockerfiles/agents): lighttpd on :9000 serving /data as /agent-binaries: "
     "ws-agent.tar.gz (bin/catalina.sh runs busybox httpd on :4401 answering /api/) and the exec and terminal "
@@ -322,6 +326,23 @@ def agent_archives() -> dict[str, tuple[bytes, int]]:
     }
 
 
+def swarm_binary() -> bytes:
+    """/swarm: the stand-in package as one executable file, as swarm's own image holds one binary: a zip application
+    (PEP 441: a python3 line, then a zip whose __main__.py starts the package), with sorted names and fixed times so
+    the same sources give the same bytes."""
+    members = {"__main__.py": SWARM_ENTRY.encode()}
+    for module in sorted(SWARM_PACKAGE.rglob("*.py")):
+        members[f"swarm/{module.relative_to(SWARM_PACKAGE).as_posix()}"] = module.read_bytes()
+    buffer = io.BytesIO()
+    buffer.write(b"#!/usr/bin/env python3\n")
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in members.items():
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr, info.compress_type = 0o644 << 16, zipfile.ZIP_DEFLATED
+            archive.writestr(info, content)
+    return buffer.getvalue()
+
+
 def server_files(version: str) -> dict[str, tuple[bytes, int]]:
     """The server image's build files: the upstream-shaped entrypoint, the stand-in as Tomcat's api webapp, and
     that webapp's manifest naming the image's version (what ApiInfoService reports)."""
@@ -340,11 +361,11 @@ def server_files(version: str) -> dict[str, tuple[bytes, int]]:
 
 def context_files(flavour: str, name: str) -> dict[str, tuple[bytes, int]] | None:
     """The build files of a flavour for the image `name`, or None when its source is missing (the swarm stand-in
-    before tests/cluster/placement/swarm.py exists)."""
+    before tests/cluster/placement/swarm/ exists)."""
     if flavour == "server":
         return server_files(name.rsplit(":", 1)[-1] if ":" in name.rsplit("/", 1)[-1] else "latest")
     if flavour == "swarm":
-        return {"swarm": (SWARM_SOURCE.read_bytes(), 0o755)} if SWARM_SOURCE.is_file() else None
+        return {"swarm": (swarm_binary(), 0o755)} if (SWARM_PACKAGE / "__main__.py").is_file() else None
     if flavour == "agents":
         return agent_archives()
     return {}

@@ -5,7 +5,7 @@ python3 and the rest of image_flavours.PACKAGES) is built once and cached as a t
 once, and every public name (postgres:15.8, haproxy:2.8.5, codenvy/codenvy:<version>, codenvy/swarm:<version>,
 ...) is derived from it by a Dockerfile that sets the public image's user, entrypoint, command and stop signal,
 with the flavour's own files (the server's tests/cluster/appserver, the placement manager's
-tests/cluster/placement/swarm.py, the agents' archives) copied from a build context. A separate tiny busybox root
+tests/cluster/placement/swarm/, the agents' archives) copied from a build context. A separate tiny busybox root
 filesystem gives the probe image and the lane's workspace machine image.
 """
 

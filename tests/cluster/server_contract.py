@@ -1,4 +1,4 @@
-"""The application server's side of the contract (issue 18), written from the contract itself rather than from the
+"""The application server's side of the contract, written from the contract itself rather than from the
 program's renderers, so the image tests check the stand-in against what any deployment of the contract gives it:
 the environment, the files in /opt/codenvy-data/conf, Tomcat's server.xml, and the named volumes."""
 

@@ -1,7 +1,7 @@
 """The locally built stand-ins behave like the public images the program pins: PostgreSQL, HAProxy, the registry,
 and Codenvy's engine relay, agents service, placement manager and the lane's workspace machine image, on a
 private dockerd in a network namespace of its own (tests/cluster/private_engine.py). The application server's
-image has its own module, test_server_image.py."""
+image has its own package, server_image/."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from components.load_balancer import HAPROXY_CERT_PATH, HAPROXY_CFG_PATH, render_haproxy_cfg
 from components.master_layout import DATABASE, DATABASE_USER, POSTGRES_ALIAS
 from components.script_templates import SCRIPTS_DIR
-from tests.cluster.image_flavours import SWARM_SOURCE
+from tests.cluster.image_flavours import SWARM_PACKAGE
 from tests.cluster.images import BUSYBOX_IMAGE, WORKSPACE_IMAGE, load_real_swarm
 from tests.cluster.private_engine import CertificateAuthority, Engine, have_debootstrap
 from tests.cluster.stand_in_services import (
@@ -236,7 +236,7 @@ def test_workspace_image_keeps_running_with_the_agent_tools(engine):
     assert running and tools.returncode == 0, tools.stderr
 
 
-@pytest.mark.skipif(not SWARM_SOURCE.is_file(), reason="the placement manager's stand-in is not in this tree yet")
+@pytest.mark.skipif(not SWARM_PACKAGE.is_dir(), reason="the placement manager's stand-in is not in this tree yet")
 def test_swarm_image_runs_its_manager_as_the_entrypoint(engine):
     config = engine.inspect(SWARM)["Config"]
     mode = engine.docker("run", "--rm", "--entrypoint", "stat", SWARM, "-c", "%a", "/swarm").stdout.strip()

@@ -23,17 +23,17 @@ from tests.harness import PROJECT_DIR
 
 # The sim stack's three hosts.
 LANE_NODES = 3
-# The program with the real server contract and workspace placement (issue 18), before the structural round:
+# The program with the real server contract and workspace placement, before the first structural round:
 # the oldest program the lane's stand-ins, which follow the real product, can run.
 BASELINE = "bdf7892"
 # Types created on purpose since the baseline (a component has no provider: its create makes nothing
 # anywhere, only a node in the state's tree).
 CREATED_ON_PURPOSE: set[str] = {
-    "command:remote:Command",  # issue 19: the server's database role gets the stack's password
+    "command:remote:Command",  # the server's database role gets the stack's password
 }
 # Resources updated, replaced or deleted on purpose since the baseline.
 UPDATED_ON_PURPOSE: set[str] = {
-    # Issue 19: every site container restarts always (back after a reboot and a daemon crash), in place.
+    # Every site container restarts always (back after a reboot and a daemon crash), in place.
     *(f"codenvy-{name}" for name in ("registry-container", "master-server", "master-placement-container",
                                      "master-haproxy", "master-agents-container", "master-postgres",
                                      "relay-10-77-0-12-container", "relay-10-77-0-13-container")),
@@ -41,13 +41,13 @@ UPDATED_ON_PURPOSE: set[str] = {
     *(f"codenvy-ws-{node}-daemon-config" for node in ("node1", "node2", "node3")),
     # The swarm init now claims a swarm an earlier resource of this stack owns; it runs again, idempotent.
     "codenvy-network-swarm-init",
-    # Issue 19: the backup script backs a cold standby up from its staged archive; the pre-upgrade backup runs
+    # The backup script backs a cold standby up from its staged archive; the pre-upgrade backup runs
     # again and finds the version deployed, the tool is installed again.
     "codenvy-backups-backup-tool", "codenvy-master-pre-upgrade-backup",
-    # Issue 20: the restore lists fs.tar and refuses devices, setuid files and entries outside fs/ before docker
+    # The restore lists fs.tar and refuses devices, setuid files and entries outside fs/ before docker
     # cp; the tool is installed again.
     "codenvy-backups-restore-tool",
-    # Issue 21: the wait for the placement engines prints progress; it runs again, idempotent. (The database
+    # The wait for the placement engines prints progress; it runs again, idempotent. (The database
     # password's wait prints it too, but that Command is created since the baseline: CREATED_ON_PURPOSE.)
     "codenvy-master-placement-ready",
     # The backup schedule makes the directory its log goes to, without which cron runs nothing; it runs again,

@@ -17,7 +17,8 @@ from tests.harness.monitor import RecordingMonitor
 from tests.harness.records import Evaluation
 from tests.harness.stacks import PROJECT, PROJECT_DIR, project_defaults, shipped_stack_named, stack_file_config
 
-StackOutputs = Mapping[str, Mapping[str, Any]]
+# Each other stack's last outputs, by its full name.
+OutputsByStack = Mapping[str, Mapping[str, Any]]
 
 
 def evaluate(
@@ -29,7 +30,7 @@ def evaluate(
     into: Evaluation | None = None,
     mocks: Mocks | None = None,
     monitor_class: type[RecordingMonitor] = RecordingMonitor,
-    stack_outputs: StackOutputs | None = None,
+    stack_outputs: OutputsByStack | None = None,
     stack_name: str | None = None,
     stack_config: Mapping[str, Any] | None = None,
 ) -> Evaluation:

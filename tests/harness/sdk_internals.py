@@ -1,7 +1,7 @@
 """The Pulumi SDK's unpublished parts that the harness and the stand-in engine use, in one place.
 
 None of them is public API (pulumi.runtime's __all__ names none), so any Pulumi release may move one. Every
-other module of tests/ and scripts/ uses them from here (tests/unit/test_sdk_internals.py keeps it so), and an
+other module of tests/ and scripts/ uses them from here (tests/unit/harness/test_sdk_internals.py keeps it so), and an
 upgrade that moves one fails on import with the name and the installed version, not deep inside a run."""
 
 from __future__ import annotations

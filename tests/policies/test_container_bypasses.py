@@ -1,4 +1,4 @@
-"""Container settings that defeat the hygiene rules through their structure or spelling (issue 20)."""
+"""Container settings that defeat the hygiene rules through their structure or spelling."""
 
 from __future__ import annotations
 

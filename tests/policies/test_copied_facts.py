@@ -86,7 +86,7 @@ IMAGES = [
     f"localhost:5000/app@{DIGEST}",
     DIGEST,  # an image ID, what a container built from a RemoteImage names
 ]
-# Tags the program still pins and the pack refuses: channels without a version number (issue 20).
+# Tags the program still pins and the pack refuses: channels without a version number.
 CHANNEL_TAGS = ["postgres:Latest", "postgres:LATEST", "postgres:stable", "nginx:mainline"]
 
 

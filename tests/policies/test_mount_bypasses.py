@@ -1,4 +1,4 @@
-"""Host paths reached through structured properties (issue 20): bind volumes, volumesFrom, '..' and data dirs."""
+"""Host paths reached through structured properties: bind volumes, volumesFrom, '..' and data dirs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Ways round the pack a review found (issue 12, defect 9): each trips its policy; the safe setting passes."""
+"""Ways round the pack's rules: each trips its policy; the safe setting passes."""
 
 from __future__ import annotations
 
@@ -268,7 +268,7 @@ def test_no_plugin_policy_leaves_other_resources_alone(postgres):
         "dockerd -H 0.0.0.0:2375",
         """echo '{"hosts" : [ "tcp://[::]:2375" ]}' > /etc/docker/daemon.json""",
         """echo '{"hosts": ["tcp:\\/\\/0.0.0.0:2375"]}' > /etc/docker/daemon.json""",
-        # On any port, a TCP listener without --tlsverify (issue 20): --tls alone lets anyone in.
+        # On any port, a TCP listener without --tlsverify: --tls alone lets anyone in.
         "dockerd -H tcp://0.0.0.0:2376",
         "dockerd -H tcp://0.0.0.0:443 --tls",
         "dockerd -H tcp://0.0.0.0:2376 --tlsverify=false",
@@ -292,7 +292,7 @@ def test_plaintext_docker_api_in_any_spelling_is_caught(daemon, script):
         ("""echo '{"insecure-"registries": ["10.77.0.11:5000"]}' > /etc/docker/daemon.json""", INSECURE),
         ("dockerd --insecure-registry=10.77.0.11:5000", INSECURE),
         ("dockerd --insecure-registry 10.77.0.11:5000", INSECURE),
-        # A mirror over http:// pulls every image in the clear (issue 20).
+        # A mirror over http:// pulls every image in the clear.
         ("""echo '{"registry-mirrors": ["http://10.77.0.11:5000"]}' > /etc/docker/daemon.json""", MIRROR),
         ("""echo '{"registry-mirrors": ["https://mirror.example", "HTTP://10.77.0.11:5000"]}' > d.json""", MIRROR),
         ("""echo '{"registry\\u002dmirrors": ["http:\\/\\/10.77.0.11:5000"]}' > /etc/docker/daemon.json""", MIRROR),

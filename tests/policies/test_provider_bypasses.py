@@ -1,4 +1,4 @@
-"""Docker providers that reach an engine the pack cannot see: a context, or DOCKER_HOST (issue 20)."""
+"""Docker providers that reach an engine the pack cannot see: a context, or DOCKER_HOST."""
 
 from __future__ import annotations
 

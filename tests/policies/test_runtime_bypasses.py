@@ -1,4 +1,4 @@
-"""Confinement, devices and published ports reached through structured properties (issue 20)."""
+"""Confinement, devices and published ports reached through structured properties."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""What a site declares about itself, spelled so the stack policies look away (issue 20)."""
+"""What a site declares about itself, spelled so the stack policies look away."""
 
 from __future__ import annotations
 

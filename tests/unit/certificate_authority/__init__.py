@@ -1,1 +1,0 @@
-"""Tests of the site CA and the certificates it signs (components/certificate_authority.py)."""

@@ -1,1 +1,0 @@
-"""Tests of the Resource API client (components/resource_api.py)."""

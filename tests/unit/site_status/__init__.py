@@ -1,1 +1,0 @@
-"""Tests of `make status`'s probes (components/site_status.py)."""

@@ -1,1 +1,0 @@
-"""Tests of the workspace network (components/workspace_network.py)."""

@@ -1,0 +1,1 @@
+"""The Docker API swarm serves: routes, handlers, proxying, listeners (api/)."""

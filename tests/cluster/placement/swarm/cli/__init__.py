@@ -1,0 +1,1 @@
+"""swarm's command line: the application, `manage`, their flags and help (cli/)."""

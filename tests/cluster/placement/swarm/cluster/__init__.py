@@ -1,0 +1,1 @@
+"""Engines, containers, images and networks as swarm tracks them (cluster/)."""

@@ -1,0 +1,1 @@
+"""Node discovery: file:// only (vendor/github.com/docker/docker/pkg/discovery)."""

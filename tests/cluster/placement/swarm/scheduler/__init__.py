@@ -1,0 +1,1 @@
+"""The scheduler: filters, strategies and the nodes they weigh (scheduler/)."""

@@ -1,0 +1,1 @@
+"""The scheduler's filters, one module per upstream file (scheduler/filter/)."""

@@ -1,1 +1,0 @@
-"""Tests of `make mutate` (scripts/mutate.py)."""
