@@ -180,7 +180,9 @@ def _proxy_options(scheme: str, url: str | None) -> list[str]:
     if not url:
         return []
     parts = urlsplit(url if "://" in url else f"http://{url}")
-    options = [f"-D{scheme}.proxySet=true"] if scheme == "http" else []
+    # Equivalent whichever scheme carries it: the JDK reads no proxySet property (java.net's networking
+    # properties are proxyHost, proxyPort, nonProxyHosts); it is here because upstream's codenvy.env.erb sets it.
+    options = [f"-D{scheme}.proxySet=true"] if scheme == "http" else []  # pragma: no mutate
     options += [f"-D{scheme}.proxyHost={parts.hostname}", f"-D{scheme}.proxyPort={parts.port or 80}"]
     if parts.username:
         options += [f"-D{scheme}.proxyUser={parts.username}", f"-D{scheme}.proxyPassword={parts.password or ''}"]

@@ -3,16 +3,21 @@
 
 python scripts/mutate.py [MODULE ...] [--budget SECONDS] [--every N] [--keep DIR]
 
-Each module is mutated in a copy of the project (never this tree: cosmic-ray rewrites the file it mutates).
-The unit and policy lanes run once first under coverage (scripts/mutation_coverage.py), recording which tests
-run each line; a mutant then runs only the tests that run the line it changed, stopping at the first failure,
-and is killed when one fails. A line no test runs survives untested; a line run only while modules are
-imported (a module-level constant) runs the tests that own its module (OWNERS), or both lanes. Mutations
-inside annotations are skipped: with `from __future__ import annotations` (PEP 563) no
-annotation is evaluated, so such a mutant cannot change behaviour. A line marked `# pragma: no mutate` is
-skipped too; the comment on it says why its mutants are equivalent. `--every N` tests every Nth mutant of each
-module (a sample, said so in the report). Past `--budget` seconds no new module starts and the run says it is
-incomplete. The last line is the kill ratio over every mutant tested.
+With no module named, all of components/ and policies/ are mutated, a sample of about one mutant in
+DEFAULT_EVERY (`--every 1` tests them all, many hours here); a named file or folder is tested whole unless
+`--every` says. Each file is its own cosmic-ray session, mutated in a copy of the project (never this tree:
+cosmic-ray rewrites the file it mutates). The unit and policy lanes run once first under coverage
+(scripts/mutation_coverage.py), recording which tests run each line; a mutant then runs only the tests that run
+the line it changed, stopping at the first failure, and is killed when one fails. A line run only while modules
+are imported (a module-level constant) runs the tests that own its module (`owners`) and those that ran any of
+its lines, or all the lanes; a line no test runs in the lanes' process runs its module's owners (a script its
+tests run as a command), or survives untested. Mutations inside annotations are skipped: with `from __future__
+import annotations` (PEP 563) no annotation is evaluated, so such a mutant cannot change behaviour. A line
+marked `# pragma: no mutate` is skipped too; the comment on it says why its mutants are equivalent.
+`--every N` tests about one mutant in N, chosen by a hash of its file, its line's text and its place in the
+line: the same mutants on every run, whichever modules are named (a sample, said so in the report). Past
+`--budget` seconds no new module starts and the run says it is incomplete. The last line is the kill ratio over
+every mutant tested, with the count skipped as equivalent and the seconds a mutant took.
 """
 
 from __future__ import annotations
@@ -41,7 +46,9 @@ from scripts.mutation_coverage import BETWEEN_CONTEXT, IMPORT_CONTEXT
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 LANES = ("tests/unit", "tests/scripts", "tests/policies")
 # The tests that own a module (files or folders under tests/): what a mutant of a line that runs only at import
-# (a module-level constant) must fail. A module not listed uses both lanes.
+# (a module-level constant) must fail. A path that does not exist is left out, so the map survives tests being
+# moved; a module's own folder under the new layout (tests/unit/<module>/, tests/unit/config/ for
+# components/config/) is added when it exists (owner_folder); a module with no owner on disk uses all the lanes.
 OWNERS: dict[str, tuple[str, ...]] = {
     "components/docker_daemon.py": ("tests/unit/docker_daemon", "tests/unit/docker_host", "tests/unit/golden"),
     "components/host_firewall.py": ("tests/unit/host_firewall", "tests/unit/config", "tests/unit/golden"),
@@ -52,18 +59,23 @@ OWNERS: dict[str, tuple[str, ...]] = {
     "components/containers.py": ("tests/unit/real_engine/containers", "tests/unit/registry", "tests/unit/load_balancer",
                                  "tests/unit/workspace_network", "tests/unit/docker_host"),
     "components/server_config.py": ("tests/unit/server_config", "tests/unit/account_limits", "tests/unit/golden"),
-    "components/config/site_rules.py": ("tests/unit/config",),
-    "policies": ("tests/policies",),
+    # The configuration reference and Pulumi.yaml's declarations are generated from the models' fields.
+    "components/config": ("tests/unit/config", "tests/unit/project/test_docs.py",
+                          "tests/unit/project/test_project_file.py"),
+    # Its tests run it as a command too, where coverage does not follow it.
+    "components/resource_api.py": ("tests/unit/resource_api",),
+    # docs/policies.md's table is generated from the pack's descriptions.
+    "policies": ("tests/policies", "tests/unit/project/test_docs.py"),
 }  # fmt: skip
-# What `make mutate` covers when no module is named: modules four of the ten surviving mutants of the
-# structure review sat in, smallest first (about 45 minutes on this 2-core machine, coverage included).
-DEFAULT_MODULES = (
-    "components/docker_daemon.py",
-    "components/backups.py",
-    "components/load_balancer.py",
-    "components/host_firewall.py",
-)
+# What `make mutate` covers when no module is named: all of the program and the policy pack, each file its own
+# session, about one mutant in DEFAULT_EVERY (of about 4,000 once annotations are left out; some 20 s a mutant
+# here, so about 35 minutes on this shared 2-core machine, coverage included). `--every 1` tests them all.
+DEFAULT_MODULES = ("components", "policies")
+DEFAULT_EVERY = 40
 PRAGMA = "pragma: no mutate"
+EQUIVALENT = "a line marked equivalent"
+# Coverage contexts that name no test.
+NOT_TESTS = frozenset({IMPORT_CONTEXT, BETWEEN_CONTEXT, ""})
 MUTATED = ("components", "policies")
 
 
@@ -74,12 +86,13 @@ class Tally:
     killed: int = 0
     survived: int = 0
     other: int = 0
+    equivalent: int = 0
     seconds: float = 0.0
 
     def line(self) -> str:
         return (
             f"{self.module}: mutants={self.mutants} killed={self.killed} survived={self.survived} "
-            f"incompetent_or_timeout={self.other} seconds={self.seconds:.0f}"
+            f"incompetent_or_timeout={self.other} equivalent_skipped={self.equivalent} seconds={self.seconds:.0f}"
         )
 
 
@@ -115,24 +128,46 @@ def skip_unmutatable(session: Path, root: Path) -> None:
                 if any(begin <= start < end for begin, end in spans):
                     reasons.append("an annotation (PEP 563: never evaluated)")
                 elif PRAGMA in source.splitlines()[start[0] - 1]:
-                    reasons.append("a line marked equivalent")
+                    reasons.append(EQUIVALENT)
             if reasons:
                 db.set_result(item.job_id, WorkResult(output=reasons[0], worker_outcome=WorkerOutcome.SKIPPED))
 
 
-def sample(session: Path, every: int) -> None:
-    """Keep every `every`th pending mutant, in the session's order; mark the rest skipped."""
+def sample_key(path: str, source: str, mutation) -> str:
+    """What names a mutant across runs: its file, the text of its line (without a comment, so marking the line
+    equivalent keeps it in the sample), its column, operator and occurrence; not its line number, which code
+    added above it would change."""
+    text = source.splitlines()[mutation.start_pos[0] - 1].split("#", 1)[0].strip()
+    return "\0".join((path, text, str(mutation.start_pos[1]), mutation.operator_name, str(mutation.occurrence)))
+
+
+def sample(session: Path, every: int, root: Path) -> None:
+    """Keep about one mutant in `every`, chosen by a hash of what names it (sample_key), so the same mutants
+    are chosen on every run, whichever modules are named; mark the rest skipped."""
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import WorkerOutcome, WorkResult
 
     with use_db(str(session), WorkDB.Mode.open) as db:
-        ordered = sorted(
-            db.pending_work_items,
-            key=lambda i: [(str(m.module_path), m.start_pos, m.operator_name, m.occurrence) for m in i.mutations],
-        )
-        for index, item in enumerate(ordered):
-            if index % every:
+        sources: dict[str, str] = {}
+        for item in list(db.pending_work_items):
+            keys = []
+            for mutation in item.mutations:
+                path = str(mutation.module_path)
+                source = sources.setdefault(path, (root / path).read_text())
+                keys.append(sample_key(path, source, mutation))
+            if int(hashlib.sha256("\n".join(keys).encode()).hexdigest(), 16) % every:
                 db.set_result(item.job_id, WorkResult(output="not sampled", worker_outcome=WorkerOutcome.SKIPPED))
+
+
+def expand(modules: list[str], root: Path) -> list[str]:
+    """Each named file, and each file under a named folder, in order: one cosmic-ray session each, so each
+    module's figures and survivors are printed as it finishes."""
+    files: list[str] = []
+    for module in modules:
+        path = root / module
+        found = [path] if path.is_file() else sorted(p for p in path.rglob("*.py") if "__pycache__" not in p.parts)
+        files += [str(f.relative_to(root)) for f in found if str(f.relative_to(root)) not in files]
+    return files
 
 
 def copy_project(into: Path) -> Path:
@@ -148,15 +183,18 @@ def copy_project(into: Path) -> Path:
 
 
 def record_coverage(root: Path, work: Path) -> None:
-    """Run both lanes once under the coverage plugin, and keep for each line of components/ and policies/ the
+    """Run the lanes once under the coverage plugin, and keep for each line of components/ and policies/ the
     tests that ran it (work/lines.json)."""
     import coverage
 
     data_file = work / "coverage.data"
     env = {**os.environ, "MUTATION_COVERAGE_FILE": str(data_file), "PYTHONPATH": str(root)}
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", *LANES]
-    subprocess.run(["nice", "-n", "19", *command, "-p", "scripts.mutation_coverage"], cwd=root, env=env, check=True,
-                   stdout=subprocess.DEVNULL)  # fmt: skip
+    lanes = subprocess.run(["nice", "-n", "19", *command, "-p", "scripts.mutation_coverage"], cwd=root, env=env,
+                           capture_output=True, text=True)  # fmt: skip
+    if lanes.returncode:
+        # A mutant is killed by a failing test: with a lane already failing, every kill would be a false one.
+        sys.exit(f"the lanes fail before any mutant (exit {lanes.returncode}):\n{lanes.stdout[-4000:]}")
     data = coverage.CoverageData(basename=str(data_file))
     data.read()
     lines = {}
@@ -189,16 +227,36 @@ def changed_lines(work: Path, root: Path, module: str) -> dict[str, set[int]]:
     return changed
 
 
+def owner_folder(path: str) -> str:
+    """The folder a module's unit tests sit in under the layout by component: tests/unit/<module>/ for
+    components/<module>.py and for a package's files (components/config/x.py: tests/unit/config/)."""
+    parts = Path(path).parts
+    return f"tests/unit/{Path(parts[1]).stem}" if parts[0] == "components" and len(parts) > 1 else ""
+
+
+def owners(path: str, root: Path) -> list[str]:
+    """The tests on disk that own a module or the folder it is in (OWNERS, then owner_folder)."""
+    named = [owned for key, paths in OWNERS.items() if path == key or path.startswith(f"{key}/") for owned in paths]
+    return [p for p in dict.fromkeys([*named, owner_folder(path)]) if p and (root / p).exists()]
+
+
+def module_tests(by_line: dict[str, list[str]]) -> set[str]:
+    """The tests that ran any line of a module: those that use what its module-level lines define there."""
+    return {context for contexts in by_line.values() for context in contexts} - NOT_TESTS
+
+
 def tests_for_mutant(work: Path, root: Path, module: str) -> list[str]:
     """What the mutant now on disk must fail: the tests that ran its lines; for a line run only at import, the
-    module's owners; none for a line no test ran."""
+    module's owners and the tests that ran any of its lines (or all the lanes if there are none); for a line no
+    test ran in the lanes' process, the module's owners (a script the tests run as a command), else none."""
     lines = json.loads((work / "lines.json").read_text())
     selected: set[str] = set()
     for path, numbers in changed_lines(work, root, module).items():
         for number in numbers:
-            contexts = set(lines.get(path, {}).get(str(number), ()))
-            tests = contexts - {IMPORT_CONTEXT, BETWEEN_CONTEXT, ""}
-            selected |= tests or (set(OWNERS.get(module, LANES)) if contexts else set())
+            contexts = set(lines.get(path, {}).get(str(number), ())) or set(owners(path, root))
+            if contexts and not contexts - NOT_TESTS:
+                contexts = {*owners(path, root), *module_tests(lines.get(path, {}))} or set(LANES)
+            selected |= contexts - NOT_TESTS
     return sorted(selected)
 
 
@@ -241,6 +299,12 @@ def cosmic_ray(*args: str, cwd: Path) -> None:
     subprocess.run(["nice", "-n", "19", str(tool), *args], cwd=cwd, check=True, stdout=subprocess.DEVNULL)
 
 
+def mutated_line(diff: str | None) -> str:
+    """The line as the mutant has it (from cosmic-ray's diff), for reading the survivors."""
+    lines = (diff or "").splitlines()
+    return " / ".join(line[1:].strip() for line in lines if line.startswith("+") and not line.startswith("+++"))
+
+
 def tally(module: str, session: Path, seconds: float) -> tuple[Tally, list[str]]:
     from cosmic_ray.work_db import WorkDB, use_db
     from cosmic_ray.work_item import WorkerOutcome
@@ -249,6 +313,7 @@ def tally(module: str, session: Path, seconds: float) -> tuple[Tally, list[str]]
     with use_db(str(session), WorkDB.Mode.open) as db:
         for item, outcome in db.completed_work_items:
             if outcome.worker_outcome == WorkerOutcome.SKIPPED:
+                result.equivalent += outcome.output == EQUIVALENT
                 continue
             result.mutants += 1
             kind = outcome.test_outcome.value if outcome.test_outcome else outcome.worker_outcome.value
@@ -259,7 +324,7 @@ def tally(module: str, session: Path, seconds: float) -> tuple[Tally, list[str]]
                 (mutation,) = item.mutations
                 survivors.append(
                     f"  survived: {mutation.module_path}:{mutation.start_pos[0]} {mutation.operator_name} "
-                    f"#{mutation.occurrence}"
+                    f"#{mutation.occurrence}: {mutated_line(outcome.diff)}"
                 )
             else:
                 result.other += 1
@@ -278,8 +343,8 @@ def run(modules: list[str], budget: float, every: int, keep: Path | None) -> int
         if not (work / "lines.json").exists() or not recorded.exists() or recorded.read_text() != fingerprint:
             record_coverage(root, work)
             recorded.write_text(fingerprint)
-            print(f"coverage of both lanes recorded in {time.monotonic() - started:.0f} s", flush=True)
-        for module in modules:
+            print(f"coverage of the lanes recorded in {time.monotonic() - started:.0f} s", flush=True)
+        for module in expand(modules, root):
             if time.monotonic() - started > budget:
                 skipped.append(module)
                 continue
@@ -290,23 +355,26 @@ def run(modules: list[str], budget: float, every: int, keep: Path | None) -> int
             config.write_text(config_for(module, work, timeout=1800.0))
             session.unlink(missing_ok=True)
             cosmic_ray("init", str(config), str(session), cwd=root)
-            skip_unmutatable(session, root)
             if every > 1:
-                sample(session, every)
+                sample(session, every, root)
+            skip_unmutatable(session, root)
             cosmic_ray("exec", str(config), str(session), cwd=root)
             result, survivors = tally(module, session, time.monotonic() - module_start)
             tallies.append(result)
             print(result.line(), *survivors, sep="\n", flush=True)
     total = Counter()
     for result in tallies:
-        total.update({"mutants": result.mutants, "killed": result.killed, "survived": result.survived})
+        total.update({"mutants": result.mutants, "killed": result.killed, "survived": result.survived,
+                      "equivalent": result.equivalent, "seconds": result.seconds})  # fmt: skip
     ratio = total["killed"] / total["mutants"] if total["mutants"] else 0.0
     if skipped:
         print(f"incomplete: the budget ({budget:.0f} s) ran out before {', '.join(skipped)}")
-    sampled = f" (every {every}th mutant)" if every > 1 else ""
+    sampled = f" (a sample: about one mutant in {every}; --every 1 tests all)" if every > 1 else ""
+    per_mutant = total["seconds"] / total["mutants"] if total["mutants"] else 0.0
     print(
         f"kill ratio {ratio:.1%}: {total['killed']} of {total['mutants']} mutants killed{sampled}, "
-        f"{total['survived']} survived, {len(tallies)} modules, {time.monotonic() - started:.0f} s"
+        f"{total['survived']} survived, {total['equivalent']} skipped as marked equivalent, {len(tallies)} modules, "
+        f"{time.monotonic() - started:.0f} s ({per_mutant:.1f} s a mutant)"
     )
     return 0 if not skipped else 1
 
@@ -314,8 +382,8 @@ def run(modules: list[str], budget: float, every: int, keep: Path | None) -> int
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help="files or folders under components/ and policies/")
-    parser.add_argument("--budget", type=float, default=float(os.environ.get("MUTATE_BUDGET", 3600)))
-    parser.add_argument("--every", type=int, default=1)
+    parser.add_argument("--budget", type=float, default=float(os.environ.get("MUTATE_BUDGET", "inf")))
+    parser.add_argument("--every", type=int, help=f"default: {DEFAULT_EVERY} with no module named, else 1")
     parser.add_argument("--keep", type=Path, help="keep the copy, the coverage and the sessions in this directory")
     parser.add_argument("--run-mutant", metavar="MODULE", help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
@@ -323,12 +391,13 @@ def main() -> int:
     if args.run_mutant:
         return run_mutant(args.run_mutant, args.work)
     modules = args.modules or list(DEFAULT_MODULES)
+    every = args.every or (1 if args.modules else DEFAULT_EVERY)
     outside = [m for m in modules if not (PROJECT_DIR / m).exists() or Path(m).parts[0] not in MUTATED]
     if outside:
         parser.error(f"not a file or folder under {' or '.join(MUTATED)}: {', '.join(outside)}")
     if args.keep:
         args.keep.mkdir(parents=True, exist_ok=True)
-    return run(modules, args.budget, args.every, args.keep.resolve() if args.keep else None)
+    return run(modules, args.budget, every, args.keep.resolve() if args.keep else None)
 
 
 if __name__ == "__main__":

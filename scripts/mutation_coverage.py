@@ -1,9 +1,10 @@
 """A pytest plugin for `make mutate`: records which test runs each line of components/ and policies/.
 
-Loaded with `-p scripts.mutation_coverage` and MUTATION_COVERAGE_FILE naming the data file. Each test's setup,
-call and teardown are recorded under its node id, so a module-scoped fixture's lines belong to the first test
-that needs it (running that test runs the fixture again). Lines run while modules are imported are recorded
-under IMPORT_CONTEXT: no single test owns them.
+Loaded with `-p scripts.mutation_coverage` (a `-p` plugin starts before any conftest file is imported) and
+MUTATION_COVERAGE_FILE naming the data file. Each test's setup, call and teardown are recorded under its node
+id, so a module-scoped fixture's lines belong to the first test that needs it (running that test runs the
+fixture again). Lines run while modules are imported are recorded under IMPORT_CONTEXT: no single test owns
+them.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ BETWEEN_CONTEXT = "between"
 _recorder = None
 
 
-def pytest_configure(config: pytest.Config) -> None:
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config, parser: pytest.Parser, args: list[str]) -> None:
+    """Start before the lanes' conftest files are imported: they import components/ (tests/harness), and a
+    module-level line run before the recorder starts would look as if no test ran it."""
     global _recorder
     import coverage  # `make mutate`'s own dependency: the lanes import this module's names without it
 

@@ -63,9 +63,14 @@ class ImagesConfig(Model):
         return image_repository(value)
 
 
+# The server's JVM starts with a 512 MiB heap (server_config.java_opts, -Xms512m) and keeps a quarter of its limit
+# for itself (HEAP_SHARE_OF_LIMIT): 512 / 0.75, rounded up.
+SERVER_MIN_MB = 683
+
+
 class MemoryConfig(Model):
     postgres_mb: int = Field(default=1024, ge=64, description="Memory limit of PostgreSQL, MiB.")
-    server_mb: int = Field(default=2048, ge=256, description="Memory limit of the application server, MiB.")
+    server_mb: int = Field(default=2048, ge=SERVER_MIN_MB, description="Memory limit of the application server, MiB.")
     haproxy_mb: int = Field(default=256, ge=32, description="Memory limit of HAProxy, MiB.")
     registry_mb: int = Field(default=512, ge=64, description="Memory limit of the registry, MiB.")
     placement_mb: int = Field(default=256, ge=64, description="Memory limit of the placement manager (Swarm), MiB.")

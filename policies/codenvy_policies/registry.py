@@ -76,7 +76,9 @@ def _validate_registry_images_serve_tls(args: StackValidationArgs, report: Repor
     }
     for resource in args.resources:
         props = resource.props
-        if resource.resource_type == CONTAINER and props.get("image") in registry_ids - {None}:
+        # Membership, not `==`: an ordering comparison gave the same answers (no type sorting before a container's
+        # has an image), an equivalent mutant for `make mutate`.
+        if resource.resource_type in {CONTAINER} and props.get("image") in registry_ids - {None}:
             message = None if _is_registry(props) else _plain_registry(props)  # labelled: the resource rule
             if message:
                 report(f"{props.get('name')}: runs a registry image; {message}", resource.urn)

@@ -1,0 +1,1 @@
+"""Tests of the config seam (components/config_loader.py)."""
