@@ -7,10 +7,8 @@ import pulumi
 import pulumi_docker as docker
 import pytest
 
-from components.certificate_authority import CertificateAuthority, CertificateAuthorityArgs
-from components.host_access import connect_host
 from components.load_balancer import HAPROXY_CERT_PATH, LoadBalancer, LoadBalancerArgs, LoadBalancerSettings
-from tests.unit.built_alone import LOCAL, ONE_CA, SHARED, built
+from tests.unit.built_alone import SHARED, built, local_host_and_site_ca
 
 
 def balancer_settings(https: bool) -> LoadBalancerSettings:
@@ -28,10 +26,7 @@ def balancer_settings(https: bool) -> LoadBalancerSettings:
 
 def make_balancer(settings: LoadBalancerSettings):
     def make(parent):
-        host = connect_host("unit", LOCAL, None, parent)
-        ca = CertificateAuthority(
-            "unit-ca", CertificateAuthorityArgs(settings=ONE_CA), pulumi.ResourceOptions(parent=parent)
-        )
+        host, ca = local_host_and_site_ca(parent)
         internal = docker.ContainerNetworksAdvancedArgs(name="unit-internal", aliases=["haproxy"])
         LoadBalancer(
             "unit-lb",

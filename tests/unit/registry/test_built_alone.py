@@ -8,12 +8,10 @@ from ipaddress import ip_address
 import pulumi
 import pytest
 
-from components.certificate_authority import CertificateAuthority, CertificateAuthorityArgs
 from components.config import RegistryConfig
-from components.host_access import connect_host
 from components.registry import Registry, RegistryArgs, RegistrySettings
 from tests.harness import Evaluation
-from tests.unit.built_alone import LOCAL, ONE_CA, SHARED, built
+from tests.unit.built_alone import SHARED, built, local_host_and_site_ca
 
 
 def registry_settings(**config) -> RegistrySettings:
@@ -31,10 +29,7 @@ def registry_settings(**config) -> RegistrySettings:
 
 def make_registry(settings: RegistrySettings):
     def make(parent):
-        host = connect_host("unit", LOCAL, None, parent)
-        ca = CertificateAuthority(
-            "unit-ca", CertificateAuthorityArgs(settings=ONE_CA), pulumi.ResourceOptions(parent=parent)
-        )
+        host, ca = local_host_and_site_ca(parent)
         Registry(
             "unit-registry", RegistryArgs(settings=settings, master=host, ca=ca), pulumi.ResourceOptions(parent=parent)
         )
