@@ -10,7 +10,7 @@ import functools
 import pytest
 
 from tests.harness import PROJECT_DIR
-from tests.unit.golden.renderings import GOLDEN_DIR, GOLDEN_STACKS, UPDATE_COMMAND, renderings
+from tests.unit.golden.renderings import GOLDEN_DIR, GOLDEN_STACKS, UPDATE_COMMAND, renderings, stored
 
 
 @functools.cache
@@ -19,10 +19,7 @@ def rendered(stack: str) -> dict[str, str]:
 
 
 def golden_files(stack: str) -> dict[str, bytes]:
-    directory = GOLDEN_DIR / stack
-    return {
-        path.relative_to(directory).as_posix(): path.read_bytes() for path in directory.rglob("*") if path.is_file()
-    }
+    return {name: path.read_bytes() for name, path in stored(stack).items()}
 
 
 def difference(stack: str, path: str, golden: bytes, text: str) -> str:
